@@ -1,0 +1,137 @@
+//! Dispatches the command line: runs the node or one of its subcommands.
+
+use sc_cli::SubstrateCli;
+use sc_service::PartialComponents;
+
+use crate::{
+	chain_spec,
+	cli::{Cli, Subcommand},
+	service,
+};
+
+impl SubstrateCli for Cli {
+	fn impl_name() -> String {
+		"Keymarket Node".into()
+	}
+
+	fn impl_version() -> String {
+		env!("SUBSTRATE_CLI_IMPL_VERSION").into()
+	}
+
+	fn description() -> String {
+		env!("CARGO_PKG_DESCRIPTION").into()
+	}
+
+	fn author() -> String {
+		env!("CARGO_PKG_AUTHORS").into()
+	}
+
+	fn support_url() -> String {
+		"https://github.com/keymarket/keymarket/issues".into()
+	}
+
+	fn copyright_start_year() -> i32 {
+		2026
+	}
+
+	fn load_spec(&self, id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
+		chain_spec::load(id)
+	}
+}
+
+/// Runs a subcommand that needs the chain's database through `async_run`, handing it the partial
+/// components of the service.
+macro_rules! with_partial {
+	($cli:ident, $cmd:ident, |$parts:ident, $config:ident| $body:expr) => {{
+		let runner = $cli.create_runner($cmd)?;
+		runner.async_run(|$config| {
+			let $parts = service::new_partial(&$config)?;
+			let task_manager = $parts.task_manager;
+			Ok(($body, task_manager))
+		})
+	}};
+}
+
+/// Parses the command line and runs what it asks for.
+pub fn run() -> sc_cli::Result<()> {
+	let cli = Cli::from_args();
+
+	match &cli.subcommand {
+		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
+		Some(Subcommand::BuildSpec(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| cmd.run(config.chain_spec, config.network))
+		},
+		Some(Subcommand::ExportChainSpec(cmd)) => {
+			let spec = cli.load_spec(&cmd.chain)?;
+			cmd.run(spec)
+		},
+		Some(Subcommand::CheckBlock(cmd)) => with_partial!(cli, cmd, |parts, _config| {
+			let PartialComponents { client, import_queue, .. } = parts;
+			cmd.run(client, import_queue)
+		}),
+		Some(Subcommand::ExportBlocks(cmd)) => with_partial!(cli, cmd, |parts, config| {
+			cmd.run(parts.client, config.database)
+		}),
+		Some(Subcommand::ExportState(cmd)) => with_partial!(cli, cmd, |parts, config| {
+			cmd.run(parts.client, config.chain_spec)
+		}),
+		Some(Subcommand::ImportBlocks(cmd)) => with_partial!(cli, cmd, |parts, _config| {
+			let PartialComponents { client, import_queue, .. } = parts;
+			cmd.run(client, import_queue)
+		}),
+		Some(Subcommand::PurgeChain(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| cmd.run(config.database))
+		},
+		Some(Subcommand::Revert(cmd)) => with_partial!(cli, cmd, |parts, _config| {
+			let PartialComponents { client, backend, .. } = parts;
+			let aux_revert = Box::new(|client, _, blocks| {
+				sc_consensus_grandpa::revert(client, blocks)?;
+				Ok(())
+			});
+			cmd.run(client, backend, Some(aux_revert))
+		}),
+		Some(Subcommand::ChainInfo(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| cmd.run::<keymarket_runtime::opaque::Block>(&config))
+		},
+		#[cfg(feature = "runtime-benchmarks")]
+		Some(Subcommand::Benchmark(cmd)) => run_benchmark(&cli, cmd),
+		None => {
+			let runner = cli.create_runner(&cli.run)?;
+			runner.run_node_until_exit(|config| async move {
+				match config.network.network_backend {
+					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
+						sc_network::NetworkWorker<
+							keymarket_runtime::opaque::Block,
+							<keymarket_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
+						>,
+					>(config)
+					.map_err(sc_cli::Error::Service),
+					sc_network::config::NetworkBackendType::Litep2p => service::new_full::<
+						sc_network::Litep2pNetworkBackend,
+					>(config)
+					.map_err(sc_cli::Error::Service),
+				}
+			})
+		},
+	}
+}
+
+/// The runtime benchmarks: `benchmark pallet` runs the pallets' v2 benchmarks against the real
+/// runtime and writes weight files.
+#[cfg(feature = "runtime-benchmarks")]
+fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cli::Result<()> {
+	use frame_benchmarking_cli::BenchmarkCmd;
+	let runner = cli.create_runner(cmd)?;
+	runner.sync_run(|config| match cmd {
+		BenchmarkCmd::Pallet(cmd) => cmd
+			.run_with_spec::<sp_runtime::traits::HashingFor<keymarket_runtime::opaque::Block>, ()>(
+				Some(config.chain_spec),
+			),
+		BenchmarkCmd::Machine(cmd) =>
+			cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone()),
+		_ => Err("only `benchmark pallet` and `benchmark machine` are supported".into()),
+	})
+}

@@ -1,0 +1,16 @@
+//! The Keymarket node: one binary that runs a validator, an RPC server and, with later issues, the
+//! Ursula re-encryption service.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() {
+	if let Err(error) = command::run() {
+		// A message a person can act on, not a debug dump.
+		eprintln!("Error: {error}");
+		std::process::exit(1);
+	}
+}

@@ -1,0 +1,101 @@
+//! Bad input at the command line ends with a message that says what is wrong and what to do,
+//! a non-zero exit code, and no panic backtrace.
+
+mod harness;
+
+use std::{net::TcpListener, time::Duration};
+
+use harness::run_binary;
+
+fn assert_clean_failure(status: Option<i32>, stderr: &str, expected: &str) {
+	assert!(matches!(status, Some(code) if code != 0), "expected a failure, got {status:?}: {stderr}");
+	assert!(!stderr.contains("panicked"), "the node panicked: {stderr}");
+	assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
+}
+
+#[test]
+fn an_unknown_chain_spec_path_is_named_in_the_error() {
+	let dir = tempfile::tempdir().unwrap();
+	let (status, _, stderr) = run_binary(
+		&[
+			"--chain",
+			"/nonexistent/keymarket-spec.json",
+			"--base-path",
+			&dir.path().display().to_string(),
+		],
+		Duration::from_secs(60),
+	);
+	assert_clean_failure(status, &stderr, "/nonexistent/keymarket-spec.json");
+}
+
+#[test]
+fn a_malformed_chain_spec_file_is_reported() {
+	let dir = tempfile::tempdir().unwrap();
+	let spec = dir.path().join("spec.json");
+	std::fs::write(&spec, "{ this is not json").unwrap();
+	let (status, _, stderr) = run_binary(
+		&["--chain", &spec.display().to_string(), "--base-path", &dir.path().display().to_string()],
+		Duration::from_secs(60),
+	);
+	assert_clean_failure(status, &stderr, "not a valid chain spec");
+}
+
+#[test]
+fn an_occupied_rpc_port_is_reported() {
+	let dir = tempfile::tempdir().unwrap();
+	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = taken.local_addr().unwrap().port().to_string();
+	let p2p = harness::free_port().to_string();
+	let (status, _, stderr) = run_binary(
+		&[
+			"--dev",
+			"--base-path",
+			&dir.path().display().to_string(),
+			"--rpc-port",
+			&port,
+			"--port",
+			&p2p,
+			"--no-prometheus",
+			"--no-mdns",
+		],
+		Duration::from_secs(60),
+	);
+	assert_clean_failure(status, &stderr, "already in use");
+}
+
+#[test]
+fn a_corrupt_database_is_reported() {
+	let dir = tempfile::tempdir().unwrap();
+	let base = dir.path().display().to_string();
+	// Create a real database, then damage it.
+	let (status, _, stderr) =
+		run_binary(&["export-state", "--dev", "--base-path", &base], Duration::from_secs(120));
+	assert_eq!(status, Some(0), "a fresh dev database can be created: {stderr}");
+	let db = dir.path().join("chains/keymarket_dev/paritydb/full");
+	assert!(db.is_dir(), "the database lives at {}", db.display());
+	for entry in std::fs::read_dir(&db).unwrap() {
+		let path = entry.unwrap().path();
+		if path.is_file() {
+			std::fs::write(&path, b"\xde\xad\xbe\xef garbage").unwrap();
+		}
+	}
+	let p2p = harness::free_port().to_string();
+	let rpc = harness::free_port().to_string();
+	let (status, _, stderr) = run_binary(
+		&["--dev", "--base-path", &base, "--port", &p2p, "--rpc-port", &rpc, "--no-prometheus"],
+		Duration::from_secs(60),
+	);
+	assert_clean_failure(status, &stderr, "database");
+}
+
+#[test]
+fn export_chain_spec_names_both_presets() {
+	for (chain, id) in [("dev", "keymarket_dev"), ("local", "keymarket_local")] {
+		let (status, stdout, stderr) =
+			run_binary(&["export-chain-spec", "--chain", chain], Duration::from_secs(60));
+		assert_eq!(status, Some(0), "{stderr}");
+		let spec: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON chain spec");
+		assert_eq!(spec["id"], id);
+		assert_eq!(spec["properties"]["tokenSymbol"], "KEY");
+	}
+}

@@ -1,0 +1,553 @@
+//! The integration-test harness: starts the real `keymarket-node` binary on free loopback ports
+//! with throwaway base paths, talks to it over JSON-RPC, submits signed extrinsics, waits for
+//! inclusion and finality, reads events and storage, stops and restarts nodes, and always cleans up.
+//!
+//! Every wait has a deadline, so a test that goes wrong fails instead of hanging, and every node is
+//! killed when its [`Node`] is dropped, also when a test panics.
+
+#![allow(dead_code)]
+
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use keymarket_runtime::{Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic};
+use serde_json::{json, Value};
+use sp_core::{crypto::Pair as _, sr25519, H256};
+use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
+
+/// The node binary that cargo built for this test run.
+pub const NODE_BINARY: &str = env!("CARGO_BIN_EXE_keymarket-node");
+
+/// A decoded event record of the chain.
+pub type EventRecord = frame_system::EventRecord<RuntimeEvent, H256>;
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> u16 {
+	let listener = TcpListener::bind("127.0.0.1:0").expect("the loopback interface has free ports");
+	listener.local_addr().expect("a bound socket has an address").port()
+}
+
+/// Polls `probe` every 200 ms until it returns `Some`, or fails the test after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+	let deadline = Instant::now() + timeout;
+	loop {
+		if let Some(value) = probe() {
+			return value;
+		}
+		if Instant::now() > deadline {
+			panic!("timed out after {timeout:?} waiting for {what}");
+		}
+		std::thread::sleep(Duration::from_millis(200));
+	}
+}
+
+/// How to start a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+	/// `--chain`: `dev`, `local` or a path.
+	pub chain: String,
+	/// The development key this node validates with (`alice`, `bob`, ...), if any.
+	pub validator: Option<String>,
+	/// Multiaddresses of boot nodes.
+	pub bootnodes: Vec<String>,
+	/// A fixed node key (hex), so that peers can name this node in `--bootnodes`.
+	pub node_key: Option<String>,
+	/// Further flags.
+	pub extra_args: Vec<String>,
+}
+
+impl NodeConfig {
+	/// A single-node development chain (`--dev`): //Alice authors and finalizes alone.
+	pub fn dev() -> Self {
+		Self {
+			chain: "dev".into(),
+			validator: Some("alice".into()),
+			bootnodes: vec![],
+			node_key: None,
+			extra_args: vec![],
+		}
+	}
+
+	/// A validator of the `local` chain spec.
+	pub fn local_validator(name: &str) -> Self {
+		Self {
+			chain: "local".into(),
+			validator: Some(name.into()),
+			bootnodes: vec![],
+			node_key: None,
+			extra_args: vec![],
+		}
+	}
+}
+
+/// A running (or stopped) node process with its own base path and ports.
+pub struct Node {
+	pub name: String,
+	pub config: NodeConfig,
+	pub rpc_port: u16,
+	pub p2p_port: u16,
+	base_path: tempfile::TempDir,
+	child: Option<Child>,
+}
+
+impl Node {
+	/// Starts a node and waits until its RPC server answers.
+	pub fn start(name: &str, mut config: NodeConfig) -> Self {
+		// Validators refuse to invent a network key, and peers need a stable identity to name.
+		if config.node_key.is_none() {
+			config.node_key = Some(node_key_for(name));
+		}
+		let base_path = tempfile::Builder::new()
+			.prefix(&format!("keymarket-test-{name}-"))
+			.tempdir()
+			.expect("the temp directory is writable");
+		let mut node = Node {
+			name: name.into(),
+			config,
+			rpc_port: free_port(),
+			p2p_port: free_port(),
+			base_path,
+			child: None,
+		};
+		node.spawn();
+		node
+	}
+
+	/// The node's base path.
+	pub fn base_path(&self) -> &Path {
+		self.base_path.path()
+	}
+
+	/// The file the node logs into.
+	pub fn log_path(&self) -> PathBuf {
+		self.base_path.path().join("node.log")
+	}
+
+	/// The node's libp2p multiaddress, for `--bootnodes` of others. Needs a fixed node key.
+	pub fn multiaddr(&self) -> String {
+		let key = self.config.node_key.as_ref().expect("multiaddr needs a fixed node key");
+		let peer_id = peer_id_of(key);
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.p2p_port)
+	}
+
+	/// The command line this node runs with.
+	pub fn args(&self) -> Vec<String> {
+		let mut args = vec![
+			"--chain".to_string(),
+			self.config.chain.clone(),
+			"--base-path".into(),
+			self.base_path.path().display().to_string(),
+			"--rpc-port".into(),
+			self.rpc_port.to_string(),
+			"--port".into(),
+			self.p2p_port.to_string(),
+			"--no-prometheus".into(),
+			"--no-telemetry".into(),
+			"--no-mdns".into(),
+			"--name".into(),
+			self.name.clone(),
+			"--rpc-cors".into(),
+			"all".into(),
+		];
+		if let Some(validator) = &self.config.validator {
+			args.push(format!("--{validator}"));
+		}
+		if let Some(key) = &self.config.node_key {
+			args.push("--node-key".into());
+			args.push(key.clone());
+		}
+		for bootnode in &self.config.bootnodes {
+			args.push("--bootnodes".into());
+			args.push(bootnode.clone());
+		}
+		args.extend(self.config.extra_args.iter().cloned());
+		args
+	}
+
+	fn spawn(&mut self) {
+		let log = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(self.log_path())
+			.expect("the base path is writable");
+		let child = Command::new(NODE_BINARY)
+			.args(self.args())
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.unwrap_or_else(|e| panic!("cannot start {NODE_BINARY}: {e}"));
+		self.child = Some(child);
+		let rpc_port = self.rpc_port;
+		wait_for(&format!("the RPC server of {}", self.name), Duration::from_secs(60), || {
+			self.assert_running();
+			rpc_call(rpc_port, "system_health", json!([])).ok()
+		});
+	}
+
+	/// Fails the test with the node's log if the process has exited.
+	pub fn assert_running(&mut self) {
+		if let Some(child) = self.child.as_mut() {
+			if let Ok(Some(status)) = child.try_wait() {
+				let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+				panic!("node {} exited with {status}; its log:\n{log}", self.name);
+			}
+		}
+	}
+
+	/// Stops the node gracefully (SIGTERM, then SIGKILL after 20 s); its base path is kept.
+	pub fn stop(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+			let deadline = Instant::now() + Duration::from_secs(20);
+			while Instant::now() < deadline {
+				if let Ok(Some(_)) = child.try_wait() {
+					return;
+				}
+				std::thread::sleep(Duration::from_millis(100));
+			}
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts the node again on the same base path and ports.
+	pub fn restart(&mut self) {
+		self.stop();
+		self.spawn();
+	}
+
+	/// Whether the process runs.
+	pub fn is_running(&mut self) -> bool {
+		matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+	}
+
+	/// A JSON-RPC call; an error answer fails the test.
+	pub fn rpc(&self, method: &str, params: Value) -> Value {
+		rpc_call(self.rpc_port, method, params)
+			.unwrap_or_else(|e| panic!("{method} on {}: {e}", self.name))
+	}
+
+	/// A JSON-RPC call that may fail: `Err` holds the error object or the transport error.
+	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+		rpc_call(self.rpc_port, method, params)
+	}
+
+	/// The number of the best block.
+	pub fn best_number(&self) -> u32 {
+		header_number(&self.rpc("chain_getHeader", json!([])))
+	}
+
+	/// The number of the last finalized block.
+	pub fn finalized_number(&self) -> u32 {
+		let hash = self.rpc("chain_getFinalizedHead", json!([]));
+		header_number(&self.rpc("chain_getHeader", json!([hash])))
+	}
+
+	/// The hash of block `number` on the best chain.
+	pub fn block_hash(&self, number: u32) -> Option<H256> {
+		let value = self.rpc("chain_getBlockHash", json!([number]));
+		value.as_str().map(parse_h256)
+	}
+
+	/// Waits until the best block is at least `number`.
+	pub fn wait_for_best(&mut self, number: u32, timeout: Duration) -> u32 {
+		wait_for(&format!("block #{number} on {}", self.name), timeout, || {
+			self.assert_running();
+			let best = self.best_number();
+			(best >= number).then_some(best)
+		})
+	}
+
+	/// Waits until the finalized block is at least `number`.
+	pub fn wait_for_finalized(&mut self, number: u32, timeout: Duration) -> u32 {
+		wait_for(&format!("finalized block #{number} on {}", self.name), timeout, || {
+			self.assert_running();
+			let finalized = self.finalized_number();
+			(finalized >= number).then_some(finalized)
+		})
+	}
+
+	/// The number of peers the node is connected to.
+	pub fn peers(&self) -> u64 {
+		self.rpc("system_health", json!([]))["peers"].as_u64().unwrap_or(0)
+	}
+
+	/// Raw storage at `key`, at the best block or at `at`.
+	pub fn storage(&self, key: &[u8], at: Option<H256>) -> Option<Vec<u8>> {
+		let params = match at {
+			Some(at) => json!([hex(key), format!("{at:?}")]),
+			None => json!([hex(key)]),
+		};
+		self.rpc("state_getStorage", params).as_str().map(unhex)
+	}
+
+	/// The decoded value of a storage item, if present.
+	pub fn storage_value<T: Decode>(&self, key: &[u8], at: Option<H256>) -> Option<T> {
+		self.storage(key, at).map(|bytes| {
+			T::decode(&mut &bytes[..]).expect("storage decodes with the runtime's own types")
+		})
+	}
+
+	/// The events of block `at`.
+	pub fn events(&self, at: H256) -> Vec<EventRecord> {
+		let key = storage_key(b"System", b"Events");
+		self.storage_value::<Vec<EventRecord>>(&key, Some(at)).unwrap_or_default()
+	}
+
+	/// The free balance of `who`.
+	pub fn free_balance(&self, who: &sp_runtime::AccountId32) -> u128 {
+		let key = map_key_blake2_128_concat(b"System", b"Account", &who.encode());
+		self.storage_value::<frame_system::AccountInfo<u32, pallet_balances::AccountData<u128>>>(
+			&key, None,
+		)
+		.map(|info| info.data.free)
+		.unwrap_or(0)
+	}
+
+	/// Signs `call` with `signer` (immortal era, next nonce from the pool) and submits it.
+	pub fn submit(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<H256, String> {
+		let account: sp_runtime::AccountId32 = signer.public().into();
+		let nonce = self.rpc("system_accountNextIndex", json!([account.to_string()]));
+		let nonce = nonce.as_u64().expect("a nonce is a number") as u32;
+		let extrinsic = self.sign(signer, call, nonce);
+		self.try_rpc("author_submitExtrinsic", json!([hex(&extrinsic.encode())]))
+			.map(|hash| parse_h256(hash.as_str().expect("a transaction hash")))
+	}
+
+	/// Builds a signed extrinsic exactly as polkadot.js would, for this node's chain.
+	pub fn sign(&self, signer: &sr25519::Pair, call: RuntimeCall, nonce: u32) -> UncheckedExtrinsic {
+		let genesis = self.block_hash(0).expect("the chain has a genesis block");
+		let version = self.rpc("state_getRuntimeVersion", json!([]));
+		let spec_version = version["specVersion"].as_u64().expect("specVersion") as u32;
+		let tx_version = version["transactionVersion"].as_u64().expect("transactionVersion") as u32;
+		let extension: TxExtension = (
+			frame_system::AuthorizeCall::<Runtime>::new(),
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		);
+		let implicit =
+			((), (), spec_version, tx_version, genesis, genesis, (), (), (), ());
+		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+		UncheckedExtrinsic::new_signed(
+			call,
+			MultiAddress::Id(signer.public().into()),
+			MultiSignature::Sr25519(signature),
+			extension,
+		)
+	}
+
+	/// Waits until the extrinsic with `hash` is in a block of the best chain, and returns that
+	/// block's hash and the events the extrinsic emitted.
+	pub fn wait_for_inclusion(
+		&mut self,
+		hash: H256,
+		timeout: Duration,
+	) -> (H256, Vec<RuntimeEvent>) {
+		let start = self.best_number();
+		let mut next = start.saturating_sub(1);
+		wait_for(&format!("inclusion of {hash:?}"), timeout, || {
+			self.assert_running();
+			let best = self.best_number();
+			while next <= best {
+				let block_hash = self.block_hash(next)?;
+				let block = self.rpc("chain_getBlock", json!([format!("{block_hash:?}")]));
+				let extrinsics = block["block"]["extrinsics"].as_array()?.clone();
+				for (index, extrinsic) in extrinsics.iter().enumerate() {
+					let bytes = unhex(extrinsic.as_str()?);
+					if sp_crypto_hashing::blake2_256(&bytes) == hash.0 {
+						let events = self
+							.events(block_hash)
+							.into_iter()
+							.filter(|record| {
+								record.phase ==
+									frame_system::Phase::ApplyExtrinsic(index as u32)
+							})
+							.map(|record| record.event)
+							.collect();
+						return Some((block_hash, events));
+					}
+				}
+				next += 1;
+			}
+			None
+		})
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+		if std::thread::panicking() {
+			let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+			let tail: Vec<&str> = log.lines().rev().take(40).collect();
+			eprintln!(
+				"--- last lines of node {} ---\n{}",
+				self.name,
+				tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+			);
+		}
+	}
+}
+
+/// Runs the node binary with `args` to completion (a subcommand, or a start that must fail) and
+/// returns its exit status, stdout and stderr. Kills it after `timeout`.
+pub fn run_binary(args: &[&str], timeout: Duration) -> (Option<i32>, String, String) {
+	let mut child = Command::new(NODE_BINARY)
+		.args(args)
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap_or_else(|e| panic!("cannot start {NODE_BINARY}: {e}"));
+	let mut stdout = child.stdout.take().expect("piped");
+	let mut stderr = child.stderr.take().expect("piped");
+	let out = std::thread::spawn(move || {
+		let mut s = String::new();
+		let _ = stdout.read_to_string(&mut s);
+		s
+	});
+	let err = std::thread::spawn(move || {
+		let mut s = String::new();
+		let _ = stderr.read_to_string(&mut s);
+		s
+	});
+	let deadline = Instant::now() + timeout;
+	let status = loop {
+		if let Ok(Some(status)) = child.try_wait() {
+			break status.code();
+		}
+		if Instant::now() > deadline {
+			let _ = child.kill();
+			let _ = child.wait();
+			break None;
+		}
+		std::thread::sleep(Duration::from_millis(100));
+	};
+	(status, out.join().unwrap_or_default(), err.join().unwrap_or_default())
+}
+
+/// One JSON-RPC request over HTTP/1.1 to 127.0.0.1:`port`; `Err` on transport failure or an
+/// error answer.
+pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
+	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut stream =
+		TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+	stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+	write!(
+		stream,
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.map_err(|e| format!("send: {e}"))?;
+	let mut reader = BufReader::new(stream);
+	let mut content_length = None;
+	let mut line = String::new();
+	loop {
+		line.clear();
+		if reader.read_line(&mut line).map_err(|e| format!("read: {e}"))? == 0 {
+			return Err("connection closed before the headers ended".into());
+		}
+		let trimmed = line.trim_end();
+		if trimmed.is_empty() {
+			break;
+		}
+		if let Some((name, value)) = trimmed.split_once(':') {
+			if name.eq_ignore_ascii_case("content-length") {
+				content_length = value.trim().parse::<usize>().ok();
+			}
+		}
+	}
+	let mut body = Vec::new();
+	match content_length {
+		Some(len) => {
+			body.resize(len, 0);
+			reader.read_exact(&mut body).map_err(|e| format!("read body: {e}"))?;
+		},
+		None => {
+			reader.read_to_end(&mut body).map_err(|e| format!("read body: {e}"))?;
+		},
+	}
+	let answer: Value = serde_json::from_slice(&body).map_err(|e| format!("bad JSON: {e}"))?;
+	if let Some(error) = answer.get("error") {
+		return Err(error.to_string());
+	}
+	Ok(answer["result"].clone())
+}
+
+/// The storage key of a plain storage value.
+pub fn storage_key(pallet: &[u8], item: &[u8]) -> Vec<u8> {
+	let mut key = sp_crypto_hashing::twox_128(pallet).to_vec();
+	key.extend_from_slice(&sp_crypto_hashing::twox_128(item));
+	key
+}
+
+/// The storage key of a map entry hashed with `Blake2_128Concat`.
+pub fn map_key_blake2_128_concat(pallet: &[u8], item: &[u8], encoded_key: &[u8]) -> Vec<u8> {
+	let mut key = storage_key(pallet, item);
+	key.extend_from_slice(&sp_crypto_hashing::blake2_128(encoded_key));
+	key.extend_from_slice(encoded_key);
+	key
+}
+
+/// `0x`-prefixed lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+	let mut s = String::with_capacity(2 + bytes.len() * 2);
+	s.push_str("0x");
+	for b in bytes {
+		s.push_str(&format!("{b:02x}"));
+	}
+	s
+}
+
+/// Bytes of a `0x`-prefixed hex string.
+pub fn unhex(s: &str) -> Vec<u8> {
+	let s = s.trim_start_matches("0x");
+	(0..s.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("RPC returns valid hex"))
+		.collect()
+}
+
+fn parse_h256(s: &str) -> H256 {
+	H256::from_slice(&unhex(s))
+}
+
+fn header_number(header: &Value) -> u32 {
+	let number = header["number"].as_str().expect("a header has a number");
+	u32::from_str_radix(number.trim_start_matches("0x"), 16).expect("the number is hex")
+}
+
+/// A network key (32 bytes of hex) derived from a node's name: stable across restarts.
+pub fn node_key_for(name: &str) -> String {
+	hex(&sp_crypto_hashing::blake2_256(name.as_bytes()))[2..].to_string()
+}
+
+/// The libp2p peer id of an ed25519 node key given as 32 bytes of hex, computed by the node itself.
+pub fn peer_id_of(node_key_hex: &str) -> String {
+	let dir = tempfile::tempdir().expect("the temp directory is writable");
+	let key_file = dir.path().join("node-key");
+	std::fs::write(&key_file, node_key_hex).expect("the temp directory is writable");
+	let (status, stdout, stderr) = run_binary(
+		&["key", "inspect-node-key", "--file", &key_file.display().to_string()],
+		Duration::from_secs(30),
+	);
+	assert_eq!(status, Some(0), "inspect-node-key failed: {stderr}");
+	stdout.trim().to_string()
+}

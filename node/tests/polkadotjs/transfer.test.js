@@ -1,0 +1,95 @@
+// polkadot.js, as an Alice or an integrator uses it, against a real Keymarket dev node: it
+// decodes the metadata, signs a transfer as //Alice, and reads the transfer's events.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { startDevNode } from './node.js';
+
+let node;
+let api;
+
+before(async () => {
+  await cryptoWaitReady();
+  node = await startDevNode();
+  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+});
+
+after(async () => {
+  await api?.disconnect();
+  await node?.stop();
+});
+
+test('the metadata decodes and names the runtime and its pallets', async () => {
+  assert.equal(api.runtimeVersion.specName.toString(), 'keymarket');
+  const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
+  for (const name of ['System', 'Timestamp', 'Aura', 'Grandpa', 'Balances', 'TransactionPayment', 'Sudo']) {
+    assert.ok(pallets.includes(name), `${name} missing from ${pallets}`);
+  }
+  assert.equal(api.registry.chainSS58, 42);
+  assert.deepEqual(api.registry.chainTokens, ['KEY']);
+  assert.deepEqual(api.registry.chainDecimals, [12]);
+  assert.equal(typeof api.tx.balances.transferKeepAlive, 'function');
+});
+
+test('a transfer signed by //Alice is included with its events', async () => {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const amount = 7n * 10n ** 12n;
+  const before = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
+
+  const { events, blockHash } = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the transfer was not included within 60 s')), 60_000);
+    api.tx.balances
+      .transferKeepAlive(ferdie.address, amount)
+      .signAndSend(alice, ({ status, events, dispatchError }) => {
+        if (dispatchError) {
+          clearTimeout(timer);
+          reject(new Error(`dispatch failed: ${dispatchError.toString()}`));
+        } else if (status.isInBlock) {
+          clearTimeout(timer);
+          resolve({ events, blockHash: status.asInBlock });
+        }
+      })
+      .catch((e) => { clearTimeout(timer); reject(e); });
+  });
+
+  const transfer = events.find(({ event }) => api.events.balances.Transfer.is(event));
+  assert.ok(transfer, `no Transfer event among ${events.map(({ event }) => event.method)}`);
+  const [from, to, value] = transfer.event.data;
+  assert.equal(from.toString(), alice.address);
+  assert.equal(to.toString(), ferdie.address);
+  assert.equal(value.toBigInt(), amount);
+  assert.ok(events.some(({ event }) => api.events.system.ExtrinsicSuccess.is(event)));
+  assert.ok(events.some(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)));
+
+  const after = (await (await api.at(blockHash)).query.system.account(ferdie.address)).data.free.toBigInt();
+  assert.equal(after - before, amount);
+});
+
+test('a transfer of more than the balance fails with a precise error', async () => {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const eve = keyring.addFromUri('//Eve');
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const free = (await api.query.system.account(eve.address)).data.free.toBigInt();
+
+  const error = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no result within 60 s')), 60_000);
+    api.tx.balances
+      .transferKeepAlive(ferdie.address, free * 2n)
+      .signAndSend(eve, ({ status, dispatchError }) => {
+        if (status.isInBlock) {
+          clearTimeout(timer);
+          resolve(dispatchError);
+        }
+      })
+      .catch((e) => { clearTimeout(timer); reject(e); });
+  });
+  // Balances moves funds through `fungible`, which reports a token error, not a module error.
+  assert.ok(error?.isToken, `expected a token error, got ${error?.toString()}`);
+  assert.equal(error.asToken.type, 'FundsUnavailable');
+  const left = (await api.query.system.account(eve.address)).data.free.toBigInt();
+  assert.ok(left < free && free - left < 10n ** 12n, 'only the fee was charged');
+});

@@ -1,0 +1,166 @@
+//! # Keymarket runtime
+//!
+//! ## Overview
+//! The state transition function of the Keymarket chain: FRAME pallets composed into one runtime,
+//! compiled to `wasm32v1-none` and executed by the node. Today it holds the standard pallets that any
+//! Substrate chain needs (system, timestamp, Aura, GRANDPA, balances, transaction payment, sudo); the
+//! market's own pallets (staking, policies, slashing, gateway, lottery, activity) join it as they land.
+//!
+//! ## Terminology
+//! - *Pallet configuration*: one `impl pallet_x::Config for Runtime` each, in [`configs`].
+//! - *Runtime APIs*: what the node and RPC clients may call into the runtime, in [`apis`].
+//! - *Genesis presets*: named, typed genesis states (`development`, `local_testnet`), in
+//!   [`genesis_config_presets`].
+//!
+//! ## Assumptions
+//! The crate is `no_std` for the wasm build; with `std` it also exposes the wasm blob to the node.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+// `construct_runtime` and `impl_runtime_apis` expand into deep recursion.
+#![recursion_limit = "256"]
+
+#[cfg(feature = "std")]
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+
+extern crate alloc;
+// The runtime macros expect `Vec` in scope.
+use alloc::vec::Vec;
+
+pub mod apis;
+pub mod configs;
+pub mod genesis_config_presets;
+
+use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};
+use sp_version::{runtime_version, RuntimeVersion};
+
+pub use keymarket_primitives::{
+	AccountId, Balance, BlockNumber, Hash, Nonce, Signature, DAYS, HOURS, MICRO_UNITS,
+	MILLISECS_PER_BLOCK, MILLI_UNITS, MINUTES, UNITS,
+};
+
+pub use frame_system::Call as SystemCall;
+pub use pallet_balances::Call as BalancesCall;
+#[cfg(any(feature = "std", test))]
+pub use sp_runtime::BuildStorage;
+
+/// Types the node needs without knowing the runtime's extrinsic format: it only moves bytes.
+pub mod opaque {
+	use super::*;
+	pub use sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
+
+	/// A block header.
+	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+	/// A block whose extrinsics are opaque bytes.
+	pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+
+	impl_opaque_keys! {
+		/// The keys a validator registers: one for block authoring, one for finality voting.
+		pub struct SessionKeys {
+			pub aura: Aura,
+			pub grandpa: Grandpa,
+		}
+	}
+}
+
+/// The runtime's identity. Bump `spec_version` with every change of behaviour, and
+/// `transaction_version` whenever the encoding of a call or of the extensions changes.
+#[runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
+	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
+	authoring_version: 1,
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// An Aura slot lasts one block time.
+pub const SLOT_DURATION: u64 = MILLISECS_PER_BLOCK;
+
+/// The smallest balance an account may hold; below it the account is reaped.
+pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNITS;
+
+/// How a transaction names the account it acts on.
+pub type Address = sp_runtime::MultiAddress<AccountId, ()>;
+
+/// A block header as this runtime sees it.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+
+/// A block as this runtime sees it.
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+
+/// The checks and charges every signed transaction passes through, in order. polkadot.js builds
+/// the same list from the metadata.
+pub type TxExtension = (
+	frame_system::AuthorizeCall<Runtime>,
+	frame_system::CheckNonZeroSender<Runtime>,
+	frame_system::CheckSpecVersion<Runtime>,
+	frame_system::CheckTxVersion<Runtime>,
+	frame_system::CheckGenesis<Runtime>,
+	frame_system::CheckEra<Runtime>,
+	frame_system::CheckNonce<Runtime>,
+	frame_system::CheckWeight<Runtime>,
+	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_system::WeightReclaim<Runtime>,
+);
+
+/// An extrinsic as it travels: address, signature and extensions around a call.
+pub type UncheckedExtrinsic =
+	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+
+/// What a signer signs.
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+
+/// Migrations run on a runtime upgrade, beyond those the pallets declare themselves.
+type Migrations = ();
+
+/// Dispatches blocks and transactions to the pallets.
+pub type Executive = frame_executive::Executive<
+	Runtime,
+	Block,
+	frame_system::ChainContext<Runtime>,
+	Runtime,
+	AllPalletsWithSystem,
+	Migrations,
+>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+
+	#[runtime::pallet_index(2)]
+	pub type Aura = pallet_aura;
+
+	#[runtime::pallet_index(3)]
+	pub type Grandpa = pallet_grandpa;
+
+	#[runtime::pallet_index(4)]
+	pub type Balances = pallet_balances;
+
+	#[runtime::pallet_index(5)]
+	pub type TransactionPayment = pallet_transaction_payment;
+
+	#[runtime::pallet_index(6)]
+	pub type Sudo = pallet_sudo;
+}
