@@ -70,12 +70,12 @@ pub fn run() -> sc_cli::Result<()> {
 			let PartialComponents { client, import_queue, .. } = parts;
 			cmd.run(client, import_queue)
 		}),
-		Some(Subcommand::ExportBlocks(cmd)) => with_partial!(cli, cmd, |parts, config| {
-			cmd.run(parts.client, config.database)
-		}),
-		Some(Subcommand::ExportState(cmd)) => with_partial!(cli, cmd, |parts, config| {
-			cmd.run(parts.client, config.chain_spec)
-		}),
+		Some(Subcommand::ExportBlocks(cmd)) => {
+			with_partial!(cli, cmd, |parts, config| { cmd.run(parts.client, config.database) })
+		},
+		Some(Subcommand::ExportState(cmd)) => {
+			with_partial!(cli, cmd, |parts, config| { cmd.run(parts.client, config.chain_spec) })
+		},
 		Some(Subcommand::ImportBlocks(cmd)) => with_partial!(cli, cmd, |parts, _config| {
 			let PartialComponents { client, import_queue, .. } = parts;
 			cmd.run(client, import_queue)
@@ -100,7 +100,8 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Benchmark(cmd)) => run_benchmark(&cli, cmd),
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			runner.run_node_until_exit(|config| async move {
+			runner.run_node_until_exit(|mut config| async move {
+				claim_ports(&mut config)?;
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
@@ -109,13 +110,58 @@ pub fn run() -> sc_cli::Result<()> {
 						>,
 					>(config)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p => service::new_full::<
-						sc_network::Litep2pNetworkBackend,
-					>(config)
-					.map_err(sc_cli::Error::Service),
+					sc_network::config::NetworkBackendType::Litep2p => {
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},
+	}
+}
+
+/// Makes sure the RPC and peer-to-peer ports the operator asked for are free, and that the RPC
+/// server does not silently move to a random port when they are not: a node on another port than
+/// the one in its operator's scripts is a node nobody can reach.
+fn claim_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
+	if let Some(endpoints) = config.rpc.addr.as_mut() {
+		for endpoint in endpoints.iter_mut() {
+			endpoint.retry_random_port = false;
+			if !endpoint.is_optional {
+				ensure_free(endpoint.listen_addr, "JSON-RPC", "--rpc-port")?;
+			}
+		}
+	}
+	for address in &config.network.listen_addresses {
+		if let Some(socket) = tcp_socket_of(&address.to_string()) {
+			ensure_free(socket, "peer-to-peer", "--port")?;
+		}
+	}
+	Ok(())
+}
+
+/// Fails with a message a person can act on when `address` is taken.
+fn ensure_free(address: std::net::SocketAddr, what: &str, flag: &str) -> sc_cli::Result<()> {
+	match std::net::TcpListener::bind(address) {
+		Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+			Err(sc_cli::Error::Input(format!(
+				"the {what} port {address} is already in use by another process: stop that \
+				 process or choose another port with {flag}"
+			)))
+		},
+		// Other failures (no IPv6 on this host, say) are the network layer's to report.
+		_ => Ok(()),
+	}
+}
+
+/// The TCP socket of a multiaddress of the form `/ip4/<ip>/tcp/<port>` or `/ip6/<ip>/tcp/<port>`.
+fn tcp_socket_of(multiaddr: &str) -> Option<std::net::SocketAddr> {
+	let parts: Vec<&str> = multiaddr.split('/').collect();
+	match parts.as_slice() {
+		["", "ip4" | "ip6", ip, "tcp", port, ..] => {
+			Some(std::net::SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+		},
+		_ => None,
 	}
 }
 
@@ -126,12 +172,12 @@ fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cl
 	use frame_benchmarking_cli::BenchmarkCmd;
 	let runner = cli.create_runner(cmd)?;
 	runner.sync_run(|config| match cmd {
-		BenchmarkCmd::Pallet(cmd) => cmd
-			.run_with_spec::<sp_runtime::traits::HashingFor<keymarket_runtime::opaque::Block>, ()>(
-				Some(config.chain_spec),
-			),
-		BenchmarkCmd::Machine(cmd) =>
-			cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone()),
+		BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<
+			keymarket_runtime::opaque::Block,
+		>, ()>(Some(config.chain_spec)),
+		BenchmarkCmd::Machine(cmd) => {
+			cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
+		},
 		_ => Err("only `benchmark pallet` and `benchmark machine` are supported".into()),
 	})
 }

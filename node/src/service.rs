@@ -14,8 +14,11 @@ use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
 
 /// The client: the runtime executed by wasmtime with the standard host functions.
-pub type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>>;
+pub type FullClient = sc_service::TFullClient<
+	Block,
+	RuntimeApi,
+	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
+>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type GrandpaBlockImport =
@@ -57,7 +60,8 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			executor,
 			// No block is exempt from pruning.
 			Vec::new(),
-		)?;
+		)
+		.map_err(|error| database_error(config, error))?;
 	let client = Arc::new(client);
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
@@ -87,24 +91,27 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	)?;
 
 	let slot_client = client.clone();
-	let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-		block_import: grandpa_block_import.clone(),
-		justification_import: Some(Box::new(grandpa_block_import.clone())),
-		client: client.clone(),
-		create_inherent_data_providers: move |parent_hash, _| {
-			let slot_client = slot_client.clone();
-			async move {
-				let slot_duration =
-					sc_consensus_aura::standalone::slot_duration_at(&*slot_client, parent_hash)?;
-				Ok(inherent_data_providers(slot_duration))
-			}
-		},
-		spawner: &task_manager.spawn_essential_handle(),
-		registry: config.prometheus_registry(),
-		check_for_equivocation: Default::default(),
-		telemetry: telemetry.as_ref().map(|x| x.handle()),
-		compatibility_mode: Default::default(),
-	})?;
+	let import_queue =
+		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
+			block_import: grandpa_block_import.clone(),
+			justification_import: Some(Box::new(grandpa_block_import.clone())),
+			client: client.clone(),
+			create_inherent_data_providers: move |parent_hash, _| {
+				let slot_client = slot_client.clone();
+				async move {
+					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
+						&*slot_client,
+						parent_hash,
+					)?;
+					Ok(inherent_data_providers(slot_duration))
+				}
+			},
+			spawner: &task_manager.spawn_essential_handle(),
+			registry: config.prometheus_registry(),
+			check_for_equivocation: Default::default(),
+			telemetry: telemetry.as_ref().map(|x| x.handle()),
+			compatibility_mode: Default::default(),
+		})?;
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -116,6 +123,20 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		transaction_pool,
 		other: (grandpa_block_import, grandpa_link, telemetry),
 	})
+}
+
+/// Explains a failure to open the chain database and how to recover from it.
+fn database_error(config: &Configuration, error: ServiceError) -> ServiceError {
+	let path = config
+		.database
+		.path()
+		.map(|path| path.display().to_string())
+		.unwrap_or_else(|| "(in memory)".into());
+	ServiceError::Other(format!(
+		"cannot open the chain database at {path}: {error}. If it is damaged, delete it with \
+		 `keymarket-node purge-chain` and the same --chain and --base-path flags (or remove \
+		 that directory) and start again: the node rebuilds it from genesis and its peers."
+	))
 }
 
 /// The inherents every block carries: the Aura slot and the timestamp, both from the wall clock.
@@ -131,7 +152,9 @@ fn inherent_data_providers(
 }
 
 /// Builds and starts a full node over the network backend `N` (libp2p or litep2p).
-pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>>(
+pub fn new_full<
+	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
+>(
 	config: Configuration,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {

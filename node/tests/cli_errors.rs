@@ -8,7 +8,10 @@ use std::{net::TcpListener, time::Duration};
 use harness::run_binary;
 
 fn assert_clean_failure(status: Option<i32>, stderr: &str, expected: &str) {
-	assert!(matches!(status, Some(code) if code != 0), "expected a failure, got {status:?}: {stderr}");
+	assert!(
+		matches!(status, Some(code) if code != 0),
+		"expected a failure, got {status:?}: {stderr}"
+	);
 	assert!(!stderr.contains("panicked"), "the node panicked: {stderr}");
 	assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
 }

@@ -16,7 +16,9 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use keymarket_runtime::{Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic};
+use keymarket_runtime::{
+	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
+};
 use serde_json::{json, Value};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
@@ -321,7 +323,12 @@ impl Node {
 	}
 
 	/// Builds a signed extrinsic exactly as polkadot.js would, for this node's chain.
-	pub fn sign(&self, signer: &sr25519::Pair, call: RuntimeCall, nonce: u32) -> UncheckedExtrinsic {
+	pub fn sign(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+		nonce: u32,
+	) -> UncheckedExtrinsic {
 		let genesis = self.block_hash(0).expect("the chain has a genesis block");
 		let version = self.rpc("state_getRuntimeVersion", json!([]));
 		let spec_version = version["specVersion"].as_u64().expect("specVersion") as u32;
@@ -338,8 +345,7 @@ impl Node {
 			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 			frame_system::WeightReclaim::<Runtime>::new(),
 		);
-		let implicit =
-			((), (), spec_version, tx_version, genesis, genesis, (), (), (), ());
+		let implicit = ((), (), spec_version, tx_version, genesis, genesis, (), (), (), ());
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 		UncheckedExtrinsic::new_signed(
@@ -373,8 +379,7 @@ impl Node {
 							.events(block_hash)
 							.into_iter()
 							.filter(|record| {
-								record.phase ==
-									frame_system::Phase::ApplyExtrinsic(index as u32)
+								record.phase == frame_system::Phase::ApplyExtrinsic(index as u32)
 							})
 							.map(|record| record.event)
 							.collect();
