@@ -1,0 +1,406 @@
+//! # Keymarket staking
+//!
+//! ## Overview
+//! Ursulas are the servers of the market, and their stake is what every other rule can take away.
+//! This pallet keeps the stakes and the workers that serve them: NuCypher's `StakingEscrow` as a
+//! FRAME pallet.
+//!
+//! - A **staker** locks native tokens for a number of periods in **sub-stakes** (create, increase,
+//!   divide, prolong, merge, remove when unlocked; at most `MaxSubStakes`). Locked tokens stay in
+//!   the staker's own account under a hold ([`HoldReason::Staking`]); they never move to a pallet
+//!   account.
+//! - The **wind-down** switch makes every lock shorten by one each period; with it off, locks stand
+//!   still. The **re-stake** switch says whether rewards join the stake or stay free.
+//! - A staker bonds one **worker**: the account of the Ursula node. A worker cannot be re-bonded or
+//!   unbonded within `MinWorkerPeriods` of its bonding. The worker registers its service endpoint,
+//!   its Umbral public key and its signing key.
+//! - Each period the worker **commits** to be available in the next one (the weak availability
+//!   signal that the paper criticises and later pallets improve on). Periods without a commitment
+//!   are recorded as downtime.
+//! - Other pallets take stake only through [`Pallet::slash`], which cuts the sub-stakes with the
+//!   shortest remaining lock first and never takes more than is locked.
+//!
+//! ## Terminology
+//! - *Period*: `block number / BlocksPerPeriod`.
+//! - *Locked*: the sum of the sub-stakes whose lock has not run out.
+//! - *Active Ursula* of period `p`: a registered worker whose staker has at least `MinStake` locked
+//!   and that committed to `p`.
+//!
+//! ## Assumptions
+//! - Periods pass lazily: a staker's locks are brought up to date (wind-down applied) whenever the
+//!   staker, its worker or another pallet touches the stake, so no hook iterates over all stakers.
+//! - Inflation rewards, the network stage and the runtime API arrive in the next steps of this
+//!   pallet; the slashing pallet calls [`Pallet::slash`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+mod stakes;
+pub mod types;
+pub mod weights;
+mod workers;
+
+#[cfg(test)]
+mod tests;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// The balance type of the pallet's currency.
+pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
+	<T as frame_system::Config>::AccountId,
+>>::Balance;
+
+/// How many downtime gaps are kept per staker (the oldest are dropped).
+pub const MAX_DOWNTIME_RECORDS: u32 = 32;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, Mutate, MutateHold},
+	};
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The native currency, in which stakes are held.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, of which [`HoldReason::Staking`] is one.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The length of a period in blocks.
+		#[pallet::constant]
+		type BlocksPerPeriod: Get<BlockNumberFor<Self>>;
+
+		/// The least a sub-stake may hold, and the least a staker must have locked to be active.
+		#[pallet::constant]
+		type MinStake: Get<BalanceOf<Self>>;
+
+		/// The most a staker may have staked in all its sub-stakes together.
+		#[pallet::constant]
+		type MaxStake: Get<BalanceOf<Self>>;
+
+		/// The shortest lock of a sub-stake, in periods.
+		#[pallet::constant]
+		type MinLockPeriods: Get<u32>;
+
+		/// The longest lock of a sub-stake, in periods.
+		#[pallet::constant]
+		type MaxLockPeriods: Get<u32>;
+
+		/// The most sub-stakes a staker may have.
+		#[pallet::constant]
+		type MaxSubStakes: Get<u32>;
+
+		/// How many periods a worker stays bonded before it can be unbonded or replaced.
+		#[pallet::constant]
+		type MinWorkerPeriods: Get<u32>;
+
+		/// Weights of the calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Tokens staked by an Ursula's staker.
+		#[codec(index = 0)]
+		Staking,
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A staker locked `value` in a new sub-stake at `index` for `periods` periods.
+		Staked { staker: T::AccountId, index: u32, value: BalanceOf<T>, periods: u32 },
+		/// A sub-stake grew by `value`.
+		StakeIncreased { staker: T::AccountId, index: u32, value: BalanceOf<T> },
+		/// `value` of the sub-stake at `index` moved to a new sub-stake at `new_index`, locked
+		/// `extra_periods` longer.
+		StakeDivided {
+			staker: T::AccountId,
+			index: u32,
+			new_index: u32,
+			value: BalanceOf<T>,
+			extra_periods: u32,
+		},
+		/// The lock of a sub-stake grew by `periods`.
+		StakeProlonged { staker: T::AccountId, index: u32, periods: u32 },
+		/// The sub-stake at `from` was merged into the one at `into` (and `from` removed).
+		StakesMerged { staker: T::AccountId, into: u32, from: u32 },
+		/// An unlocked sub-stake was removed; its `value` is now withdrawable.
+		SubStakeRemoved { staker: T::AccountId, index: u32, value: BalanceOf<T> },
+		/// The wind-down switch was set.
+		WindDownSet { staker: T::AccountId, enabled: bool },
+		/// The re-stake switch was set.
+		RestakeSet { staker: T::AccountId, enabled: bool },
+		/// Unlocked tokens were released to the staker.
+		Withdrawn { staker: T::AccountId, value: BalanceOf<T> },
+		/// A staker bonded a worker (`None`: unbonded it).
+		WorkerBonded { staker: T::AccountId, worker: Option<T::AccountId> },
+		/// A worker registered (or updated) its endpoint and keys.
+		WorkerRegistered { worker: T::AccountId, staker: T::AccountId },
+		/// A worker committed to be available in `period`.
+		Committed { worker: T::AccountId, staker: T::AccountId, period: Period },
+		/// A worker committed after missing the periods `from..=to`.
+		DowntimeRecorded { staker: T::AccountId, from: Period, to: Period },
+		/// Stake was taken away: `requested` was asked for, `taken` was locked and burned.
+		Slashed { staker: T::AccountId, requested: BalanceOf<T>, taken: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// A sub-stake would hold less than `MinStake`.
+		StakeBelowMinimum,
+		/// The staker's stakes would add up to more than `MaxStake`.
+		StakeAboveMaximum,
+		/// A lock shorter than `MinLockPeriods`.
+		LockTooShort,
+		/// A lock longer than `MaxLockPeriods`.
+		LockTooLong,
+		/// The staker already has `MaxSubStakes` sub-stakes.
+		TooManySubStakes,
+		/// No sub-stake at that index.
+		NoSuchSubStake,
+		/// The sub-stake's lock has run out: it can only be removed.
+		SubStakeUnlocked,
+		/// The sub-stake is still locked.
+		SubStakeStillLocked,
+		/// The two sub-stakes do not end in the same period.
+		SubStakesNotMergeable,
+		/// A sub-stake cannot be merged with itself.
+		SameSubStake,
+		/// Not enough unlocked tokens for that withdrawal.
+		InsufficientUnlocked,
+		/// The account cannot hold that much more.
+		InsufficientBalance,
+		/// The account has never staked.
+		NotAStaker,
+		/// The worker is already bonded to a staker.
+		WorkerAlreadyBonded,
+		/// The current worker was bonded less than `MinWorkerPeriods` ago.
+		WorkerBondTooRecent,
+		/// The account is not a bonded worker.
+		NotAWorker,
+		/// The worker has not registered its endpoint and keys.
+		WorkerNotRegistered,
+		/// The worker already committed to the next period.
+		AlreadyCommitted,
+		/// The staker has less than `MinStake` locked through the next period.
+		NotEnoughLockedStake,
+		/// The endpoint is longer than `MaxEndpointLen`.
+		EndpointTooLong,
+		/// An amount or a period count overflowed.
+		Overflow,
+	}
+
+	/// Stakers and their switches, unlocked tokens and bonded worker.
+	#[pallet::storage]
+	pub type Stakers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, StakerInfo<T::AccountId, BalanceOf<T>>>;
+
+	/// The sub-stakes of each staker, in the order they were created.
+	#[pallet::storage]
+	pub type SubStakes<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<SubStake<BalanceOf<T>>, T::MaxSubStakes>,
+		ValueQuery,
+	>;
+
+	/// Bonded workers: the Ursula nodes' accounts.
+	#[pallet::storage]
+	pub type Workers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, WorkerInfo<T::AccountId>>;
+
+	/// The most recent periods each staker's worker missed, as `(from, to)` ranges.
+	#[pallet::storage]
+	pub type Downtime<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<(Period, Period), ConstU32<MAX_DOWNTIME_RECORDS>>,
+		ValueQuery,
+	>;
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(!T::BlocksPerPeriod::get().is_zero(), "a period must last at least a block");
+			assert!(!T::MinStake::get().is_zero(), "MinStake must be positive");
+			assert!(T::MinStake::get() <= T::MaxStake::get(), "MinStake must not exceed MaxStake");
+			assert!(T::MinLockPeriods::get() >= 1, "a lock must last at least a period");
+			assert!(T::MinLockPeriods::get() <= T::MaxLockPeriods::get());
+			assert!(T::MaxSubStakes::get() >= 1);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Locks `value` of the caller's free balance for `periods` periods in a new sub-stake.
+		///
+		/// Anyone may stake. Errors: `StakeBelowMinimum`, `StakeAboveMaximum`, `LockTooShort`,
+		/// `LockTooLong`, `TooManySubStakes`, `InsufficientBalance`. O(sub-stakes).
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::stake())]
+		pub fn stake(origin: OriginFor<T>, value: BalanceOf<T>, periods: u32) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_stake(&staker, value, periods)
+		}
+
+		/// Adds `value` of the caller's free balance to its locked sub-stake at `index`.
+		///
+		/// Errors: `NoSuchSubStake`, `SubStakeUnlocked`, `StakeAboveMaximum`,
+		/// `InsufficientBalance`. O(sub-stakes).
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::increase_stake())]
+		pub fn increase_stake(
+			origin: OriginFor<T>,
+			index: u32,
+			value: BalanceOf<T>,
+		) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_increase_stake(&staker, index, value)
+		}
+
+		/// Moves `value` out of the sub-stake at `index` into a new sub-stake locked
+		/// `extra_periods` longer. Both parts must keep at least `MinStake`.
+		///
+		/// Errors: `NoSuchSubStake`, `SubStakeUnlocked`, `StakeBelowMinimum`, `LockTooShort`
+		/// (`extra_periods` is zero), `LockTooLong`, `TooManySubStakes`. O(sub-stakes).
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::divide_stake())]
+		pub fn divide_stake(
+			origin: OriginFor<T>,
+			index: u32,
+			value: BalanceOf<T>,
+			extra_periods: u32,
+		) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_divide_stake(&staker, index, value, extra_periods)
+		}
+
+		/// Locks the sub-stake at `index` for `periods` more periods.
+		///
+		/// Errors: `NoSuchSubStake`, `SubStakeUnlocked`, `LockTooShort` (zero), `LockTooLong`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::prolong_stake())]
+		pub fn prolong_stake(origin: OriginFor<T>, index: u32, periods: u32) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_prolong_stake(&staker, index, periods)
+		}
+
+		/// Merges the sub-stake at `from` into the one at `into`; both must still be locked for
+		/// the same number of periods. Frees a sub-stake slot.
+		///
+		/// Errors: `SameSubStake`, `NoSuchSubStake`, `SubStakeUnlocked`,
+		/// `SubStakesNotMergeable`. O(sub-stakes).
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::merge_stakes())]
+		pub fn merge_stakes(origin: OriginFor<T>, into: u32, from: u32) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_merge_stakes(&staker, into, from)
+		}
+
+		/// Removes the unlocked sub-stake at `index`, freeing its slot; its tokens become
+		/// withdrawable. Later sub-stakes move down by one index.
+		///
+		/// Errors: `NoSuchSubStake`, `SubStakeStillLocked`. O(sub-stakes).
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::remove_unused_sub_stake())]
+		pub fn remove_unused_sub_stake(origin: OriginFor<T>, index: u32) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_remove_unused_sub_stake(&staker, index)
+		}
+
+		/// Turns wind-down on (locks shorten each period) or off (locks stand still).
+		///
+		/// Errors: `NotAStaker`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_wind_down())]
+		pub fn set_wind_down(origin: OriginFor<T>, enabled: bool) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_set_wind_down(&staker, enabled)
+		}
+
+		/// Turns re-staking of rewards on or off.
+		///
+		/// Errors: `NotAStaker`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::set_restake())]
+		pub fn set_restake(origin: OriginFor<T>, enabled: bool) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_set_restake(&staker, enabled)
+		}
+
+		/// Releases `value` of the caller's unlocked stake (removed sub-stakes and sub-stakes
+		/// whose lock ran out) back to its free balance.
+		///
+		/// Errors: `NotAStaker`, `InsufficientUnlocked`. O(sub-stakes).
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::withdraw())]
+		pub fn withdraw(origin: OriginFor<T>, value: BalanceOf<T>) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_withdraw(&staker, value)
+		}
+
+		/// Bonds `worker` (the Ursula node's account) to the calling staker, replacing the
+		/// current one, or unbonds the current one with `None`.
+		///
+		/// Errors: `NotAStaker`, `WorkerAlreadyBonded`, `WorkerBondTooRecent`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::bond_worker())]
+		pub fn bond_worker(origin: OriginFor<T>, worker: Option<T::AccountId>) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_bond_worker(&staker, worker)
+		}
+
+		/// Called by a bonded worker: registers or updates its service endpoint, its Umbral
+		/// public key and its signing key.
+		///
+		/// Errors: `NotAWorker`, `EndpointTooLong`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::register_worker())]
+		pub fn register_worker(
+			origin: OriginFor<T>,
+			endpoint: alloc::vec::Vec<u8>,
+			umbral_key: [u8; 33],
+			signing_key: [u8; 32],
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_register_worker(&worker, endpoint, umbral_key, signing_key)
+		}
+
+		/// Called by a registered worker: commits to serve in the next period.
+		///
+		/// Errors: `NotAWorker`, `WorkerNotRegistered`, `AlreadyCommitted`,
+		/// `NotEnoughLockedStake`. O(sub-stakes).
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::commit_to_next_period())]
+		pub fn commit_to_next_period(origin: OriginFor<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_commit_to_next_period(&worker)
+		}
+	}
+}

@@ -1,0 +1,330 @@
+//! Sub-stakes: creating, changing and withdrawing them, the passage of periods, and slashing.
+
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::{InspectHold, MutateHold},
+		tokens::{Fortitude, Precision},
+	},
+};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
+	DispatchResult,
+};
+
+use crate::{
+	BalanceOf, Config, Error, Event, HoldReason, Pallet, Period, StakerInfo, Stakers, SubStake,
+	SubStakes,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The current period.
+	pub fn current_period() -> Period {
+		let now = frame_system::Pallet::<T>::block_number();
+		let period = now / T::BlocksPerPeriod::get();
+		// A u32 block number divided by a positive period length fits in a u32.
+		TryInto::<u32>::try_into(period).unwrap_or(u32::MAX)
+	}
+
+	/// The tokens of `staker` that are still locked (sub-stakes whose lock has not run out), as of
+	/// the last time its periods were brought up to date.
+	pub fn locked(staker: &T::AccountId) -> BalanceOf<T> {
+		SubStakes::<T>::get(staker)
+			.iter()
+			.filter(|sub| !sub.is_unlocked())
+			.fold(Zero::zero(), |acc: BalanceOf<T>, sub| acc.saturating_add(sub.value))
+	}
+
+	/// Everything the pallet holds for `staker`: sub-stakes plus unlocked tokens.
+	pub fn staked(staker: &T::AccountId) -> BalanceOf<T> {
+		let in_sub_stakes = SubStakes::<T>::get(staker)
+			.iter()
+			.fold(Zero::zero(), |acc: BalanceOf<T>, sub| acc.saturating_add(sub.value));
+		let unlocked = Stakers::<T>::get(staker).map(|info| info.unlocked).unwrap_or_default();
+		in_sub_stakes.saturating_add(unlocked)
+	}
+
+	/// Applies the periods that passed since the staker was last touched: with wind-down on,
+	/// every lock shortens by one per period.
+	pub(crate) fn catch_up(
+		staker: &T::AccountId,
+	) -> Option<StakerInfo<T::AccountId, BalanceOf<T>>> {
+		let mut info = Stakers::<T>::get(staker)?;
+		let now = Self::current_period();
+		let elapsed = now.saturating_sub(info.last_processed_period);
+		if elapsed > 0 {
+			if info.wind_down {
+				SubStakes::<T>::mutate(staker, |subs| {
+					for sub in subs.iter_mut() {
+						sub.remaining_periods = sub.remaining_periods.saturating_sub(elapsed);
+					}
+				});
+			}
+			info.last_processed_period = now;
+			Stakers::<T>::insert(staker, &info);
+		}
+		Some(info)
+	}
+
+	fn ensure_lock_in_bounds(periods: u32) -> DispatchResult {
+		ensure!(periods >= T::MinLockPeriods::get(), Error::<T>::LockTooShort);
+		ensure!(periods <= T::MaxLockPeriods::get(), Error::<T>::LockTooLong);
+		Ok(())
+	}
+
+	/// Checks that `staker` may add `value` and holds it.
+	fn hold_more(staker: &T::AccountId, value: BalanceOf<T>) -> DispatchResult {
+		let total = Self::staked(staker).checked_add(&value).ok_or(Error::<T>::Overflow)?;
+		ensure!(total <= T::MaxStake::get(), Error::<T>::StakeAboveMaximum);
+		T::Currency::hold(&HoldReason::Staking.into(), staker, value)
+			.map_err(|_| Error::<T>::InsufficientBalance.into())
+	}
+
+	pub(crate) fn do_stake(
+		staker: &T::AccountId,
+		value: BalanceOf<T>,
+		periods: u32,
+	) -> DispatchResult {
+		ensure!(value >= T::MinStake::get(), Error::<T>::StakeBelowMinimum);
+		Self::ensure_lock_in_bounds(periods)?;
+		let now = Self::current_period();
+		let info = Self::catch_up(staker).unwrap_or_else(|| StakerInfo {
+			wind_down: false,
+			restake: true,
+			unlocked: Zero::zero(),
+			last_processed_period: now,
+			worker: None,
+			worker_bonded_in: now,
+		});
+		let mut subs = SubStakes::<T>::get(staker);
+		ensure!(
+			subs.try_push(SubStake { value, remaining_periods: periods, first_period: now })
+				.is_ok(),
+			Error::<T>::TooManySubStakes
+		);
+		Self::hold_more(staker, value)?;
+		let index = subs.len() as u32 - 1;
+		SubStakes::<T>::insert(staker, subs);
+		Stakers::<T>::insert(staker, info);
+		Self::deposit_event(Event::Staked { staker: staker.clone(), index, value, periods });
+		Ok(())
+	}
+
+	/// Runs `change` on the locked sub-stake at `index` of a caught-up staker and stores it.
+	fn with_locked_sub_stake<R>(
+		staker: &T::AccountId,
+		index: u32,
+		change: impl FnOnce(&mut SubStake<BalanceOf<T>>) -> Result<R, DispatchError>,
+	) -> Result<R, DispatchError> {
+		Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		SubStakes::<T>::try_mutate(staker, |subs| {
+			let sub = subs.get_mut(index as usize).ok_or(Error::<T>::NoSuchSubStake)?;
+			ensure!(!sub.is_unlocked(), Error::<T>::SubStakeUnlocked);
+			change(sub)
+		})
+	}
+
+	pub(crate) fn do_increase_stake(
+		staker: &T::AccountId,
+		index: u32,
+		value: BalanceOf<T>,
+	) -> DispatchResult {
+		ensure!(!value.is_zero(), Error::<T>::StakeBelowMinimum);
+		Self::with_locked_sub_stake(staker, index, |sub| {
+			sub.value = sub.value.checked_add(&value).ok_or(Error::<T>::Overflow)?;
+			Ok(())
+		})?;
+		// The sub-stake already counts `value`; calls are transactional, so an error below rolls
+		// the increase back.
+		let total = Self::staked(staker);
+		if total > T::MaxStake::get() {
+			return Err(Error::<T>::StakeAboveMaximum.into());
+		}
+		T::Currency::hold(&HoldReason::Staking.into(), staker, value)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Self::deposit_event(Event::StakeIncreased { staker: staker.clone(), index, value });
+		Ok(())
+	}
+
+	pub(crate) fn do_divide_stake(
+		staker: &T::AccountId,
+		index: u32,
+		value: BalanceOf<T>,
+		extra_periods: u32,
+	) -> DispatchResult {
+		ensure!(extra_periods > 0, Error::<T>::LockTooShort);
+		ensure!(value >= T::MinStake::get(), Error::<T>::StakeBelowMinimum);
+		let now = Self::current_period();
+		let new_sub = Self::with_locked_sub_stake(staker, index, |sub| {
+			let rest = sub.value.checked_sub(&value).ok_or(Error::<T>::StakeBelowMinimum)?;
+			ensure!(rest >= T::MinStake::get(), Error::<T>::StakeBelowMinimum);
+			let periods =
+				sub.remaining_periods.checked_add(extra_periods).ok_or(Error::<T>::LockTooLong)?;
+			ensure!(periods <= T::MaxLockPeriods::get(), Error::<T>::LockTooLong);
+			sub.value = rest;
+			Ok(SubStake { value, remaining_periods: periods, first_period: now })
+		})?;
+		// Calls are transactional: if there is no free slot, the split above is rolled back.
+		let new_index = SubStakes::<T>::try_mutate(staker, |subs| {
+			subs.try_push(new_sub).map_err(|_| Error::<T>::TooManySubStakes)?;
+			Ok::<u32, Error<T>>(subs.len() as u32 - 1)
+		})?;
+		Self::deposit_event(Event::StakeDivided {
+			staker: staker.clone(),
+			index,
+			new_index,
+			value,
+			extra_periods,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_prolong_stake(
+		staker: &T::AccountId,
+		index: u32,
+		periods: u32,
+	) -> DispatchResult {
+		ensure!(periods > 0, Error::<T>::LockTooShort);
+		Self::with_locked_sub_stake(staker, index, |sub| {
+			let total =
+				sub.remaining_periods.checked_add(periods).ok_or(Error::<T>::LockTooLong)?;
+			ensure!(total <= T::MaxLockPeriods::get(), Error::<T>::LockTooLong);
+			sub.remaining_periods = total;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::StakeProlonged { staker: staker.clone(), index, periods });
+		Ok(())
+	}
+
+	pub(crate) fn do_merge_stakes(staker: &T::AccountId, into: u32, from: u32) -> DispatchResult {
+		ensure!(into != from, Error::<T>::SameSubStake);
+		Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		SubStakes::<T>::try_mutate(staker, |subs| -> DispatchResult {
+			let (a, b) = (into as usize, from as usize);
+			let source = *subs.get(b).ok_or(Error::<T>::NoSuchSubStake)?;
+			let target = subs.get(a).ok_or(Error::<T>::NoSuchSubStake)?;
+			ensure!(!source.is_unlocked() && !target.is_unlocked(), Error::<T>::SubStakeUnlocked);
+			ensure!(
+				source.remaining_periods == target.remaining_periods,
+				Error::<T>::SubStakesNotMergeable
+			);
+			let merged = target.value.checked_add(&source.value).ok_or(Error::<T>::Overflow)?;
+			subs[a].value = merged;
+			subs[a].first_period = subs[a].first_period.min(source.first_period);
+			subs.remove(b);
+			Ok(())
+		})?;
+		Self::deposit_event(Event::StakesMerged { staker: staker.clone(), into, from });
+		Ok(())
+	}
+
+	pub(crate) fn do_remove_unused_sub_stake(staker: &T::AccountId, index: u32) -> DispatchResult {
+		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		let value = SubStakes::<T>::try_mutate(staker, |subs| {
+			let sub = subs.get(index as usize).ok_or(Error::<T>::NoSuchSubStake)?;
+			ensure!(sub.is_unlocked(), Error::<T>::SubStakeStillLocked);
+			Ok::<_, Error<T>>(subs.remove(index as usize).value)
+		})?;
+		info.unlocked = info.unlocked.checked_add(&value).ok_or(Error::<T>::Overflow)?;
+		Stakers::<T>::insert(staker, info);
+		Self::deposit_event(Event::SubStakeRemoved { staker: staker.clone(), index, value });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_wind_down(staker: &T::AccountId, enabled: bool) -> DispatchResult {
+		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		info.wind_down = enabled;
+		Stakers::<T>::insert(staker, info);
+		Self::deposit_event(Event::WindDownSet { staker: staker.clone(), enabled });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_restake(staker: &T::AccountId, enabled: bool) -> DispatchResult {
+		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		info.restake = enabled;
+		Stakers::<T>::insert(staker, info);
+		Self::deposit_event(Event::RestakeSet { staker: staker.clone(), enabled });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw(staker: &T::AccountId, value: BalanceOf<T>) -> DispatchResult {
+		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		let mut subs = SubStakes::<T>::get(staker);
+		let in_unlocked_subs = subs
+			.iter()
+			.filter(|sub| sub.is_unlocked())
+			.fold(BalanceOf::<T>::zero(), |acc, sub| acc.saturating_add(sub.value));
+		let available = info.unlocked.saturating_add(in_unlocked_subs);
+		ensure!(!value.is_zero() && value <= available, Error::<T>::InsufficientUnlocked);
+
+		// Take from the loose unlocked tokens first, then from unlocked sub-stakes, which are
+		// removed once empty.
+		let mut left = value;
+		let from_loose = left.min(info.unlocked);
+		info.unlocked -= from_loose;
+		left -= from_loose;
+		for sub in subs.iter_mut().filter(|sub| sub.is_unlocked()) {
+			let take = left.min(sub.value);
+			sub.value -= take;
+			left -= take;
+		}
+		subs.retain(|sub| !(sub.is_unlocked() && sub.value.is_zero()));
+
+		T::Currency::release(&HoldReason::Staking.into(), staker, value, Precision::Exact)?;
+		SubStakes::<T>::insert(staker, subs);
+		Stakers::<T>::insert(staker, info);
+		Self::deposit_event(Event::Withdrawn { staker: staker.clone(), value });
+		Ok(())
+	}
+
+	/// Takes up to `amount` of `staker`'s locked stake and burns it: the sub-stakes with the
+	/// shortest remaining lock are cut first, unlocked tokens are never touched, and never more
+	/// than is locked is taken. Returns what was taken. Only the slashing pallet should call this.
+	pub fn slash(staker: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		if Self::catch_up(staker).is_none() || amount.is_zero() {
+			return Zero::zero();
+		}
+		let mut subs = SubStakes::<T>::get(staker);
+		let mut order: alloc::vec::Vec<usize> =
+			(0..subs.len()).filter(|i| !subs[*i].is_unlocked()).collect();
+		order.sort_by_key(|i| subs[*i].remaining_periods);
+		let mut left = amount;
+		for i in order {
+			if left.is_zero() {
+				break;
+			}
+			let take = left.min(subs[i].value);
+			subs[i].value -= take;
+			left -= take;
+		}
+		let taken = amount - left;
+		// Emptied locked sub-stakes carry nothing; drop them to free their slots.
+		subs.retain(|sub| !sub.value.is_zero());
+		let burned = T::Currency::burn_held(
+			&HoldReason::Staking.into(),
+			staker,
+			taken,
+			Precision::BestEffort,
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|_| Zero::zero());
+		debug_assert_eq!(burned, taken, "the hold covers every sub-stake");
+		SubStakes::<T>::insert(staker, subs);
+		Self::deposit_event(Event::Slashed { staker: staker.clone(), requested: amount, taken });
+		taken
+	}
+
+	/// The invariant of the pallet: the hold on each staker's account equals its sub-stakes plus
+	/// its unlocked tokens; sub-stakes only exist for known stakers.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		for (staker, _) in Stakers::<T>::iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::Staking.into(), &staker);
+			ensure!(held == Self::staked(&staker), "held funds differ from the recorded stake");
+		}
+		for (staker, _) in SubStakes::<T>::iter() {
+			ensure!(Stakers::<T>::contains_key(&staker), "sub-stakes of an unknown staker");
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,3 @@
+mod mock;
+mod stakes_tests;
+mod workers_tests;

@@ -1,0 +1,166 @@
+//! Workers: bonding, registration and the per-period commitment.
+
+use frame_support::{assert_noop, assert_ok};
+
+use super::mock::*;
+use crate::{Downtime, Error, Event, Workers};
+
+const UMBRAL_KEY: [u8; 33] = [2; 33];
+const SIGNING_KEY: [u8; 32] = [7; 32];
+
+fn staked_and_registered(staker: AccountId, worker: AccountId) {
+	assert_ok!(Staking::stake(RuntimeOrigin::signed(staker), 1_000, 10));
+	assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker)));
+	assert_ok!(Staking::register_worker(
+		RuntimeOrigin::signed(worker),
+		b"https://127.0.0.1:9151".to_vec(),
+		UMBRAL_KEY,
+		SIGNING_KEY
+	));
+}
+
+#[test]
+fn a_staker_bonds_a_worker_that_registers_its_keys() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		assert_eq!(last_event(), Event::WorkerRegistered { worker: URSULA_A, staker: ALICE });
+		let info = Workers::<Test>::get(URSULA_A).unwrap();
+		assert_eq!(info.staker, ALICE);
+		assert_eq!(info.endpoint.to_vec(), b"https://127.0.0.1:9151".to_vec());
+		assert_eq!(
+			(info.umbral_key, info.signing_key, info.registered),
+			(UMBRAL_KEY, SIGNING_KEY, true)
+		);
+	});
+}
+
+#[test]
+fn bonding_errors() {
+	run(|| {
+		assert_noop!(
+			Staking::bond_worker(RuntimeOrigin::signed(BOB), Some(URSULA_B)),
+			Error::<Test>::NotAStaker
+		);
+		staked_and_registered(ALICE, URSULA_A);
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(BOB), 1_000, 10));
+		assert_noop!(
+			Staking::bond_worker(RuntimeOrigin::signed(BOB), Some(URSULA_A)),
+			Error::<Test>::WorkerAlreadyBonded
+		);
+		assert_noop!(
+			Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_B)),
+			Error::<Test>::WorkerBondTooRecent
+		);
+		assert_noop!(
+			Staking::bond_worker(RuntimeOrigin::signed(ALICE), None),
+			Error::<Test>::WorkerBondTooRecent
+		);
+	});
+}
+
+#[test]
+fn a_worker_can_be_replaced_after_the_minimum_periods() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		go_to_period(2);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_B)));
+		assert_eq!(last_event(), Event::WorkerBonded { staker: ALICE, worker: Some(URSULA_B) });
+		assert!(Workers::<Test>::get(URSULA_A).is_none());
+		assert!(!Workers::<Test>::get(URSULA_B).unwrap().registered);
+		go_to_period(4);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), None));
+		assert!(Workers::<Test>::get(URSULA_B).is_none());
+	});
+}
+
+#[test]
+fn registration_errors() {
+	run(|| {
+		assert_noop!(
+			Staking::register_worker(
+				RuntimeOrigin::signed(URSULA_A),
+				vec![],
+				UMBRAL_KEY,
+				SIGNING_KEY
+			),
+			Error::<Test>::NotAWorker
+		);
+		staked_and_registered(ALICE, URSULA_A);
+		assert_noop!(
+			Staking::register_worker(
+				RuntimeOrigin::signed(URSULA_A),
+				vec![b'x'; 257],
+				UMBRAL_KEY,
+				SIGNING_KEY
+			),
+			Error::<Test>::EndpointTooLong
+		);
+	});
+}
+
+#[test]
+fn a_worker_commits_once_per_period_and_becomes_active() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
+		assert_eq!(last_event(), Event::Committed { worker: URSULA_A, staker: ALICE, period: 1 });
+		assert_noop!(
+			Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)),
+			Error::<Test>::AlreadyCommitted
+		);
+		assert!(Staking::active_workers().is_empty(), "active only from the committed period");
+		go_to_period(1);
+		assert_eq!(Staking::active_workers().len(), 1);
+		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
+		// Still active in period 1 after committing to period 2.
+		assert_eq!(Staking::active_workers().len(), 1);
+		assert!(Staking::committed_to(&URSULA_A, 1) && Staking::committed_to(&URSULA_A, 2));
+		assert!(Downtime::<Test>::get(ALICE).is_empty());
+	});
+}
+
+#[test]
+fn missed_periods_are_recorded_as_downtime() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
+		go_to_period(5);
+		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
+		assert_eq!(Downtime::<Test>::get(ALICE).to_vec(), vec![(2, 5)]);
+		assert!(System::events().iter().any(|r| r.event
+			== RuntimeEvent::Staking(Event::DowntimeRecorded { staker: ALICE, from: 2, to: 5 })));
+		assert!(!Staking::committed_to(&URSULA_A, 3));
+		assert!(Staking::committed_to(&URSULA_A, 6));
+	});
+}
+
+#[test]
+fn commit_errors() {
+	run(|| {
+		// A stranger.
+		assert_noop!(
+			Staking::commit_to_next_period(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::NotAWorker
+		);
+		// Bonded but unregistered.
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(BOB), 1_000, 2));
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(BOB), Some(URSULA_B)));
+		assert_noop!(
+			Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_B)),
+			Error::<Test>::WorkerNotRegistered
+		);
+		assert_ok!(Staking::register_worker(
+			RuntimeOrigin::signed(URSULA_B),
+			vec![],
+			UMBRAL_KEY,
+			SIGNING_KEY
+		));
+		// Winding down with one period left: the stake unlocks before the next period ends.
+		assert_ok!(Staking::set_wind_down(RuntimeOrigin::signed(BOB), true));
+		go_to_period(1);
+		assert_noop!(
+			Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_B)),
+			Error::<Test>::NotEnoughLockedStake
+		);
+	});
+}
