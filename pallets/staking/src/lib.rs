@@ -38,13 +38,15 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod stakes;
 pub mod types;
 pub mod weights;
 mod workers;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use types::*;
 pub use weights::WeightInfo;

@@ -1,3 +1,3 @@
-mod mock;
+pub(crate) mod mock;
 mod stakes_tests;
 mod workers_tests;
