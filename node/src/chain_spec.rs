@@ -24,26 +24,40 @@ fn wasm_binary() -> Result<&'static [u8], String> {
 	})
 }
 
-/// `dev`: a single validator, //Alice.
-pub fn development_chain_spec() -> Result<ChainSpec, String> {
+/// A chain spec whose genesis is the runtime's preset `preset`.
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm_binary()?, None)
-		.with_name("Keymarket Development")
-		.with_id("keymarket_dev")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
+		.with_name(name)
+		.with_id(id)
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }
 
+/// `dev`: a single validator, //Alice.
+pub fn development_chain_spec() -> Result<ChainSpec, String> {
+	from_preset(
+		"Keymarket Development",
+		"keymarket_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+	)
+}
+
 /// `local`: three validators, //Alice, //Bob and //Charlie.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm_binary()?, None)
-		.with_name("Keymarket Local Testnet")
-		.with_id("keymarket_local")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset(
+		"Keymarket Local Testnet",
+		"keymarket_local",
+		ChainType::Local,
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }
 
 /// The chain spec named by `--chain`: `dev`, `local`, or a path to a JSON file.

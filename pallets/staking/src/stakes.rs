@@ -233,18 +233,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_set_wind_down(staker: &T::AccountId, enabled: bool) -> DispatchResult {
-		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
-		info.wind_down = enabled;
-		Stakers::<T>::insert(staker, info);
+		Self::set_switch(staker, |info| info.wind_down = enabled)?;
 		Self::deposit_event(Event::WindDownSet { staker: staker.clone(), enabled });
 		Ok(())
 	}
 
 	pub(crate) fn do_set_restake(staker: &T::AccountId, enabled: bool) -> DispatchResult {
-		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
-		info.restake = enabled;
-		Stakers::<T>::insert(staker, info);
+		Self::set_switch(staker, |info| info.restake = enabled)?;
 		Self::deposit_event(Event::RestakeSet { staker: staker.clone(), enabled });
+		Ok(())
+	}
+
+	/// Brings a staker up to date and changes one of its switches.
+	fn set_switch(
+		staker: &T::AccountId,
+		set: impl FnOnce(&mut StakerInfo<T::AccountId, BalanceOf<T>>),
+	) -> DispatchResult {
+		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		set(&mut info);
+		Stakers::<T>::insert(staker, info);
 		Ok(())
 	}
 
