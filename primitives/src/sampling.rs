@@ -100,7 +100,7 @@ pub fn sample_weighted(
 
 /// Draws `n` distinct indices out of `0..len`, uniformly, driven by the hash chain of `seed`.
 pub fn sample_uniform(seed: [u8; 32], len: usize, n: usize) -> Result<Vec<u32>, SamplingError> {
-	let weights: Vec<u128> = core::iter::repeat(1).take(len).collect();
+	let weights: Vec<u128> = core::iter::repeat_n(1, len).collect();
 	sample_weighted(seed, &weights, n)
 }
 
