@@ -306,17 +306,21 @@ impl<T: Config> Pallet<T> {
 			left -= take;
 		}
 		let taken = amount - left;
-		// Emptied locked sub-stakes carry nothing; drop them to free their slots.
-		subs.retain(|sub| !sub.value.is_zero());
+		// Burn first and record the cut only if the burn went through, so that the hold and the
+		// sub-stakes never disagree.
 		let burned = T::Currency::burn_held(
 			&HoldReason::Staking.into(),
 			staker,
 			taken,
-			Precision::BestEffort,
+			Precision::Exact,
 			Fortitude::Force,
-		)
-		.unwrap_or_else(|_| Zero::zero());
-		debug_assert_eq!(burned, taken, "the hold covers every sub-stake");
+		);
+		if burned != Ok(taken) {
+			log::error!(target: "runtime::staking", "slash of {taken:?} could not burn the hold: {burned:?}");
+			return Zero::zero();
+		}
+		// Emptied locked sub-stakes carry nothing; drop them to free their slots.
+		subs.retain(|sub| !sub.value.is_zero());
 		SubStakes::<T>::insert(staker, subs);
 		Self::deposit_event(Event::Slashed { staker: staker.clone(), requested: amount, taken });
 		taken
