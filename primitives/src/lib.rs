@@ -13,6 +13,7 @@
 extern crate alloc;
 
 pub mod sampling;
+pub mod staking;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

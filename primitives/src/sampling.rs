@@ -43,7 +43,18 @@ impl Iterator for HashChain {
 }
 
 /// Why a sample could not be drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	scale_info::TypeInfo,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
 pub enum SamplingError {
 	/// Fewer candidates with non-zero weight than the sample size.
 	NotEnoughCandidates,

@@ -7,8 +7,15 @@ use frame_support::{
 	traits::{fungible::Mutate, Get},
 	BoundedVec,
 };
-use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use sp_runtime::traits::{Bounded, Saturating};
+use frame_system::{
+	offchain::{AppCrypto, SigningTypes},
+	pallet_prelude::BlockNumberFor,
+	RawOrigin,
+};
+use sp_runtime::{
+	traits::{IdentifyAccount, Saturating},
+	RuntimeAppPublic,
+};
 
 use crate::*;
 
@@ -22,11 +29,60 @@ fn sub_stake_value<T: Config>() -> BalanceOf<T> {
 	T::MinStake::get().saturating_mul(2u32.into())
 }
 
-/// A staker with plenty of free balance.
+/// A staker with enough free balance for the most sub-stakes and the fees, but not so much that
+/// inflation would be over (rewards are part of the worst cases).
 fn funded<T: Config>(name: &'static str) -> T::AccountId {
 	let who: T::AccountId = account(name, 0, 0);
-	let _ = T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	let slots: BalanceOf<T> = T::MaxSubStakes::get().saturating_add(4).into();
+	let _ = T::Currency::set_balance(&who, sub_stake_value::<T>().saturating_mul(slots));
 	who
+}
+
+/// A fresh worker key in the keystore and the worker account it stands for.
+fn worker_key<T: Config>() -> (T::Public, T::AccountId) {
+	type Key<T> = <<T as Config>::WorkerKey as AppCrypto<
+		<T as SigningTypes>::Public,
+		<T as SigningTypes>::Signature,
+	>>::RuntimeAppPublic;
+	type Generic<T> = <<T as Config>::WorkerKey as AppCrypto<
+		<T as SigningTypes>::Public,
+		<T as SigningTypes>::Signature,
+	>>::GenericPublic;
+	let generic: Generic<T> = <Key<T> as RuntimeAppPublic>::generate_pair(None).into();
+	let public: T::Public = generic.into();
+	(public.clone(), public.into_account())
+}
+
+/// The worker key's signature over a commitment.
+fn signed_commitment<T: Config>(
+	public: T::Public,
+	worker: &T::AccountId,
+	period: Period,
+) -> T::WorkerSignature {
+	let payload = Pallet::<T>::commitment_payload(worker, period);
+	T::WorkerKey::sign(&payload, public).expect("the keystore signs with a key it made").into()
+}
+
+/// The worst case of a commitment: a staker with the most sub-stakes, winding down, re-staking,
+/// a full downtime record and a gap to add to it, and two committed periods whose rewards are
+/// due. Returns the staker, the worker key and the worker; the next period is
+/// `current_period() + 1`.
+fn worker_with_due_rewards<T: Config>() -> (T::AccountId, T::Public, T::AccountId) {
+	let staker = staker_with::<T>(T::MaxSubStakes::get(), T::MaxLockPeriods::get());
+	let (public, worker) = worker_key::<T>();
+	Pallet::<T>::do_bond_worker(&staker, Some(worker.clone())).unwrap();
+	Pallet::<T>::do_register_worker(&worker, vec![], [2; 33], [7; 32]).unwrap();
+	Pallet::<T>::do_set_wind_down(&staker, true).unwrap();
+	Downtime::<T>::insert(
+		&staker,
+		BoundedVec::truncate_from(vec![(0, 0); MAX_DOWNTIME_RECORDS as usize]),
+	);
+	go_to_period::<T>(0);
+	Pallet::<T>::do_commit(&worker, 1).unwrap();
+	go_to_period::<T>(1);
+	Pallet::<T>::do_commit(&worker, 2).unwrap();
+	go_to_period::<T>(4);
+	(staker, public, worker)
 }
 
 /// A staker with `count` sub-stakes locked for `periods` each.
@@ -189,22 +245,52 @@ mod benchmarks {
 
 	#[benchmark]
 	fn commit_to_next_period() {
-		let periods = T::MaxLockPeriods::get();
-		let staker = staker_with::<T>(T::MaxSubStakes::get(), periods);
-		let worker: T::AccountId = account("worker", 0, 0);
-		Pallet::<T>::do_bond_worker(&staker, Some(worker.clone())).unwrap();
-		Pallet::<T>::do_register_worker(&worker, vec![], [2; 33], [7; 32]).unwrap();
-		Pallet::<T>::do_set_wind_down(&staker, true).unwrap();
-		// A full downtime record, and a gap to add to it: the oldest entry is dropped.
-		Downtime::<T>::insert(
-			&staker,
-			BoundedVec::truncate_from(vec![(0, 0); MAX_DOWNTIME_RECORDS as usize]),
-		);
-		Pallet::<T>::do_commit_to_next_period(&worker).unwrap();
-		go_to_period::<T>(3);
+		let (staker, _, worker) = worker_with_due_rewards::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker.clone()));
-		assert_last_event::<T>(Event::Committed { worker, staker, period: 4 });
+		assert_last_event::<T>(Event::Committed { worker, staker, period: 5 });
+	}
+
+	#[benchmark]
+	fn submit_commitment() {
+		let (staker, public, worker) = worker_with_due_rewards::<T>();
+		let signature = signed_commitment::<T>(public, &worker, 5);
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, worker.clone(), 5, signature);
+		assert_last_event::<T>(Event::Committed { worker, staker, period: 5 });
+	}
+
+	#[benchmark]
+	fn authorize_submit_commitment() -> Result<(), BenchmarkError> {
+		let (_, public, worker) = worker_with_due_rewards::<T>();
+		let signature = signed_commitment::<T>(public, &worker, 5);
+		let call = Call::<T>::submit_commitment { worker, period: 5, signature };
+		#[block]
+		{
+			use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
+			call.authorize(TransactionSource::External)
+				.ok_or("submit_commitment is authorized")?
+				.map_err(|_| "the commitment is valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn mint() {
+		let (staker, _, _) = worker_with_due_rewards::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(staker.clone()));
+		assert!(Stakers::<T>::get(&staker).unwrap().unrewarded.is_empty());
+	}
+
+	#[benchmark]
+	fn set_stage() -> Result<(), BenchmarkError> {
+		let origin =
+			<T::StageOrigin as frame_support::traits::EnsureOrigin<T::RuntimeOrigin>>::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, Stage::FeesOnly);
+		assert_last_event::<T>(Event::StageChanged { stage: Stage::FeesOnly });
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(

@@ -17,6 +17,13 @@
 //! - Each period the worker **commits** to be available in the next one (the weak availability
 //!   signal that the paper criticises and later pallets improve on). Periods without a commitment
 //!   are recorded as downtime.
+//! - The node hosting a worker commits for it automatically: its off-chain worker signs the
+//!   commitment with the worker key from the keystore ([`keymarket_primitives::staking::WORKER_KEY_TYPE`])
+//!   and submits it fee-less as an authorized call ([`Call::submit_commitment`]).
+//! - **Inflation** pays for availability: each committed period, once it has passed, earns the
+//!   staker NuCypher's two-phase reward per sub-stake (see [`rewards`](crate::rewards)), minted up
+//!   to `SupplyCap`. When the cap is reached (or governance says so) the network **stage** turns
+//!   from `Inflation` to `FeesOnly` and inflation stops; other pallets read [`Pallet::stage`].
 //! - Other pallets take stake only through [`Pallet::slash`], which cuts the sub-stakes with the
 //!   shortest remaining lock first and never takes more than is locked.
 //!
@@ -29,8 +36,10 @@
 //! ## Assumptions
 //! - Periods pass lazily: a staker's locks are brought up to date (wind-down applied) whenever the
 //!   staker, its worker or another pallet touches the stake, so no hook iterates over all stakers.
-//! - Inflation rewards, the network stage and the runtime API arrive in the next steps of this
-//!   pallet; the slashing pallet calls [`Pallet::slash`].
+//! - A commitment records the staker's stake as it stands for the committed period; changes
+//!   made after committing count from the next commitment on.
+//! - Rewards are minted lazily, when the worker commits again or the staker calls `mint`; the
+//!   per-period totals they need are kept for `RewardHistoryPeriods` periods.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -40,6 +49,8 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod offchain;
+pub mod rewards;
 mod stakes;
 pub mod types;
 pub mod weights;
@@ -66,10 +77,16 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::fungible::{Inspect, Mutate, MutateHold},
 	};
-	use frame_system::pallet_prelude::*;
+	use frame_system::{
+		offchain::{AppCrypto, CreateAuthorizedTransaction, SigningTypes},
+		pallet_prelude::*,
+	};
+	use sp_runtime::traits::{IdentifyAccount, Verify};
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + SigningTypes + CreateAuthorizedTransaction<Call<Self>>
+	{
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
@@ -109,6 +126,49 @@ pub mod pallet {
 		/// How many periods a worker stays bonded before it can be unbonded or replaced.
 		#[pallet::constant]
 		type MinWorkerPeriods: Get<u32>;
+
+		/// A worker's signature over its commitment: the runtime's account signature.
+		type WorkerSignature: Parameter
+			+ Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
+			+ From<<Self as SigningTypes>::Signature>;
+
+		/// The worker key in the node's keystore that the off-chain worker signs with.
+		type WorkerKey: AppCrypto<Self::Public, <Self as SigningTypes>::Signature>;
+
+		/// Who may switch the network stage (governance).
+		type StageOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Phase 1 of inflation: the most minted for one period (`Imax`).
+		#[pallet::constant]
+		type MaxIssuancePerPeriod: Get<BalanceOf<Self>>;
+
+		/// Phase 1 lasts while a period's `Imax` keeps total issuance at or below this.
+		#[pallet::constant]
+		type FirstPhaseSupply: Get<BalanceOf<Self>>;
+
+		/// Inflation never takes total issuance above this; reaching it starts `FeesOnly`.
+		#[pallet::constant]
+		type SupplyCap: Get<BalanceOf<Self>>;
+
+		/// `kmax`: locks longer than this many periods earn no more bonus.
+		#[pallet::constant]
+		type LockBonusPeriods: Get<u32>;
+
+		/// `k1`: the lock-duration coefficient's base.
+		#[pallet::constant]
+		type LockCoefficient1: Get<u32>;
+
+		/// `k2`: the lock-duration coefficient's divisor.
+		#[pallet::constant]
+		type LockCoefficient2: Get<u32>;
+
+		/// `d`: phase 2 mints `1/d` of what is left under the cap per period (in full locks).
+		#[pallet::constant]
+		type DecayPeriods: Get<u32>;
+
+		/// How many periods a period's total locked stake is kept for rewards to be minted.
+		#[pallet::constant]
+		type RewardHistoryPeriods: Get<u32>;
 
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
@@ -163,6 +223,10 @@ pub mod pallet {
 		DowntimeRecorded { staker: T::AccountId, from: Period, to: Period },
 		/// Stake was taken away: `requested` was asked for, `taken` was locked and burned.
 		Slashed { staker: T::AccountId, requested: BalanceOf<T>, taken: BalanceOf<T> },
+		/// Inflation paid `value` for the staker's committed `period`; `restaked`: it was locked.
+		RewardMinted { staker: T::AccountId, period: Period, value: BalanceOf<T>, restaked: bool },
+		/// The network entered `stage`.
+		StageChanged { stage: Stage },
 	}
 
 	#[pallet::error]
@@ -207,6 +271,12 @@ pub mod pallet {
 		NotEnoughLockedStake,
 		/// The endpoint is longer than `MaxEndpointLen`.
 		EndpointTooLong,
+		/// A commitment can only be made to the period after the current one.
+		WrongCommitPeriod,
+		/// The staker has no passed, committed period to be rewarded for.
+		NoRewardDue,
+		/// The network is already in that stage.
+		StageUnchanged,
 		/// An amount or a period count overflowed.
 		Overflow,
 	}
@@ -241,8 +311,51 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The tokens locked by all stakers whose workers committed to a period: the denominator of
+	/// the inflation formula. Kept for `RewardHistoryPeriods` periods.
+	#[pallet::storage]
+	pub type LockedInPeriod<T: Config> =
+		StorageMap<_, Twox64Concat, Period, BalanceOf<T>, ValueQuery>;
+
+	/// The network stage.
+	#[pallet::storage]
+	pub type CurrentStage<T: Config> = StorageValue<_, Stage, ValueQuery>;
+
+	/// Genesis issuance and what inflation minted and slashing burned since.
+	#[pallet::storage]
+	pub type Issuance<T: Config> = StorageValue<_, IssuanceRecord<BalanceOf<T>>, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The stage the chain starts in.
+		pub stage: Stage,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			CurrentStage::<T>::put(self.stage);
+			// Balances builds its genesis first: this is the whole genesis supply.
+			Issuance::<T>::put(IssuanceRecord {
+				genesis: T::Currency::total_issuance(),
+				..Default::default()
+			});
+		}
+	}
+
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::prune_reward_history(now)
+		}
+
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::commit_for_hosted_workers(now);
+		}
+
 		fn integrity_test() {
 			assert!(!T::BlocksPerPeriod::get().is_zero(), "a period must last at least a block");
 			assert!(!T::MinStake::get().is_zero(), "MinStake must be positive");
@@ -250,6 +363,10 @@ pub mod pallet {
 			assert!(T::MinLockPeriods::get() >= 1, "a lock must last at least a period");
 			assert!(T::MinLockPeriods::get() <= T::MaxLockPeriods::get());
 			assert!(T::MaxSubStakes::get() >= 1);
+			assert!(T::LockCoefficient2::get() > 0, "k2 divides");
+			assert!(T::DecayPeriods::get() > 0, "d divides");
+			assert!(T::FirstPhaseSupply::get() <= T::SupplyCap::get());
+			assert!(T::RewardHistoryPeriods::get() >= 2, "rewards are minted a period late");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -402,7 +519,51 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::commit_to_next_period())]
 		pub fn commit_to_next_period(origin: OriginFor<T>) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
-			Self::do_commit_to_next_period(&worker)
+			Self::do_commit(&worker, Self::current_period().saturating_add(1))
+		}
+
+		/// The node's way to commit: `worker`'s commitment to `period` (the next one), signed by
+		/// the worker's key over [`Pallet::commitment_payload`]. Fee-less: it is authorized by
+		/// the signature, not paid for; the transaction pool takes one per worker and period.
+		///
+		/// Validity errors: `Custom(1)` not a worker, `Custom(2)` not registered, `Stale` for a
+		/// past period or a repeated commitment, `Future` for a later period, `Custom(3)` too
+		/// little stake, `BadProof` for a wrong signature. Dispatch errors as `commit_to_next_period`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::submit_commitment())]
+		#[pallet::authorize(Self::authorize_submit_commitment)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_commitment())]
+		pub fn submit_commitment(
+			origin: OriginFor<T>,
+			worker: T::AccountId,
+			period: Period,
+			signature: T::WorkerSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			// Checked by `authorize_submit_commitment` before the call could dispatch.
+			let _ = signature;
+			Self::do_commit(&worker, period)
+		}
+
+		/// Mints the caller's rewards for committed periods that have passed (they are minted
+		/// anyway at the worker's next commitment).
+		///
+		/// Errors: `NotAStaker`, `NoRewardDue`. O(sub-stakes).
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::mint())]
+		pub fn mint(origin: OriginFor<T>) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_mint(&staker)
+		}
+
+		/// Governance: puts the network in `stage`.
+		///
+		/// Errors: `BadOrigin`, `StageUnchanged`.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::set_stage())]
+		pub fn set_stage(origin: OriginFor<T>, stage: Stage) -> DispatchResult {
+			T::StageOrigin::ensure_origin(origin)?;
+			Self::do_set_stage(stage)
 		}
 	}
 }

@@ -4,7 +4,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{InspectHold, MutateHold},
+		fungible::{Inspect, InspectHold, MutateHold},
 		tokens::{Fortitude, Precision},
 	},
 };
@@ -14,8 +14,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Config, Error, Event, HoldReason, Pallet, Period, StakerInfo, Stakers, SubStake,
-	SubStakes,
+	BalanceOf, Config, Error, Event, HoldReason, Issuance, Pallet, Period, StakerInfo, Stakers,
+	SubStake, SubStakes,
 };
 
 impl<T: Config> Pallet<T> {
@@ -96,6 +96,7 @@ impl<T: Config> Pallet<T> {
 			last_processed_period: now,
 			worker: None,
 			worker_bonded_in: now,
+			unrewarded: Default::default(),
 		});
 		let mut subs = SubStakes::<T>::get(staker);
 		ensure!(
@@ -319,6 +320,7 @@ impl<T: Config> Pallet<T> {
 			log::error!(target: "runtime::staking", "slash of {taken:?} could not burn the hold: {burned:?}");
 			return Zero::zero();
 		}
+		Issuance::<T>::mutate(|record| record.burned = record.burned.saturating_add(taken));
 		// Emptied locked sub-stakes carry nothing; drop them to free their slots.
 		subs.retain(|sub| !sub.value.is_zero());
 		SubStakes::<T>::insert(staker, subs);
@@ -326,9 +328,16 @@ impl<T: Config> Pallet<T> {
 		taken
 	}
 
-	/// The invariant of the pallet: the hold on each staker's account equals its sub-stakes plus
-	/// its unlocked tokens; sub-stakes only exist for known stakers.
+	/// The invariants of the pallet: the hold on each staker's account equals its sub-stakes plus
+	/// its unlocked tokens; sub-stakes only exist for known stakers; total issuance is genesis
+	/// issuance plus what inflation minted minus what slashing burned.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let record = Issuance::<T>::get();
+		ensure!(
+			T::Currency::total_issuance()
+				== record.genesis.saturating_add(record.minted).saturating_sub(record.burned),
+			"total issuance differs from genesis + minted - burned"
+		);
 		for (staker, _) in Stakers::<T>::iter() {
 			let held = T::Currency::balance_on_hold(&HoldReason::Staking.into(), &staker);
 			ensure!(held == Self::staked(&staker), "held funds differ from the recorded stake");

@@ -4,8 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
 
-/// A period number: block number divided by the period length.
-pub type Period = u32;
+pub use keymarket_primitives::staking::{Period, Stage};
 
 /// A part of a stake with its own lock.
 ///
@@ -67,6 +66,54 @@ pub struct StakerInfo<AccountId, Balance> {
 	pub worker: Option<AccountId>,
 	/// The period the current worker was bonded (or unbonded) in.
 	pub worker_bonded_in: Period,
+	/// Committed periods whose reward is not minted yet: at most the current and the next.
+	pub unrewarded: BoundedVec<Commitment<Balance>, ConstU32<2>>,
+}
+
+/// A worker's commitment to a period, with the staker's stake as it stood for that period.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Commitment<Balance> {
+	/// The period committed to.
+	pub period: Period,
+	/// The tokens locked through that period: the staker's share of `LockedInPeriod`.
+	pub locked: Balance,
+	/// `Σ value · (k1 + min(T, kmax))` over the sub-stakes locked in that period, `T` being the
+	/// periods each is still locked for then: the numerator of the inflation formula.
+	pub weighted: Balance,
+}
+
+/// How total issuance came to be what it is: checked by `try_state`.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct IssuanceRecord<Balance> {
+	/// Total issuance when the chain started.
+	pub genesis: Balance,
+	/// Minted by inflation since.
+	pub minted: Balance,
+	/// Burned by slashing since.
+	pub burned: Balance,
 }
 
 /// The most bytes a service endpoint may take (`host:port` or a URL).

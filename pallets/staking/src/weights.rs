@@ -19,6 +19,10 @@ pub trait WeightInfo {
 	fn bond_worker() -> Weight;
 	fn register_worker() -> Weight;
 	fn commit_to_next_period() -> Weight;
+	fn submit_commitment() -> Weight;
+	fn authorize_submit_commitment() -> Weight;
+	fn mint() -> Weight;
+	fn set_stage() -> Weight;
 }
 
 /// Unit weights for tests: each call counts as one read and one write.
@@ -57,6 +61,18 @@ impl WeightInfo for () {
 		Weight::from_parts(10_000, 0)
 	}
 	fn commit_to_next_period() -> Weight {
+		Weight::from_parts(10_000, 0)
+	}
+	fn submit_commitment() -> Weight {
+		Weight::from_parts(10_000, 0)
+	}
+	fn authorize_submit_commitment() -> Weight {
+		Weight::from_parts(10_000, 0)
+	}
+	fn mint() -> Weight {
+		Weight::from_parts(10_000, 0)
+	}
+	fn set_stage() -> Weight {
 		Weight::from_parts(10_000, 0)
 	}
 }

@@ -5,7 +5,8 @@ use frame_support::{ensure, pallet_prelude::*};
 use sp_runtime::{traits::Saturating, DispatchResult};
 
 use crate::{
-	Config, Downtime, Error, Event, Pallet, Period, Stakers, SubStakes, WorkerInfo, Workers,
+	BalanceOf, Commitment, Config, Downtime, Error, Event, LockedInPeriod, Pallet, Period, Stakers,
+	WorkerInfo, Workers,
 };
 
 impl<T: Config> Pallet<T> {
@@ -69,36 +70,53 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_commit_to_next_period(worker: &T::AccountId) -> DispatchResult {
-		let mut info = Workers::<T>::get(worker).ok_or(Error::<T>::NotAWorker)?;
+	/// Whether `worker` may commit to `period` now, without changing anything: the checks shared
+	/// by the signed call, the authorized call's validation and the off-chain worker.
+	pub(crate) fn check_commit(
+		worker: &T::AccountId,
+		period: Period,
+	) -> Result<(WorkerInfo<T::AccountId>, Commitment<BalanceOf<T>>), Error<T>> {
+		let info = Workers::<T>::get(worker).ok_or(Error::<T>::NotAWorker)?;
 		ensure!(info.registered, Error::<T>::WorkerNotRegistered);
-		let now = Self::current_period();
-		let next = now.saturating_add(1);
-		ensure!(info.last_committed_period != Some(next), Error::<T>::AlreadyCommitted);
+		ensure!(period == Self::current_period().saturating_add(1), Error::<T>::WrongCommitPeriod);
+		ensure!(info.last_committed_period != Some(period), Error::<T>::AlreadyCommitted);
+		let staker_info = Stakers::<T>::get(&info.staker).ok_or(Error::<T>::NotAStaker)?;
+		// A re-bonded worker must not commit a period its predecessor already committed.
+		ensure!(
+			!staker_info.unrewarded.iter().any(|c| c.period == period),
+			Error::<T>::AlreadyCommitted
+		);
+		let commitment = Self::commitment_for(&info.staker, &staker_info, period);
+		ensure!(commitment.locked >= T::MinStake::get(), Error::<T>::NotEnoughLockedStake);
+		Ok((info, commitment))
+	}
 
-		// The stake must stay locked through the next period: a sub-stake winding down with one
-		// period left unlocks when the next period starts.
+	/// Records `worker`'s commitment to `period`, minting the rewards of passed periods first.
+	pub(crate) fn do_commit(worker: &T::AccountId, period: Period) -> DispatchResult {
+		let (mut info, commitment) = Self::check_commit(worker, period)?;
 		let staker = info.staker.clone();
-		let staker_info = Self::catch_up(&staker).ok_or(Error::<T>::NotAStaker)?;
-		let needed = if staker_info.wind_down { 2 } else { 1 };
-		let locked_next = SubStakes::<T>::get(&staker)
-			.iter()
-			.filter(|sub| sub.remaining_periods >= needed)
-			.fold(crate::BalanceOf::<T>::default(), |acc, sub| acc.saturating_add(sub.value));
-		ensure!(locked_next >= T::MinStake::get(), Error::<T>::NotEnoughLockedStake);
+		let mut staker_info = Self::catch_up(&staker).ok_or(Error::<T>::NotAStaker)?;
+		Self::mint_passed(&staker, &mut staker_info);
 
+		let now = Self::current_period();
 		match info.last_committed_period {
 			// Committed to the current period too: the run goes on.
 			Some(last) if last == now => {},
 			Some(last) => {
 				Self::record_downtime(&staker, last.saturating_add(1), now);
-				info.committed_since = Some(next);
+				info.committed_since = Some(period);
 			},
-			None => info.committed_since = Some(next),
+			None => info.committed_since = Some(period),
 		}
-		info.last_committed_period = Some(next);
+		info.last_committed_period = Some(period);
+		LockedInPeriod::<T>::mutate(period, |total| {
+			*total = total.saturating_add(commitment.locked)
+		});
+		// After minting, only the current period can still be waiting: there is room.
+		staker_info.unrewarded.try_push(commitment).map_err(|_| Error::<T>::Overflow)?;
 		Workers::<T>::insert(worker, info);
-		Self::deposit_event(Event::Committed { worker: worker.clone(), staker, period: next });
+		Stakers::<T>::insert(&staker, staker_info);
+		Self::deposit_event(Event::Committed { worker: worker.clone(), staker, period });
 		Ok(())
 	}
 

@@ -2,7 +2,11 @@
 //! of ten blocks.
 
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
-use sp_runtime::BuildStorage;
+use frame_system::EnsureRoot;
+use sp_runtime::{
+	testing::{TestSignature, UintAuthorityId},
+	BuildStorage,
+};
 
 use crate as pallet_keymarket_staking;
 
@@ -35,10 +39,63 @@ pub const BLOCKS_PER_PERIOD: u64 = 10;
 pub const MIN_STAKE: Balance = 100;
 pub const MAX_STAKE: Balance = 10_000;
 
+/// Phase 1 mints up to this per period; it lasts while supply stays within `FIRST_PHASE`.
+pub const IMAX: Balance = 1_000;
+pub const FIRST_PHASE: Balance = 200_000;
+pub const SUPPLY_CAP: Balance = 300_000;
+/// `kmax`, `k1 = kmax`, `k2 = 2 kmax`: NuCypher's proportions, small numbers.
+pub const KMAX: u32 = 100;
+pub const DECAY: u32 = 50;
+pub const REWARD_HISTORY: u32 = 10;
+
 parameter_types! {
 	pub const BlocksPerPeriod: u64 = BLOCKS_PER_PERIOD;
 	pub const MinStake: Balance = MIN_STAKE;
 	pub const MaxStake: Balance = MAX_STAKE;
+	pub const MaxIssuancePerPeriod: Balance = IMAX;
+	pub const FirstPhaseSupply: Balance = FIRST_PHASE;
+	pub const SupplyCap: Balance = SUPPLY_CAP;
+}
+
+/// The mock's worker key: `UintAuthorityId`s "sign" with `TestSignature`s.
+pub struct MockWorkerKey;
+
+impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for MockWorkerKey {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
+pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, (), ()>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = ();
+	fn create_transaction(call: RuntimeCall, extension: ()) -> Extrinsic {
+		Extrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() {}
 }
 
 impl pallet_keymarket_staking::Config for Test {
@@ -52,6 +109,17 @@ impl pallet_keymarket_staking::Config for Test {
 	type MaxLockPeriods = ConstU32<365>;
 	type MaxSubStakes = ConstU32<3>;
 	type MinWorkerPeriods = ConstU32<2>;
+	type WorkerSignature = TestSignature;
+	type WorkerKey = MockWorkerKey;
+	type StageOrigin = EnsureRoot<AccountId>;
+	type MaxIssuancePerPeriod = MaxIssuancePerPeriod;
+	type FirstPhaseSupply = FirstPhaseSupply;
+	type SupplyCap = SupplyCap;
+	type LockBonusPeriods = ConstU32<KMAX>;
+	type LockCoefficient1 = ConstU32<KMAX>;
+	type LockCoefficient2 = ConstU32<{ 2 * KMAX }>;
+	type DecayPeriods = ConstU32<DECAY>;
+	type RewardHistoryPeriods = ConstU32<REWARD_HISTORY>;
 	type WeightInfo = ();
 }
 
@@ -63,13 +131,22 @@ pub const URSULA_B: AccountId = 12;
 pub const INITIAL: Balance = 20_000;
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
+	ext_with_reserve(0)
+}
+
+/// Account 5 (`RESERVE`) starts with `reserve` more: a way to start near the supply cap.
+pub const RESERVE: AccountId = 5;
+
+pub fn ext_with_reserve(reserve: Balance) -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_balances::GenesisConfig::<Test> {
-		balances: (1..=4).map(|who| (who, INITIAL)).collect(),
-		..Default::default()
+	let mut balances: Vec<_> = (1..=4).map(|who| (who, INITIAL)).collect();
+	if reserve > 0 {
+		balances.push((RESERVE, reserve));
 	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	crate::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
@@ -77,10 +154,26 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 
 /// Runs `test` and then checks the pallet's invariants.
 pub fn run(test: impl FnOnce()) {
-	new_test_ext().execute_with(|| {
+	run_in(new_test_ext(), test)
+}
+
+/// Runs `test` in `ext` and then checks the pallet's invariants.
+pub fn run_in(mut ext: sp_io::TestExternalities, test: impl FnOnce()) {
+	ext.execute_with(|| {
 		test();
 		Staking::do_try_state().expect("the staking invariants hold");
 	});
+}
+
+/// All staking events so far, oldest first.
+pub fn staking_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Staking(event) => Some(event),
+			_ => None,
+		})
+		.collect()
 }
 
 /// Moves to the first block of `period`.
@@ -98,4 +191,20 @@ pub fn last_event() -> crate::Event<Test> {
 			_ => None,
 		})
 		.expect("a staking event")
+}
+
+pub const UMBRAL_KEY: [u8; 33] = [2; 33];
+pub const SIGNING_KEY: [u8; 32] = [7; 32];
+
+/// `staker` locks 1,000 for 10 periods and bonds `worker`, which registers.
+pub fn staked_and_registered(staker: AccountId, worker: AccountId) {
+	use frame_support::assert_ok;
+	assert_ok!(Staking::stake(RuntimeOrigin::signed(staker), 1_000, 10));
+	assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker)));
+	assert_ok!(Staking::register_worker(
+		RuntimeOrigin::signed(worker),
+		b"https://127.0.0.1:9151".to_vec(),
+		UMBRAL_KEY,
+		SIGNING_KEY
+	));
 }

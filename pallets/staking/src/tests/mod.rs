@@ -1,3 +1,5 @@
+mod commitments_tests;
 pub(crate) mod mock;
+mod rewards_tests;
 mod stakes_tests;
 mod workers_tests;

@@ -5,20 +5,6 @@ use frame_support::{assert_noop, assert_ok};
 use super::mock::*;
 use crate::{Downtime, Error, Event, Workers};
 
-const UMBRAL_KEY: [u8; 33] = [2; 33];
-const SIGNING_KEY: [u8; 32] = [7; 32];
-
-fn staked_and_registered(staker: AccountId, worker: AccountId) {
-	assert_ok!(Staking::stake(RuntimeOrigin::signed(staker), 1_000, 10));
-	assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker)));
-	assert_ok!(Staking::register_worker(
-		RuntimeOrigin::signed(worker),
-		b"https://127.0.0.1:9151".to_vec(),
-		UMBRAL_KEY,
-		SIGNING_KEY
-	));
-}
-
 #[test]
 fn a_staker_bonds_a_worker_that_registers_its_keys() {
 	run(|| {

@@ -1,0 +1,177 @@
+//! What the staking pallet shows integrators: the network stage, stakers, Ursulas, and the
+//! runtime API that serves them (RPC `keymarket_*` methods wrap it).
+
+use alloc::vec::Vec;
+use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+use crate::sampling::SamplingError;
+
+/// A period number: block number divided by the period length.
+pub type Period = u32;
+
+/// The stage of the network, which decides how Ursulas are paid.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+pub enum Stage {
+	/// Early network: inflation pays for availability (committed periods).
+	#[default]
+	Inflation,
+	/// The supply cap is reached (or governance said so): fees pay for served requests.
+	FeesOnly,
+}
+
+/// A sub-stake as integrators see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound = "Balance: core::fmt::Display"))]
+pub struct SubStakeView<Balance> {
+	/// The tokens in the sub-stake.
+	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	pub value: Balance,
+	/// Periods its lock still has to run (zero: unlocked).
+	pub remaining_periods: u32,
+	/// The period it was created in.
+	pub first_period: Period,
+}
+
+/// A staker as integrators see it, brought up to the current period.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound = "AccountId: serde::Serialize, Balance: core::fmt::Display"
+	)
+)]
+pub struct StakerView<AccountId, Balance> {
+	/// Tokens whose lock has not run out.
+	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	pub locked: Balance,
+	/// Tokens still held but withdrawable.
+	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	pub unlocked: Balance,
+	/// The sub-stakes, by index.
+	pub sub_stakes: Vec<SubStakeView<Balance>>,
+	/// Whether locks shorten each period.
+	pub wind_down: bool,
+	/// Whether rewards are locked into the stake.
+	pub restake: bool,
+	/// The bonded worker.
+	pub worker: Option<AccountId>,
+	/// Committed periods whose reward has not been minted yet.
+	pub unrewarded_periods: Vec<Period>,
+	/// The most recent periods the worker missed, as inclusive ranges.
+	pub downtime: Vec<(Period, Period)>,
+}
+
+/// An Ursula (a bonded worker) as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound = "AccountId: serde::Serialize, Balance: core::fmt::Display"
+	)
+)]
+pub struct UrsulaView<AccountId, Balance> {
+	/// The worker account (the Ursula node's key).
+	pub worker: AccountId,
+	/// The staker behind it.
+	pub staker: AccountId,
+	/// Where Bobs reach it, as registered (UTF-8 expected, not enforced).
+	#[cfg_attr(feature = "std", serde(with = "serde_helpers::text"))]
+	pub endpoint: Vec<u8>,
+	/// Its Umbral public key (compressed secp256k1 point).
+	#[cfg_attr(feature = "std", serde(with = "serde_helpers::hex"))]
+	pub umbral_key: [u8; 33],
+	/// Its sr25519 signing key.
+	#[cfg_attr(feature = "std", serde(with = "serde_helpers::hex"))]
+	pub signing_key: [u8; 32],
+	/// Whether endpoint and keys are registered.
+	pub registered: bool,
+	/// The staker's locked tokens: the Ursula's weight in sampling.
+	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	pub locked: Balance,
+	/// The last period the worker committed to.
+	pub last_committed_period: Option<Period>,
+}
+
+sp_api::decl_runtime_apis! {
+	/// Stakes, Ursulas and sampling for integrators and clients.
+	pub trait StakingApi<AccountId, Balance>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+	{
+		/// The current period.
+		fn current_period() -> Period;
+		/// The network stage.
+		fn stage() -> Stage;
+		/// A staker's stakes, switches and worker.
+		fn staker(who: AccountId) -> Option<StakerView<AccountId, Balance>>;
+		/// A bonded worker.
+		fn ursula(worker: AccountId) -> Option<UrsulaView<AccountId, Balance>>;
+		/// The active Ursulas of `period` (registered, committed to it, with stake locked),
+		/// ordered by worker account: the list that sampling draws from.
+		fn active_ursulas(period: Period) -> Vec<UrsulaView<AccountId, Balance>>;
+		/// `n` distinct active Ursulas of `period`, drawn by locked stake from `seed`'s hash chain.
+		fn sample(seed: [u8; 32], n: u32, period: Period) -> Result<Vec<AccountId>, SamplingError>;
+	}
+}
+
+/// How balances and keys look in JSON: balances as decimal strings (JavaScript numbers lose
+/// precision above 2^53), keys as `0x` hex, endpoints as text.
+#[cfg(feature = "std")]
+pub mod serde_helpers {
+	/// A number as a decimal string.
+	pub mod decimal {
+		pub fn serialize<B: core::fmt::Display, S: serde::Serializer>(
+			value: &B,
+			serializer: S,
+		) -> Result<S::Ok, S::Error> {
+			serializer.collect_str(value)
+		}
+	}
+
+	/// Bytes as a `0x`-prefixed hex string.
+	pub mod hex {
+		pub fn serialize<S: serde::Serializer>(
+			bytes: impl AsRef<[u8]>,
+			serializer: S,
+		) -> Result<S::Ok, S::Error> {
+			serializer.collect_str(&format_args!(
+				"0x{}",
+				sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref())
+			))
+		}
+	}
+
+	/// Bytes as (lossy) UTF-8 text.
+	pub mod text {
+		pub fn serialize<S: serde::Serializer>(
+			bytes: &[u8],
+			serializer: S,
+		) -> Result<S::Ok, S::Error> {
+			serializer.serialize_str(&String::from_utf8_lossy(bytes))
+		}
+	}
+}
+
+/// The keystore key type of an Ursula's worker key: the account that commits for its staker.
+/// Insert it with `keymarket-node key insert --key-type ursw` or RPC `author_insertKey`.
+pub const WORKER_KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"ursw");
