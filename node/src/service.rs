@@ -12,6 +12,7 @@ use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpS
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
+use sp_keystore::Keystore;
 
 /// The client: the runtime executed by wasmtime with the standard host functions.
 pub type FullClient = sc_service::TFullClient<
@@ -212,7 +213,13 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
-	if config.offchain_worker.enabled {
+	// An Ursula's node runs its off-chain worker (the automatic availability commitment) even when
+	// it is not a validator, for which `--offchain-worker` would default to off.
+	let hosts_ursula = !keystore_container
+		.keystore()
+		.sr25519_public_keys(keymarket_primitives::staking::WORKER_KEY_TYPE)
+		.is_empty();
+	if config.offchain_worker.enabled || hosts_ursula {
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),

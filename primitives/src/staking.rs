@@ -23,8 +23,9 @@ pub type Period = u32;
 	DecodeWithMemTracking,
 	TypeInfo,
 	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
 )]
-#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 pub enum Stage {
 	/// Early network: inflation pays for availability (committed periods).
 	#[default]

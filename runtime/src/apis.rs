@@ -15,9 +15,14 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use keymarket_primitives::{
+	sampling::SamplingError,
+	staking::{Period, Stage, StakerView, UrsulaView},
+};
+
 use super::{
 	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	RuntimeCall, RuntimeGenesisConfig, Staking, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -213,6 +218,64 @@ impl_runtime_apis! {
 
 		fn preset_names() -> Vec<sp_genesis_builder::PresetId> {
 			crate::genesis_config_presets::preset_names()
+		}
+	}
+
+	impl keymarket_primitives::staking::StakingApi<Block, AccountId, Balance> for Runtime {
+		fn current_period() -> Period {
+			Staking::current_period()
+		}
+
+		fn stage() -> Stage {
+			Staking::stage()
+		}
+
+		fn staker(who: AccountId) -> Option<StakerView<AccountId, Balance>> {
+			Staking::staker_view(&who)
+		}
+
+		fn ursula(worker: AccountId) -> Option<UrsulaView<AccountId, Balance>> {
+			Staking::ursula(worker)
+		}
+
+		fn active_ursulas(period: Period) -> Vec<UrsulaView<AccountId, Balance>> {
+			Staking::active_ursulas(period)
+		}
+
+		fn sample(seed: [u8; 32], n: u32, period: Period) -> Result<Vec<AccountId>, SamplingError> {
+			Staking::sample(seed, n, period)
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	impl frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<frame_benchmarking::BenchmarkList>,
+			Vec<frame_support::traits::StorageInfo>,
+		) {
+			use frame_benchmarking::BenchmarkList;
+			use frame_support::traits::StorageInfoTrait;
+			use frame_system_benchmarking::Pallet as SystemBench;
+			use crate::*;
+
+			let mut list = Vec::<BenchmarkList>::new();
+			list_benchmarks!(list, extra);
+			(list, AllPalletsWithSystem::storage_info())
+		}
+
+		fn dispatch_benchmark(
+			config: frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use frame_benchmarking::BenchmarkBatch;
+			use frame_support::traits::WhitelistedStorageKeys;
+			use frame_system_benchmarking::Pallet as SystemBench;
+			use crate::*;
+
+			let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::<BenchmarkBatch>::new();
+			let params = (&config, &whitelist);
+			add_benchmarks!(params, batches);
+			Ok(batches)
 		}
 	}
 

@@ -27,8 +27,11 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 pub mod apis;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};
 use sp_version::{runtime_version, RuntimeVersion};
@@ -69,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
 	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -109,6 +112,23 @@ pub type TxExtension = (
 /// An extrinsic as it travels: address, signature and extensions around a call.
 pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+
+/// The extensions of an immortal transaction with `nonce` and `tip`: what the node's off-chain
+/// workers attach to authorized calls (nonce and tip zero) and what test clients sign.
+pub fn immortal_tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
+	(
+		frame_system::AuthorizeCall::<Runtime>::new(),
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	)
+}
 
 /// What a signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
@@ -163,4 +183,7 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(7)]
+	pub type Staking = pallet_keymarket_staking;
 }

@@ -16,12 +16,10 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use keymarket_runtime::{
-	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
-};
+use keymarket_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, UncheckedExtrinsic};
 use serde_json::{json, Value};
 use sp_core::{crypto::Pair as _, sr25519, H256};
-use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
+use sp_runtime::{MultiAddress, MultiSignature};
 
 /// The node binary that cargo built for this test run.
 pub const NODE_BINARY: &str = env!("CARGO_BIN_EXE_keymarket-node");
@@ -333,18 +331,7 @@ impl Node {
 		let version = self.rpc("state_getRuntimeVersion", json!([]));
 		let spec_version = version["specVersion"].as_u64().expect("specVersion") as u32;
 		let tx_version = version["transactionVersion"].as_u64().expect("transactionVersion") as u32;
-		let extension: TxExtension = (
-			frame_system::AuthorizeCall::<Runtime>::new(),
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		let extension = keymarket_runtime::immortal_tx_extension(nonce, 0);
 		let implicit = ((), (), spec_version, tx_version, genesis, genesis, (), (), (), ());
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 		let signature = payload.using_encoded(|bytes| signer.sign(bytes));

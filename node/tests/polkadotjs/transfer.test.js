@@ -24,7 +24,7 @@ after(async () => {
 test('the metadata decodes and names the runtime and its pallets', async () => {
   assert.equal(api.runtimeVersion.specName.toString(), 'keymarket');
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
-  for (const name of ['System', 'Timestamp', 'Aura', 'Grandpa', 'Balances', 'TransactionPayment', 'Sudo']) {
+  for (const name of ['System', 'Timestamp', 'Aura', 'Grandpa', 'Balances', 'TransactionPayment', 'Sudo', 'Staking']) {
     assert.ok(pallets.includes(name), `${name} missing from ${pallets}`);
   }
   assert.equal(api.registry.chainSS58, 42);
@@ -69,20 +69,21 @@ test('a transfer signed by //Alice is included with its events', async () => {
   assert.equal(after - before, amount);
 });
 
-test('a transfer of more than the balance fails with a precise error', async () => {
+test('a transfer of more than the balance fails with a precise error; the fee goes to the author', async () => {
   const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
   const eve = keyring.addFromUri('//Eve');
   const ferdie = keyring.addFromUri('//Ferdie');
   const free = (await api.query.system.account(eve.address)).data.free.toBigInt();
 
-  const error = await new Promise((resolve, reject) => {
+  const { error, events, blockHash } = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no result within 60 s')), 60_000);
     api.tx.balances
       .transferKeepAlive(ferdie.address, free * 2n)
-      .signAndSend(eve, ({ status, dispatchError }) => {
+      .signAndSend(eve, ({ status, dispatchError, events }) => {
         if (status.isInBlock) {
           clearTimeout(timer);
-          resolve(dispatchError);
+          resolve({ error: dispatchError, events, blockHash: status.asInBlock });
         }
       })
       .catch((e) => { clearTimeout(timer); reject(e); });
@@ -92,4 +93,12 @@ test('a transfer of more than the balance fails with a precise error', async () 
   assert.equal(error.asToken.type, 'FundsUnavailable');
   const left = (await api.query.system.account(eve.address)).data.free.toBigInt();
   assert.ok(left < free && free - left < 10n ** 12n, 'only the fee was charged');
+
+  // The dev chain's only author, //Alice, received the fee: nothing was burned.
+  const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+  const fee = paid.event.data.actualFee.toBigInt() + paid.event.data.tip.toBigInt();
+  const header = await api.rpc.chain.getHeader(blockHash);
+  const aliceAt = async (hash) => (await (await api.at(hash)).query.system.account(alice.address)).data.free.toBigInt();
+  assert.equal(await aliceAt(blockHash) - await aliceAt(header.parentHash), fee);
+  assert.equal(free - left, fee);
 });

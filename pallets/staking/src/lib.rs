@@ -47,6 +47,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod offchain;

@@ -133,22 +133,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether `worker` committed to serve in `period`.
 	pub fn committed_to(worker: &T::AccountId, period: Period) -> bool {
-		Workers::<T>::get(worker).is_some_and(|info| Self::info_committed_to(&info, period))
+		Workers::<T>::get(worker).is_some_and(|info| Self::worker_committed_to(&info, period))
 	}
 
-	fn info_committed_to(info: &WorkerInfo<T::AccountId>, period: Period) -> bool {
+	pub(crate) fn worker_committed_to(info: &WorkerInfo<T::AccountId>, period: Period) -> bool {
 		match (info.committed_since, info.last_committed_period) {
 			(Some(from), Some(to)) => from <= period && period <= to,
 			_ => false,
 		}
-	}
-
-	/// The active Ursulas of the current period: registered workers that committed to it, with
-	/// their stakers.
-	pub fn active_workers() -> alloc::vec::Vec<(T::AccountId, WorkerInfo<T::AccountId>)> {
-		let now = Self::current_period();
-		Workers::<T>::iter()
-			.filter(|(_, info)| info.registered && Self::info_committed_to(info, now))
-			.collect()
 	}
 }

@@ -11,17 +11,25 @@ use frame_support::{
 		IdentityFee, Weight,
 	},
 };
+use frame_system::EnsureRoot;
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{One, Verify},
+	MultiSignature, Perbill,
+};
 use sp_version::RuntimeVersion;
 
 // `RuntimeOrigin`, `RuntimeTask` and `PalletInfo` are injected by `derive_impl` by name.
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	System, TxExtension, UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, UNITS,
+	VERSION,
 };
+
+mod fees;
+pub use fees::ToBlockAuthor;
 
 /// Normal transactions may fill three quarters of a block; the rest is kept for operational ones.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -61,6 +69,18 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	/// `Balances::burn` would take tokens out of the issuance accounting that the staking
+	/// pallet checks; nobody needs it (transfer to an account nobody holds instead).
+	type BaseCallFilter = NoBurnCall;
+}
+
+/// Every call but `Balances::burn`.
+pub struct NoBurnCall;
+
+impl frame_support::traits::Contains<RuntimeCall> for NoBurnCall {
+	fn contains(call: &RuntimeCall) -> bool {
+		!matches!(call, RuntimeCall::Balances(pallet_balances::Call::burn { .. }))
+	}
 }
 
 impl pallet_aura::Config for Runtime {
@@ -96,7 +116,8 @@ impl pallet_balances::Config for Runtime {
 	type RuntimeFreezeReason = RuntimeFreezeReason;
 	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
 	type Balance = Balance;
-	type DustRemoval = ();
+	/// Dust of reaped accounts goes to the block author rather than being burned.
+	type DustRemoval = ToBlockAuthor;
 	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
 	type AccountStore = System;
 	type ReserveIdentifier = [u8; 8];
@@ -113,8 +134,8 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees are burned for now; a treasury or the block author may receive them later.
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	/// Fees and tips go to the block author: nothing is burned outside the staking rules.
+	type OnChargeTransaction = FungibleAdapter<Balances, ToBlockAuthor>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
@@ -126,4 +147,102 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+/// The worker key type's application crypto: sr25519 keys of type `ursw` in the keystore.
+pub mod worker_key {
+	use keymarket_primitives::staking::WORKER_KEY_TYPE;
+	use sp_runtime::app_crypto::{app_crypto, sr25519};
+
+	app_crypto!(sr25519, WORKER_KEY_TYPE);
+}
+
+/// How the off-chain worker signs a commitment with the worker key for an account.
+pub struct WorkerKey;
+
+impl frame_system::offchain::AppCrypto<<MultiSignature as Verify>::Signer, MultiSignature>
+	for WorkerKey
+{
+	type RuntimeAppPublic = worker_key::Public;
+	type GenericPublic = sp_core::sr25519::Public;
+	type GenericSignature = sp_core::sr25519::Signature;
+}
+
+impl frame_system::offchain::SigningTypes for Runtime {
+	type Public = <MultiSignature as Verify>::Signer;
+	type Signature = MultiSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = TxExtension;
+
+	fn create_transaction(call: RuntimeCall, extension: TxExtension) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	/// An authorized call has no signer: no nonce, no fee; `AuthorizeCall` validates it.
+	fn create_extension() -> TxExtension {
+		crate::immortal_tx_extension(0, 0)
+	}
+}
+
+/// Periods per year: a period is a minute of blocks.
+pub const PERIODS_PER_YEAR: u32 = 365 * 24 * 60;
+
+parameter_types! {
+	/// A period is one minute (10 blocks): short, for development and test networks.
+	pub const BlocksPerPeriod: BlockNumber = MINUTES;
+	pub const MinStake: Balance = 1_000 * UNITS;
+	pub const MaxStake: Balance = 10_000_000 * UNITS;
+	/// Phase 1 mints at most 1,000 KEY a period, until supply reaches one billion.
+	pub const MaxIssuancePerPeriod: Balance = 1_000 * UNITS;
+	pub const FirstPhaseSupply: Balance = 1_000_000_000 * UNITS;
+	pub const SupplyCap: Balance = 3_000_000_000 * UNITS;
+}
+
+impl pallet_keymarket_staking::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type BlocksPerPeriod = BlocksPerPeriod;
+	type MinStake = MinStake;
+	type MaxStake = MaxStake;
+	/// An hour.
+	type MinLockPeriods = ConstU32<60>;
+	/// Five years.
+	type MaxLockPeriods = ConstU32<{ 5 * PERIODS_PER_YEAR }>;
+	type MaxSubStakes = ConstU32<16>;
+	/// An hour.
+	type MinWorkerPeriods = ConstU32<60>;
+	type WorkerSignature = MultiSignature;
+	type WorkerKey = WorkerKey;
+	type StageOrigin = EnsureRoot<AccountId>;
+	type MaxIssuancePerPeriod = MaxIssuancePerPeriod;
+	type FirstPhaseSupply = FirstPhaseSupply;
+	type SupplyCap = SupplyCap;
+	/// NuCypher: `kmax` is a year, `k2 = kmax / 0.5`, `k1 = 0.5 k2`.
+	type LockBonusPeriods = ConstU32<PERIODS_PER_YEAR>;
+	type LockCoefficient1 = ConstU32<PERIODS_PER_YEAR>;
+	type LockCoefficient2 = ConstU32<{ 2 * PERIODS_PER_YEAR }>;
+	/// `periods per year · 2 / ln 2`: a two-year half-life.
+	type DecayPeriods = ConstU32<1_516_561>;
+	/// A week.
+	type RewardHistoryPeriods = ConstU32<{ 7 * 24 * 60 }>;
+	type WeightInfo = crate::weights::pallet_keymarket_staking::WeightInfo<Runtime>;
 }

@@ -19,7 +19,7 @@ use sp_runtime::{
 };
 
 use super::mock::*;
-use crate::{Call, Event, Workers};
+use crate::{Call, Error, Event, Workers};
 
 /// `worker`'s commitment to `period`, signed by `signer`.
 fn commitment(worker: AccountId, period: u32, signer: AccountId) -> Call<Test> {
@@ -113,6 +113,21 @@ fn only_the_authorization_may_dispatch_a_node_commitment() {
 			DispatchError::BadOrigin
 		);
 		assert_noop!(call.dispatch_bypass_filter(RuntimeOrigin::root()), DispatchError::BadOrigin);
+	});
+}
+
+#[test]
+fn a_commitment_that_went_stale_after_validation_fails_at_dispatch() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		let call = commitment(URSULA_A, 1, URSULA_A);
+		assert!(validity(&call).is_ok());
+		// The period turned before the block that carries it.
+		go_to_period(1);
+		assert_noop!(
+			call.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()),
+			Error::<Test>::WrongCommitPeriod
+		);
 	});
 }
 

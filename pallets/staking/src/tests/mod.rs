@@ -1,3 +1,4 @@
+mod api_tests;
 mod commitments_tests;
 pub(crate) mod mock;
 mod rewards_tests;

@@ -94,12 +94,15 @@ fn a_worker_commits_once_per_period_and_becomes_active() {
 			Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)),
 			Error::<Test>::AlreadyCommitted
 		);
-		assert!(Staking::active_workers().is_empty(), "active only from the committed period");
+		assert!(
+			Staking::active_ursulas(Staking::current_period()).is_empty(),
+			"active only from the committed period"
+		);
 		go_to_period(1);
-		assert_eq!(Staking::active_workers().len(), 1);
+		assert_eq!(Staking::active_ursulas(Staking::current_period()).len(), 1);
 		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
 		// Still active in period 1 after committing to period 2.
-		assert_eq!(Staking::active_workers().len(), 1);
+		assert_eq!(Staking::active_ursulas(Staking::current_period()).len(), 1);
 		assert!(Staking::committed_to(&URSULA_A, 1) && Staking::committed_to(&URSULA_A, 2));
 		assert!(Downtime::<Test>::get(ALICE).is_empty());
 	});

@@ -1,6 +1,8 @@
 //! The node's JSON-RPC methods beyond the standard set that `sc-service` installs: account nonces
 //! (`system_accountNextIndex`, `system_dryRun`) and fee queries (`payment_queryInfo`,
-//! `payment_queryFeeDetails`). Keymarket's own `keymarket_*` methods join here as pallets land.
+//! `payment_queryFeeDetails`) and Keymarket's own `keymarket_*` methods, one module per pallet.
+
+pub mod staking;
 
 use std::sync::Arc;
 
@@ -33,17 +35,20 @@ where
 		+ 'static,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
+		+ keymarket_primitives::staking::StakingApi<Block, AccountId, Balance>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+	use staking::{Staking, StakingApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
 	let FullDeps { client, pool } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(Staking::new(client).into_rpc())?;
 
 	Ok(module)
 }

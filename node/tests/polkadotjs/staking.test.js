@@ -1,0 +1,138 @@
+// Staking end to end on a real dev node, driven by polkadot.js: //Alice stakes and bonds //Ferdie
+// as her worker, the node's keystore holds Ferdie's worker key, and from then on the node's
+// off-chain worker commits for Ferdie every period without a manual step, fee-less, and
+// inflation rewards reach Alice. The keymarket_* RPC methods show it all.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { startDevNode } from './node.js';
+
+const KEY = 10n ** 12n;
+
+let node;
+let api;
+let provider;
+let alice;
+let ferdie;
+
+before(async () => {
+  await cryptoWaitReady();
+  node = await startDevNode();
+  provider = new WsProvider(node.url);
+  api = await ApiPromise.create({ provider, noInitWarn: true });
+  const keyring = new Keyring({ type: 'sr25519' });
+  alice = keyring.addFromUri('//Alice');
+  ferdie = keyring.addFromUri('//Ferdie');
+});
+
+after(async () => {
+  await api?.disconnect();
+  await node?.stop();
+});
+
+/** Signs and sends `tx` as `signer`; resolves with the block's events of this extrinsic. */
+function send(tx, signer) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('not included within 60 s')), 60_000);
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (status.isInBlock) {
+        clearTimeout(timer);
+        resolve({ events, dispatchError });
+      }
+    }).catch((e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+/** Resolves with the first staking event that `match` accepts, within `seconds`. */
+function waitForEvent(match, seconds) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe;
+    let done = false;
+    const finish = () => { done = true; clearTimeout(timer); unsubscribe?.(); };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`no matching event within ${seconds} s`));
+    }, seconds * 1000);
+    api.query.system.events((records) => {
+      const found = records.find(({ event }) => match(event));
+      if (found && !done) {
+        finish();
+        resolve(found.event);
+      }
+    }).then((u) => { unsubscribe = u; if (done) u(); }).catch(reject);
+  });
+}
+
+/** Calls a keymarket_* RPC method; resolves with its result or rejects with its error. */
+async function rpc(method, params) {
+  return provider.send(method, params);
+}
+
+test('bad stakes are refused with precise errors', async () => {
+  const tooSmall = await send(api.tx.staking.stake(1n * KEY, 120), alice);
+  const err = api.registry.findMetaError(tooSmall.dispatchError.asModule);
+  assert.equal(`${err.section}.${err.name}`, 'staking.StakeBelowMinimum');
+
+  const tooShort = await send(api.tx.staking.stake(2_000n * KEY, 1), alice);
+  const err2 = api.registry.findMetaError(tooShort.dispatchError.asModule);
+  assert.equal(`${err2.section}.${err2.name}`, 'staking.LockTooShort');
+
+  assert.equal(await rpc('keymarket_staker', [alice.address]), null);
+});
+
+test('Alice stakes, bonds a worker, and the node commits for it until rewards arrive', async () => {
+  // The operator puts the worker key into the node's keystore (as `key insert` would).
+  await api.rpc.author.insertKey('ursw', '//Ferdie', u8aToHex(ferdie.publicKey));
+
+  const staked = await send(api.tx.staking.stake(2_000n * KEY, 120), alice);
+  assert.equal(staked.dispatchError, undefined);
+  assert.ok(staked.events.some(({ event }) => api.events.staking.Staked.is(event)));
+  const bonded = await send(api.tx.staking.bondWorker(ferdie.address), alice);
+  assert.equal(bonded.dispatchError, undefined);
+
+  const umbralKey = u8aToHex(new Uint8Array(33).fill(2));
+  const registered = await send(
+    api.tx.staking.registerWorker('http://127.0.0.1:9151', umbralKey, u8aToHex(ferdie.publicKey)),
+    ferdie,
+  );
+  assert.equal(registered.dispatchError, undefined);
+  const ferdieBalance = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
+
+  // No manual step from here: the off-chain worker commits, period after period.
+  const committed = await waitForEvent(
+    (e) => api.events.staking.Committed.is(e) && e.data.worker.toString() === ferdie.address,
+    60,
+  );
+  const firstPeriod = committed.data.period.toNumber();
+  const reward = await waitForEvent(
+    (e) => api.events.staking.RewardMinted.is(e) && e.data.staker.toString() === alice.address,
+    300,
+  );
+  assert.ok(reward.data.value.toBigInt() > 0n);
+  assert.ok(reward.data.period.toNumber() >= firstPeriod);
+  assert.equal(reward.data.restaked.isTrue, true);
+
+  // The commitments cost the worker nothing.
+  const ferdieNow = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
+  assert.equal(ferdieNow, ferdieBalance);
+
+  // What integrators read.
+  const view = await rpc('keymarket_staker', [alice.address]);
+  assert.ok(BigInt(view.locked) > 2_000n * KEY, `rewards are re-staked: ${view.locked}`);
+  assert.equal(view.worker, ferdie.address);
+  assert.equal(await rpc('keymarket_stage', []), 'Inflation');
+  const active = await rpc('keymarket_activeUrsulas', []);
+  assert.deepEqual(active.map((u) => u.worker), [ferdie.address]);
+  assert.equal(active[0].endpoint, 'http://127.0.0.1:9151');
+  assert.equal(active[0].umbralKey, umbralKey);
+  assert.equal(active[0].signingKey, u8aToHex(ferdie.publicKey));
+  const seed = u8aToHex(new Uint8Array(32).fill(7));
+  assert.deepEqual(await rpc('keymarket_sample', [seed, 1]), [ferdie.address]);
+
+  // Errors with their codes.
+  await assert.rejects(rpc('keymarket_sample', [seed, 2]), /1002: fewer than 2 Ursulas/);
+  await assert.rejects(rpc('keymarket_sample', [seed, 0]), /-32602: a sample holds 1 to/);
+});

@@ -1,0 +1,11 @@
+//! The pallets whose benchmarks the node's `benchmark pallet` runs (feature `runtime-benchmarks`).
+
+frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_sudo, Sudo]
+	[pallet_keymarket_staking, Staking]
+);
+
+impl frame_system_benchmarking::Config for crate::Runtime {}

@@ -1,0 +1,37 @@
+//! Where transaction fees and the dust of reaped accounts go: to the author of the block, so that
+//! total issuance changes only by what inflation mints and slashing burns.
+
+use frame_support::traits::{
+	fungible::{Balanced, Credit},
+	tokens::imbalance::Imbalance,
+	FindAuthor, OnUnbalanced,
+};
+
+use crate::{AccountId, Aura, Balances, Runtime, System};
+
+/// Credits an amount to the current block's Aura author.
+pub struct ToBlockAuthor;
+
+impl ToBlockAuthor {
+	/// The account of the block's author: the account of its Aura (sr25519) key.
+	fn author() -> Option<AccountId> {
+		let digest = System::digest();
+		let pre_runtime = digest.logs().iter().filter_map(|item| item.as_pre_runtime());
+		let index = Aura::find_author(pre_runtime)?;
+		let authority = pallet_aura::Authorities::<Runtime>::get().get(index as usize).cloned()?;
+		let key: sp_core::sr25519::Public = authority.into();
+		Some(key.into())
+	}
+}
+
+impl OnUnbalanced<Credit<AccountId, Balances>> for ToBlockAuthor {
+	fn on_nonzero_unbalanced(amount: Credit<AccountId, Balances>) {
+		let Some(author) = Self::author() else {
+			log::warn!(target: "runtime::fees", "no block author: {:?} burned", amount.peek());
+			return;
+		};
+		if let Err(left) = <Balances as Balanced<AccountId>>::resolve(&author, amount) {
+			log::warn!(target: "runtime::fees", "the author cannot take {:?}: burned", left.peek());
+		}
+	}
+}
