@@ -9,6 +9,12 @@ use crate::{
 	WorkerInfo, Workers,
 };
 
+/// A worker that may commit, and what its commitment records.
+type AllowedCommitment<T> = (
+	WorkerInfo<<T as frame_system::Config>::AccountId>,
+	Commitment<BalanceOf<T>>,
+);
+
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_bond_worker(
 		staker: &T::AccountId,
@@ -75,7 +81,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn check_commit(
 		worker: &T::AccountId,
 		period: Period,
-	) -> Result<(WorkerInfo<T::AccountId>, Commitment<BalanceOf<T>>), Error<T>> {
+	) -> Result<AllowedCommitment<T>, Error<T>> {
 		let info = Workers::<T>::get(worker).ok_or(Error::<T>::NotAWorker)?;
 		ensure!(info.registered, Error::<T>::WorkerNotRegistered);
 		ensure!(period == Self::current_period().saturating_add(1), Error::<T>::WrongCommitPeriod);
