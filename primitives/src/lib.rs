@@ -13,6 +13,7 @@
 extern crate alloc;
 
 pub mod sampling;
+pub mod slashing;
 pub mod staking;
 
 use sp_runtime::{

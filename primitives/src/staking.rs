@@ -105,7 +105,8 @@ pub struct UrsulaView<AccountId, Balance> {
 	pub signing_key: [u8; 32],
 	/// Whether endpoint and keys are registered.
 	pub registered: bool,
-	/// The staker's locked tokens: the Ursula's weight in sampling.
+	/// In an active set: the stake committed for the period, the Ursula's weight in sampling;
+	/// for a single Ursula: its staker's stake locked now.
 	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
 	pub locked: Balance,
 	/// The last period the worker committed to.

@@ -17,12 +17,13 @@ use sp_version::RuntimeVersion;
 
 use keymarket_primitives::{
 	sampling::SamplingError,
+	slashing::{HistoryView, PendingSlashView},
 	staking::{Period, Stage, StakerView, UrsulaView},
 };
 
 use super::{
 	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, Staking, System, TransactionPayment, VERSION,
+	RuntimeCall, RuntimeGenesisConfig, Slashing, Staking, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -244,6 +245,16 @@ impl_runtime_apis! {
 
 		fn sample(seed: [u8; 32], n: u32, period: Period) -> Result<Vec<AccountId>, SamplingError> {
 			Staking::sample(seed, n, period)
+		}
+	}
+
+	impl keymarket_primitives::slashing::SlashingApi<Block, AccountId, Balance> for Runtime {
+		fn history(staker: AccountId) -> Vec<HistoryView<Balance>> {
+			Slashing::history(&staker)
+		}
+
+		fn pending_slashes(staker: Option<AccountId>) -> Vec<PendingSlashView<AccountId, Balance>> {
+			Slashing::pending_slashes(staker.as_ref())
 		}
 	}
 

@@ -6,6 +6,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_keymarket_staking, Staking]
+	[pallet_keymarket_slashing, Slashing]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

@@ -31,6 +31,8 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+/// Compiled always, part of the runtime only with the feature `test-reporter`.
+pub mod test_reporter;
 pub mod weights;
 
 use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};
@@ -186,4 +188,11 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type Staking = pallet_keymarket_staking;
+
+	#[runtime::pallet_index(8)]
+	pub type Slashing = pallet_keymarket_slashing;
+
+	#[cfg(feature = "test-reporter")]
+	#[runtime::pallet_index(200)]
+	pub type TestReporter = crate::test_reporter;
 }

@@ -2,6 +2,7 @@
 //! (`system_accountNextIndex`, `system_dryRun`) and fee queries (`payment_queryInfo`,
 //! `payment_queryFeeDetails`) and Keymarket's own `keymarket_*` methods, one module per pallet.
 
+pub mod slashing;
 pub mod staking;
 
 use std::sync::Arc;
@@ -36,10 +37,12 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
 		+ keymarket_primitives::staking::StakingApi<Block, AccountId, Balance>
+		+ keymarket_primitives::slashing::SlashingApi<Block, AccountId, Balance>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+	use slashing::{Slashing, SlashingApiServer};
 	use staking::{Staking, StakingApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
@@ -48,7 +51,8 @@ where
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(Staking::new(client).into_rpc())?;
+	module.merge(Staking::new(client.clone()).into_rpc())?;
+	module.merge(Slashing::new(client).into_rpc())?;
 
 	Ok(module)
 }

@@ -57,7 +57,8 @@ pub trait StakingApi<BlockHash> {
 		at: Option<BlockHash>,
 	) -> RpcResult<Option<UrsulaView<AccountId, Balance>>>;
 
-	/// The active Ursulas of `period` (default: the current one), ordered by worker account.
+	/// The active Ursulas of `period` (default: the current one; only the current and the next
+	/// period are known), ordered by worker account.
 	#[method(name = "keymarket_activeUrsulas")]
 	fn active_ursulas(
 		&self,
@@ -90,7 +91,8 @@ impl<C, B> Staking<C, B> {
 	}
 }
 
-fn runtime_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
+/// The error of a failed runtime API call.
+pub fn runtime_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
 	ErrorObjectOwned::owned(RUNTIME_ERROR, format!("the runtime API call failed: {e}"), None::<()>)
 }
 

@@ -48,11 +48,8 @@ impl<T: Config> Pallet<T> {
 	fn ursula_view(
 		worker: T::AccountId,
 		info: WorkerInfo<T::AccountId>,
-		period: Period,
+		locked: BalanceOf<T>,
 	) -> UrsulaView<T::AccountId, BalanceOf<T>> {
-		let locked = Stakers::<T>::get(&info.staker)
-			.map(|staker| Self::commitment_for(&info.staker, &staker, period).locked)
-			.unwrap_or_default();
 		UrsulaView {
 			worker,
 			staker: info.staker,
@@ -65,20 +62,30 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// A bonded worker, with its staker's stake locked in the current period.
+	/// A bonded worker, with its staker's stake locked now.
 	pub fn ursula(worker: T::AccountId) -> Option<UrsulaView<T::AccountId, BalanceOf<T>>> {
 		let info = Workers::<T>::get(&worker)?;
-		Some(Self::ursula_view(worker, info, Self::current_period()))
+		let now = Self::current_period();
+		let locked = Stakers::<T>::get(&info.staker)
+			.map(|staker| Self::commitment_for(&info.staker, &staker, now).locked)
+			.unwrap_or_default();
+		Some(Self::ursula_view(worker, info, locked))
 	}
 
-	/// The active Ursulas of `period`: registered workers that committed to it and whose stakers
-	/// have stake locked in it, ordered by worker account so that every client samples the same
-	/// list.
+	/// The active Ursulas of `period` (the current or the next one): registered workers that
+	/// committed to it, each with the stake its staker committed for it (its weight in
+	/// sampling, fixed when the commitment was made), ordered by worker account so that every
+	/// client samples the same list. Empty for a period whose commitments were settled.
 	pub fn active_ursulas(period: Period) -> Vec<UrsulaView<T::AccountId, BalanceOf<T>>> {
 		let mut active: Vec<_> = Workers::<T>::iter()
 			.filter(|(_, info)| info.registered && Self::worker_committed_to(info, period))
-			.map(|(worker, info)| Self::ursula_view(worker, info, period))
-			.filter(|ursula| ursula.locked > Default::default())
+			.filter_map(|(worker, info)| {
+				let committed = Stakers::<T>::get(&info.staker)?
+					.unrewarded
+					.into_iter()
+					.find(|commitment| commitment.period == period)?;
+				Some(Self::ursula_view(worker, info, committed.locked))
+			})
 			.collect();
 		active.sort_by(|a, b| a.worker.cmp(&b.worker));
 		active

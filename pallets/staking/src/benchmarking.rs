@@ -221,12 +221,16 @@ mod benchmarks {
 
 	#[benchmark]
 	fn bond_worker() {
-		let staker = staker_with::<T>(T::MaxSubStakes::get(), T::MinLockPeriods::get() + 1);
+		let staker = staker_with::<T>(T::MaxSubStakes::get(), T::MaxLockPeriods::get());
 		let old: T::AccountId = account("worker", 0, 0);
 		let new: T::AccountId = account("worker", 1, 0);
-		Pallet::<T>::do_bond_worker(&staker, Some(old)).unwrap();
+		Pallet::<T>::do_bond_worker(&staker, Some(old.clone())).unwrap();
+		Pallet::<T>::do_register_worker(&old, vec![], [2; 33], [7; 32]).unwrap();
 		Pallet::<T>::do_set_wind_down(&staker, true).unwrap();
-		go_to_period::<T>(T::MinWorkerPeriods::get());
+		let now = T::MinWorkerPeriods::get();
+		go_to_period::<T>(now);
+		// The old worker committed to the next period: that commitment is dropped.
+		Pallet::<T>::do_commit(&old, now + 1).unwrap();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(staker.clone()), Some(new.clone()));
 		assert_last_event::<T>(Event::WorkerBonded { staker, worker: Some(new) });

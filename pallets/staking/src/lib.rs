@@ -222,8 +222,14 @@ pub mod pallet {
 		Committed { worker: T::AccountId, staker: T::AccountId, period: Period },
 		/// A worker committed after missing the periods `from..=to`.
 		DowntimeRecorded { staker: T::AccountId, from: Period, to: Period },
-		/// Stake was taken away: `requested` was asked for, `taken` was locked and burned.
-		Slashed { staker: T::AccountId, requested: BalanceOf<T>, taken: BalanceOf<T> },
+		/// Stake was taken away: `requested` was asked for, `taken` was locked; `rewarded` of it
+		/// went to the reporters, the rest was burned.
+		Slashed {
+			staker: T::AccountId,
+			requested: BalanceOf<T>,
+			taken: BalanceOf<T>,
+			rewarded: BalanceOf<T>,
+		},
 		/// Inflation paid `value` for the staker's committed `period`; `restaked`: it was locked.
 		RewardMinted { staker: T::AccountId, period: Period, value: BalanceOf<T>, restaked: bool },
 		/// The network entered `stage`.
@@ -312,11 +318,12 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// The tokens locked by all stakers whose workers committed to a period: the denominator of
-	/// the inflation formula. Kept for `RewardHistoryPeriods` periods.
+	/// The tokens locked by all stakers whose workers committed to a period (the denominator of
+	/// the inflation formula) and the supply its inflation is measured against. Kept for
+	/// `RewardHistoryPeriods` periods.
 	#[pallet::storage]
 	pub type LockedInPeriod<T: Config> =
-		StorageMap<_, Twox64Concat, Period, BalanceOf<T>, ValueQuery>;
+		StorageMap<_, Twox64Concat, Period, PeriodTotal<BalanceOf<T>>, ValueQuery>;
 
 	/// The network stage.
 	#[pallet::storage]
@@ -365,6 +372,11 @@ pub mod pallet {
 			assert!(T::MinLockPeriods::get() <= T::MaxLockPeriods::get());
 			assert!(T::MaxSubStakes::get() >= 1);
 			assert!(T::LockCoefficient2::get() > 0, "k2 divides");
+			assert!(
+				T::LockCoefficient1::get().saturating_add(T::LockBonusPeriods::get())
+					<= T::LockCoefficient2::get(),
+				"k1 + kmax <= k2, or a period could mint more than Imax"
+			);
 			assert!(T::DecayPeriods::get() > 0, "d divides");
 			assert!(T::FirstPhaseSupply::get() <= T::SupplyCap::get());
 			assert!(T::RewardHistoryPeriods::get() >= 2, "rewards are minted a period late");

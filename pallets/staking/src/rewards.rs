@@ -25,7 +25,7 @@ use sp_runtime::{
 
 use crate::{
 	BalanceOf, Commitment, Config, CurrentStage, Error, Event, HoldReason, Issuance,
-	LockedInPeriod, Pallet, Period, Stage, StakerInfo, Stakers, SubStakes,
+	LockedInPeriod, Pallet, Period, PeriodTotal, Stage, StakerInfo, Stakers, SubStakes,
 };
 
 impl<T: Config> Pallet<T> {
@@ -70,8 +70,8 @@ impl<T: Config> Pallet<T> {
 	/// most `base / divisor · (k1 + kmax) / k2`. `None` once inflation can mint nothing more:
 	/// in phase 2 that is when less than `d` units are left under the cap, since `1/d` of the
 	/// rest then rounds to nothing.
-	fn inflation_base() -> Option<(u128, u128)> {
-		let supply: u128 = T::Currency::total_issuance().saturated_into();
+	fn inflation_base(supply: BalanceOf<T>) -> Option<(u128, u128)> {
+		let supply: u128 = supply.saturated_into();
 		let cap: u128 = T::SupplyCap::get().saturated_into();
 		let imax: u128 = T::MaxIssuancePerPeriod::get().saturated_into();
 		let first_phase: u128 = T::FirstPhaseSupply::get().saturated_into();
@@ -85,20 +85,21 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The reward of one commitment, given all that was locked in its period: zero in stage
-	/// `FeesOnly` and once inflation is exhausted, never more than is left under the cap.
+	/// The reward of one commitment, given its period's totals: measured against the supply
+	/// when the period's first commitment was made, zero in stage `FeesOnly` and once inflation
+	/// is exhausted, never more than is left under the cap now.
 	pub fn reward_for(
 		commitment: &Commitment<BalanceOf<T>>,
-		total_locked: BalanceOf<T>,
+		total: PeriodTotal<BalanceOf<T>>,
 	) -> BalanceOf<T> {
-		if Self::stage() == Stage::FeesOnly || total_locked.is_zero() {
+		if Self::stage() == Stage::FeesOnly || total.locked.is_zero() {
 			return Zero::zero();
 		}
-		let Some((base, divisor)) = Self::inflation_base() else { return Zero::zero() };
+		let Some((base, divisor)) = Self::inflation_base(total.supply) else { return Zero::zero() };
 		let share = multiply_by_rational_with_rounding(
 			base,
 			commitment.weighted.saturated_into(),
-			total_locked.saturated_into(),
+			total.locked.saturated_into(),
 			Rounding::Down,
 		)
 		.unwrap_or(0);
@@ -117,7 +118,9 @@ impl<T: Config> Pallet<T> {
 			info.unrewarded.iter().partition(|c| c.period < now);
 		// `waiting` is a subset of a bounded vector: it fits.
 		info.unrewarded = waiting.try_into().unwrap_or_default();
-		if Self::stage() == Stage::Inflation && Self::inflation_base().is_none() {
+		if Self::stage() == Stage::Inflation
+			&& Self::inflation_base(T::Currency::total_issuance()).is_none()
+		{
 			Self::enter_stage(Stage::FeesOnly);
 		}
 		for commitment in &due {
@@ -165,7 +168,7 @@ impl<T: Config> Pallet<T> {
 			value: reward,
 			restaked,
 		});
-		if Self::inflation_base().is_none() {
+		if Self::inflation_base(T::Currency::total_issuance()).is_none() {
 			Self::enter_stage(Stage::FeesOnly);
 		}
 	}
@@ -189,6 +192,12 @@ impl<T: Config> Pallet<T> {
 		frame_support::ensure!(Self::stage() != stage, Error::<T>::StageUnchanged);
 		Self::enter_stage(stage);
 		Ok(())
+	}
+
+	/// Records `amount` burned outside the staking rules (a fee nobody could take): keeps the
+	/// issuance accounting whole.
+	pub fn note_burned(amount: BalanceOf<T>) {
+		Issuance::<T>::mutate(|record| record.burned = record.burned.saturating_add(amount));
 	}
 
 	/// At the first block of each period, forgets the total locked of the period that left the

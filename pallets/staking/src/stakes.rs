@@ -5,12 +5,13 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, InspectHold, MutateHold},
-		tokens::{Fortitude, Precision},
+		tokens::{Fortitude, Precision, Restriction},
 	},
 };
+use keymarket_primitives::slashing::{SlashOutcome, StakeSlasher};
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
-	DispatchResult,
+	DispatchResult, Perbill,
 };
 
 use crate::{
@@ -286,12 +287,20 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Takes up to `amount` of `staker`'s locked stake and burns it: the sub-stakes with the
-	/// shortest remaining lock are cut first, unlocked tokens are never touched, and never more
-	/// than is locked is taken. Returns what was taken. Only the slashing pallet should call this.
-	pub fn slash(staker: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+	/// Takes up to `amount` of `staker`'s locked stake: the sub-stakes with the shortest
+	/// remaining lock are cut first, unlocked tokens are never touched, and never more than is
+	/// locked is taken. `reporter_share` of what was taken goes to the `reporters` in equal
+	/// parts (a part a reporter's account cannot take is burned); the rest is burned. Only the
+	/// slashing pallet should call this (through [`StakeSlasher`]).
+	pub fn slash(
+		staker: &T::AccountId,
+		amount: BalanceOf<T>,
+		reporters: &[T::AccountId],
+		reporter_share: Perbill,
+	) -> SlashOutcome<BalanceOf<T>> {
+		let nothing = SlashOutcome::default();
 		if Self::catch_up(staker).is_none() || amount.is_zero() {
-			return Zero::zero();
+			return nothing;
 		}
 		let mut subs = SubStakes::<T>::get(staker);
 		let mut order: alloc::vec::Vec<usize> =
@@ -307,25 +316,46 @@ impl<T: Config> Pallet<T> {
 			left -= take;
 		}
 		let taken = amount - left;
-		// Burn first and record the cut only if the burn went through, so that the hold and the
-		// sub-stakes never disagree.
-		let burned = T::Currency::burn_held(
-			&HoldReason::Staking.into(),
-			staker,
-			taken,
-			Precision::Exact,
-			Fortitude::Force,
-		);
-		if burned != Ok(taken) {
-			log::error!(target: "runtime::staking", "slash of {taken:?} could not burn the hold: {burned:?}");
-			return Zero::zero();
+		let reason = HoldReason::Staking.into();
+
+		// Pay the reporters out of the hold, then burn the rest; the cut is recorded only if
+		// the burn went through, so that the hold and the sub-stakes never disagree.
+		let mut rewarded = BalanceOf::<T>::zero();
+		if let Some(count) = (!reporters.is_empty()).then(|| reporters.len() as u32) {
+			let each = (reporter_share * taken) / count.into();
+			for reporter in reporters.iter().filter(|_| !each.is_zero()) {
+				let paid = T::Currency::transfer_on_hold(
+					&reason,
+					staker,
+					reporter,
+					each,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				);
+				if paid.is_ok() {
+					rewarded = rewarded.saturating_add(each);
+				}
+			}
 		}
-		Issuance::<T>::mutate(|record| record.burned = record.burned.saturating_add(taken));
+		let burned = taken - rewarded;
+		let burn =
+			T::Currency::burn_held(&reason, staker, burned, Precision::Exact, Fortitude::Force);
+		if burn != Ok(burned) {
+			log::error!(target: "runtime::staking", "slash of {taken:?} could not burn the hold: {burn:?}");
+			return nothing;
+		}
+		Issuance::<T>::mutate(|record| record.burned = record.burned.saturating_add(burned));
 		// Emptied locked sub-stakes carry nothing; drop them to free their slots.
 		subs.retain(|sub| !sub.value.is_zero());
 		SubStakes::<T>::insert(staker, subs);
-		Self::deposit_event(Event::Slashed { staker: staker.clone(), requested: amount, taken });
-		taken
+		Self::deposit_event(Event::Slashed {
+			staker: staker.clone(),
+			requested: amount,
+			taken,
+			rewarded,
+		});
+		SlashOutcome { taken, rewarded, burned }
 	}
 
 	/// The invariants of the pallet: the hold on each staker's account equals its sub-stakes plus
@@ -346,5 +376,30 @@ impl<T: Config> Pallet<T> {
 			ensure!(Stakers::<T>::contains_key(&staker), "sub-stakes of an unknown staker");
 		}
 		Ok(())
+	}
+}
+
+impl<T: Config> StakeSlasher<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn staker_of(worker: &T::AccountId) -> Option<T::AccountId> {
+		crate::Workers::<T>::get(worker).map(|info| info.staker)
+	}
+
+	fn locked(staker: &T::AccountId) -> BalanceOf<T> {
+		Stakers::<T>::get(staker)
+			.map(|info| Self::commitment_for(staker, &info, Self::current_period()).locked)
+			.unwrap_or_default()
+	}
+
+	fn current_period() -> Period {
+		Pallet::<T>::current_period()
+	}
+
+	fn slash(
+		staker: &T::AccountId,
+		amount: BalanceOf<T>,
+		reporters: &[T::AccountId],
+		reporter_share: Perbill,
+	) -> SlashOutcome<BalanceOf<T>> {
+		Pallet::<T>::slash(staker, amount, reporters, reporter_share)
 	}
 }

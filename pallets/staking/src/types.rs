@@ -140,3 +140,25 @@ pub struct WorkerInfo<AccountId> {
 	/// every period from this one to `last_committed_period`.
 	pub committed_since: Option<Period>,
 }
+
+/// What all committed stakers locked for a period, and the supply when the first of them
+/// committed: the period's inflation is measured against that supply, whenever it is minted.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PeriodTotal<Balance> {
+	/// The sum of the commitments' `locked`: `L` of the inflation formula.
+	pub locked: Balance,
+	/// Total issuance when the first commitment to the period was made.
+	pub supply: Balance,
+}

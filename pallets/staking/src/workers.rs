@@ -1,8 +1,11 @@
 //! Workers: bonding an Ursula node's account to a staker, its registration, and the per-period
 //! availability commitment.
 
-use frame_support::{ensure, pallet_prelude::*};
-use sp_runtime::{traits::Saturating, DispatchResult};
+use frame_support::{ensure, pallet_prelude::*, traits::fungible::Inspect};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	DispatchResult,
+};
 
 use crate::{
 	BalanceOf, Commitment, Config, Downtime, Error, Event, LockedInPeriod, Pallet, Period, Stakers,
@@ -10,10 +13,8 @@ use crate::{
 };
 
 /// A worker that may commit, and what its commitment records.
-type AllowedCommitment<T> = (
-	WorkerInfo<<T as frame_system::Config>::AccountId>,
-	Commitment<BalanceOf<T>>,
-);
+type AllowedCommitment<T> =
+	(WorkerInfo<<T as frame_system::Config>::AccountId>, Commitment<BalanceOf<T>>);
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_bond_worker(
@@ -34,6 +35,17 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Some(old) = info.worker.take() {
 			Workers::<T>::remove(old);
+			// The leaving worker will not serve the next period it committed to: neither does
+			// the stake count in that period, nor is it rewarded.
+			info.unrewarded.retain(|commitment| {
+				let future = commitment.period > now;
+				if future {
+					LockedInPeriod::<T>::mutate(commitment.period, |total| {
+						total.locked = total.locked.saturating_sub(commitment.locked)
+					});
+				}
+				!future
+			});
 		}
 		if let Some(new) = &worker {
 			Workers::<T>::insert(
@@ -116,7 +128,10 @@ impl<T: Config> Pallet<T> {
 		}
 		info.last_committed_period = Some(period);
 		LockedInPeriod::<T>::mutate(period, |total| {
-			*total = total.saturating_add(commitment.locked)
+			if total.locked.is_zero() {
+				total.supply = T::Currency::total_issuance();
+			}
+			total.locked = total.locked.saturating_add(commitment.locked);
 		});
 		// After minting, only the current period can still be waiting: there is room.
 		staker_info.unrewarded.try_push(commitment).map_err(|_| Error::<T>::Overflow)?;

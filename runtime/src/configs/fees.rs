@@ -1,5 +1,7 @@
 //! Where transaction fees and the dust of reaped accounts go: to the author of the block, so that
-//! total issuance changes only by what inflation mints and slashing burns.
+//! total issuance changes only by what inflation mints and slashing burns. When the author cannot
+//! take an amount (no author, or an author account that would stay below the existential
+//! deposit), it is burned and the staking pallet's issuance record notes it.
 
 use frame_support::traits::{
 	fungible::{Balanced, Credit},
@@ -7,7 +9,7 @@ use frame_support::traits::{
 	FindAuthor, OnUnbalanced,
 };
 
-use crate::{AccountId, Aura, Balances, Runtime, System};
+use crate::{AccountId, Aura, Balances, Runtime, Staking, System};
 
 /// Credits an amount to the current block's Aura author.
 pub struct ToBlockAuthor;
@@ -26,12 +28,12 @@ impl ToBlockAuthor {
 
 impl OnUnbalanced<Credit<AccountId, Balances>> for ToBlockAuthor {
 	fn on_nonzero_unbalanced(amount: Credit<AccountId, Balances>) {
-		let Some(author) = Self::author() else {
-			log::warn!(target: "runtime::fees", "no block author: {:?} burned", amount.peek());
-			return;
+		let unplaced = match Self::author() {
+			Some(author) => <Balances as Balanced<AccountId>>::resolve(&author, amount).err(),
+			None => Some(amount),
 		};
-		if let Err(left) = <Balances as Balanced<AccountId>>::resolve(&author, amount) {
-			log::warn!(target: "runtime::fees", "the author cannot take {:?}: burned", left.peek());
+		if let Some(burned) = unplaced {
+			Staking::note_burned(burned.peek());
 		}
 	}
 }

@@ -246,3 +246,62 @@ impl pallet_keymarket_staking::Config for Runtime {
 	type RewardHistoryPeriods = ConstU32<{ 7 * 24 * 60 }>;
 	type WeightInfo = crate::weights::pallet_keymarket_staking::WeightInfo<Runtime>;
 }
+
+parameter_types! {
+	pub const CfragBasePenalty: Balance = 100 * UNITS;
+	pub const CfragHistoryPenalty: Balance = 100 * UNITS;
+	/// A tenth of what is taken goes to the reporters.
+	pub const ReporterShare: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_keymarket_slashing::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type Stakes = crate::Staking;
+	type CancelOrigin = EnsureRoot<AccountId>;
+	/// Two periods (two minutes) for governance to cancel.
+	type DeferPeriods = ConstU32<2>;
+	/// A day of periods.
+	type EvidenceWindow = ConstU32<{ 24 * 60 }>;
+	type MaxReporters = ConstU32<8>;
+	type MaxSlashesPerPeriod = ConstU32<64>;
+	type CfragBasePenalty = CfragBasePenalty;
+	type CfragHistoryPenalty = CfragHistoryPenalty;
+	/// At most a tenth of the stake for a capsule fragment or a false claim.
+	type MaxPenaltyDivisor = ConstU32<10>;
+	type FalseClaimMultiplier = ConstU32<2>;
+	type ReporterShare = ReporterShare;
+	type WeightInfo = crate::weights::pallet_keymarket_slashing::WeightInfo<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = SlashingBenchmarks;
+}
+
+/// Stakers and periods for the slashing benchmarks, made through the staking pallet's calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct SlashingBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_keymarket_slashing::BenchmarkHelper<AccountId> for SlashingBenchmarks {
+	fn staked_worker(index: u32) -> AccountId {
+		use frame_support::traits::{fungible::Mutate, Get};
+		let staker: AccountId = frame_benchmarking::account("staker", index, 0);
+		let worker: AccountId = frame_benchmarking::account("worker", index, 0);
+		let sub_stakes: u32 = <Runtime as pallet_keymarket_staking::Config>::MaxSubStakes::get();
+		let _ = crate::Balances::set_balance(&staker, MinStake::get() * (sub_stakes as u128 + 2));
+		for _ in 0..sub_stakes {
+			crate::Staking::stake(RuntimeOrigin::signed(staker.clone()), MinStake::get(), 120)
+				.expect("the benchmark staker can stake");
+		}
+		crate::Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker.clone()))
+			.expect("a fresh worker bonds");
+		worker
+	}
+
+	fn go_to_period(period: keymarket_primitives::staking::Period) {
+		System::set_block_number(period * BlocksPerPeriod::get());
+	}
+}
+
+impl crate::test_reporter::Config for Runtime {
+	type Offences = crate::Slashing;
+}

@@ -47,8 +47,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `861`
 		//  Estimated: `3898`
-		// Minimum execution time: 59_659_000 picoseconds.
-		Weight::from_parts(63_515_000, 0)
+		// Minimum execution time: 59_088_000 picoseconds.
+		Weight::from_parts(62_303_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -65,8 +65,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `885`
 		//  Estimated: `3898`
-		// Minimum execution time: 60_520_000 picoseconds.
-		Weight::from_parts(64_126_000, 0)
+		// Minimum execution time: 59_518_000 picoseconds.
+		Weight::from_parts(62_323_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `703`
 		//  Estimated: `3898`
-		// Minimum execution time: 21_292_000 picoseconds.
-		Weight::from_parts(22_774_000, 0)
+		// Minimum execution time: 21_131_000 picoseconds.
+		Weight::from_parts(22_644_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 18_698_000 picoseconds.
-		Weight::from_parts(20_370_000, 0)
+		// Minimum execution time: 18_347_000 picoseconds.
+		Weight::from_parts(20_060_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -107,8 +107,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 18_738_000 picoseconds.
-		Weight::from_parts(20_291_000, 0)
+		// Minimum execution time: 18_698_000 picoseconds.
+		Weight::from_parts(20_110_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -121,8 +121,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 19_829_000 picoseconds.
-		Weight::from_parts(21_963_000, 0)
+		// Minimum execution time: 20_050_000 picoseconds.
+		Weight::from_parts(21_513_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -135,8 +135,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 17_957_000 picoseconds.
-		Weight::from_parts(19_539_000, 0)
+		// Minimum execution time: 18_117_000 picoseconds.
+		Weight::from_parts(19_348_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -149,8 +149,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 17_957_000 picoseconds.
-		Weight::from_parts(19_489_000, 0)
+		// Minimum execution time: 18_267_000 picoseconds.
+		Weight::from_parts(19_539_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -167,25 +167,25 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `885`
 		//  Estimated: `3898`
-		// Minimum execution time: 52_619_000 picoseconds.
-		Weight::from_parts(55_864_000, 0)
+		// Minimum execution time: 53_179_000 picoseconds.
+		Weight::from_parts(56_063_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(180), added: 2655, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::SubStakes` (r:1 w:1)
-	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:1 w:2)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::LockedInPeriod` (r:1 w:1)
+	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn bond_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `865`
-		//  Estimated: `3898`
-		// Minimum execution time: 24_106_000 picoseconds.
-		Weight::from_parts(26_119_000, 0)
-			.saturating_add(Weight::from_parts(0, 3898))
+		//  Measured:  `545`
+		//  Estimated: `3879`
+		// Minimum execution time: 22_103_000 picoseconds.
+		Weight::from_parts(23_836_000, 0)
+			.saturating_add(Weight::from_parts(0, 3879))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -195,8 +195,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `415`
 		//  Estimated: `3879`
-		// Minimum execution time: 11_347_000 picoseconds.
-		Weight::from_parts(12_368_000, 0)
+		// Minimum execution time: 11_608_000 picoseconds.
+		Weight::from_parts(12_628_000, 0)
 			.saturating_add(Weight::from_parts(0, 3879))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -210,7 +210,7 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Storage: `Staking::CurrentStage` (r:1 w:0)
 	/// Proof: `Staking::CurrentStage` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::LockedInPeriod` (r:3 w:1)
-	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Issuance` (r:1 w:1)
@@ -221,11 +221,11 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Staking::Downtime` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	fn commit_to_next_period() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1630`
-		//  Estimated: `8499`
-		// Minimum execution time: 161_661_000 picoseconds.
-		Weight::from_parts(172_136_000, 0)
-			.saturating_add(Weight::from_parts(0, 8499))
+		//  Measured:  `1663`
+		//  Estimated: `8547`
+		// Minimum execution time: 167_120_000 picoseconds.
+		Weight::from_parts(175_112_000, 0)
+			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
@@ -238,7 +238,7 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Storage: `Staking::CurrentStage` (r:1 w:0)
 	/// Proof: `Staking::CurrentStage` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::LockedInPeriod` (r:3 w:1)
-	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Issuance` (r:1 w:1)
@@ -249,11 +249,11 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Staking::Downtime` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	fn submit_commitment() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1630`
-		//  Estimated: `8499`
-		// Minimum execution time: 164_005_000 picoseconds.
-		Weight::from_parts(174_470_000, 0)
-			.saturating_add(Weight::from_parts(0, 8499))
+		//  Measured:  `1663`
+		//  Estimated: `8547`
+		// Minimum execution time: 170_034_000 picoseconds.
+		Weight::from_parts(176_944_000, 0)
+			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
@@ -269,8 +269,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1118`
 		//  Estimated: `3898`
-		// Minimum execution time: 52_047_000 picoseconds.
-		Weight::from_parts(54_862_000, 0)
+		// Minimum execution time: 55_313_000 picoseconds.
+		Weight::from_parts(58_046_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -281,7 +281,7 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Storage: `Staking::CurrentStage` (r:1 w:0)
 	/// Proof: `Staking::CurrentStage` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::LockedInPeriod` (r:2 w:0)
-	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Issuance` (r:1 w:1)
@@ -290,11 +290,11 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn mint() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1186`
-		//  Estimated: `5996`
-		// Minimum execution time: 140_830_000 picoseconds.
-		Weight::from_parts(147_340_000, 0)
-			.saturating_add(Weight::from_parts(0, 5996))
+		//  Measured:  `1219`
+		//  Estimated: `6028`
+		// Minimum execution time: 145_908_000 picoseconds.
+		Weight::from_parts(153_248_000, 0)
+			.saturating_add(Weight::from_parts(0, 6028))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -304,8 +304,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `171`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_452_000 picoseconds.
-		Weight::from_parts(9_183_000, 0)
+		// Minimum execution time: 8_613_000 picoseconds.
+		Weight::from_parts(9_264_000, 0)
 			.saturating_add(Weight::from_parts(0, 1486))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))

@@ -64,3 +64,19 @@ fn a_sample_draws_distinct_active_ursulas_and_is_reproducible() {
 		assert_eq!(Staking::sample([7; 32], 1, 0), Err(SamplingError::NotEnoughCandidates));
 	});
 }
+
+#[test]
+fn the_active_set_weighs_each_ursula_by_the_stake_it_committed() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
+		// More stake after committing counts from the next commitment on.
+		assert_ok!(Staking::increase_stake(RuntimeOrigin::signed(ALICE), 0, 500));
+		assert_eq!(Staking::active_ursulas(1)[0].locked, 1_000);
+		assert_eq!(Staking::ursula(URSULA_A).unwrap().locked, 1_500);
+		go_to_period(2);
+		assert_ok!(Staking::mint(RuntimeOrigin::signed(ALICE)));
+		// Period 1's commitment is settled: its active set is no longer known.
+		assert!(Staking::active_ursulas(1).is_empty());
+	});
+}

@@ -22,7 +22,7 @@ fn a_committed_period_earns_phase_one_inflation_once_it_has_passed() {
 	run(|| {
 		staked_and_registered(ALICE, URSULA_A);
 		commit(URSULA_A);
-		assert_eq!(LockedInPeriod::<Test>::get(1), 1_000);
+		assert_eq!(LockedInPeriod::<Test>::get(1).locked, 1_000);
 		go_to_period(1);
 		assert_noop!(Staking::mint(RuntimeOrigin::signed(ALICE)), Error::<Test>::NoRewardDue);
 		go_to_period(2);
@@ -54,7 +54,7 @@ fn longer_locks_earn_a_larger_share() {
 		staked_and_registered(BOB, URSULA_B);
 		commit(URSULA_A);
 		commit(URSULA_B);
-		assert_eq!(LockedInPeriod::<Test>::get(1), 2_000);
+		assert_eq!(LockedInPeriod::<Test>::get(1).locked, 2_000);
 		go_to_period(2);
 		assert_ok!(Staking::mint(RuntimeOrigin::signed(ALICE)));
 		assert_ok!(Staking::mint(RuntimeOrigin::signed(BOB)));
@@ -184,7 +184,7 @@ fn period_totals_are_pruned_after_the_reward_history() {
 		let late = 1 + REWARD_HISTORY;
 		go_to_period(late);
 		Staking::on_initialize(late as u64 * BLOCKS_PER_PERIOD);
-		assert_eq!(LockedInPeriod::<Test>::get(1), 0);
+		assert_eq!(LockedInPeriod::<Test>::get(1).locked, 0);
 		// The commitment is settled, without reward: it came too late.
 		assert_ok!(Staking::mint(RuntimeOrigin::signed(ALICE)));
 		assert!(reward_events().is_empty());
@@ -192,21 +192,54 @@ fn period_totals_are_pruned_after_the_reward_history() {
 }
 
 #[test]
-fn a_replacement_worker_cannot_commit_a_period_twice_for_its_staker() {
+fn a_replacement_worker_takes_over_the_next_period_without_counting_the_stake_twice() {
 	run(|| {
 		staked_and_registered(ALICE, URSULA_A);
 		go_to_period(2);
 		commit(URSULA_A);
+		assert_eq!(LockedInPeriod::<Test>::get(3).locked, 1_000);
+		// The leaving worker's commitment to period 3 is dropped with it.
 		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_B)));
+		assert_eq!(LockedInPeriod::<Test>::get(3).locked, 0);
+		assert!(Stakers::<Test>::get(ALICE).unwrap().unrewarded.is_empty());
 		assert_ok!(Staking::register_worker(
 			RuntimeOrigin::signed(URSULA_B),
 			vec![],
 			UMBRAL_KEY,
 			SIGNING_KEY
 		));
+		commit(URSULA_B);
+		assert_eq!(LockedInPeriod::<Test>::get(3).locked, 1_000);
 		assert_noop!(
 			Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_B)),
 			Error::<Test>::AlreadyCommitted
 		);
+		go_to_period(4);
+		assert_ok!(Staking::mint(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(reward_events().len(), 1, "one reward for period 3");
+	});
+}
+
+#[test]
+fn a_period_is_measured_against_the_supply_when_it_was_first_committed_to() {
+	// Supply 199,000: one more Imax fits the first phase.
+	run_in(ext_with_reserve(199_000 - 4 * INITIAL), || {
+		staked_and_registered(ALICE, URSULA_A);
+		commit(URSULA_A);
+		assert_eq!(LockedInPeriod::<Test>::get(1).supply, 199_000);
+		go_to_period(1);
+		commit(URSULA_A);
+		go_to_period(3);
+		// Period 1 pays phase 1 (550) even though minting it first pushes supply over the
+		// first phase; period 2 was committed to at the same supply, and pays phase 1 too.
+		assert_ok!(Staking::mint(RuntimeOrigin::signed(ALICE)));
+		let values: Vec<_> = reward_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::RewardMinted { value, .. } => Some(value),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(values, vec![550, 550]);
 	});
 }

@@ -2,6 +2,9 @@
 
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 
+use keymarket_primitives::slashing::SlashOutcome;
+use sp_runtime::Perbill;
+
 use super::mock::*;
 use crate::{Error, Event, HoldReason, Stakers, SubStake, SubStakes};
 
@@ -250,14 +253,17 @@ fn slashing_cuts_the_shortest_lock_first_and_never_more_than_is_locked() {
 		assert_ok!(Staking::stake(alice.clone(), 600, 10));
 		let issuance = Balances::total_issuance();
 
-		assert_eq!(Staking::slash(&ALICE, 700), 700);
-		assert_eq!(last_event(), Event::Slashed { staker: ALICE, requested: 700, taken: 700 });
+		assert_eq!(Staking::slash(&ALICE, 700, &[], Perbill::zero()).taken, 700);
+		assert_eq!(
+			last_event(),
+			Event::Slashed { staker: ALICE, requested: 700, taken: 700, rewarded: 0 }
+		);
 		// The 5-period sub-stake is emptied and dropped, the 10-period one loses 300.
 		assert_eq!(subs(ALICE), vec![(1_000, 20), (300, 10)]);
 		assert_eq!(held(ALICE), 1_300);
 		assert_eq!(Balances::total_issuance(), issuance - 700);
 
-		assert_eq!(Staking::slash(&ALICE, 5_000), 1_300);
+		assert_eq!(Staking::slash(&ALICE, 5_000, &[], Perbill::zero()).taken, 1_300);
 		assert_eq!(subs(ALICE), vec![]);
 		assert_eq!(held(ALICE), 0);
 		assert_eq!(Balances::total_issuance(), issuance - 2_000);
@@ -273,9 +279,26 @@ fn slashing_spares_unlocked_tokens_and_strangers() {
 		assert_ok!(Staking::stake(alice.clone(), 500, 10));
 		assert_ok!(Staking::set_wind_down(alice.clone(), true));
 		go_to_period(3);
-		assert_eq!(Staking::slash(&ALICE, 10_000), 500);
+		assert_eq!(Staking::slash(&ALICE, 10_000, &[], Perbill::zero()).taken, 500);
 		assert_eq!(held(ALICE), 1_000, "the unlocked sub-stake is untouched");
-		assert_eq!(Staking::slash(&BOB, 100), 0);
-		assert_eq!(Staking::slash(&ALICE, 0), 0);
+		assert_eq!(Staking::slash(&BOB, 100, &[], Perbill::zero()), SlashOutcome::default());
+		assert_eq!(Staking::slash(&ALICE, 0, &[], Perbill::zero()), SlashOutcome::default());
+	});
+}
+
+#[test]
+fn reporters_share_their_part_of_a_slash_and_the_rest_is_burned() {
+	run(|| {
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(ALICE), 1_000, 20));
+		let issuance = Balances::total_issuance();
+		let (bob, carol) = (Balances::free_balance(BOB), Balances::free_balance(3));
+		// A tenth of 600 to two reporters: 30 each; 540 burned.
+		let outcome = Staking::slash(&ALICE, 600, &[BOB, 3], Perbill::from_percent(10));
+		assert_eq!(outcome, SlashOutcome { taken: 600, rewarded: 60, burned: 540 });
+		assert_eq!(Balances::free_balance(BOB), bob + 30);
+		assert_eq!(Balances::free_balance(3), carol + 30);
+		assert_eq!(held(ALICE), 400);
+		assert_eq!(Balances::total_issuance(), issuance - 540);
+		assert_eq!(crate::Issuance::<Test>::get().burned, 540);
 	});
 }

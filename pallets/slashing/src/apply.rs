@@ -1,0 +1,97 @@
+//! The start of each period: applying the slashes that are due and forgetting the offences that
+//! left the evidence window. Governance's cancellation, and the pallet's invariants.
+
+use frame_support::{ensure, pallet_prelude::*, traits::Get};
+use keymarket_primitives::slashing::{SlashId, StakeSlasher};
+use sp_runtime::traits::Saturating;
+
+use crate::{
+	Config, DueSlashes, Error, Event, History, LastPeriodStarted, Pallet, Reported, ReportedIn,
+	Slashes, WeightInfo,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Runs once per period, in the first block of the period.
+	pub(crate) fn on_period_start() -> Weight {
+		let now = T::Stakes::current_period();
+		let check = T::DbWeight::get().reads(1);
+		if now <= LastPeriodStarted::<T>::get() {
+			return check;
+		}
+		LastPeriodStarted::<T>::put(now);
+		let due = DueSlashes::<T>::take(now);
+		for id in &due {
+			Self::apply(*id);
+		}
+		let mut pruned = 0;
+		if let Some(old) = now.checked_sub(T::EvidenceWindow::get()) {
+			let keys = ReportedIn::<T>::take(old);
+			pruned = keys.len() as u32;
+			for key in keys {
+				Reported::<T>::remove(key);
+			}
+		}
+		check
+			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::WeightInfo::apply_due_slashes(due.len() as u32))
+			.saturating_add(T::WeightInfo::prune_reported(pruned))
+	}
+
+	/// Applies slash `id` unless it was cancelled.
+	fn apply(id: SlashId) {
+		let Some(slash) = Slashes::<T>::take(id) else { return };
+		let outcome = T::Stakes::slash(
+			&slash.staker,
+			slash.penalty,
+			&slash.reporters,
+			T::ReporterShare::get(),
+		);
+		let unapplied = slash.penalty.saturating_sub(outcome.taken);
+		History::<T>::mutate(&slash.staker, slash.kind.tag(), |record| {
+			record.taken = record.taken.saturating_add(outcome.taken);
+			record.unapplied = record.unapplied.saturating_add(unapplied);
+		});
+		Self::deposit_event(Event::SlashApplied {
+			id,
+			staker: slash.staker,
+			penalty: slash.penalty,
+			taken: outcome.taken,
+			rewarded: outcome.rewarded,
+			unapplied,
+		});
+	}
+
+	pub(crate) fn do_cancel_slash(id: SlashId) -> DispatchResult {
+		let slash = Slashes::<T>::take(id).ok_or(Error::<T>::NoSuchSlash)?;
+		DueSlashes::<T>::mutate(slash.apply_at, |due| due.retain(|other| *other != id));
+		History::<T>::mutate(&slash.staker, slash.kind.tag(), |record| {
+			record.count = record.count.saturating_sub(1);
+			record.cancelled = record.cancelled.saturating_add(1);
+		});
+		Self::deposit_event(Event::SlashCancelled { id, staker: slash.staker });
+		Ok(())
+	}
+
+	/// The invariants: every deferred slash is due in its period and nothing else is due; every
+	/// reported key is listed under the period it was reported in.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		for (id, slash) in Slashes::<T>::iter() {
+			ensure!(
+				DueSlashes::<T>::get(slash.apply_at).contains(&id),
+				"a deferred slash is not in its period's due list"
+			);
+		}
+		for (_, due) in DueSlashes::<T>::iter() {
+			for id in due {
+				ensure!(Slashes::<T>::contains_key(id), "a due slash does not exist");
+			}
+		}
+		for (key, period) in Reported::<T>::iter() {
+			ensure!(
+				ReportedIn::<T>::get(period).contains(&key),
+				"a reported offence is not listed under its period"
+			);
+		}
+		Ok(())
+	}
+}

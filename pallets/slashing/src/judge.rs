@@ -1,0 +1,111 @@
+//! Judging an offence: refusing duplicates and stale reports, pricing it by its kind's rule, and
+//! deferring its slash.
+
+use codec::Encode;
+use frame_support::traits::Get;
+use keymarket_primitives::slashing::{Offence, OffenceError, OffenceKind, SlashId, StakeSlasher};
+use sp_runtime::traits::Saturating;
+
+use crate::{
+	Config, DueSlashes, Event, History, NextSlashId, Pallet, PendingSlash, Reported, ReportedIn,
+	Slashes,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The penalty of `kind` for `staker`, who has `locked` staked and `history` earlier
+	/// offences of the kind:
+	///
+	/// - incorrect capsule fragment: `min(base + histCoef · history, locked / pctCoef)`;
+	/// - unavailability: what the Ursula would have earned in the round;
+	/// - false service claim: `min(claimed · FalseClaimMultiplier, locked / pctCoef)`;
+	/// - lottery fraud: what the payees lost.
+	///
+	/// None exceeds what is locked when applied: the rest is recorded as unapplied.
+	pub fn penalty(kind: &OffenceKind<T::Balance>, locked: T::Balance, history: u32) -> T::Balance {
+		let cap = locked / T::MaxPenaltyDivisor::get().max(1).into();
+		match kind {
+			OffenceKind::IncorrectCfrag => T::CfragBasePenalty::get()
+				.saturating_add(T::CfragHistoryPenalty::get().saturating_mul(history.into()))
+				.min(cap),
+			OffenceKind::Unavailability { earnings, .. } => *earnings,
+			OffenceKind::FalseServiceClaim { claimed } => {
+				claimed.saturating_mul(T::FalseClaimMultiplier::get().into()).min(cap)
+			},
+			OffenceKind::LotteryFraud { overdraft } => *overdraft,
+		}
+	}
+
+	/// What makes an offence the same offence: its evidence, or for unavailability the Ursula
+	/// and the round (at most one proof of unavailability per Ursula and round).
+	pub fn offence_key(offence: &Offence<T::AccountId, T::Balance>) -> [u8; 32] {
+		match offence.kind {
+			OffenceKind::Unavailability { round, .. } => sp_crypto_hashing::blake2_256(
+				&(b"keymarket/unavailable", &offence.offender, round).encode(),
+			),
+			_ => offence.evidence,
+		}
+	}
+
+	pub(crate) fn do_report(
+		offence: Offence<T::AccountId, T::Balance>,
+	) -> Result<SlashId, OffenceError> {
+		let reporters =
+			offence.reporters.clone().try_into().map_err(|_| OffenceError::TooManyReporters)?;
+		let now = T::Stakes::current_period();
+		if offence.period > now {
+			return Err(OffenceError::InFuture);
+		}
+		if offence.period.saturating_add(T::EvidenceWindow::get()) <= now {
+			return Err(OffenceError::TooOld);
+		}
+		let key = Self::offence_key(&offence);
+		if Reported::<T>::contains_key(key) {
+			return Err(OffenceError::Duplicate);
+		}
+		let staker =
+			T::Stakes::staker_of(&offence.offender).ok_or(OffenceError::UnknownOffender)?;
+		let apply_at = now.saturating_add(T::DeferPeriods::get());
+		// One slot in this period's reports and in the due list of `apply_at`; the first bounds
+		// the second, as every report of this period is due in the same period.
+		ReportedIn::<T>::try_mutate(now, |keys| keys.try_push(key))
+			.map_err(|_| OffenceError::QueueFull)?;
+		let id = NextSlashId::<T>::mutate(|next| {
+			let id = *next;
+			*next = next.saturating_add(1);
+			id
+		});
+		if DueSlashes::<T>::try_mutate(apply_at, |due| due.try_push(id)).is_err() {
+			// Unreachable while both lists share their bound; keep the state consistent anyway.
+			ReportedIn::<T>::mutate(now, |keys| keys.retain(|k| k != &key));
+			return Err(OffenceError::QueueFull);
+		}
+		Reported::<T>::insert(key, now);
+
+		let tag = offence.kind.tag();
+		let history = History::<T>::get(&staker, tag).count;
+		let penalty = Self::penalty(&offence.kind, T::Stakes::locked(&staker), history);
+		History::<T>::mutate(&staker, tag, |record| record.count = record.count.saturating_add(1));
+		Slashes::<T>::insert(
+			id,
+			PendingSlash {
+				staker: staker.clone(),
+				worker: offence.offender.clone(),
+				kind: offence.kind,
+				evidence: offence.evidence,
+				penalty,
+				reporters,
+				apply_at,
+			},
+		);
+		Self::deposit_event(Event::OffenceReported {
+			id,
+			staker,
+			worker: offence.offender,
+			kind: tag,
+			evidence: offence.evidence,
+			penalty,
+			apply_at,
+		});
+		Ok(id)
+	}
+}

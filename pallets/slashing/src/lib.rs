@@ -1,0 +1,260 @@
+//! # Keymarket slashing
+//!
+//! ## Overview
+//! Every protection of the market ends here: a wrong capsule fragment, a proven unavailability,
+//! a false service claim, a lottery overdraft. The pallets that catch an offence report it
+//! through [`ReportOffence`] (a small trait in their `Config`); this pallet alone prices it,
+//! defers it, lets governance cancel it, and applies it to stake through the staking pallet's
+//! hook ([`StakeSlasher`]).
+//!
+//! - **Judging**: a penalty rule per kind (see [`Pallet::penalty`]); the same evidence is punished
+//!   once, an Ursula at most once per round for unavailability.
+//! - **Deferral**: a slash waits `DeferPeriods` periods; until then `CancelOrigin` (sudo) may
+//!   cancel it. At the first block of its period it is applied: shortest-lock sub-stakes first,
+//!   never more than is locked; what could not be taken is recorded as unapplied.
+//! - **Money**: `ReporterShare` of what is taken goes to the reporters in equal parts, the rest is
+//!   burned (by the staking pallet, which keeps the issuance accounting).
+//! - **History** per staker and kind: offences, stake taken, penalties left unapplied, cancelled.
+//!
+//! ## Terminology
+//! - *Offender*: the Ursula's worker account (the key that signed the bad work); the slash falls
+//!   on the staker it serves.
+//! - *Evidence window*: offences older than `EvidenceWindow` periods are refused; the record of
+//!   what was reported is kept exactly that long, which keeps it bounded and still rules out a
+//!   second punishment.
+//!
+//! ## Assumptions
+//! - Reporting pallets check the evidence itself (signatures, proofs) before they report.
+//! - At most `MaxSlashesPerPeriod` offences are accepted per period; a reporter whose offence is
+//!   refused with `QueueFull` may report it again in a later period of the window.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+mod api;
+mod apply;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod judge;
+pub mod types;
+pub mod weights;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use keymarket_primitives::slashing::{
+	Offence, OffenceError, OffenceKind, OffenceTag, ReportOffence, SlashId, StakeSlasher,
+};
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// What the benchmarks need from the runtime: stake behind a worker, and time.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// A bonded worker whose staker has stake locked in the most sub-stakes allowed.
+	fn staked_worker(index: u32) -> AccountId;
+	/// Moves the chain to the first block of `period`.
+	fn go_to_period(period: keymarket_primitives::staking::Period);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+	use keymarket_primitives::staking::Period;
+	use sp_runtime::Perbill;
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The native currency's balance type.
+		type Balance: frame_support::traits::tokens::Balance + From<u32>;
+
+		/// The staking pallet: who serves whom, what is locked, and the only way to take stake.
+		type Stakes: StakeSlasher<Self::AccountId, Self::Balance>;
+
+		/// Who may cancel a deferred slash (governance).
+		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// How many periods a slash waits before it is applied.
+		#[pallet::constant]
+		type DeferPeriods: Get<Period>;
+
+		/// How many periods an offence may be reported after it happened.
+		#[pallet::constant]
+		type EvidenceWindow: Get<Period>;
+
+		/// The most reporters that share one offence's reward.
+		#[pallet::constant]
+		type MaxReporters: Get<u32>;
+
+		/// The most offences accepted in one period (and so applied in one block).
+		#[pallet::constant]
+		type MaxSlashesPerPeriod: Get<u32>;
+
+		/// Incorrect capsule fragment: the penalty of a first offence (`base`).
+		#[pallet::constant]
+		type CfragBasePenalty: Get<Self::Balance>;
+
+		/// Incorrect capsule fragment: added per earlier offence of the kind (`histCoef`).
+		#[pallet::constant]
+		type CfragHistoryPenalty: Get<Self::Balance>;
+
+		/// A capsule-fragment or false-claim penalty never exceeds `locked / MaxPenaltyDivisor`
+		/// (`pctCoef`).
+		#[pallet::constant]
+		type MaxPenaltyDivisor: Get<u32>;
+
+		/// A false service claim costs this many times what was claimed.
+		#[pallet::constant]
+		type FalseClaimMultiplier: Get<u32>;
+
+		/// The reporters' part of what is taken (`1 / rewardCoef`); the rest is burned.
+		#[pallet::constant]
+		type ReporterShare: Get<Perbill>;
+
+		/// Weights of the calls and of applying slashes.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up stakers and periods for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An offence was judged: `penalty` will be taken from `staker` at `apply_at` unless
+		/// governance cancels it.
+		OffenceReported {
+			id: SlashId,
+			staker: T::AccountId,
+			worker: T::AccountId,
+			kind: OffenceTag,
+			evidence: [u8; 32],
+			penalty: T::Balance,
+			apply_at: Period,
+		},
+		/// Governance cancelled a deferred slash.
+		SlashCancelled { id: SlashId, staker: T::AccountId },
+		/// A slash was applied: `taken` of `penalty` came out of the stake (`rewarded` of it to
+		/// the reporters, the rest burned); `unapplied` could not be taken.
+		SlashApplied {
+			id: SlashId,
+			staker: T::AccountId,
+			penalty: T::Balance,
+			taken: T::Balance,
+			rewarded: T::Balance,
+			unapplied: T::Balance,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No deferred slash with that id (never reported, cancelled or already applied).
+		NoSuchSlash,
+	}
+
+	/// The last period whose start was processed.
+	#[pallet::storage]
+	pub type LastPeriodStarted<T: Config> = StorageValue<_, Period, ValueQuery>;
+
+	/// The next slash's id.
+	#[pallet::storage]
+	pub type NextSlashId<T: Config> = StorageValue<_, SlashId, ValueQuery>;
+
+	/// Deferred slashes, by id.
+	#[pallet::storage]
+	pub type Slashes<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		SlashId,
+		PendingSlash<T::AccountId, T::Balance, T::MaxReporters>,
+	>;
+
+	/// The slashes to apply at the start of each period.
+	#[pallet::storage]
+	pub type DueSlashes<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		Period,
+		BoundedVec<SlashId, T::MaxSlashesPerPeriod>,
+		ValueQuery,
+	>;
+
+	/// What was reported within the evidence window (an evidence hash, or for unavailability
+	/// the hash of the Ursula and round), with the period it was reported in.
+	#[pallet::storage]
+	pub type Reported<T: Config> = StorageMap<_, Blake2_128Concat, [u8; 32], Period>;
+
+	/// The keys of `Reported` by the period they were reported in, for pruning.
+	#[pallet::storage]
+	pub type ReportedIn<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		Period,
+		BoundedVec<[u8; 32], T::MaxSlashesPerPeriod>,
+		ValueQuery,
+	>;
+
+	/// Each staker's record per kind of offence.
+	#[pallet::storage]
+	pub type History<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		OffenceTag,
+		HistoryRecord<T::Balance>,
+		ValueQuery,
+	>;
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(_now: BlockNumberFor<T>) -> Weight {
+			Self::on_period_start()
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxPenaltyDivisor::get() > 0, "the divisor divides");
+			assert!(T::EvidenceWindow::get() > 0, "offences must be reportable");
+			assert!(T::MaxSlashesPerPeriod::get() > 0 && T::MaxReporters::get() > 0);
+			assert!(T::DeferPeriods::get() > 0, "a slash is applied in a later period");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Cancels the deferred slash `id` before it is applied; the offence no longer counts in
+		/// the staker's history (it is recorded as cancelled).
+		///
+		/// Origin: `CancelOrigin`. Errors: `BadOrigin`, `NoSuchSlash`. O(1).
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::cancel_slash())]
+		pub fn cancel_slash(origin: OriginFor<T>, id: SlashId) -> DispatchResult {
+			T::CancelOrigin::ensure_origin(origin)?;
+			Self::do_cancel_slash(id)
+		}
+	}
+}
+
+impl<T: Config> ReportOffence<T::AccountId, T::Balance> for Pallet<T> {
+	fn report(offence: Offence<T::AccountId, T::Balance>) -> Result<SlashId, OffenceError> {
+		Self::do_report(offence)
+	}
+}

@@ -1,0 +1,3 @@
+mod apply_tests;
+pub(crate) mod mock;
+mod report_tests;
