@@ -1,30 +1,14 @@
 //! The records the slashing pallet keeps.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{
-	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
-};
+use frame_support::{traits::Get, BoundedVec};
 use keymarket_primitives::{slashing::OffenceKind, staking::Period};
 use scale_info::TypeInfo;
 
 /// A judged offence waiting for its period.
-#[derive(
-	CloneNoBound,
-	DebugNoBound,
-	PartialEqNoBound,
-	EqNoBound,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 #[scale_info(skip_type_params(MaxReporters))]
-pub struct PendingSlash<
-	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
-	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
-	MaxReporters: Get<u32>,
-> {
+pub struct PendingSlash<AccountId, Balance, MaxReporters: Get<u32>> {
 	/// Whose stake is cut.
 	pub staker: AccountId,
 	/// The worker that offended.

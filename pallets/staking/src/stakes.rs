@@ -321,7 +321,7 @@ impl<T: Config> Pallet<T> {
 		// Pay the reporters out of the hold, then burn the rest; the cut is recorded only if
 		// the burn went through, so that the hold and the sub-stakes never disagree.
 		let mut rewarded = BalanceOf::<T>::zero();
-		if let Some(count) = (!reporters.is_empty()).then(|| reporters.len() as u32) {
+		if let Some(count) = (!reporters.is_empty()).then_some(reporters.len() as u32) {
 			let each = (reporter_share * taken) / count.into();
 			for reporter in reporters.iter().filter(|_| !each.is_zero()) {
 				let paid = T::Currency::transfer_on_hold(
