@@ -140,7 +140,7 @@ pub struct PendingSlashView<AccountId, Balance> {
 #[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound = "Balance: core::fmt::Display"))]
 pub struct HistoryView<Balance> {
 	pub kind: OffenceTag,
-	/// Offences reported.
+	/// Offences reported and not cancelled.
 	pub count: u32,
 	/// Stake actually taken for them.
 	#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::decimal"))]

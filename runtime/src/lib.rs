@@ -31,8 +31,6 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
-/// Compiled always, part of the runtime only with the feature `test-reporter`.
-pub mod test_reporter;
 pub mod weights;
 
 use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};
@@ -191,8 +189,4 @@ mod runtime {
 
 	#[runtime::pallet_index(8)]
 	pub type Slashing = pallet_keymarket_slashing;
-
-	#[cfg(feature = "test-reporter")]
-	#[runtime::pallet_index(200)]
-	pub type TestReporter = crate::test_reporter;
 }

@@ -1,5 +1,5 @@
-// Slashing on a real dev node, driven by polkadot.js: offences reported through the test-only
-// reporter (compiled into the node's test builds only) are judged and deferred; one that
+// Slashing on a real dev node, driven by polkadot.js: offences reported by governance (sudo) go
+// through the same interface the reporting pallets use, are judged and deferred; one that
 // governance cancels is never applied; the other is applied when its period comes, paying the
 // reporter and cutting the stake; events and the keymarket_* RPC methods show it all.
 import { after, before, test } from 'node:test';
@@ -8,9 +8,8 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { KEY, send, waitForEvents } from './chain.js';
 import { startDevNode } from './node.js';
-
-const KEY = 10n ** 12n;
 
 let node;
 let api;
@@ -35,19 +34,6 @@ after(async () => {
   await node?.stop();
 });
 
-/** Signs and sends `tx` as `signer`; resolves with the events of its block's extrinsic. */
-function send(tx, signer) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('not included within 60 s')), 60_000);
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (status.isInBlock) {
-        clearTimeout(timer);
-        resolve({ events, dispatchError, blockHash: status.asInBlock });
-      }
-    }).catch((e) => { clearTimeout(timer); reject(e); });
-  });
-}
-
 /** Runs `call` as root through sudo; resolves with the inner result's error (or null) and events. */
 async function sudo(call) {
   const { events } = await send(api.tx.sudo.sudo(call), alice);
@@ -55,24 +41,6 @@ async function sudo(call) {
   const result = sudid.event.data.sudoResult;
   const error = result.isErr ? api.registry.findMetaError(result.asErr.asModule) : null;
   return { error, events };
-}
-
-/** Resolves with the first event `match` accepts, within `seconds`, and the block it was in. */
-function waitForEvent(match, seconds) {
-  return new Promise((resolve, reject) => {
-    let unsubscribe;
-    let done = false;
-    const finish = () => { done = true; clearTimeout(timer); unsubscribe?.(); };
-    const timer = setTimeout(() => { finish(); reject(new Error(`no matching event within ${seconds} s`)); }, seconds * 1000);
-    api.rpc.chain.subscribeNewHeads(async (header) => {
-      const records = await (await api.at(header.hash)).query.system.events();
-      const found = records.filter(({ event }) => match(event));
-      if (found.length && !done) {
-        finish();
-        resolve({ found: found.map(({ event }) => event), records });
-      }
-    }).then((u) => { unsubscribe = u; if (done) u(); }).catch(reject);
-  });
 }
 
 function offence(kind, evidenceByte, period) {
@@ -86,34 +54,34 @@ function offence(kind, evidenceByte, period) {
 }
 
 test('an offence is deferred, applied, rewarded and recorded; a cancelled one is not applied', async () => {
-  const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
-  assert.ok(pallets.includes('TestReporter'), 'the test build carries the test-only reporter');
-
   // //Alice stakes 2,000 KEY and bonds //Ferdie as her Ursula's worker.
   assert.equal((await send(api.tx.staking.stake(2_000n * KEY, 120), alice)).dispatchError, undefined);
   assert.equal((await send(api.tx.staking.bondWorker(ferdie.address), alice)).dispatchError, undefined);
   const period = (await provider.send('keymarket_currentPeriod', [])).valueOf();
 
   // An incorrect capsule fragment: min(100 KEY + 100 KEY · 0, 2,000 KEY / 10) = 100 KEY.
-  const first = await sudo(api.tx.testReporter.report(offence({ IncorrectCfrag: null }, 1, period)));
+  const first = await sudo(api.tx.slashing.reportOffence(offence({ IncorrectCfrag: null }, 1, period)));
   assert.equal(first.error, null);
   const reported = first.events.find(({ event }) => api.events.slashing.OffenceReported.is(event)).event;
   assert.equal(reported.data.staker.toString(), alice.address);
-  assert.equal(reported.data.penalty.toBigInt(), 100n * KEY);
-  const kept = reported.data.id.toNumber();
-  const applyAt = reported.data.applyAt.toNumber();
+  assert.equal(reported.data.worker.toString(), ferdie.address);
+  const deferred = first.events.find(({ event }) => api.events.slashing.SlashDeferred.is(event)).event;
+  assert.equal(deferred.data.penalty.toBigInt(), 100n * KEY);
+  const kept = deferred.data.id.toNumber();
+  assert.equal(reported.data.id.toNumber(), kept);
+  const applyAt = deferred.data.applyAt.toNumber();
   assert.ok(applyAt > period);
 
   // Ferdie silent in round 3, where he would have earned 50 KEY.
-  const second = await sudo(api.tx.testReporter.report(offence({ Unavailability: { round: 3, earnings: 50n * KEY } }, 2, period)));
+  const second = await sudo(api.tx.slashing.reportOffence(offence({ Unavailability: { round: 3, earnings: 50n * KEY } }, 2, period)));
   assert.equal(second.error, null);
   const cancelled = second.events.find(({ event }) => api.events.slashing.OffenceReported.is(event)).event.data.id.toNumber();
 
   // The same evidence again, and an offender nobody staked for, are refused precisely.
-  const again = await sudo(api.tx.testReporter.report(offence({ IncorrectCfrag: null }, 1, period)));
-  assert.equal(`${again.error.section}.${again.error.name}`, 'testReporter.Duplicate');
-  const stranger = await sudo(api.tx.testReporter.report({ ...offence({ IncorrectCfrag: null }, 3, period), offender: bob.address }));
-  assert.equal(`${stranger.error.section}.${stranger.error.name}`, 'testReporter.UnknownOffender');
+  const again = await sudo(api.tx.slashing.reportOffence(offence({ IncorrectCfrag: null }, 1, period)));
+  assert.equal(`${again.error.section}.${again.error.name}`, 'slashing.Duplicate');
+  const stranger = await sudo(api.tx.slashing.reportOffence({ ...offence({ IncorrectCfrag: null }, 3, period), offender: bob.address }));
+  assert.equal(`${stranger.error.section}.${stranger.error.name}`, 'slashing.UnknownOffender');
 
   // Governance cancels the second one.
   const cancel = await sudo(api.tx.slashing.cancelSlash(cancelled));
@@ -128,7 +96,7 @@ test('an offence is deferred, applied, rewarded and recorded; a cancelled one is
   assert.equal(pending[0].applyAt, applyAt);
 
   const bobBefore = (await api.query.system.account(bob.address)).data.free.toBigInt();
-  const { found, records } = await waitForEvent((e) => api.events.slashing.SlashApplied.is(e), 240);
+  const { found, records } = await waitForEvents(api, (e) => api.events.slashing.SlashApplied.is(e), 240);
   assert.deepEqual(found.map((e) => e.data.id.toNumber()), [kept], 'only the kept slash is applied');
   const applied = found[0].data;
   assert.equal(applied.taken.toBigInt(), 100n * KEY);

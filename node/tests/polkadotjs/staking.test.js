@@ -8,9 +8,8 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { KEY, send, waitForEvents } from './chain.js';
 import { startDevNode } from './node.js';
-
-const KEY = 10n ** 12n;
 
 let node;
 let api;
@@ -32,39 +31,6 @@ after(async () => {
   await api?.disconnect();
   await node?.stop();
 });
-
-/** Signs and sends `tx` as `signer`; resolves with the block's events of this extrinsic. */
-function send(tx, signer) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('not included within 60 s')), 60_000);
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (status.isInBlock) {
-        clearTimeout(timer);
-        resolve({ events, dispatchError });
-      }
-    }).catch((e) => { clearTimeout(timer); reject(e); });
-  });
-}
-
-/** Resolves with the first staking event that `match` accepts, within `seconds`. */
-function waitForEvent(match, seconds) {
-  return new Promise((resolve, reject) => {
-    let unsubscribe;
-    let done = false;
-    const finish = () => { done = true; clearTimeout(timer); unsubscribe?.(); };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`no matching event within ${seconds} s`));
-    }, seconds * 1000);
-    api.query.system.events((records) => {
-      const found = records.find(({ event }) => match(event));
-      if (found && !done) {
-        finish();
-        resolve(found.event);
-      }
-    }).then((u) => { unsubscribe = u; if (done) u(); }).catch(reject);
-  });
-}
 
 /** Calls a keymarket_* RPC method; resolves with its result or rejects with its error. */
 async function rpc(method, params) {
@@ -102,15 +68,17 @@ test('Alice stakes, bonds a worker, and the node commits for it until rewards ar
   const ferdieBalance = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
 
   // No manual step from here: the off-chain worker commits, period after period.
-  const committed = await waitForEvent(
+  const [committed] = (await waitForEvents(
+    api,
     (e) => api.events.staking.Committed.is(e) && e.data.worker.toString() === ferdie.address,
     60,
-  );
+  )).found;
   const firstPeriod = committed.data.period.toNumber();
-  const reward = await waitForEvent(
+  const [reward] = (await waitForEvents(
+    api,
     (e) => api.events.staking.RewardMinted.is(e) && e.data.staker.toString() === alice.address,
     300,
-  );
+  )).found;
   assert.ok(reward.data.value.toBigInt() > 0n);
   assert.ok(reward.data.period.toNumber() >= firstPeriod);
   assert.equal(reward.data.restaked.isTrue, true);

@@ -1,6 +1,7 @@
 //! The start of each period: applying the slashes that are due and forgetting the offences that
 //! left the evidence window. Governance's cancellation, and the pallet's invariants.
 
+use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, traits::Get};
 use keymarket_primitives::slashing::{SlashId, StakeSlasher};
 use sp_runtime::traits::Saturating;
@@ -40,12 +41,15 @@ impl<T: Config> Pallet<T> {
 	/// Applies slash `id` unless it was cancelled.
 	fn apply(id: SlashId) {
 		let Some(slash) = Slashes::<T>::take(id) else { return };
-		let outcome = T::Stakes::slash(
-			&slash.staker,
-			slash.penalty,
-			&slash.reporters,
-			T::ReporterShare::get(),
-		);
+		// The offender's own accounts take no reporter's reward.
+		let reporters: Vec<_> = slash
+			.reporters
+			.iter()
+			.filter(|r| **r != slash.staker && **r != slash.worker)
+			.cloned()
+			.collect();
+		let outcome =
+			T::Stakes::slash(&slash.staker, slash.penalty, &reporters, T::ReporterShare::get());
 		let unapplied = slash.penalty.saturating_sub(outcome.taken);
 		History::<T>::mutate(&slash.staker, slash.kind.tag(), |record| {
 			record.taken = record.taken.saturating_add(outcome.taken);

@@ -8,6 +8,8 @@ use frame_support::traits::{EnsureOrigin, Get};
 
 use crate::*;
 
+/// Offence number `evidence`, with the most reporters, each a fresh account (paying them creates
+/// their accounts: the worst case of applying it).
 fn offence<T: Config>(
 	offender: &T::AccountId,
 	evidence: u32,
@@ -20,7 +22,7 @@ fn offence<T: Config>(
 		kind: OffenceKind::IncorrectCfrag,
 		evidence: hash,
 		period,
-		reporters: (0..T::MaxReporters::get()).map(|i| account("reporter", i, 0)).collect(),
+		reporters: (0..T::MaxReporters::get()).map(|i| account("reporter", i, evidence)).collect(),
 	}
 }
 

@@ -99,13 +99,12 @@ impl<T: Config> Pallet<T> {
 		);
 		Self::deposit_event(Event::OffenceReported {
 			id,
-			staker,
+			staker: staker.clone(),
 			worker: offence.offender,
 			kind: tag,
 			evidence: offence.evidence,
-			penalty,
-			apply_at,
 		});
+		Self::deposit_event(Event::SlashDeferred { id, staker, penalty, apply_at });
 		Ok(id)
 	}
 }

@@ -83,6 +83,10 @@ pub mod pallet {
 		/// Who may cancel a deferred slash (governance).
 		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
+		/// Who may report an offence directly (governance, for offences proven outside the
+		/// reporting pallets).
+		type ReportOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
 		/// How many periods a slash waits before it is applied.
 		#[pallet::constant]
 		type DeferPeriods: Get<Period>;
@@ -134,17 +138,17 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// An offence was judged: `penalty` will be taken from `staker` at `apply_at` unless
-		/// governance cancels it.
+		/// An offence of `staker`'s worker was reported and accepted as slash `id`.
 		OffenceReported {
 			id: SlashId,
 			staker: T::AccountId,
 			worker: T::AccountId,
 			kind: OffenceTag,
 			evidence: [u8; 32],
-			penalty: T::Balance,
-			apply_at: Period,
 		},
+		/// Slash `id` was judged at `penalty` and waits until `apply_at`, unless governance
+		/// cancels it.
+		SlashDeferred { id: SlashId, staker: T::AccountId, penalty: T::Balance, apply_at: Period },
 		/// Governance cancelled a deferred slash.
 		SlashCancelled { id: SlashId, staker: T::AccountId },
 		/// A slash was applied: `taken` of `penalty` came out of the stake (`rewarded` of it to
@@ -163,6 +167,18 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// No deferred slash with that id (never reported, cancelled or already applied).
 		NoSuchSlash,
+		/// The offender is not a bonded worker.
+		UnknownOffender,
+		/// This evidence (or this Ursula and round) was already reported.
+		Duplicate,
+		/// The offence is older than the evidence window.
+		TooOld,
+		/// The offence is dated in a future period.
+		InFuture,
+		/// More reporters than `MaxReporters`.
+		TooManyReporters,
+		/// This period already accepted `MaxSlashesPerPeriod` offences.
+		QueueFull,
 	}
 
 	/// The last period whose start was processed.
@@ -249,6 +265,34 @@ pub mod pallet {
 		pub fn cancel_slash(origin: OriginFor<T>, id: SlashId) -> DispatchResult {
 			T::CancelOrigin::ensure_origin(origin)?;
 			Self::do_cancel_slash(id)
+		}
+
+		/// Reports `offence` as a reporting pallet would: judged by the same rules, deferred
+		/// the same way. For governance, which may judge evidence that no pallet checks (yet).
+		///
+		/// Origin: `ReportOrigin`. Errors: `BadOrigin`, `UnknownOffender`, `Duplicate`,
+		/// `TooOld`, `InFuture`, `TooManyReporters`, `QueueFull`. O(reporters).
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::report())]
+		pub fn report_offence(
+			origin: OriginFor<T>,
+			offence: Offence<T::AccountId, T::Balance>,
+		) -> DispatchResult {
+			T::ReportOrigin::ensure_origin(origin)?;
+			Self::do_report(offence).map(|_| ()).map_err(|e| Error::<T>::from(e).into())
+		}
+	}
+}
+
+impl<T: Config> From<OffenceError> for Error<T> {
+	fn from(e: OffenceError) -> Self {
+		match e {
+			OffenceError::UnknownOffender => Error::UnknownOffender,
+			OffenceError::Duplicate => Error::Duplicate,
+			OffenceError::TooOld => Error::TooOld,
+			OffenceError::InFuture => Error::InFuture,
+			OffenceError::TooManyReporters => Error::TooManyReporters,
+			OffenceError::QueueFull => Error::QueueFull,
 		}
 	}
 }

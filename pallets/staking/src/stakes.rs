@@ -1,5 +1,6 @@
 //! Sub-stakes: creating, changing and withdrawing them, the passage of periods, and slashing.
 
+use frame_support::storage::with_storage_layer;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -11,7 +12,7 @@ use frame_support::{
 use keymarket_primitives::slashing::{SlashOutcome, StakeSlasher};
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
-	DispatchResult, Perbill,
+	DispatchError, DispatchResult, Perbill,
 };
 
 use crate::{
@@ -318,33 +319,46 @@ impl<T: Config> Pallet<T> {
 		let taken = amount - left;
 		let reason = HoldReason::Staking.into();
 
-		// Pay the reporters out of the hold, then burn the rest; the cut is recorded only if
-		// the burn went through, so that the hold and the sub-stakes never disagree.
-		let mut rewarded = BalanceOf::<T>::zero();
-		if let Some(count) = (!reporters.is_empty()).then_some(reporters.len() as u32) {
-			let each = (reporter_share * taken) / count.into();
-			for reporter in reporters.iter().filter(|_| !each.is_zero()) {
-				let paid = T::Currency::transfer_on_hold(
-					&reason,
-					staker,
-					reporter,
-					each,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				);
-				if paid.is_ok() {
-					rewarded = rewarded.saturating_add(each);
+		// Pay the reporters out of the hold, then burn the rest, all or nothing: the cut is
+		// recorded only if the burn went through, so the hold and the sub-stakes never disagree.
+		let paid_and_burned = with_storage_layer(|| -> Result<_, DispatchError> {
+			let mut rewarded = BalanceOf::<T>::zero();
+			if !reporters.is_empty() {
+				let each = (reporter_share * taken) / (reporters.len() as u32).into();
+				for reporter in reporters.iter().filter(|_| !each.is_zero()) {
+					let paid = T::Currency::transfer_on_hold(
+						&reason,
+						staker,
+						reporter,
+						each,
+						Precision::Exact,
+						Restriction::Free,
+						Fortitude::Force,
+					);
+					// A part the reporter's account cannot take is burned with the rest.
+					if paid.is_ok() {
+						rewarded = rewarded.saturating_add(each);
+					}
 				}
 			}
-		}
-		let burned = taken - rewarded;
-		let burn =
-			T::Currency::burn_held(&reason, staker, burned, Precision::Exact, Fortitude::Force);
-		if burn != Ok(burned) {
-			log::error!(target: "runtime::staking", "slash of {taken:?} could not burn the hold: {burn:?}");
-			return nothing;
-		}
+			let burned = taken - rewarded;
+			let burnt = T::Currency::burn_held(
+				&reason,
+				staker,
+				burned,
+				Precision::Exact,
+				Fortitude::Force,
+			)?;
+			ensure!(burnt == burned, DispatchError::Other("the hold burned only in part"));
+			Ok((rewarded, burned))
+		});
+		let (rewarded, burned) = match paid_and_burned {
+			Ok(done) => done,
+			Err(e) => {
+				log::error!(target: "runtime::staking", "slash of {taken:?} failed, nothing taken: {e:?}");
+				return nothing;
+			},
+		};
 		Issuance::<T>::mutate(|record| record.burned = record.burned.saturating_add(burned));
 		// Emptied locked sub-stakes carry nothing; drop them to free their slots.
 		subs.retain(|sub| !sub.value.is_zero());

@@ -259,6 +259,7 @@ impl pallet_keymarket_slashing::Config for Runtime {
 	type Balance = Balance;
 	type Stakes = crate::Staking;
 	type CancelOrigin = EnsureRoot<AccountId>;
+	type ReportOrigin = EnsureRoot<AccountId>;
 	/// Two periods (two minutes) for governance to cancel.
 	type DeferPeriods = ConstU32<2>;
 	/// A day of periods.
@@ -300,8 +301,4 @@ impl pallet_keymarket_slashing::BenchmarkHelper<AccountId> for SlashingBenchmark
 	fn go_to_period(period: keymarket_primitives::staking::Period) {
 		System::set_block_number(period * BlocksPerPeriod::get());
 	}
-}
-
-impl crate::test_reporter::Config for Runtime {
-	type Offences = crate::Slashing;
 }

@@ -57,8 +57,8 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `1313`
 		//  Estimated: `5527`
-		// Minimum execution time: 37_886_000 picoseconds.
-		Weight::from_parts(40_169_000, 0)
+		// Minimum execution time: 39_189_000 picoseconds.
+		Weight::from_parts(41_893_000, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `681`
 		//  Estimated: `3991`
-		// Minimum execution time: 16_545_000 picoseconds.
-		Weight::from_parts(17_777_000, 0)
+		// Minimum execution time: 16_504_000 picoseconds.
+		Weight::from_parts(17_696_000, 0)
 			.saturating_add(Weight::from_parts(0, 3991))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -91,7 +91,7 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:72 w:72)
+	/// Storage: `System::Account` (r:576 w:576)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Issuance` (r:1 w:1)
 	/// Proof: `Staking::Issuance` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
@@ -100,18 +100,18 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 	/// The range of component `n` is `[0, 64]`.
 	fn apply_due_slashes(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `898 + n * (857 ±0)`
-		//  Estimated: `21814 + n * (2908 ±0)`
-		// Minimum execution time: 3_775_000 picoseconds.
-		Weight::from_parts(3_825_000, 0)
-			.saturating_add(Weight::from_parts(0, 21814))
-			// Standard Error: 312_544
-			.saturating_add(Weight::from_parts(296_174_349, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(10))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(10))
-			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2908).saturating_mul(n.into()))
+		//  Measured:  `1199 + n * (860 ±0)`
+		//  Estimated: `3991 + n * (23427 ±0)`
+		// Minimum execution time: 3_686_000 picoseconds.
+		Weight::from_parts(3_766_000, 0)
+			.saturating_add(Weight::from_parts(0, 3991))
+			// Standard Error: 268_450
+			.saturating_add(Weight::from_parts(338_180_220, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 23427).saturating_mul(n.into()))
 	}
 	/// Storage: `Slashing::LastPeriodStarted` (r:1 w:1)
 	/// Proof: `Slashing::LastPeriodStarted` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -126,11 +126,11 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `134 + n * (32 ±0)`
 		//  Estimated: `5527`
-		// Minimum execution time: 6_410_000 picoseconds.
-		Weight::from_parts(9_836_510, 0)
+		// Minimum execution time: 6_159_000 picoseconds.
+		Weight::from_parts(9_507_419, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
-			// Standard Error: 2_513
-			.saturating_add(Weight::from_parts(1_364_194, 0).saturating_mul(n.into()))
+			// Standard Error: 3_919
+			.saturating_add(Weight::from_parts(1_431_685, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))

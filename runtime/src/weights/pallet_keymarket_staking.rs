@@ -47,8 +47,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `861`
 		//  Estimated: `3898`
-		// Minimum execution time: 59_088_000 picoseconds.
-		Weight::from_parts(62_303_000, 0)
+		// Minimum execution time: 59_048_000 picoseconds.
+		Weight::from_parts(62_022_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -65,8 +65,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `885`
 		//  Estimated: `3898`
-		// Minimum execution time: 59_518_000 picoseconds.
-		Weight::from_parts(62_323_000, 0)
+		// Minimum execution time: 59_299_000 picoseconds.
+		Weight::from_parts(62_763_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `703`
 		//  Estimated: `3898`
-		// Minimum execution time: 21_131_000 picoseconds.
-		Weight::from_parts(22_644_000, 0)
+		// Minimum execution time: 20_631_000 picoseconds.
+		Weight::from_parts(22_413_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 18_347_000 picoseconds.
-		Weight::from_parts(20_060_000, 0)
+		// Minimum execution time: 18_377_000 picoseconds.
+		Weight::from_parts(19_589_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -107,8 +107,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 18_698_000 picoseconds.
-		Weight::from_parts(20_110_000, 0)
+		// Minimum execution time: 18_528_000 picoseconds.
+		Weight::from_parts(19_690_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -121,8 +121,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 20_050_000 picoseconds.
-		Weight::from_parts(21_513_000, 0)
+		// Minimum execution time: 20_009_000 picoseconds.
+		Weight::from_parts(21_322_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -135,8 +135,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 18_117_000 picoseconds.
-		Weight::from_parts(19_348_000, 0)
+		// Minimum execution time: 17_697_000 picoseconds.
+		Weight::from_parts(19_319_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -149,8 +149,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `727`
 		//  Estimated: `3898`
-		// Minimum execution time: 18_267_000 picoseconds.
-		Weight::from_parts(19_539_000, 0)
+		// Minimum execution time: 17_466_000 picoseconds.
+		Weight::from_parts(18_928_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -167,8 +167,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `885`
 		//  Estimated: `3898`
-		// Minimum execution time: 53_179_000 picoseconds.
-		Weight::from_parts(56_063_000, 0)
+		// Minimum execution time: 50_896_000 picoseconds.
+		Weight::from_parts(53_930_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -183,8 +183,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `545`
 		//  Estimated: `3879`
-		// Minimum execution time: 22_103_000 picoseconds.
-		Weight::from_parts(23_836_000, 0)
+		// Minimum execution time: 21_432_000 picoseconds.
+		Weight::from_parts(23_064_000, 0)
 			.saturating_add(Weight::from_parts(0, 3879))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -195,8 +195,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `415`
 		//  Estimated: `3879`
-		// Minimum execution time: 11_608_000 picoseconds.
-		Weight::from_parts(12_628_000, 0)
+		// Minimum execution time: 11_187_000 picoseconds.
+		Weight::from_parts(12_118_000, 0)
 			.saturating_add(Weight::from_parts(0, 3879))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -223,8 +223,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `8547`
-		// Minimum execution time: 167_120_000 picoseconds.
-		Weight::from_parts(175_112_000, 0)
+		// Minimum execution time: 158_817_000 picoseconds.
+		Weight::from_parts(165_226_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -251,8 +251,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `8547`
-		// Minimum execution time: 170_034_000 picoseconds.
-		Weight::from_parts(176_944_000, 0)
+		// Minimum execution time: 163_514_000 picoseconds.
+		Weight::from_parts(171_846_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -269,8 +269,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1118`
 		//  Estimated: `3898`
-		// Minimum execution time: 55_313_000 picoseconds.
-		Weight::from_parts(58_046_000, 0)
+		// Minimum execution time: 51_387_000 picoseconds.
+		Weight::from_parts(54_402_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
@@ -292,8 +292,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `1219`
 		//  Estimated: `6028`
-		// Minimum execution time: 145_908_000 picoseconds.
-		Weight::from_parts(153_248_000, 0)
+		// Minimum execution time: 138_777_000 picoseconds.
+		Weight::from_parts(144_846_000, 0)
 			.saturating_add(Weight::from_parts(0, 6028))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -304,8 +304,8 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 		// Proof Size summary in bytes:
 		//  Measured:  `171`
 		//  Estimated: `1486`
-		// Minimum execution time: 8_613_000 picoseconds.
-		Weight::from_parts(9_264_000, 0)
+		// Minimum execution time: 8_182_000 picoseconds.
+		Weight::from_parts(8_863_000, 0)
 			.saturating_add(Weight::from_parts(0, 1486))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))

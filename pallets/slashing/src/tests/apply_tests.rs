@@ -168,3 +168,18 @@ fn integrators_see_histories_and_pending_slashes() {
 		);
 	});
 }
+
+#[test]
+fn an_offender_cannot_collect_the_reporters_reward_of_its_own_slash() {
+	run(|| {
+		let mut report = offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0);
+		report.reporters = vec![ALICE, BOB_REPORTER];
+		assert_ok!(Slashing::report(report));
+		let alice_free = Balances::free_balance(ALICE);
+		start_period(DEFER);
+		// Only Bob's reporter shares the tenth: 10 of the 100 taken.
+		assert_eq!(applied(), vec![(0, 100, 10, 0)]);
+		assert_eq!(Balances::free_balance(BOB_REPORTER), 20);
+		assert_eq!(Balances::free_balance(ALICE), alice_free);
+	});
+}

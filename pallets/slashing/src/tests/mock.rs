@@ -111,6 +111,7 @@ impl pallet_keymarket_slashing::Config for Test {
 	type Balance = Balance;
 	type Stakes = ReservedStakes;
 	type CancelOrigin = EnsureRoot<AccountId>;
+	type ReportOrigin = EnsureRoot<AccountId>;
 	type DeferPeriods = ConstU32<DEFER>;
 	type EvidenceWindow = ConstU32<WINDOW>;
 	type MaxReporters = ConstU32<2>;

@@ -38,16 +38,17 @@ fn an_incorrect_cfrag_costs_more_with_each_offence_up_to_a_share_of_the_stake() 
 		// Never more than locked / pctCoef.
 		assert_eq!(Slashing::penalty(&OffenceKind::IncorrectCfrag, 1_000, 30), 100);
 		assert_eq!(
-			slashing_events()[0],
-			Event::OffenceReported {
-				id: 0,
-				staker: ALICE,
-				worker: URSULA_A,
-				kind: OffenceTag::IncorrectCfrag,
-				evidence: [1; 32],
-				penalty: 100,
-				apply_at: DEFER,
-			}
+			slashing_events()[..2],
+			[
+				Event::OffenceReported {
+					id: 0,
+					staker: ALICE,
+					worker: URSULA_A,
+					kind: OffenceTag::IncorrectCfrag,
+					evidence: [1; 32],
+				},
+				Event::SlashDeferred { id: 0, staker: ALICE, penalty: 100, apply_at: DEFER },
+			]
 		);
 	});
 }
@@ -145,5 +146,50 @@ fn bad_reports_are_refused_and_change_nothing() {
 		// It may be reported in the next period, still within the window.
 		start_period(5);
 		assert_ok!(Slashing::report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 50, 4)));
+	});
+}
+
+#[test]
+fn governance_reports_through_the_same_rules_with_precise_errors() {
+	use frame_support::assert_noop;
+	use sp_runtime::DispatchError;
+	run(|| {
+		let report = |offence| Slashing::report_offence(RuntimeOrigin::root(), offence);
+		assert_noop!(
+			Slashing::report_offence(
+				RuntimeOrigin::signed(ALICE),
+				offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0)
+			),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0)));
+		assert_eq!(penalty_of(0), 100);
+		use crate::Error;
+		assert_noop!(
+			report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0)),
+			Error::<Test>::Duplicate
+		);
+		assert_noop!(
+			report(offence(999, OffenceKind::IncorrectCfrag, 2, 0)),
+			Error::<Test>::UnknownOffender
+		);
+		assert_noop!(
+			report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 2, 1)),
+			Error::<Test>::InFuture
+		);
+		let mut crowded = offence(URSULA_A, OffenceKind::IncorrectCfrag, 2, 0);
+		crowded.reporters = vec![3, 4, 5];
+		assert_noop!(report(crowded), Error::<Test>::TooManyReporters);
+		assert_ok!(report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 2, 0)));
+		assert_ok!(report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 3, 0)));
+		assert_noop!(
+			report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 4, 0)),
+			Error::<Test>::QueueFull
+		);
+		start_period(WINDOW);
+		assert_noop!(
+			report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 5, 0)),
+			Error::<Test>::TooOld
+		);
 	});
 }
