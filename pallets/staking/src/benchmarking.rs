@@ -1,7 +1,7 @@
 //! v2 benchmarks of every call, each in its worst case: the staker holds the most sub-stakes,
 //! periods have passed (so the catch-up walks every sub-stake), and storage vectors are full.
 
-use alloc::vec;
+use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{fungible::Mutate, Get},
@@ -231,9 +231,15 @@ mod benchmarks {
 		go_to_period::<T>(now);
 		// The old worker committed to the next period: that commitment is dropped.
 		Pallet::<T>::do_commit(&old, now + 1).unwrap();
+		// The new one served this staker before (its record is cleared), and the period's list
+		// of leaving workers is nearly full.
+		FormerWorkers::<T>::insert(&new, (staker.clone(), 0));
+		let others = (1..T::MaxWorkerChangesPerPeriod::get()).map(|i| account("left", i, 0));
+		WorkersLeftIn::<T>::insert(now, BoundedVec::truncate_from(others.collect::<Vec<_>>()));
 		#[extrinsic_call]
 		_(RawOrigin::Signed(staker.clone()), Some(new.clone()));
 		assert_last_event::<T>(Event::WorkerBonded { staker, worker: Some(new) });
+		assert!(FormerWorkers::<T>::contains_key(&old));
 	}
 
 	#[benchmark]

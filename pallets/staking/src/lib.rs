@@ -128,6 +128,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinWorkerPeriods: Get<u32>;
 
+		/// How many periods a worker that left its staker still answers for it: offences of
+		/// those periods are still charged to that staker (the slashing evidence window).
+		#[pallet::constant]
+		type WorkerAccountabilityPeriods: Get<u32>;
+
+		/// The most workers that may leave their stakers in one period (bounds the record
+		/// above).
+		#[pallet::constant]
+		type MaxWorkerChangesPerPeriod: Get<u32>;
+
 		/// A worker's signature over its commitment: the runtime's account signature.
 		type WorkerSignature: Parameter
 			+ Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
@@ -280,6 +290,11 @@ pub mod pallet {
 		EndpointTooLong,
 		/// A commitment can only be made to the period after the current one.
 		WrongCommitPeriod,
+		/// The worker left another staker within `WorkerAccountabilityPeriods` and still
+		/// answers for it.
+		WorkerRecentlyBonded,
+		/// `MaxWorkerChangesPerPeriod` workers already left their stakers this period.
+		TooManyWorkerChanges,
 		/// The staker has no passed, committed period to be rewarded for.
 		NoRewardDue,
 		/// The network is already in that stage.
@@ -325,6 +340,22 @@ pub mod pallet {
 	pub type LockedInPeriod<T: Config> =
 		StorageMap<_, Twox64Concat, Period, PeriodTotal<BalanceOf<T>>, ValueQuery>;
 
+	/// Workers that left their staker within `WorkerAccountabilityPeriods`: the staker they
+	/// answer for and the period they left in.
+	#[pallet::storage]
+	pub type FormerWorkers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (T::AccountId, Period)>;
+
+	/// The workers that left in each period, for pruning `FormerWorkers`.
+	#[pallet::storage]
+	pub type WorkersLeftIn<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		Period,
+		BoundedVec<T::AccountId, T::MaxWorkerChangesPerPeriod>,
+		ValueQuery,
+	>;
+
 	/// The network stage.
 	#[pallet::storage]
 	pub type CurrentStage<T: Config> = StorageValue<_, Stage, ValueQuery>;
@@ -357,7 +388,7 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::prune_reward_history(now)
+			Self::on_period_start(now)
 		}
 
 		fn offchain_worker(now: BlockNumberFor<T>) {
@@ -500,7 +531,11 @@ pub mod pallet {
 		/// Bonds `worker` (the Ursula node's account) to the calling staker, replacing the
 		/// current one, or unbonds the current one with `None`.
 		///
-		/// Errors: `NotAStaker`, `WorkerAlreadyBonded`, `WorkerBondTooRecent`.
+		/// The worker that leaves still answers for this staker for
+		/// `WorkerAccountabilityPeriods`, and its commitment to the next period is dropped.
+		///
+		/// Errors: `NotAStaker`, `WorkerAlreadyBonded`, `WorkerBondTooRecent`,
+		/// `WorkerRecentlyBonded`, `TooManyWorkerChanges`.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::bond_worker())]
 		pub fn bond_worker(origin: OriginFor<T>, worker: Option<T::AccountId>) -> DispatchResult {

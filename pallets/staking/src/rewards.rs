@@ -24,8 +24,9 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Commitment, Config, CurrentStage, Error, Event, HoldReason, Issuance,
+	BalanceOf, Commitment, Config, CurrentStage, Error, Event, FormerWorkers, HoldReason, Issuance,
 	LockedInPeriod, Pallet, Period, PeriodTotal, Stage, StakerInfo, Stakers, SubStakes,
+	WorkersLeftIn,
 };
 
 impl<T: Config> Pallet<T> {
@@ -201,10 +202,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// At the first block of each period, forgets the total locked of the period that left the
-	/// reward history.
-	pub(crate) fn prune_reward_history(
-		now: frame_system::pallet_prelude::BlockNumberFor<T>,
-	) -> Weight {
+	/// reward history, and the former workers whose accountability ran out.
+	pub(crate) fn on_period_start(now: frame_system::pallet_prelude::BlockNumberFor<T>) -> Weight {
 		if !(now % T::BlocksPerPeriod::get()).is_zero() {
 			return Weight::zero();
 		}
@@ -212,6 +211,16 @@ impl<T: Config> Pallet<T> {
 		if let Some(old) = period.checked_sub(T::RewardHistoryPeriods::get()) {
 			LockedInPeriod::<T>::remove(old);
 		}
-		T::DbWeight::get().writes(1)
+		let mut former = 0u64;
+		if let Some(old) = period.checked_sub(T::WorkerAccountabilityPeriods::get()) {
+			for worker in WorkersLeftIn::<T>::take(old) {
+				former += 1;
+				// Only if it did not leave again later (then a later period prunes it).
+				if FormerWorkers::<T>::get(&worker).is_some_and(|(_, left)| left == old) {
+					FormerWorkers::<T>::remove(&worker);
+				}
+			}
+		}
+		T::DbWeight::get().reads_writes(1 + former, 2 + former)
 	}
 }

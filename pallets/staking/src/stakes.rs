@@ -394,8 +394,11 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> StakeSlasher<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	/// The staker a worker serves, or served within `WorkerAccountabilityPeriods`.
 	fn staker_of(worker: &T::AccountId) -> Option<T::AccountId> {
-		crate::Workers::<T>::get(worker).map(|info| info.staker)
+		crate::Workers::<T>::get(worker)
+			.map(|info| info.staker)
+			.or_else(|| crate::FormerWorkers::<T>::get(worker).map(|(staker, _)| staker))
 	}
 
 	fn locked(staker: &T::AccountId) -> BalanceOf<T> {

@@ -8,8 +8,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Commitment, Config, Downtime, Error, Event, LockedInPeriod, Pallet, Period, Stakers,
-	WorkerInfo, Workers,
+	BalanceOf, Commitment, Config, Downtime, Error, Event, FormerWorkers, LockedInPeriod, Pallet,
+	Period, Stakers, WorkerInfo, Workers, WorkersLeftIn,
 };
 
 /// A worker that may commit, and what its commitment records.
@@ -32,8 +32,17 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Some(new) = &worker {
 			ensure!(!Workers::<T>::contains_key(new), Error::<T>::WorkerAlreadyBonded);
+			if let Some((former_staker, _)) = FormerWorkers::<T>::get(new) {
+				// Offences of its recent past must still find the staker it served.
+				ensure!(&former_staker == staker, Error::<T>::WorkerRecentlyBonded);
+				FormerWorkers::<T>::remove(new);
+			}
 		}
 		if let Some(old) = info.worker.take() {
+			// The leaving worker still answers for this staker for a while.
+			WorkersLeftIn::<T>::try_mutate(now, |left| left.try_push(old.clone()))
+				.map_err(|_| Error::<T>::TooManyWorkerChanges)?;
+			FormerWorkers::<T>::insert(&old, (staker.clone(), now));
 			Workers::<T>::remove(old);
 			// The leaving worker will not serve the next period it committed to: neither does
 			// the stake count in that period, nor is it rewarded.

@@ -230,6 +230,9 @@ impl pallet_keymarket_staking::Config for Runtime {
 	type MaxSubStakes = ConstU32<16>;
 	/// An hour.
 	type MinWorkerPeriods = ConstU32<60>;
+	/// As long as offences may be reported: the slashing evidence window.
+	type WorkerAccountabilityPeriods = EvidenceWindow;
+	type MaxWorkerChangesPerPeriod = ConstU32<64>;
 	type WorkerSignature = MultiSignature;
 	type WorkerKey = WorkerKey;
 	type StageOrigin = EnsureRoot<AccountId>;
@@ -248,6 +251,9 @@ impl pallet_keymarket_staking::Config for Runtime {
 }
 
 parameter_types! {
+	/// Offences may be reported for a day of periods; a former worker answers for its staker
+	/// as long.
+	pub const EvidenceWindow: u32 = 24 * 60;
 	pub const CfragBasePenalty: Balance = 100 * UNITS;
 	pub const CfragHistoryPenalty: Balance = 100 * UNITS;
 	/// A tenth of what is taken goes to the reporters.
@@ -262,8 +268,7 @@ impl pallet_keymarket_slashing::Config for Runtime {
 	type ReportOrigin = EnsureRoot<AccountId>;
 	/// Two periods (two minutes) for governance to cancel.
 	type DeferPeriods = ConstU32<2>;
-	/// A day of periods.
-	type EvidenceWindow = ConstU32<{ 24 * 60 }>;
+	type EvidenceWindow = EvidenceWindow;
 	type MaxReporters = ConstU32<8>;
 	type MaxSlashesPerPeriod = ConstU32<64>;
 	type CfragBasePenalty = CfragBasePenalty;

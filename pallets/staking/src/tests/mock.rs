@@ -47,6 +47,8 @@ pub const SUPPLY_CAP: Balance = 300_000;
 pub const KMAX: u32 = 100;
 pub const DECAY: u32 = 50;
 pub const REWARD_HISTORY: u32 = 10;
+/// Periods a former worker still answers for its staker.
+pub const ACCOUNTABILITY: u32 = 5;
 
 parameter_types! {
 	pub const BlocksPerPeriod: u64 = BLOCKS_PER_PERIOD;
@@ -109,6 +111,8 @@ impl pallet_keymarket_staking::Config for Test {
 	type MaxLockPeriods = ConstU32<365>;
 	type MaxSubStakes = ConstU32<3>;
 	type MinWorkerPeriods = ConstU32<2>;
+	type WorkerAccountabilityPeriods = ConstU32<ACCOUNTABILITY>;
+	type MaxWorkerChangesPerPeriod = ConstU32<2>;
 	type WorkerSignature = TestSignature;
 	type WorkerKey = MockWorkerKey;
 	type StageOrigin = EnsureRoot<AccountId>;

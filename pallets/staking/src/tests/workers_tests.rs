@@ -3,7 +3,7 @@
 use frame_support::{assert_noop, assert_ok};
 
 use super::mock::*;
-use crate::{Downtime, Error, Event, Workers};
+use crate::{Downtime, Error, Event, FormerWorkers, Workers};
 
 #[test]
 fn a_staker_bonds_a_worker_that_registers_its_keys() {
@@ -151,5 +151,63 @@ fn commit_errors() {
 			Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_B)),
 			Error::<Test>::NotEnoughLockedStake
 		);
+	});
+}
+
+#[test]
+fn a_worker_that_left_still_answers_for_its_staker_within_the_window() {
+	use frame_support::traits::Hooks;
+	use keymarket_primitives::slashing::StakeSlasher;
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		go_to_period(2);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), None));
+		assert!(Workers::<Test>::get(URSULA_A).is_none());
+		assert_eq!(<Staking as StakeSlasher<_, _>>::staker_of(&URSULA_A), Some(ALICE));
+		// Nobody else may take it on while it answers for Alice...
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(BOB), 1_000, 10));
+		assert_noop!(
+			Staking::bond_worker(RuntimeOrigin::signed(BOB), Some(URSULA_A)),
+			Error::<Test>::WorkerRecentlyBonded
+		);
+		// ...and once the window has passed it is free.
+		let end = 2 + ACCOUNTABILITY;
+		go_to_period(end);
+		Staking::on_initialize(end as u64 * BLOCKS_PER_PERIOD);
+		assert_eq!(<Staking as StakeSlasher<_, _>>::staker_of(&URSULA_A), None);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(BOB), Some(URSULA_A)));
+		assert_eq!(<Staking as StakeSlasher<_, _>>::staker_of(&URSULA_A), Some(BOB));
+	});
+}
+
+#[test]
+fn its_own_staker_may_bond_a_former_worker_again_at_once() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		go_to_period(2);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_B)));
+		go_to_period(4);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_A)));
+		assert!(!FormerWorkers::<Test>::contains_key(URSULA_A));
+		assert!(FormerWorkers::<Test>::contains_key(URSULA_B));
+	});
+}
+
+#[test]
+fn worker_changes_per_period_are_bounded() {
+	run(|| {
+		for (staker, worker) in [(ALICE, URSULA_A), (BOB, URSULA_B), (3, 13)] {
+			assert_ok!(Staking::stake(RuntimeOrigin::signed(staker), 1_000, 10));
+			assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker)));
+		}
+		go_to_period(2);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), None));
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(BOB), None));
+		assert_noop!(
+			Staking::bond_worker(RuntimeOrigin::signed(3), None),
+			Error::<Test>::TooManyWorkerChanges
+		);
+		go_to_period(3);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(3), None));
 	});
 }
