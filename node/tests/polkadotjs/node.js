@@ -39,11 +39,24 @@ async function rpcAnswers(port) {
   }
 }
 
-/** Starts a `--dev` node and resolves once its RPC server answers. */
+/** Starts a `--dev` node and resolves once its RPC server answers. A port picked free can be
+ * taken again before the node binds it (or still be held by a node that just stopped): the
+ * start is then retried with fresh ports, up to three times. */
 export async function startDevNode() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevNodeOnce();
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function startDevNodeOnce() {
   const basePath = mkdtempSync(join(tmpdir(), 'keymarket-polkadotjs-'));
   const rpcPort = await freePort();
-  const p2pPort = await freePort();
+  let p2pPort = await freePort();
+  while (p2pPort === rpcPort) p2pPort = await freePort();
   const logPath = join(basePath, 'node.log');
   const log = openSync(logPath, 'a');
   const child = spawn(nodeBinary(), [
