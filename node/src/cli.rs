@@ -36,6 +36,21 @@ pub enum Subcommand {
 	/// Database metadata of the chain.
 	ChainInfo(sc_cli::ChainInfoCmd),
 
+	/// Alice's client: keys, grant, revoke, list.
+	#[command(subcommand)]
+	Alice(crate::clients::alice::AliceCmd),
+
+	/// Enrico's client: encrypt a file under a policy.
+	#[command(subcommand)]
+	Enrico(crate::clients::enrico::EnricoCmd),
+
+	/// Bob's client: keys, retrieve and decrypt.
+	#[command(subcommand)]
+	Bob(crate::clients::bob::BobCmd),
+
+	/// Measure an Ursula endpoint (requests per second, latency) next to raw umbral-pre.
+	BenchUrsula(crate::clients::load::BenchUrsulaCmd),
+
 	/// Runtime and machine benchmarks (only with `--features runtime-benchmarks`).
 	#[cfg(feature = "runtime-benchmarks")]
 	#[command(subcommand)]
@@ -50,4 +65,7 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	#[clap(flatten)]
+	pub ursula: crate::ursula::UrsulaParams,
 }

@@ -96,22 +96,30 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<keymarket_runtime::opaque::Block>(&config))
 		},
+		Some(Subcommand::Alice(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
+		Some(Subcommand::Enrico(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
+		Some(Subcommand::Bob(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
+		Some(Subcommand::BenchUrsula(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => run_benchmark(&cli, cmd),
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let ursula = cli.ursula.clone();
 			runner.run_node_until_exit(|mut config| async move {
 				claim_ports(&mut config)?;
+				if let Some(listen) = ursula.ursula_listen {
+					ensure_free(listen, "Ursula endpoint", "--ursula-listen")?;
+				}
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							keymarket_runtime::opaque::Block,
 							<keymarket_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, &ursula)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &ursula)
 							.map_err(sc_cli::Error::Service)
 					},
 				}

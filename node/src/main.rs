@@ -1,5 +1,5 @@
-//! The Keymarket node: one binary that runs a validator, an RPC server and, with later issues, the
-//! Ursula re-encryption service.
+//! The Keymarket node: one binary that runs a validator, an RPC server and the Ursula
+//! re-encryption service, and carries the Alice, Enrico and Bob clients.
 
 // `sc_cli::Error`, the error type every `SubstrateCli` command returns, is large by upstream
 // design; boxing it at each of our call sites would only add noise.
@@ -7,9 +7,11 @@
 
 mod chain_spec;
 mod cli;
+mod clients;
 mod command;
 mod rpc;
 mod service;
+mod ursula;
 
 fn main() {
 	if let Err(error) = command::run() {

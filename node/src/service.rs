@@ -157,6 +157,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	ursula: &crate::ursula::UrsulaParams,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -239,6 +240,16 @@ pub fn new_full<
 			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
 	}
+
+	crate::ursula::start(
+		ursula,
+		&keystore_container.local_keystore(),
+		client.clone(),
+		backend.offchain_storage(),
+		config.base_path.config_dir(config.chain_spec.id()),
+		&task_manager.spawn_handle(),
+	)
+	.map_err(ServiceError::Other)?;
 
 	let role = config.role;
 	let force_authoring = config.force_authoring;

@@ -12,6 +12,8 @@
 
 extern crate alloc;
 
+pub mod msgpack;
+pub mod policies;
 pub mod sampling;
 pub mod slashing;
 pub mod staking;

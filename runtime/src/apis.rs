@@ -16,13 +16,14 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use keymarket_primitives::{
+	policies::{PolicyId, PolicyView},
 	sampling::SamplingError,
 	slashing::{HistoryView, PendingSlashView},
 	staking::{Period, Stage, StakerView, UrsulaView},
 };
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Policies, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, Slashing, Staking, System, TransactionPayment, VERSION,
 };
 
@@ -255,6 +256,36 @@ impl_runtime_apis! {
 
 		fn pending_slashes(staker: Option<AccountId>) -> Vec<PendingSlashView<AccountId, Balance>> {
 			Slashing::pending_slashes(staker.as_ref())
+		}
+	}
+
+	impl keymarket_primitives::policies::PoliciesApi<Block, AccountId, Balance> for Runtime {
+		fn policy(id: PolicyId) -> Option<PolicyView<AccountId, Balance>> {
+			Policies::policy_view(id)
+		}
+
+		fn policies_of_owner(owner: AccountId) -> Vec<PolicyId> {
+			Policies::policies_of_owner(&owner)
+		}
+
+		fn policies_of_bob(bob: AccountId) -> Vec<PolicyId> {
+			Policies::policies_of_bob(&bob)
+		}
+
+		fn policies_of_ursula(worker: AccountId) -> Vec<PolicyId> {
+			Policies::policies_of_ursula(&worker)
+		}
+
+		fn encrypted_kfrag(id: PolicyId, worker: AccountId) -> Option<Vec<u8>> {
+			Policies::encrypted_kfrag(id, &worker)
+		}
+
+		fn escrow_of(owner: AccountId) -> Balance {
+			Policies::escrow_of(&owner)
+		}
+
+		fn earned_fees(staker: AccountId) -> Balance {
+			Policies::earned_fees(&staker)
 		}
 	}
 

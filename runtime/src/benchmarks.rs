@@ -7,6 +7,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_keymarket_staking, Staking]
 	[pallet_keymarket_slashing, Slashing]
+	[pallet_keymarket_policies, Policies]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

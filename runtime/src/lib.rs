@@ -72,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
 	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -189,4 +189,7 @@ mod runtime {
 
 	#[runtime::pallet_index(8)]
 	pub type Slashing = pallet_keymarket_slashing;
+
+	#[runtime::pallet_index(9)]
+	pub type Policies = pallet_keymarket_policies;
 }

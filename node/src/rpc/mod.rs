@@ -2,6 +2,7 @@
 //! (`system_accountNextIndex`, `system_dryRun`) and fee queries (`payment_queryInfo`,
 //! `payment_queryFeeDetails`) and Keymarket's own `keymarket_*` methods, one module per pallet.
 
+pub mod policies;
 pub mod slashing;
 pub mod staking;
 
@@ -38,10 +39,12 @@ where
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
 		+ keymarket_primitives::staking::StakingApi<Block, AccountId, Balance>
 		+ keymarket_primitives::slashing::SlashingApi<Block, AccountId, Balance>
+		+ keymarket_primitives::policies::PoliciesApi<Block, AccountId, Balance>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+	use policies::{Policies, PoliciesApiServer};
 	use slashing::{Slashing, SlashingApiServer};
 	use staking::{Staking, StakingApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
@@ -52,7 +55,23 @@ where
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(Staking::new(client.clone()).into_rpc())?;
-	module.merge(Slashing::new(client).into_rpc())?;
+	module.merge(Slashing::new(client.clone()).into_rpc())?;
+	module.merge(Policies::new(client).into_rpc())?;
 
 	Ok(module)
+}
+
+/// Calls a runtime API of `client` at block `at`, or at the best block; a failed call is
+/// [`staking::RUNTIME_ERROR`].
+pub fn call_at<B, C, R>(
+	client: &C,
+	at: Option<B::Hash>,
+	f: impl FnOnce(&C::Api, B::Hash) -> Result<R, sp_api::ApiError>,
+) -> jsonrpsee::core::RpcResult<R>
+where
+	B: sp_runtime::traits::Block,
+	C: ProvideRuntimeApi<B> + HeaderBackend<B>,
+{
+	let at = at.unwrap_or_else(|| client.info().best_hash);
+	f(&client.runtime_api(), at).map_err(staking::runtime_error)
 }

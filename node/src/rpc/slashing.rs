@@ -15,7 +15,7 @@ use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
 
-use super::staking::runtime_error;
+use super::call_at;
 
 /// The slashing methods.
 #[rpc(server)]
@@ -61,8 +61,7 @@ where
 		staker: AccountId,
 		at: Option<B::Hash>,
 	) -> RpcResult<Vec<HistoryView<Balance>>> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		self.client.runtime_api().history(at, staker).map_err(runtime_error)
+		call_at(&*self.client, at, |api, at| api.history(at, staker))
 	}
 
 	fn pending_slashes(
@@ -70,7 +69,6 @@ where
 		staker: Option<AccountId>,
 		at: Option<B::Hash>,
 	) -> RpcResult<Vec<PendingSlashView<AccountId, Balance>>> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		self.client.runtime_api().pending_slashes(at, staker).map_err(runtime_error)
+		call_at(&*self.client, at, |api, at| api.pending_slashes(at, staker))
 	}
 }

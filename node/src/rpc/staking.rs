@@ -108,8 +108,7 @@ where
 		at: Option<B::Hash>,
 		f: impl FnOnce(&C::Api, B::Hash) -> Result<R, sp_api::ApiError>,
 	) -> RpcResult<R> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		f(&self.client.runtime_api(), at).map_err(runtime_error)
+		super::call_at(&*self.client, at, f)
 	}
 
 	fn period_or_current(&self, period: Option<Period>, at: Option<B::Hash>) -> RpcResult<Period> {

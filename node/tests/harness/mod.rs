@@ -7,19 +7,26 @@
 
 #![allow(dead_code)]
 
+// The node's own RPC and transaction code (its clients use it too), compiled into the tests.
+#[path = "../../src/clients/chain.rs"]
+pub mod chain;
+#[path = "../../src/clients/rpc.rs"]
+pub mod rpc;
+#[path = "../../src/clients/ursula_api.rs"]
+pub mod ursula_api;
+
 use std::{
-	io::{BufRead, BufReader, Read, Write},
-	net::{TcpListener, TcpStream},
+	io::Read,
+	net::TcpListener,
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
 	time::{Duration, Instant},
 };
 
 use codec::{Decode, Encode};
-use keymarket_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, UncheckedExtrinsic};
+use keymarket_runtime::{RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
 use serde_json::{json, Value};
 use sp_core::{crypto::Pair as _, sr25519, H256};
-use sp_runtime::{MultiAddress, MultiSignature};
 
 /// The node binary that cargo built for this test run.
 pub const NODE_BINARY: &str = env!("CARGO_BIN_EXE_keymarket-node");
@@ -60,6 +67,8 @@ pub struct NodeConfig {
 	pub node_key: Option<String>,
 	/// Further flags.
 	pub extra_args: Vec<String>,
+	/// Keys to put into the keystore before the first start: (key type, scheme, secret URI).
+	pub keys: Vec<(String, String, String)>,
 }
 
 impl NodeConfig {
@@ -71,6 +80,7 @@ impl NodeConfig {
 			bootnodes: vec![],
 			node_key: None,
 			extra_args: vec![],
+			keys: vec![],
 		}
 	}
 
@@ -82,6 +92,7 @@ impl NodeConfig {
 			bootnodes: vec![],
 			node_key: None,
 			extra_args: vec![],
+			keys: vec![],
 		}
 	}
 }
@@ -115,6 +126,27 @@ impl Node {
 			base_path,
 			child: None,
 		};
+		for (key_type, scheme, suri) in node.config.keys.clone() {
+			let base = node.base_path().display().to_string();
+			let (status, _, stderr) = run_binary(
+				&[
+					"key",
+					"insert",
+					"--base-path",
+					&base,
+					"--chain",
+					&node.config.chain,
+					"--key-type",
+					&key_type,
+					"--scheme",
+					&scheme,
+					"--suri",
+					&suri,
+				],
+				Duration::from_secs(60),
+			);
+			assert_eq!(status, Some(0), "key insert {key_type} failed: {stderr}");
+		}
 		node.spawn();
 		node
 	}
@@ -327,20 +359,17 @@ impl Node {
 		call: RuntimeCall,
 		nonce: u32,
 	) -> UncheckedExtrinsic {
-		let genesis = self.block_hash(0).expect("the chain has a genesis block");
-		let version = self.rpc("state_getRuntimeVersion", json!([]));
-		let spec_version = version["specVersion"].as_u64().expect("specVersion") as u32;
-		let tx_version = version["transactionVersion"].as_u64().expect("transactionVersion") as u32;
-		let extension = keymarket_runtime::immortal_tx_extension(nonce, 0);
-		let implicit = ((), (), spec_version, tx_version, genesis, genesis, (), (), (), ());
-		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-		UncheckedExtrinsic::new_signed(
-			call,
-			MultiAddress::Id(signer.public().into()),
-			MultiSignature::Sr25519(signature),
-			extension,
-		)
+		self.chain().signed_extrinsic(signer, call, nonce).expect("the node answers")
+	}
+
+	/// The node's RPC as the clients see it.
+	pub fn chain(&self) -> chain::Chain {
+		chain::Chain::new(&self.rpc_url()).expect("a loopback URL")
+	}
+
+	/// The node's RPC URL.
+	pub fn rpc_url(&self) -> String {
+		format!("http://127.0.0.1:{}", self.rpc_port)
 	}
 
 	/// Waits until the extrinsic with `hash` is in a block of the best chain, and returns that
@@ -350,33 +379,11 @@ impl Node {
 		hash: H256,
 		timeout: Duration,
 	) -> (H256, Vec<RuntimeEvent>) {
-		let start = self.best_number();
-		let mut next = start.saturating_sub(1);
-		wait_for(&format!("inclusion of {hash:?}"), timeout, || {
-			self.assert_running();
-			let best = self.best_number();
-			while next <= best {
-				let block_hash = self.block_hash(next)?;
-				let block = self.rpc("chain_getBlock", json!([format!("{block_hash:?}")]));
-				let extrinsics = block["block"]["extrinsics"].as_array()?.clone();
-				for (index, extrinsic) in extrinsics.iter().enumerate() {
-					let bytes = unhex(extrinsic.as_str()?);
-					if sp_crypto_hashing::blake2_256(&bytes) == hash.0 {
-						let events = self
-							.events(block_hash)
-							.into_iter()
-							.filter(|record| {
-								record.phase == frame_system::Phase::ApplyExtrinsic(index as u32)
-							})
-							.map(|record| record.event)
-							.collect();
-						return Some((block_hash, events));
-					}
-				}
-				next += 1;
-			}
-			None
-		})
+		self.assert_running();
+		let from = self.best_number().saturating_sub(1);
+		self.chain()
+			.wait_for_inclusion(hash, from, timeout)
+			.unwrap_or_else(|e| panic!("on {}: {e}", self.name))
 	}
 }
 
@@ -434,53 +441,9 @@ pub fn run_binary(args: &[&str], timeout: Duration) -> (Option<i32>, String, Str
 	(status, out.join().unwrap_or_default(), err.join().unwrap_or_default())
 }
 
-/// One JSON-RPC request over HTTP/1.1 to 127.0.0.1:`port`; `Err` on transport failure or an
-/// error answer.
+/// One JSON-RPC request to 127.0.0.1:`port`; `Err` on transport failure or an error answer.
 pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
-	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-	let mut stream =
-		TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-	stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
-	write!(
-		stream,
-		"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
-		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-		body.len()
-	)
-	.map_err(|e| format!("send: {e}"))?;
-	let mut reader = BufReader::new(stream);
-	let mut content_length = None;
-	let mut line = String::new();
-	loop {
-		line.clear();
-		if reader.read_line(&mut line).map_err(|e| format!("read: {e}"))? == 0 {
-			return Err("connection closed before the headers ended".into());
-		}
-		let trimmed = line.trim_end();
-		if trimmed.is_empty() {
-			break;
-		}
-		if let Some((name, value)) = trimmed.split_once(':') {
-			if name.eq_ignore_ascii_case("content-length") {
-				content_length = value.trim().parse::<usize>().ok();
-			}
-		}
-	}
-	let mut body = Vec::new();
-	match content_length {
-		Some(len) => {
-			body.resize(len, 0);
-			reader.read_exact(&mut body).map_err(|e| format!("read body: {e}"))?;
-		},
-		None => {
-			reader.read_to_end(&mut body).map_err(|e| format!("read body: {e}"))?;
-		},
-	}
-	let answer: Value = serde_json::from_slice(&body).map_err(|e| format!("bad JSON: {e}"))?;
-	if let Some(error) = answer.get("error") {
-		return Err(error.to_string());
-	}
-	Ok(answer["result"].clone())
+	rpc::call(&format!("127.0.0.1:{port}"), method, params)
 }
 
 /// The storage key of a plain storage value.
@@ -542,4 +505,60 @@ pub fn peer_id_of(node_key_hex: &str) -> String {
 	);
 	assert_eq!(status, Some(0), "inspect-node-key failed: {stderr}");
 	stdout.trim().to_string()
+}
+
+/// The development key pair `//<name>`.
+pub fn dev_pair(name: &str) -> sr25519::Pair {
+	sr25519::Pair::from_string(&format!("//{name}"), None).expect("a dev key")
+}
+
+/// An Ursula's Umbral key pair, derived as its node derives it from the keystore's `umbr`
+/// secret: here the ecdsa key `//<worker>//umbral`, which [`ursula_keys`] inserts.
+pub fn ursula_umbral_key(worker: &str) -> (umbral_pre::SecretKey, [u8; 33]) {
+	let pair =
+		sp_core::ecdsa::Pair::from_string(&format!("//{worker}//umbral"), None).expect("a dev key");
+	let secret = umbral_pre::SecretKeyFactory::from_secure_randomness(&pair.seed())
+		.expect("32 bytes")
+		.make_key(b"keymarket/ursula");
+	let public = secret.public_key().to_compressed_bytes().as_ref().try_into().expect("33 bytes");
+	(secret, public)
+}
+
+/// The keystore keys of an Ursula node hosting `worker`: its worker key and its Umbral secret.
+pub fn ursula_keys(worker: &str) -> Vec<(String, String, String)> {
+	vec![
+		("ursw".into(), "sr25519".into(), format!("//{worker}")),
+		("umbr".into(), "ecdsa".into(), format!("//{worker}//umbral")),
+	]
+}
+
+/// `staker` stakes 2,000 KEY for 120 periods and bonds `worker`, which registers `endpoint` and
+/// its keys: from its next commitment on, the worker is an active Ursula.
+pub fn stake_for_ursula(node: &Node, staker: &str, worker: &str, endpoint: &str) {
+	use pallet_keymarket_staking::Call as Staking;
+	let submit = |signer: &str, call: Staking<keymarket_runtime::Runtime>| {
+		node.chain()
+			.submit(&dev_pair(signer), RuntimeCall::Staking(call))
+			.unwrap_or_else(|e| panic!("{signer}: {e}"));
+	};
+	let worker_account: sp_runtime::AccountId32 = dev_pair(worker).public().into();
+	submit(staker, Staking::stake { value: 2_000 * 1_000_000_000_000, periods: 120 });
+	submit(staker, Staking::bond_worker { worker: Some(worker_account) });
+	submit(
+		worker,
+		Staking::register_worker {
+			endpoint: endpoint.as_bytes().to_vec(),
+			umbral_key: ursula_umbral_key(worker).1,
+			signing_key: dev_pair(worker).public().0,
+		},
+	);
+}
+
+/// Runs a client subcommand of the node binary (`alice …`, `bob …`, `enrico …`) and returns
+/// the JSON it prints.
+pub fn client(args: &[&str]) -> Value {
+	let (status, stdout, stderr) = run_binary(args, Duration::from_secs(120));
+	assert_eq!(status, Some(0), "{args:?} failed: {stderr}");
+	serde_json::from_str(stdout.trim())
+		.unwrap_or_else(|e| panic!("{args:?} printed {stdout:?}: {e}"))
 }

@@ -181,6 +181,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type RewardHistoryPeriods: Get<u32>;
 
+		/// Told of every commitment (the policies pallet pays fees for available periods).
+		type OnCommitment: keymarket_primitives::policies::OnCommitment<Self::AccountId>;
+
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -559,15 +562,20 @@ pub mod pallet {
 			Self::do_register_worker(&worker, endpoint, umbral_key, signing_key)
 		}
 
-		/// Called by a registered worker: commits to serve in the next period.
+		/// Called by a registered worker: commits to serve in the next period. The commitment
+		/// hook (`OnCommitment`: fees of the period being served) is charged at its worst case
+		/// and refunded to what it used.
 		///
 		/// Errors: `NotAWorker`, `WorkerNotRegistered`, `AlreadyCommitted`,
-		/// `NotEnoughLockedStake`. O(sub-stakes).
+		/// `NotEnoughLockedStake`. O(sub-stakes + policies the worker serves).
 		#[pallet::call_index(11)]
-		#[pallet::weight(T::WeightInfo::commit_to_next_period())]
-		pub fn commit_to_next_period(origin: OriginFor<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::commit_to_next_period().saturating_add(
+			<T::OnCommitment as keymarket_primitives::policies::OnCommitment<_>>::max_weight()
+		))]
+		pub fn commit_to_next_period(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			Self::do_commit(&worker, Self::current_period().saturating_add(1))
+			let hook = Self::do_commit(&worker, Self::current_period().saturating_add(1))?;
+			Ok(Some(T::WeightInfo::commit_to_next_period().saturating_add(hook)).into())
 		}
 
 		/// The node's way to commit: `worker`'s commitment to `period` (the next one), signed by
@@ -578,7 +586,9 @@ pub mod pallet {
 		/// past period or a repeated commitment, `Future` for a later period, `Custom(3)` too
 		/// little stake, `BadProof` for a wrong signature. Dispatch errors as `commit_to_next_period`.
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::submit_commitment())]
+		#[pallet::weight(T::WeightInfo::submit_commitment().saturating_add(
+			<T::OnCommitment as keymarket_primitives::policies::OnCommitment<_>>::max_weight()
+		))]
 		#[pallet::authorize(Self::authorize_submit_commitment)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_commitment())]
 		pub fn submit_commitment(
@@ -586,11 +596,12 @@ pub mod pallet {
 			worker: T::AccountId,
 			period: Period,
 			signature: T::WorkerSignature,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			// Checked by `authorize_submit_commitment` before the call could dispatch.
 			let _ = signature;
-			Self::do_commit(&worker, period)
+			let hook = Self::do_commit(&worker, period)?;
+			Ok(Some(T::WeightInfo::submit_commitment().saturating_add(hook)).into())
 		}
 
 		/// Mints the caller's rewards for committed periods that have passed (they are minted

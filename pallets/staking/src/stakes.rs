@@ -9,7 +9,11 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
-use keymarket_primitives::slashing::{SlashOutcome, StakeSlasher};
+use keymarket_primitives::{
+	policies::{RegisteredKeys, UrsulaRegistry},
+	slashing::{SlashOutcome, StakeSlasher},
+	staking::Stage,
+};
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
 	DispatchError, DispatchResult, Perbill,
@@ -418,5 +422,30 @@ impl<T: Config> StakeSlasher<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		reporter_share: Perbill,
 	) -> SlashOutcome<BalanceOf<T>> {
 		Pallet::<T>::slash(staker, amount, reporters, reporter_share)
+	}
+}
+
+impl<T: Config> UrsulaRegistry<T::AccountId> for Pallet<T> {
+	fn current_period() -> Period {
+		Pallet::<T>::current_period()
+	}
+
+	fn stage() -> Stage {
+		Pallet::<T>::stage()
+	}
+
+	fn committed_to(worker: &T::AccountId, period: Period) -> bool {
+		Pallet::<T>::committed_to(worker, period)
+	}
+
+	fn staker_of(worker: &T::AccountId) -> Option<T::AccountId> {
+		<Self as StakeSlasher<T::AccountId, BalanceOf<T>>>::staker_of(worker)
+	}
+
+	fn keys(worker: &T::AccountId) -> Option<RegisteredKeys> {
+		crate::Workers::<T>::get(worker).filter(|info| info.registered).map(|info| RegisteredKeys {
+			umbral_key: info.umbral_key,
+			signing_key: info.signing_key,
+		})
 	}
 }

@@ -2,6 +2,7 @@
 //! availability commitment.
 
 use frame_support::{ensure, pallet_prelude::*, traits::fungible::Inspect};
+use keymarket_primitives::policies::OnCommitment;
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	DispatchResult,
@@ -119,7 +120,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Records `worker`'s commitment to `period`, minting the rewards of passed periods first.
-	pub(crate) fn do_commit(worker: &T::AccountId, period: Period) -> DispatchResult {
+	/// Returns the weight the commitment hook used (fees for the period being served).
+	pub(crate) fn do_commit(
+		worker: &T::AccountId,
+		period: Period,
+	) -> Result<Weight, DispatchError> {
 		let (mut info, commitment) = Self::check_commit(worker, period)?;
 		let staker = info.staker.clone();
 		let mut staker_info = Self::catch_up(&staker).ok_or(Error::<T>::NotAStaker)?;
@@ -147,7 +152,7 @@ impl<T: Config> Pallet<T> {
 		Workers::<T>::insert(worker, info);
 		Stakers::<T>::insert(&staker, staker_info);
 		Self::deposit_event(Event::Committed { worker: worker.clone(), staker, period });
-		Ok(())
+		Ok(T::OnCommitment::on_commitment(worker, period))
 	}
 
 	fn record_downtime(staker: &T::AccountId, from: Period, to: Period) {

@@ -24,8 +24,8 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, TxExtension, UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, UNITS,
-	VERSION,
+	System, TxExtension, UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, MILLI_UNITS, MINUTES,
+	SLOT_DURATION, UNITS, VERSION,
 };
 
 mod fees;
@@ -247,6 +247,7 @@ impl pallet_keymarket_staking::Config for Runtime {
 	type DecayPeriods = ConstU32<1_516_561>;
 	/// A week.
 	type RewardHistoryPeriods = ConstU32<{ 7 * 24 * 60 }>;
+	type OnCommitment = crate::Policies;
 	type WeightInfo = crate::weights::pallet_keymarket_staking::WeightInfo<Runtime>;
 }
 
@@ -300,6 +301,63 @@ impl pallet_keymarket_slashing::BenchmarkHelper<AccountId> for SlashingBenchmark
 		}
 		crate::Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker.clone()))
 			.expect("a fresh worker bonds");
+		worker
+	}
+
+	fn go_to_period(period: keymarket_primitives::staking::Period) {
+		System::set_block_number(period * BlocksPerPeriod::get());
+	}
+}
+
+parameter_types! {
+	/// The lowest fee: a thousandth of a token per Ursula per period.
+	pub const MinFeeRate: Balance = MILLI_UNITS;
+}
+
+impl pallet_keymarket_policies::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Ursulas = crate::Staking;
+	type Offences = crate::Slashing;
+	type MaxUrsulas = ConstU32<16>;
+	/// Bounds the fee work of one commitment.
+	type MaxPoliciesPerUrsula = ConstU32<64>;
+	/// A year.
+	type MaxPolicyPeriods = ConstU32<PERIODS_PER_YEAR>;
+	/// A day.
+	type MaxStartDelay = ConstU32<{ 24 * 60 }>;
+	type EvidenceRetention = EvidenceWindow;
+	/// An encrypted key fragment takes about 530 bytes.
+	type MaxKeyFragLen = ConstU32<1024>;
+	type MinFeeRate = MinFeeRate;
+	type WeightInfo = crate::weights::pallet_keymarket_policies::WeightInfo<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = PoliciesBenchmarks;
+}
+
+/// Active Ursulas for the policies benchmarks, made through the staking pallet's calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct PoliciesBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_keymarket_policies::BenchmarkHelper<AccountId> for PoliciesBenchmarks {
+	fn active_ursula(index: u32, umbral_key: [u8; 33], signing_key: [u8; 32]) -> AccountId {
+		use pallet_keymarket_slashing::BenchmarkHelper;
+		let now = crate::Staking::current_period();
+		// Bond and commit in the period before, so that the worker is committed to this one.
+		System::set_block_number(now.saturating_sub(1) * BlocksPerPeriod::get());
+		let worker = SlashingBenchmarks::staked_worker(1_000 + index);
+		let origin = RuntimeOrigin::signed(worker.clone());
+		crate::Staking::register_worker(
+			origin.clone(),
+			b"http://127.0.0.1:9151".to_vec(),
+			umbral_key,
+			signing_key,
+		)
+		.expect("a bonded worker registers");
+		crate::Staking::commit_to_next_period(origin).expect("a registered worker commits");
+		System::set_block_number(now * BlocksPerPeriod::get());
 		worker
 	}
 

@@ -124,6 +124,7 @@ impl pallet_keymarket_staking::Config for Test {
 	type LockCoefficient2 = ConstU32<{ 2 * KMAX }>;
 	type DecayPeriods = ConstU32<DECAY>;
 	type RewardHistoryPeriods = ConstU32<REWARD_HISTORY>;
+	type OnCommitment = ();
 	type WeightInfo = ();
 }
 

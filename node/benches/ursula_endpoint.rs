@@ -1,0 +1,122 @@
+//! The Ursula endpoint benchmark: a dev chain whose node hosts //Ferdie's Ursula (staked by
+//! //Alice), a 1-of-1 policy for //Bob on it, a file Enrico encrypted; then
+//! `keymarket-node bench-ursula` measures raw umbral-pre re-encryption and the endpoint on
+//! loopback, closed loop at several concurrencies and open loop at fixed rates, and prints the
+//! table (docs/performance.md keeps the figures). Run it with `./scripts/bench --ursula`.
+
+#[path = "../tests/harness/mod.rs"]
+mod harness;
+
+use std::time::Duration;
+
+use harness::{client, free_port, wait_for, Node, NodeConfig};
+use serde_json::json;
+
+fn main() {
+	let port = free_port();
+	let endpoint = format!("http://127.0.0.1:{port}");
+	let mut config = NodeConfig::dev();
+	config.extra_args = vec![
+		"--ursula-listen".into(),
+		format!("127.0.0.1:{port}"),
+		// The benchmark is one client address sending as fast as it can.
+		"--ursula-rate-limit".into(),
+		"1000000".into(),
+	];
+	config.keys = harness::ursula_keys("Ferdie");
+	let node = Node::start("bench", config);
+	let url = node.rpc_url();
+	harness::stake_for_ursula(&node, "Alice", "Ferdie", &endpoint);
+	wait_for("Ferdie to be active", Duration::from_secs(240), || {
+		let active = node.rpc("keymarket_activeUrsulas", json!([]));
+		(active.as_array().map(Vec::len) == Some(1)).then_some(())
+	});
+
+	let dir = tempfile::tempdir().expect("a temp dir");
+	let at = |name: &str| dir.path().join(name).display().to_string();
+	client(&["alice", "keygen", "--out", &at("alice.json")]);
+	let bob_key = client(&["bob", "keygen", "--out", &at("bob.json")])["bobKey"]
+		.as_str()
+		.unwrap()
+		.to_string();
+	let ferdie = harness::dev_pair("Ferdie");
+	let ferdie = sp_runtime::AccountId32::from(sp_core::Pair::public(&ferdie)).to_string();
+	let bob =
+		sp_runtime::AccountId32::from(sp_core::Pair::public(&harness::dev_pair("Bob"))).to_string();
+	let policy = client(&[
+		"alice",
+		"grant",
+		"--keys",
+		&at("alice.json"),
+		"--suri",
+		"//Alice",
+		"--label",
+		"bench",
+		"--bob",
+		&bob,
+		"--bob-key",
+		&bob_key,
+		"--threshold",
+		"1",
+		"--ursula",
+		&ferdie,
+		"--periods",
+		"1000",
+		"--rate",
+		"1000000000",
+		"--rpc",
+		&url,
+	]);
+	std::fs::write(at("plain.txt"), vec![7u8; 1024]).unwrap();
+	let policy = policy["policy"].as_str().unwrap().to_string();
+	client(&[
+		"enrico",
+		"encrypt",
+		"--policy",
+		&policy,
+		"--in",
+		&at("plain.txt"),
+		"--out",
+		&at("secret.enc"),
+		"--rpc",
+		&url,
+	]);
+	wait_for("the Ursula to hold its key fragment", Duration::from_secs(60), || {
+		let (status, _, _) = harness::run_binary(
+			&[
+				"bob",
+				"retrieve",
+				"--keys",
+				&at("bob.json"),
+				"--suri",
+				"//Bob",
+				"--in",
+				&at("secret.enc"),
+				"--out",
+				&at("plain.out"),
+				"--rpc",
+				&url,
+			],
+			Duration::from_secs(60),
+		);
+		(status == Some(0)).then_some(())
+	});
+
+	let seconds = std::env::var("BENCH_SECONDS").unwrap_or_else(|_| "10".into());
+	let status = std::process::Command::new(harness::NODE_BINARY)
+		.args([
+			"bench-ursula",
+			"--endpoint",
+			&endpoint,
+			"--ursula",
+			&ferdie,
+			"--in",
+			&at("secret.enc"),
+			"--seconds",
+			&seconds,
+		])
+		.status()
+		.expect("the node binary runs");
+	assert!(status.success(), "bench-ursula failed");
+	drop(node);
+}

@@ -1,0 +1,233 @@
+//! Alice: makes her keys, grants policies (key fragments made here, encrypted to each Ursula),
+//! revokes them, lists them.
+
+use std::path::PathBuf;
+
+use codec::Encode;
+use frame_support::BoundedVec;
+use keymarket_primitives::policies::{EncryptedKeyFrag, WIRE_VERSION};
+use keymarket_primitives::{policies::PolicyId, AccountId};
+use keymarket_runtime::RuntimeCall;
+use pallet_keymarket_policies::PolicyGrant;
+use serde_json::{json, Value};
+use umbral_pre::{DefaultSerialize, PublicKey, Signer, VerifiedKeyFrag};
+
+use super::{chain, chain::Chain, public_bytes, public_key, KeyFile, RpcFlag};
+
+/// Alice's commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AliceCmd {
+	/// Make a key file (Umbral keys: one signer, one policy key per label).
+	Keygen {
+		/// Where to write it (refuses to overwrite).
+		#[arg(long)]
+		out: PathBuf,
+	},
+	/// Grant Bob a policy: draw or name the Ursulas, make and encrypt the key fragments, put
+	/// the fee in escrow. Prints the policy as JSON.
+	Grant(GrantArgs),
+	/// Revoke a policy: Ursulas refuse from the next block, the rest of the fee comes back.
+	Revoke {
+		/// Alice's account (secret URI).
+		#[arg(long)]
+		suri: String,
+		/// The policy id (hex).
+		#[arg(long)]
+		policy: String,
+		#[command(flatten)]
+		rpc: RpcFlag,
+	},
+	/// List an Alice's policies as JSON.
+	List {
+		/// The owner's account (SS58).
+		#[arg(long)]
+		owner: AccountId,
+		#[command(flatten)]
+		rpc: RpcFlag,
+	},
+}
+
+/// What `alice grant` takes.
+#[derive(Debug, clap::Args)]
+pub struct GrantArgs {
+	/// Alice's key file.
+	#[arg(long)]
+	keys: PathBuf,
+	/// Alice's account (secret URI): pays the fee and signs.
+	#[arg(long)]
+	suri: String,
+	/// The policy key's label: one policy key per label.
+	#[arg(long)]
+	label: String,
+	/// Bob's account (SS58): the key that signs his requests.
+	#[arg(long)]
+	bob: AccountId,
+	/// Bob's Umbral public key (hex).
+	#[arg(long)]
+	bob_key: String,
+	/// M: fragments Bob needs.
+	#[arg(long)]
+	threshold: u8,
+	/// N: how many Ursulas to draw by stake from the active set (unless named).
+	#[arg(long, default_value_t = 1)]
+	shares: u8,
+	/// Name the Ursulas (worker accounts, SS58) instead of drawing them.
+	#[arg(long = "ursula")]
+	ursulas: Vec<AccountId>,
+	/// How many periods the policy lasts, from `--start` (default: the current period).
+	#[arg(long)]
+	periods: u32,
+	/// The first period (default: the current one).
+	#[arg(long)]
+	start: Option<u32>,
+	/// Fee per Ursula per period, in the token's smallest unit.
+	#[arg(long)]
+	rate: u128,
+	/// The policy id (hex, 16 bytes; default: random).
+	#[arg(long)]
+	policy_id: Option<String>,
+	/// Print the call (SCALE hex, for polkadot.js `api.tx(call)`) instead of submitting it.
+	#[arg(long)]
+	print_call: bool,
+	#[command(flatten)]
+	rpc: RpcFlag,
+}
+
+impl AliceCmd {
+	/// Runs the command, printing its result.
+	pub fn run(&self) -> Result<(), String> {
+		match self {
+			AliceCmd::Keygen { out } => {
+				let keys = KeyFile::create(out)?;
+				let signer = keys.key(b"signer");
+				println!(
+					"{}",
+					json!({ "verifyingKey": chain::hex_of(&public_bytes(&signer.public_key())) })
+				);
+				Ok(())
+			},
+			AliceCmd::Grant(args) => grant(args),
+			AliceCmd::Revoke { suri, policy, rpc } => {
+				let chain = Chain::new(&rpc.rpc)?;
+				let id = super::policy_id(policy)?;
+				let call =
+					RuntimeCall::Policies(pallet_keymarket_policies::Call::revoke_policy { id });
+				let events = chain.submit(&super::signer(suri)?, call)?;
+				let refund = events.iter().find_map(|e| match e {
+					keymarket_runtime::RuntimeEvent::Policies(
+						pallet_keymarket_policies::Event::PolicyRevoked { refund, .. },
+					) => Some(*refund),
+					_ => None,
+				});
+				println!(
+					"{}",
+					json!({ "policy": policy, "refund": refund.map(|r| r.to_string()) })
+				);
+				Ok(())
+			},
+			AliceCmd::List { owner, rpc } => {
+				let chain = Chain::new(&rpc.rpc)?;
+				let ids: Vec<String> = chain.rpc_as("keymarket_policiesOfOwner", json!([owner]))?;
+				let policies = ids
+					.iter()
+					.map(|id| chain.rpc("keymarket_policy", json!([id])))
+					.collect::<Result<Vec<Value>, _>>()?;
+				println!("{}", Value::Array(policies));
+				Ok(())
+			},
+		}
+	}
+}
+
+fn grant(args: &GrantArgs) -> Result<(), String> {
+	let chain = Chain::new(&args.rpc.rpc)?;
+	let keys = KeyFile::open(&args.keys)?;
+	let delegating = keys.key(&[b"policy/".as_slice(), args.label.as_bytes()].concat());
+	let signer = Signer::new(keys.key(b"signer"));
+	let bob_key = public_key(&args.bob_key)?;
+	let id: PolicyId = match &args.policy_id {
+		Some(id) => super::policy_id(id)?,
+		None => {
+			let mut id = [0u8; 16];
+			getrandom::getrandom(&mut id).map_err(|e| e.to_string())?;
+			id
+		},
+	};
+	let now: u32 = chain.rpc_as("keymarket_currentPeriod", json!([]))?;
+	let start = args.start.unwrap_or(now);
+
+	// The Ursulas: named, or drawn by stake with the shared sampling from the active set.
+	let ursulas: Vec<AccountId> = if args.ursulas.is_empty() {
+		let mut seed = [0u8; 32];
+		getrandom::getrandom(&mut seed).map_err(|e| e.to_string())?;
+		chain.rpc_as("keymarket_sample", json!([chain::hex_of(&seed), args.shares]))?
+	} else {
+		args.ursulas.clone()
+	};
+	let mut ursula_keys = Vec::new();
+	for worker in &ursulas {
+		let view: Value = chain.rpc("keymarket_ursula", json!([worker]))?;
+		let key =
+			view["umbralKey"].as_str().ok_or_else(|| format!("Ursula {worker} is not bonded"))?;
+		ursula_keys.push(public_key(key)?);
+	}
+
+	// M-of-N key fragments, each sealed to its Ursula's Umbral key.
+	if args.threshold == 0 || usize::from(args.threshold) > ursulas.len() {
+		return Err(format!("--threshold must be 1 to {} (the Ursulas)", ursulas.len()));
+	}
+	let kfrags = umbral_pre::generate_kfrags(
+		&delegating,
+		&bob_key,
+		&signer,
+		args.threshold.into(),
+		ursulas.len(),
+		true,
+		true,
+	);
+	let sealed = kfrags
+		.iter()
+		.zip(&ursula_keys)
+		.map(|(kfrag, key)| seal_kfrag(kfrag, key).map(BoundedVec::truncate_from))
+		.collect::<Result<Vec<_>, _>>()?;
+	let grant = PolicyGrant {
+		bob: args.bob.clone(),
+		bob_key: chain::array_of::<33>(&args.bob_key)?,
+		verifying_key: public_bytes(&signer.verifying_key()),
+		policy_key: public_bytes(&delegating.public_key()),
+		threshold: args.threshold,
+		start,
+		end: start.saturating_add(args.periods),
+		rate: args.rate,
+	};
+	let call = RuntimeCall::Policies(pallet_keymarket_policies::Call::create_policy {
+		id,
+		grant,
+		ursulas: BoundedVec::truncate_from(ursulas.clone()),
+		kfrags: BoundedVec::truncate_from(sealed),
+	});
+	let summary = json!({
+		"policy": chain::hex_of(&id),
+		"policyKey": chain::hex_of(&public_bytes(&delegating.public_key())),
+		"ursulas": ursulas,
+		"start": start,
+		"end": start.saturating_add(args.periods),
+	});
+	if args.print_call {
+		println!("{}", json!({ "call": chain::hex_of(&call.encode()), "policy": summary }));
+		return Ok(());
+	}
+	chain.submit(&super::signer(&args.suri)?, call)?;
+	println!("{summary}");
+	Ok(())
+}
+
+/// Encrypts `kfrag` to an Ursula's Umbral key: the `EncryptedKeyFrag` that goes on chain.
+pub fn seal_kfrag(kfrag: &VerifiedKeyFrag, ursula_key: &PublicKey) -> Result<Vec<u8>, String> {
+	let bytes = kfrag.to_bytes().map_err(|e| e.to_string())?;
+	let (capsule, ciphertext) =
+		umbral_pre::encrypt(ursula_key, &bytes).map_err(|e| e.to_string())?;
+	let capsule = capsule.to_bytes().map_err(|e| e.to_string())?.into_vec();
+	Ok(EncryptedKeyFrag { version: WIRE_VERSION, capsule, ciphertext: ciphertext.into_vec() }
+		.encode())
+}

@@ -1,0 +1,52 @@
+//! Enrico: encrypts a file under a policy's key, offline but for reading the key from chain.
+
+use std::path::PathBuf;
+
+use codec::Encode;
+use keymarket_primitives::policies::WIRE_VERSION;
+use serde_json::{json, Value};
+use umbral_pre::DefaultSerialize;
+
+use super::{chain, chain::Chain, EncryptedFile, RpcFlag};
+
+/// Enrico's command.
+#[derive(Debug, clap::Subcommand)]
+pub enum EnricoCmd {
+	/// Encrypt a file under a policy's key (read from chain).
+	Encrypt {
+		/// The policy id (hex).
+		#[arg(long)]
+		policy: String,
+		/// The plaintext file.
+		#[arg(long = "in")]
+		input: PathBuf,
+		/// Where to write the encrypted file.
+		#[arg(long)]
+		out: PathBuf,
+		#[command(flatten)]
+		rpc: RpcFlag,
+	},
+}
+
+impl EnricoCmd {
+	/// Runs the command.
+	pub fn run(&self) -> Result<(), String> {
+		let EnricoCmd::Encrypt { policy, input, out, rpc } = self;
+		let chain = Chain::new(&rpc.rpc)?;
+		let id = super::policy_id(policy)?;
+		let view: Value = chain.rpc("keymarket_policy", json!([policy]))?;
+		let key = view["policyKey"].as_str().ok_or_else(|| format!("no policy {policy}"))?;
+		let plaintext = super::read(input)?;
+		let (capsule, ciphertext) =
+			umbral_pre::encrypt(&super::public_key(key)?, &plaintext).map_err(|e| e.to_string())?;
+		let file = EncryptedFile {
+			version: WIRE_VERSION,
+			policy: id,
+			capsule: capsule.to_bytes().map_err(|e| e.to_string())?.into_vec(),
+			ciphertext: ciphertext.into_vec(),
+		};
+		super::write(out, &file.encode())?;
+		println!("{}", json!({ "policy": policy, "capsule": chain::hex_of(&file.capsule) }));
+		Ok(())
+	}
+}

@@ -1,0 +1,295 @@
+//! `keymarket-node bench-ursula`: how fast an Ursula endpoint serves, next to how fast umbral-pre
+//! re-encrypts on the same machine. A benchmark that prints figures, not a test.
+//!
+//! - raw: `umbral_pre::reencrypt` in a loop on 1 and on 2 threads (the machine's two cores);
+//! - closed loop: `c` clients, each with a keep-alive connection, send the next request when
+//!   the last is answered: requests per second and latency percentiles;
+//! - open loop: requests at a fixed rate, latency measured from when each was due (so a slow
+//!   answer delays nothing and is counted in full).
+//!
+//! Every request is a real one: Bob's signature, a fresh sequence number, one capsule.
+
+use std::{
+	io::{BufReader, Write},
+	net::TcpStream,
+	path::PathBuf,
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc,
+	},
+	time::{Duration, Instant},
+};
+
+use codec::DecodeAll;
+use keymarket_primitives::AccountId;
+use sp_core::crypto::Pair as _;
+
+use super::{rpc, ursula_api::signed_request, EncryptedFile};
+
+/// The benchmark's flags.
+#[derive(Debug, clap::Args)]
+pub struct BenchUrsulaCmd {
+	/// The Ursula's endpoint (`http://host:port`).
+	#[arg(long)]
+	endpoint: String,
+	/// The Ursula's worker account (SS58).
+	#[arg(long)]
+	ursula: AccountId,
+	/// Bob's account (secret URI): signs the requests.
+	#[arg(long, default_value = "//Bob")]
+	bob_suri: String,
+	/// An encrypted file of the policy (from `enrico encrypt`): its capsule is re-encrypted.
+	#[arg(long = "in")]
+	input: PathBuf,
+	/// Concurrency levels of the closed-loop runs.
+	#[arg(long, value_delimiter = ',', default_values_t = vec![1, 2, 4, 8, 16, 32])]
+	levels: Vec<usize>,
+	/// Fixed rates (requests per second) of the open-loop runs.
+	#[arg(long, value_delimiter = ',', default_values_t = vec![500, 1_000, 2_000])]
+	rates: Vec<u32>,
+	/// Seconds per run.
+	#[arg(long, default_value_t = 10)]
+	seconds: u64,
+}
+
+struct Load {
+	address: String,
+	request: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
+	sequence: Arc<AtomicU64>,
+}
+
+impl BenchUrsulaCmd {
+	/// Runs every measurement and prints a Markdown table.
+	pub fn run(&self) -> Result<(), String> {
+		let file = EncryptedFile::decode_all(&mut &super::read(&self.input)?[..])
+			.map_err(|e| format!("{} is not an encrypted file: {e}", self.input.display()))?;
+		let bob = super::signer(&self.bob_suri)?;
+		let bob_account: AccountId = bob.public().into();
+		let (policy, ursula, capsule) = (file.policy, self.ursula.clone(), file.capsule.clone());
+		let make = move |sequence: u64| {
+			signed_request(&bob, &bob_account, policy, &ursula, sequence, vec![capsule.clone()])
+		};
+		let start = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map_err(|e| e.to_string())?
+			.as_micros() as u64;
+		let load = Load {
+			address: rpc::address_of(&self.endpoint)?,
+			request: Arc::new(make),
+			sequence: Arc::new(AtomicU64::new(start)),
+		};
+		let run = Duration::from_secs(self.seconds);
+
+		println!("| run | requests/s | p50 ms | p99 ms | max ms | refused |");
+		println!("|---|---|---|---|---|---|");
+		for threads in [1, 2] {
+			let rate = raw_reencryptions(threads, run);
+			println!("| raw umbral-pre reencrypt, {threads} thread(s) | {rate:.0} | | | | |");
+		}
+		for threads in [1, 2] {
+			let rate = raw_requests(threads, run, &(load.request)(0));
+			println!(
+				"| an Ursula's work per request without HTTP, {threads} thread(s) | {rate:.0} | | | | |"
+			);
+		}
+		for &clients in &self.levels {
+			let stats = closed_loop(&load, clients, run)?;
+			println!("| endpoint, {clients} client(s) | {} |", stats.row(run));
+		}
+		for &rate in &self.rates {
+			let stats = open_loop(&load, rate, run)?;
+			println!("| endpoint, {rate} requests/s offered | {} |", stats.row(run));
+		}
+		Ok(())
+	}
+}
+
+/// How many re-encryptions `threads` threads do per second.
+fn raw_reencryptions(threads: usize, run: Duration) -> f64 {
+	let alice = umbral_pre::SecretKey::random();
+	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
+	let bob = umbral_pre::SecretKey::random().public_key();
+	let kfrag = umbral_pre::generate_kfrags(&alice, &bob, &signer, 1, 1, true, true)[0].clone();
+	let (capsule, _) = umbral_pre::encrypt(&alice.public_key(), b"benchmark").expect("encrypts");
+	let deadline = Instant::now() + run;
+	let handles: Vec<_> = (0..threads)
+		.map(|_| {
+			let (kfrag, capsule) = (kfrag.clone(), capsule.clone());
+			std::thread::spawn(move || {
+				let mut done = 0u64;
+				while Instant::now() < deadline {
+					std::hint::black_box(umbral_pre::reencrypt(&capsule, kfrag.clone()));
+					done += 1;
+				}
+				done
+			})
+		})
+		.collect();
+	let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or_default()).sum();
+	total as f64 / run.as_secs_f64()
+}
+
+/// How many requests `threads` threads handle per second without the network: decode the
+/// request, check Bob's signature, read the capsule (umbral-pre checks it), re-encrypt, encode
+/// and sign the fragment — the endpoint's CPU work, less HTTP and the log.
+fn raw_requests(threads: usize, run: Duration, request: &[u8]) -> f64 {
+	use keymarket_primitives::policies::{sr25519_signed, ReencryptionRequest};
+	use umbral_pre::{DefaultDeserialize, DefaultSerialize};
+	let alice = umbral_pre::SecretKey::random();
+	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
+	let bob = umbral_pre::SecretKey::random().public_key();
+	let kfrag = umbral_pre::generate_kfrags(&alice, &bob, &signer, 1, 1, true, true)[0].clone();
+	let ursula = sp_core::sr25519::Pair::from_seed(&[9; 32]);
+	let deadline = Instant::now() + run;
+	let handles: Vec<_> = (0..threads)
+		.map(|_| {
+			let (kfrag, request, ursula) = (kfrag.clone(), request.to_vec(), ursula.clone());
+			std::thread::spawn(move || {
+				let mut done = 0u64;
+				while Instant::now() < deadline {
+					let Ok(request) = ReencryptionRequest::decode_all(&mut &request[..]) else {
+						return 0;
+					};
+					let bob: &[u8; 32] = request.body.bob.as_ref();
+					let signed =
+						sr25519_signed(bob, &request.body.signing_payload(), &request.signature);
+					let Ok(capsule) = umbral_pre::Capsule::from_bytes(&request.body.capsules[0])
+					else {
+						return 0;
+					};
+					let cfrag = umbral_pre::reencrypt(&capsule, kfrag.clone());
+					let bytes = cfrag.to_bytes().map(|b| b.into_vec()).unwrap_or_default();
+					std::hint::black_box((signed, ursula.sign(&bytes)));
+					done += 1;
+				}
+				done
+			})
+		})
+		.collect();
+	let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or_default()).sum();
+	total as f64 / run.as_secs_f64()
+}
+
+#[derive(Default)]
+struct Stats {
+	latencies: Vec<Duration>,
+	refused: u64,
+}
+
+impl Stats {
+	fn merge(&mut self, other: Stats) {
+		self.latencies.extend(other.latencies);
+		self.refused += other.refused;
+	}
+
+	fn row(mut self, run: Duration) -> String {
+		self.latencies.sort();
+		let at = |q: f64| {
+			let i = ((self.latencies.len() as f64 * q) as usize)
+				.min(self.latencies.len().saturating_sub(1));
+			self.latencies.get(i).map(|d| d.as_secs_f64() * 1e3).unwrap_or(f64::NAN)
+		};
+		format!(
+			"{:.0} | {:.2} | {:.2} | {:.2} | {}",
+			self.latencies.len() as f64 / run.as_secs_f64(),
+			at(0.50),
+			at(0.99),
+			at(1.0),
+			self.refused
+		)
+	}
+}
+
+/// A keep-alive HTTP/1.1 connection that POSTs requests.
+struct Connection {
+	address: String,
+	reader: Option<BufReader<TcpStream>>,
+}
+
+impl Connection {
+	fn post(&mut self, body: &[u8]) -> Result<u16, String> {
+		if self.reader.is_none() {
+			let stream = TcpStream::connect(&self.address).map_err(|e| e.to_string())?;
+			stream.set_nodelay(true).map_err(|e| e.to_string())?;
+			stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+			self.reader = Some(BufReader::new(stream));
+		}
+		let reader = self.reader.as_mut().expect("connected above");
+		let head = format!(
+			"POST /v1/reencrypt HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+			self.address,
+			body.len()
+		);
+		let sent = reader
+			.get_mut()
+			.write_all(&[head.as_bytes(), body].concat())
+			.map_err(|e| e.to_string());
+		let answer = sent.and_then(|_| rpc::read_from(reader)).map(|(status, _)| status);
+		if answer.is_err() {
+			self.reader = None;
+		}
+		answer
+	}
+}
+
+fn closed_loop(load: &Load, clients: usize, run: Duration) -> Result<Stats, String> {
+	let deadline = Instant::now() + run;
+	let handles: Vec<_> = (0..clients)
+		.map(|_| {
+			let (make, sequence) = (load.request.clone(), load.sequence.clone());
+			let mut connection = Connection { address: load.address.clone(), reader: None };
+			std::thread::spawn(move || {
+				let mut stats = Stats::default();
+				while Instant::now() < deadline {
+					let body = make(sequence.fetch_add(1, Ordering::Relaxed));
+					let sent = Instant::now();
+					match connection.post(&body) {
+						Ok(200) => stats.latencies.push(sent.elapsed()),
+						_ => stats.refused += 1,
+					}
+				}
+				stats
+			})
+		})
+		.collect();
+	let mut total = Stats::default();
+	for handle in handles {
+		total.merge(handle.join().map_err(|_| "a client thread panicked")?);
+	}
+	Ok(total)
+}
+
+fn open_loop(load: &Load, rate: u32, run: Duration) -> Result<Stats, String> {
+	// Enough clients that a slow answer does not hold up the schedule.
+	let clients = 64usize;
+	let interval = Duration::from_secs_f64(clients as f64 / f64::from(rate.max(1)));
+	let begin = Instant::now() + Duration::from_millis(100);
+	let handles: Vec<_> = (0..clients)
+		.map(|i| {
+			let (make, sequence) = (load.request.clone(), load.sequence.clone());
+			let mut connection = Connection { address: load.address.clone(), reader: None };
+			let offset = interval.mul_f64(i as f64 / clients as f64);
+			std::thread::spawn(move || {
+				let mut stats = Stats::default();
+				let mut due = begin + offset;
+				while due < begin + run {
+					let body = make(sequence.fetch_add(1, Ordering::Relaxed));
+					if let Some(wait) = due.checked_duration_since(Instant::now()) {
+						std::thread::sleep(wait);
+					}
+					match connection.post(&body) {
+						Ok(200) => stats.latencies.push(due.elapsed()),
+						_ => stats.refused += 1,
+					}
+					due += interval;
+				}
+				stats
+			})
+		})
+		.collect();
+	let mut total = Stats::default();
+	for handle in handles {
+		total.merge(handle.join().map_err(|_| "a client thread panicked")?);
+	}
+	Ok(total)
+}

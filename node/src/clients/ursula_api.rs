@@ -1,0 +1,67 @@
+//! Asking an Ursula: one signed re-encryption request over HTTP, its answer decoded.
+
+use codec::{DecodeAll, Encode};
+use keymarket_primitives::{
+	policies::{
+		PolicyId, ReencryptionRequest, ReencryptionResponse, RequestBody, RequestError,
+		WIRE_VERSION,
+	},
+	AccountId,
+};
+use sp_core::{crypto::Pair as _, sr25519};
+
+use super::rpc;
+
+/// Sends `capsules` to `ursula` at `endpoint` (`http://host:port`) as Bob's request number
+/// `sequence` on `policy`, signed by `signer` (Bob's key when `bob` is Bob). `Ok(Err(_))` is the
+/// Ursula's refusal; `Err(_)` a transport failure or an answer that is not the protocol's.
+pub fn reencrypt(
+	endpoint: &str,
+	signer: &sr25519::Pair,
+	bob: &AccountId,
+	policy: PolicyId,
+	ursula: &AccountId,
+	sequence: u64,
+	capsules: Vec<Vec<u8>>,
+) -> Result<Result<ReencryptionResponse, RequestError>, String> {
+	let request = signed_request(signer, bob, policy, ursula, sequence, capsules);
+	let (status, answer) = rpc::post(&rpc::address_of(endpoint)?, "/v1/reencrypt", &request)?;
+	decode_answer(ursula, status, &answer)
+}
+
+/// The SCALE bytes of a request signed by `signer`.
+pub fn signed_request(
+	signer: &sr25519::Pair,
+	bob: &AccountId,
+	policy: PolicyId,
+	ursula: &AccountId,
+	sequence: u64,
+	capsules: Vec<Vec<u8>>,
+) -> Vec<u8> {
+	let body = RequestBody {
+		version: WIRE_VERSION,
+		policy,
+		ursula: ursula.clone(),
+		bob: bob.clone(),
+		sequence,
+		capsules,
+	};
+	let signature = signer.sign(&body.signing_payload()).0;
+	ReencryptionRequest { body, signature }.encode()
+}
+
+/// An Ursula's answer: its response, its refusal, or an error when it is neither.
+pub fn decode_answer(
+	ursula: &AccountId,
+	status: u16,
+	answer: &[u8],
+) -> Result<Result<ReencryptionResponse, RequestError>, String> {
+	if status == 200 {
+		return ReencryptionResponse::decode_all(&mut &answer[..])
+			.map(Ok)
+			.map_err(|e| format!("{ursula} answered garbage: {e}"));
+	}
+	<(u8, RequestError)>::decode_all(&mut &answer[..])
+		.map(|(_, error)| Err(error))
+		.map_err(|_| format!("{ursula} answered HTTP {status}"))
+}

@@ -1,0 +1,197 @@
+// Policies on a real dev node, driven by polkadot.js: //Charlie (an Alice) grants //Bob a policy
+// served by //Ferdie, the Ursula that //Alice stakes for. The whole fee is held in escrow, the
+// Ursula is paid per period it is available (its staker withdraws the fees), and revocation
+// refunds the rest. The keymarket_* RPC methods show it all. The key fragment envelope here is
+// opaque bytes of the right shape: the chain never reads a key fragment (the node-level
+// end-to-end test makes real ones).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { KEY, send, waitForEvents } from './chain.js';
+import { startDevNode } from './node.js';
+
+// Valid compressed secp256k1 points (Umbral public keys).
+const BOB_KEY = '0x0237f6e94917e536c7571dcbc1bf75e36f21167401ff147dfdff033b084ea2dcb0';
+const VERIFYING_KEY = '0x03e12641bacd8ee45743db2c47db24e7b26b19a9a0f1f729b4d0d05227311b7828';
+const POLICY_KEY = '0x03f8a1ed9a60acb6474347cb36d3d658ff7e39db2ba7d70c00be92fcbdac8b37f9';
+const RATE = 10n ** 9n; // a thousandth of a KEY per Ursula per period
+const POLICY = u8aToHex(new Uint8Array(16).fill(7));
+
+let node;
+let api;
+let provider;
+let keyring;
+
+before(async () => {
+  await cryptoWaitReady();
+  node = await startDevNode();
+  provider = new WsProvider(node.url);
+  api = await ApiPromise.create({ provider, noInitWarn: true });
+  keyring = new Keyring({ type: 'sr25519' });
+});
+
+after(async () => {
+  await api?.disconnect();
+  await node?.stop();
+});
+
+const rpc = (method, params) => provider.send(method, params);
+const errorOf = (result) => {
+  const err = api.registry.findMetaError(result.dispatchError.asModule);
+  return `${err.section}.${err.name}`;
+};
+/** A key fragment envelope: SCALE (version 1, capsule bytes, ciphertext bytes). */
+const envelope = () => api.createType('(u8, Bytes, Bytes)', [1, u8aToHex(new Uint8Array(105).fill(1)), u8aToHex(new Uint8Array(300).fill(2))]).toHex();
+
+/** Polls until the current period is at least `period`, within `seconds`. */
+async function waitForPeriod(period, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  while ((await rpc('keymarket_currentPeriod', [])) < period) {
+    if (Date.now() > deadline) throw new Error(`period ${period} did not come within ${seconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+function grant(start, end, overrides = {}) {
+  return {
+    bob: keyring.addFromUri('//Bob').address,
+    bobKey: BOB_KEY,
+    verifyingKey: VERIFYING_KEY,
+    policyKey: POLICY_KEY,
+    threshold: 1,
+    start,
+    end,
+    rate: RATE,
+    ...overrides,
+  };
+}
+
+test('Alice grants, the Ursula earns per period, and revocation refunds the rest', async () => {
+  const alice = keyring.addFromUri('//Alice');
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const charlie = keyring.addFromUri('//Charlie');
+  const bob = keyring.addFromUri('//Bob');
+
+  // Before any Ursula is active, a named one is refused.
+  const now0 = await rpc('keymarket_currentPeriod', []);
+  const early = await send(
+    api.tx.policies.createPolicy(POLICY, grant(now0, now0 + 10), [ferdie.address], [envelope()]),
+    charlie,
+  );
+  assert.equal(errorOf(early), 'policies.UrsulaNotActive');
+
+  // //Alice stakes for //Ferdie, whose worker key the node holds, so it commits every period.
+  await api.rpc.author.insertKey('ursw', '//Ferdie', u8aToHex(ferdie.publicKey));
+  assert.equal((await send(api.tx.staking.stake(2_000n * KEY, 120), alice)).dispatchError, undefined);
+  assert.equal((await send(api.tx.staking.bondWorker(ferdie.address), alice)).dispatchError, undefined);
+  const registered = await send(
+    api.tx.staking.registerWorker('http://127.0.0.1:9151', BOB_KEY, u8aToHex(ferdie.publicKey)),
+    ferdie,
+  );
+  assert.equal(registered.dispatchError, undefined);
+  const [committed] = (await waitForEvents(
+    api,
+    (e) => api.events.staking.Committed.is(e) && e.data.worker.toString() === ferdie.address,
+    90,
+  )).found;
+  const activeFrom = committed.data.period.toNumber();
+  await waitForPeriod(activeFrom, 90);
+
+  // Bad grants get precise errors.
+  const now = await rpc('keymarket_currentPeriod', []);
+  const named = [ferdie.address];
+  const badKey = await send(
+    api.tx.policies.createPolicy(POLICY, grant(now, now + 10, { bobKey: u8aToHex(new Uint8Array(33).fill(5)) }), named, [envelope()]),
+    charlie,
+  );
+  assert.equal(errorOf(badKey), 'policies.InvalidUmbralKey');
+  const past = await send(api.tx.policies.createPolicy(POLICY, grant(now - 1, now + 10), named, [envelope()]), charlie);
+  assert.equal(errorOf(past), 'policies.StartInPast');
+  const badEnvelope = await send(api.tx.policies.createPolicy(POLICY, grant(now, now + 10), named, ['0x0102']), charlie);
+  assert.equal(errorOf(badEnvelope), 'policies.MalformedKeyFrag');
+
+  // The grant: 1 of 1, ten periods, the whole fee held.
+  const charlieFree = (await api.query.system.account(charlie.address)).data.free.toBigInt();
+  const created = await send(
+    api.tx.policies.createPolicy(POLICY, grant(now, now + 10), named, [envelope()]),
+    charlie,
+  );
+  assert.equal(created.dispatchError, undefined);
+  const event = created.events.find(({ event }) => api.events.policies.PolicyCreated.is(event)).event;
+  assert.deepEqual(event.data.ursulas.map((u) => u.toString()), [ferdie.address]);
+  assert.equal(event.data.escrow.toBigInt(), 10n * RATE);
+  assert.equal(BigInt(await rpc('keymarket_escrow', [charlie.address])), 10n * RATE);
+  const view = await rpc('keymarket_policy', [POLICY]);
+  assert.equal(view.owner, charlie.address);
+  assert.equal(view.bob, bob.address);
+  assert.equal(view.bobKey, BOB_KEY);
+  assert.equal(view.status, 'active');
+  assert.deepEqual(await rpc('keymarket_policiesOfOwner', [charlie.address]), [POLICY]);
+  assert.deepEqual(await rpc('keymarket_policiesOfBob', [bob.address]), [POLICY]);
+  assert.deepEqual(await rpc('keymarket_policiesOfUrsula', [ferdie.address]), [POLICY]);
+  await assert.rejects(rpc('keymarket_policy', ['0x0102']), /-32602: a policy id is 16 bytes/);
+  const again = await send(api.tx.policies.createPolicy(POLICY, grant(now, now + 10), named, [envelope()]), charlie);
+  assert.equal(errorOf(again), 'policies.PolicyIdInUse');
+
+  // Ferdie's next commitment pays for the period it served; Alice (its staker) withdraws.
+  const [paid] = (await waitForEvents(api, (e) => api.events.policies.FeePaid.is(e), 90)).found;
+  assert.equal(paid.data.staker.toString(), alice.address);
+  assert.equal(paid.data.fee.toBigInt(), RATE);
+  assert.ok(BigInt(await rpc('keymarket_earnedFees', [alice.address])) >= RATE);
+  const aliceFree = (await api.query.system.account(alice.address)).data.free.toBigInt();
+  const withdrawn = await send(api.tx.policies.withdrawFees(), alice);
+  const fees = withdrawn.events.find(({ event }) => api.events.policies.FeesWithdrawn.is(event)).event;
+  assert.ok(fees.data.amount.toBigInt() >= RATE);
+  const aliceAfter = (await api.at(withdrawn.blockHash)).query.system.account(alice.address);
+  assert.ok((await aliceAfter).data.free.toBigInt() > aliceFree, 'the fees are free to spend');
+
+  // Only Charlie revokes; what has not accrued comes back, and the key fragment is gone.
+  assert.equal(errorOf(await send(api.tx.policies.revokePolicy(POLICY), bob)), 'policies.NotOwner');
+  const revoked = await send(api.tx.policies.revokePolicy(POLICY), charlie);
+  const revokedEvent = revoked.events.find(({ event }) => api.events.policies.PolicyRevoked.is(event)).event;
+  const paidSoFar = BigInt((await rpc('keymarket_policy', [POLICY])).paid);
+  assert.equal(revokedEvent.data.refund.toBigInt(), 10n * RATE - paidSoFar);
+  assert.equal(await rpc('keymarket_escrow', [charlie.address]), '0');
+  assert.deepEqual(await rpc('keymarket_policiesOfUrsula', [ferdie.address]), []);
+  assert.equal(Object.keys((await rpc('keymarket_policy', [POLICY])).status)[0], 'revoked');
+  assert.equal(errorOf(await send(api.tx.policies.revokePolicy(POLICY), charlie)), 'policies.AlreadyRevoked');
+
+  // Charlie paid the fees the Ursula earned and the transaction fees, nothing else.
+  const charlieNow = (await api.query.system.account(charlie.address)).data.free.toBigInt();
+  assert.ok(charlieNow <= charlieFree - paidSoFar && charlieNow > charlieFree - paidSoFar - KEY);
+});
+
+test('the alice client makes the key fragments and polkadot.js submits the grant', async () => {
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const charlie = keyring.addFromUri('//Charlie');
+  const bob = keyring.addFromUri('//Bob');
+  const dir = mkdtempSync(join(tmpdir(), 'keymarket-alice-'));
+  try {
+    const bin = process.env.KEYMARKET_NODE;
+    const run = (args) => JSON.parse(execFileSync(bin, args).toString());
+    run(['alice', 'keygen', '--out', join(dir, 'alice.json')]);
+    const { bobKey } = run(['bob', 'keygen', '--out', join(dir, 'bob.json')]);
+    const prepared = run([
+      'alice', 'grant', '--keys', join(dir, 'alice.json'), '--suri', '//Charlie', '--label', 'js',
+      '--bob', bob.address, '--bob-key', bobKey, '--threshold', '1', '--ursula', ferdie.address,
+      '--periods', '5', '--rate', RATE.toString(), '--print-call', '--rpc', node.url.replace('ws://', 'http://'),
+    ]);
+    const created = await send(api.tx(api.createType('Call', prepared.call)), charlie);
+    assert.equal(created.dispatchError, undefined);
+    const event = created.events.find(({ event }) => api.events.policies.PolicyCreated.is(event)).event;
+    assert.equal(event.data.policy.toHex(), prepared.policy.policy);
+    const view = await rpc('keymarket_policy', [prepared.policy.policy]);
+    assert.equal(view.policyKey, prepared.policy.policyKey);
+    assert.equal(view.bobKey, bobKey);
+    assert.deepEqual(view.ursulas, [ferdie.address]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,344 @@
+//! The product end to end on a real network: three validators of the `local` chain, each
+//! hosting an Ursula (workers //Dave, //Eve, //Ferdie of stakers //Alice, //Bob, //Charlie).
+//! Alice grants Bob 2-of-3 with the `alice` client, Enrico encrypts with the `enrico` client, Bob
+//! retrieves and decrypts the exact bytes with the `bob` client — also with one Ursula stopped.
+//! Bad requests get precise errors; a wrong capsule fragment reported to the adjudicator leads to
+//! the penalty; after revocation and after expiry every Ursula refuses.
+
+mod harness;
+
+use std::{path::Path, time::Duration};
+
+use codec::{Decode, Encode};
+use harness::{client, free_port, run_binary, wait_for, Node, NodeConfig};
+use keymarket_primitives::{
+	policies::{
+		cfrag_signing_payload, CfragEvidence, EncryptedKeyFrag, ReencryptionResponse, RequestError,
+	},
+	AccountId,
+};
+use keymarket_runtime::{RuntimeCall, RuntimeEvent};
+use serde_json::json;
+use sp_core::{crypto::Pair as _, sr25519};
+use umbral_pre::{DefaultDeserialize, DefaultSerialize};
+
+const KEY: u128 = 1_000_000_000_000;
+const STAKERS: [&str; 3] = ["Alice", "Bob", "Charlie"];
+const WORKERS: [&str; 3] = ["Dave", "Eve", "Ferdie"];
+
+fn pair(name: &str) -> sr25519::Pair {
+	harness::dev_pair(name)
+}
+
+fn account(name: &str) -> AccountId {
+	pair(name).public().into()
+}
+
+struct Network {
+	nodes: Vec<Node>,
+	endpoints: Vec<String>,
+}
+
+fn start_network() -> Network {
+	let mut nodes: Vec<Node> = Vec::new();
+	let mut endpoints = Vec::new();
+	for (validator, worker) in ["alice", "bob", "charlie"].into_iter().zip(WORKERS) {
+		let port = free_port();
+		let mut config = NodeConfig::local_validator(validator);
+		config.extra_args = vec!["--ursula-listen".into(), format!("127.0.0.1:{port}")];
+		config.keys = harness::ursula_keys(worker);
+		if let Some(first) = nodes.first() {
+			config.bootnodes = vec![first.multiaddr()];
+		}
+		nodes.push(Node::start(validator, config));
+		endpoints.push(format!("http://127.0.0.1:{port}"));
+	}
+	Network { nodes, endpoints }
+}
+
+fn path(dir: &Path, name: &str) -> String {
+	dir.join(name).display().to_string()
+}
+
+/// Sends a raw request (signed by `signer`, claiming to come from `bob`) to an Ursula.
+fn ask(
+	endpoint: &str,
+	signer: &sr25519::Pair,
+	bob: &AccountId,
+	policy: [u8; 16],
+	ursula: &AccountId,
+	sequence: u64,
+	capsules: Vec<Vec<u8>>,
+) -> Result<ReencryptionResponse, RequestError> {
+	harness::ursula_api::reencrypt(endpoint, signer, bob, policy, ursula, sequence, capsules)
+		.expect("the Ursula answers in the protocol")
+}
+
+fn submit(node: &Node, signer: &str, call: RuntimeCall) -> Vec<RuntimeEvent> {
+	node.chain().submit(&pair(signer), call).unwrap_or_else(|e| panic!("{signer}: {e}"))
+}
+
+#[test]
+fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
+	let mut net = start_network();
+	let url = net.nodes[0].rpc_url();
+	harness::wait_for("the validators to peer", Duration::from_secs(60), || {
+		net.nodes.iter().all(|node| node.peers() >= 2).then_some(())
+	});
+
+	// Stakers stake and bond the workers; each worker registers its endpoint and keys.
+	for ((staker, worker), endpoint) in STAKERS.iter().zip(WORKERS).zip(&net.endpoints) {
+		harness::stake_for_ursula(&net.nodes[0], staker, worker, endpoint);
+	}
+	// Their nodes' off-chain workers commit; from the next period all three are active.
+	wait_for("three active Ursulas", Duration::from_secs(240), || {
+		let active = net.nodes[0].rpc("keymarket_activeUrsulas", json!([]));
+		(active.as_array().map(Vec::len) == Some(3)).then_some(())
+	});
+
+	// Alice and Bob make their keys; Alice grants 2-of-3 (and a one-period policy).
+	let dir = tempfile::tempdir().expect("a temp dir");
+	client(&["alice", "keygen", "--out", &path(dir.path(), "alice.json")]);
+	let bob_key = client(&["bob", "keygen", "--out", &path(dir.path(), "bob.json")])["bobKey"]
+		.as_str()
+		.expect("a key")
+		.to_string();
+	let bob = account("Bob").to_string();
+	let grant = |label: &str, periods: &str| {
+		client(&[
+			"alice",
+			"grant",
+			"--keys",
+			&path(dir.path(), "alice.json"),
+			"--suri",
+			"//Alice",
+			"--label",
+			label,
+			"--bob",
+			&bob,
+			"--bob-key",
+			&bob_key,
+			"--threshold",
+			"2",
+			"--shares",
+			"3",
+			"--periods",
+			periods,
+			"--rate",
+			"1000000000",
+			"--rpc",
+			&url,
+		])
+	};
+	let policy = grant("files", "60");
+	let short = grant("today", "1");
+	let policy_id: [u8; 16] =
+		harness::unhex(policy["policy"].as_str().unwrap()).try_into().unwrap();
+	let short_id: [u8; 16] = harness::unhex(short["policy"].as_str().unwrap()).try_into().unwrap();
+	let ursulas: Vec<AccountId> = serde_json::from_value(policy["ursulas"].clone()).unwrap();
+	assert_eq!(ursulas.len(), 3);
+	let endpoint_of = |ursula: &AccountId| {
+		let i = WORKERS.iter().position(|w| account(w) == *ursula).expect("one of ours");
+		net.endpoints[i].clone()
+	};
+
+	// Enrico encrypts; Bob retrieves and decrypts the exact bytes.
+	let plaintext = b"the quarterly numbers, for Bob's eyes only".to_vec();
+	std::fs::write(dir.path().join("plain.txt"), &plaintext).unwrap();
+	let policy_hex = policy["policy"].as_str().unwrap().to_string();
+	client(&[
+		"enrico",
+		"encrypt",
+		"--policy",
+		&policy_hex,
+		"--in",
+		&path(dir.path(), "plain.txt"),
+		"--out",
+		&path(dir.path(), "secret.enc"),
+		"--rpc",
+		&url,
+	]);
+	let retrieve = |url: &str| {
+		run_binary(
+			&[
+				"bob",
+				"retrieve",
+				"--keys",
+				&path(dir.path(), "bob.json"),
+				"--suri",
+				"//Bob",
+				"--in",
+				&path(dir.path(), "secret.enc"),
+				"--out",
+				&path(dir.path(), "plain.out"),
+				"--rpc",
+				&url,
+			],
+			Duration::from_secs(120),
+		)
+	};
+	// The Ursulas pick up their key fragments with the next blocks.
+	wait_for("Bob to decrypt", Duration::from_secs(60), || {
+		(retrieve(&url).0 == Some(0)).then_some(())
+	});
+	assert_eq!(std::fs::read(dir.path().join("plain.out")).unwrap(), plaintext);
+
+	// Bad requests get precise errors.
+	let file = std::fs::read(dir.path().join("secret.enc")).unwrap();
+	let (_, _, capsule, _) = <(u8, [u8; 16], Vec<u8>, Vec<u8>)>::decode(&mut &file[..]).unwrap();
+	let first = &ursulas[0];
+	let endpoint = endpoint_of(first);
+	let bob_account = account("Bob");
+	// Sequence numbers above those Bob's client used (microseconds since the epoch).
+	let base = now_micros();
+	let ok =
+		ask(&endpoint, &pair("Bob"), &bob_account, policy_id, first, base, vec![capsule.clone()]);
+	assert_eq!(ok.expect("served").cfrags.len(), 1);
+	let replay =
+		ask(&endpoint, &pair("Bob"), &bob_account, policy_id, first, base, vec![capsule.clone()]);
+	assert_eq!(replay.unwrap_err(), RequestError::ReplayedSequence);
+	let forged = ask(
+		&endpoint,
+		&pair("Charlie"),
+		&bob_account,
+		policy_id,
+		first,
+		base + 1,
+		vec![capsule.clone()],
+	);
+	assert_eq!(forged.unwrap_err(), RequestError::BadSignature);
+	let other_bob = ask(
+		&endpoint,
+		&pair("Charlie"),
+		&account("Charlie"),
+		policy_id,
+		first,
+		base + 2,
+		vec![capsule.clone()],
+	);
+	assert_eq!(other_bob.unwrap_err(), RequestError::NotGrantee);
+	let junk = ask(
+		&endpoint,
+		&pair("Bob"),
+		&bob_account,
+		policy_id,
+		first,
+		base + 3,
+		vec![b"junk".to_vec()],
+	);
+	assert_eq!(junk.unwrap_err(), RequestError::MalformedCapsule(0));
+	let wrong_ursula = ask(
+		&endpoint,
+		&pair("Bob"),
+		&bob_account,
+		policy_id,
+		&ursulas[1],
+		base + 4,
+		vec![capsule.clone()],
+	);
+	assert_eq!(wrong_ursula.unwrap_err(), RequestError::NotAssigned);
+
+	// With one Ursula's node down, two of three still serve Bob.
+	let down = WORKERS.iter().position(|w| account(w) == ursulas[0]).unwrap();
+	net.nodes[down].stop();
+	let (status, stdout, stderr) = retrieve(&net.nodes[(down + 1) % 3].rpc_url());
+	assert_eq!(status, Some(0), "Bob must decrypt with one Ursula down: {stdout} {stderr}");
+	assert_eq!(std::fs::read(dir.path().join("plain.out")).unwrap(), plaintext);
+	net.nodes[down].restart();
+
+	// A compromised Ursula (the test holds its keys) answers a fragment of another capsule and
+	// signs it; Bob reports it and the adjudicator has it slashed.
+	let culprit = &ursulas[1];
+	let worker = WORKERS.iter().find(|w| account(w) == *culprit).unwrap();
+	let sealed = net.nodes[0].rpc(
+		"state_call",
+		json!([
+			"PoliciesApi_encrypted_kfrag",
+			harness::hex(&(policy_id, culprit.clone()).encode())
+		]),
+	);
+	let sealed = Option::<Vec<u8>>::decode(&mut &harness::unhex(sealed.as_str().unwrap())[..])
+		.unwrap()
+		.unwrap();
+	let envelope = EncryptedKeyFrag::decode(&mut &sealed[..]).unwrap();
+	let kfrag_bytes = umbral_pre::decrypt_original(
+		&harness::ursula_umbral_key(worker).0,
+		&umbral_pre::Capsule::from_bytes(&envelope.capsule).unwrap(),
+		&envelope.ciphertext,
+	)
+	.unwrap();
+	let kfrag = umbral_pre::KeyFrag::from_bytes(&kfrag_bytes).unwrap().skip_verification();
+	let policy_key = umbral_pre::PublicKey::try_from_compressed_bytes(&harness::unhex(
+		policy["policyKey"].as_str().unwrap(),
+	))
+	.unwrap();
+	let (other, _) = umbral_pre::encrypt(&policy_key, b"something else").unwrap();
+	let wrong = umbral_pre::reencrypt(&other, kfrag).to_bytes().unwrap().into_vec();
+	let period: u32 =
+		serde_json::from_value(net.nodes[0].rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	let payload = cfrag_signing_payload(&policy_id, culprit, period, &capsule, &wrong);
+	let evidence = CfragEvidence {
+		policy: policy_id,
+		served_at: period,
+		capsule: capsule.clone().try_into().unwrap(),
+		cfrag: wrong.clone().try_into().unwrap(),
+		signature: pair(worker).sign(&payload).0,
+	};
+	let report = RuntimeCall::Policies(pallet_keymarket_policies::Call::report_incorrect_cfrag {
+		worker: culprit.clone(),
+		evidence: evidence.clone(),
+	});
+	let events = submit(&net.nodes[0], "Bob", report.clone());
+	let penalty = events.iter().find_map(|e| match e {
+		RuntimeEvent::Slashing(pallet_keymarket_slashing::Event::SlashDeferred {
+			penalty, ..
+		}) => Some(*penalty),
+		_ => None,
+	});
+	assert_eq!(penalty, Some(100 * KEY), "incorrect cfrag: min(base, stake / 10)");
+	let again = net.nodes[0].chain().submit(&pair("Bob"), report).unwrap_err();
+	assert_eq!(again, "policies.AlreadyReported");
+
+	// Alice revokes: every Ursula refuses from then on.
+	client(&["alice", "revoke", "--suri", "//Alice", "--policy", &policy_hex, "--rpc", &url]);
+	for ursula in &ursulas {
+		wait_for("the Ursula to see the revocation", Duration::from_secs(60), || {
+			let answer = ask(
+				&endpoint_of(ursula),
+				&pair("Bob"),
+				&bob_account,
+				policy_id,
+				ursula,
+				now_micros(),
+				vec![capsule.clone()],
+			);
+			(answer.err() == Some(RequestError::PolicyRevoked)).then_some(())
+		});
+	}
+	// The one-period policy has ended by now: every Ursula refuses it too.
+	let short_ursulas: Vec<AccountId> = serde_json::from_value(short["ursulas"].clone()).unwrap();
+	let short_end = short["end"].as_u64().unwrap() as u32;
+	wait_for("the short policy's end", Duration::from_secs(120), || {
+		let now: u32 =
+			serde_json::from_value(net.nodes[0].rpc("keymarket_currentPeriod", json!([]))).unwrap();
+		(now >= short_end).then_some(())
+	});
+	for ursula in &short_ursulas {
+		wait_for("the Ursula to refuse the ended policy", Duration::from_secs(60), || {
+			let answer = ask(
+				&endpoint_of(ursula),
+				&pair("Bob"),
+				&bob_account,
+				short_id,
+				ursula,
+				now_micros(),
+				vec![capsule.clone()],
+			);
+			(answer.err() == Some(RequestError::PolicyExpired)).then_some(())
+		});
+	}
+}
+
+fn now_micros() -> u64 {
+	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64
+}

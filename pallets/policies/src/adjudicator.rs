@@ -1,0 +1,81 @@
+//! The adjudicator: a capsule fragment an Ursula signed, whose proof fails, is an offence.
+
+use frame_support::pallet_prelude::*;
+use keymarket_primitives::{
+	policies::{
+		cfrag_signing_payload, judge_cfrag, sr25519_signed, CfragVerdict, EvidenceError,
+		MAX_CAPSULE_LEN, MAX_CFRAG_LEN,
+	},
+	slashing::{Offence, OffenceError, OffenceKind, ReportOffence},
+};
+
+use crate::*;
+
+/// Evidence as the call carries it.
+pub type EvidenceOf = CfragEvidence<
+	BoundedVec<u8, ConstU32<MAX_CAPSULE_LEN>>,
+	BoundedVec<u8, ConstU32<MAX_CFRAG_LEN>>,
+>;
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_report_incorrect_cfrag(
+		reporter: T::AccountId,
+		worker: T::AccountId,
+		evidence: EvidenceOf,
+	) -> DispatchResult {
+		let policy = Policies::<T>::get(evidence.policy).ok_or(Error::<T>::UnknownPolicy)?;
+		let member = policy
+			.ursulas
+			.iter()
+			.find(|u| u.worker == worker)
+			.ok_or(Error::<T>::NotPolicyUrsula)?;
+		ensure!(policy.in_service(evidence.served_at), Error::<T>::ServedOutsidePolicy);
+		let payload = cfrag_signing_payload(
+			&evidence.policy,
+			&worker,
+			evidence.served_at,
+			&evidence.capsule,
+			&evidence.cfrag,
+		);
+		ensure!(
+			sr25519_signed(&member.signing_key, &payload, &evidence.signature),
+			Error::<T>::BadUrsulaSignature
+		);
+		let verdict = judge_cfrag(
+			&evidence.capsule,
+			&evidence.cfrag,
+			&policy.grant.verifying_key,
+			&policy.grant.policy_key,
+			&policy.grant.bob_key,
+		)
+		.map_err(|e| match e {
+			EvidenceError::MalformedCapsule => Error::<T>::MalformedCapsule,
+			EvidenceError::MalformedCfrag => Error::<T>::MalformedCfrag,
+			EvidenceError::MalformedKey => Error::<T>::InvalidUmbralKey,
+		})?;
+		ensure!(verdict != CfragVerdict::Correct, Error::<T>::CfragIsCorrect);
+
+		let offence = Offence {
+			offender: worker.clone(),
+			kind: OffenceKind::IncorrectCfrag,
+			evidence: sp_crypto_hashing::blake2_256(&evidence.cfrag),
+			period: evidence.served_at,
+			reporters: alloc::vec![reporter.clone()],
+		};
+		let slash = T::Offences::report(offence).map_err(|e| match e {
+			OffenceError::Duplicate => Error::<T>::AlreadyReported,
+			OffenceError::TooOld => Error::<T>::EvidenceTooOld,
+			OffenceError::InFuture => Error::<T>::EvidenceInFuture,
+			OffenceError::UnknownOffender => Error::<T>::UnknownOffender,
+			// One reporter is always allowed; a full queue is the only other refusal.
+			OffenceError::TooManyReporters | OffenceError::QueueFull => Error::<T>::SlashQueueFull,
+		})?;
+		Self::deposit_event(Event::IncorrectCfragReported {
+			policy: evidence.policy,
+			worker,
+			reporter,
+			slash,
+		});
+		Ok(())
+	}
+}

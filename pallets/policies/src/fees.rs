@@ -1,0 +1,100 @@
+//! Fees: paid per period to each Ursula that was available in it, withdrawn by its staker.
+
+use frame_support::{
+	pallet_prelude::*,
+	storage::with_storage_layer,
+	traits::{
+		fungible::{InspectHold, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+	},
+};
+use keymarket_primitives::staking::{Period, Stage};
+use sp_runtime::traits::{Saturating, Zero};
+
+use crate::*;
+
+impl<T: Config> Pallet<T> {
+	/// `worker` committed to `period` during `period - 1`: if it was committed to `period - 1`
+	/// too, it was available in it, and each policy it serves that covers that period pays it.
+	pub(crate) fn pay_for_available_period(worker: &T::AccountId, period: Period) -> Weight {
+		let db = T::DbWeight::get();
+		if T::Ursulas::stage() != Stage::Inflation {
+			return db.reads(1);
+		}
+		let Some(served) = period.checked_sub(1) else { return db.reads(1) };
+		if !T::Ursulas::committed_to(worker, served) {
+			return db.reads(2);
+		}
+		let Some(staker) = T::Ursulas::staker_of(worker) else { return db.reads(3) };
+		let mut paid = 0u32;
+		for id in ByUrsula::<T>::iter_key_prefix(worker) {
+			if Self::pay_fee(id, worker, &staker, served) {
+				paid += 1;
+			}
+		}
+		T::WeightInfo::on_commitment(paid.max(UrsulaLoad::<T>::get(worker)))
+	}
+
+	/// Pays `worker`'s fee of `served` from policy `id`, once. Returns whether it paid.
+	fn pay_fee(id: PolicyId, worker: &T::AccountId, staker: &T::AccountId, served: Period) -> bool {
+		let Some(mut policy) = Policies::<T>::get(id) else { return false };
+		let covers = policy.grant.start <= served && served < policy.grant.end;
+		if !covers || policy.revoked_at.is_some() || policy.escrow < policy.grant.rate {
+			return false;
+		}
+		let Some(share) = policy.ursulas.iter_mut().find(|u| &u.worker == worker) else {
+			return false;
+		};
+		if share.paid_through.is_some_and(|through| through >= served) {
+			return false;
+		}
+		let fee = policy.grant.rate;
+		let moved = with_storage_layer(|| {
+			T::Currency::transfer_on_hold(
+				&HoldReason::Escrow.into(),
+				&policy.owner,
+				staker,
+				fee,
+				Precision::Exact,
+				Restriction::Free,
+				// As `hold` placed it: freezes do not keep escrow from its payee.
+				Fortitude::Force,
+			)?;
+			T::Currency::hold(&HoldReason::Fees.into(), staker, fee)
+		});
+		// A staker account that cannot take the fee leaves it in escrow, for Alice.
+		if moved.is_err() {
+			return false;
+		}
+		share.paid_through = Some(served);
+		policy.escrow = policy.escrow.saturating_sub(fee);
+		policy.paid = policy.paid.saturating_add(fee);
+		Policies::<T>::insert(id, policy);
+		Self::deposit_event(Event::FeePaid {
+			policy: id,
+			worker: worker.clone(),
+			staker: staker.clone(),
+			period: served,
+			fee,
+		});
+		true
+	}
+
+	pub(crate) fn do_withdraw_fees(staker: &T::AccountId) -> DispatchResult {
+		let amount = T::Currency::balance_on_hold(&HoldReason::Fees.into(), staker);
+		ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
+		T::Currency::release(&HoldReason::Fees.into(), staker, amount, Precision::Exact)?;
+		Self::deposit_event(Event::FeesWithdrawn { staker: staker.clone(), amount });
+		Ok(())
+	}
+}
+
+impl<T: Config> OnCommitment<T::AccountId> for Pallet<T> {
+	fn on_commitment(worker: &T::AccountId, period: Period) -> Weight {
+		Self::pay_for_available_period(worker, period)
+	}
+
+	fn max_weight() -> Weight {
+		T::WeightInfo::on_commitment(T::MaxPoliciesPerUrsula::get())
+	}
+}

@@ -1,0 +1,283 @@
+//! Granting, revoking and cleaning up policies; the escrow that goes with them.
+
+use alloc::vec::Vec;
+use codec::DecodeAll;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision},
+};
+use keymarket_primitives::policies::{
+	is_umbral_public_key, EncryptedKeyFrag, PolicyStatus, WIRE_VERSION,
+};
+use keymarket_primitives::staking::Period;
+use sp_runtime::traits::{CheckedMul, Zero};
+
+use crate::*;
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_create_policy(
+		owner: T::AccountId,
+		id: PolicyId,
+		grant: PolicyGrantOf<T>,
+		ursulas: BoundedVec<T::AccountId, T::MaxUrsulas>,
+		kfrags: BoundedVec<BoundedVec<u8, T::MaxKeyFragLen>, T::MaxUrsulas>,
+	) -> DispatchResult {
+		ensure!(!Policies::<T>::contains_key(id), Error::<T>::PolicyIdInUse);
+		let shares = ursulas.len() as u32;
+		ensure!(shares > 0, Error::<T>::BadUrsulaCount);
+		ensure!(kfrags.len() as u32 == shares, Error::<T>::KeyFragCountMismatch);
+		for key in [&grant.bob_key, &grant.verifying_key, &grant.policy_key] {
+			ensure!(is_umbral_public_key(key), Error::<T>::InvalidUmbralKey);
+		}
+		let now = T::Ursulas::current_period();
+		ensure!(grant.start >= now, Error::<T>::StartInPast);
+		ensure!(grant.start - now <= T::MaxStartDelay::get(), Error::<T>::StartTooLate);
+		ensure!(grant.end > grant.start, Error::<T>::EndNotAfterStart);
+		let periods = grant.end - grant.start;
+		ensure!(periods <= T::MaxPolicyPeriods::get(), Error::<T>::PolicyTooLong);
+		ensure!(grant.rate >= T::MinFeeRate::get(), Error::<T>::FeeRateTooLow);
+		ensure!(
+			grant.threshold >= 1 && u32::from(grant.threshold) <= shares,
+			Error::<T>::BadThreshold
+		);
+		for kfrag in &kfrags {
+			let envelope = EncryptedKeyFrag::decode_all(&mut &kfrag[..])
+				.map_err(|_| Error::<T>::MalformedKeyFrag)?;
+			ensure!(envelope.version == WIRE_VERSION, Error::<T>::MalformedKeyFrag);
+		}
+		let mut members = Vec::with_capacity(ursulas.len());
+		for (i, worker) in ursulas.iter().enumerate() {
+			ensure!(!ursulas[..i].contains(worker), Error::<T>::DuplicateUrsula);
+			let keys = T::Ursulas::keys(worker)
+				.filter(|_| T::Ursulas::committed_to(worker, now))
+				.ok_or(Error::<T>::UrsulaNotActive)?;
+			ensure!(
+				UrsulaLoad::<T>::get(worker) < T::MaxPoliciesPerUrsula::get(),
+				Error::<T>::UrsulaAtCapacity
+			);
+			members.push(PolicyUrsula {
+				worker: worker.clone(),
+				signing_key: keys.signing_key,
+				paid_through: None,
+			});
+		}
+		let escrow = grant
+			.rate
+			.checked_mul(&shares.into())
+			.and_then(|fee| fee.checked_mul(&periods.into()))
+			.ok_or(Error::<T>::FeeOverflow)?;
+		T::Currency::hold(&HoldReason::Escrow.into(), &owner, escrow)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+
+		for (worker, kfrag) in ursulas.iter().zip(kfrags) {
+			KeyFrags::<T>::insert(id, worker, kfrag);
+			ByUrsula::<T>::insert(worker, id, ());
+			UrsulaLoad::<T>::mutate(worker, |load| *load = load.saturating_add(1));
+		}
+		ByOwner::<T>::insert(&owner, id, ());
+		ByBob::<T>::insert(&grant.bob, id, ());
+		Expiring::<T>::insert(grant.end, id, ());
+		Self::deposit_event(Event::PolicyCreated {
+			policy: id,
+			owner: owner.clone(),
+			bob: grant.bob.clone(),
+			ursulas: ursulas.into_inner(),
+			start: grant.start,
+			end: grant.end,
+			escrow,
+		});
+		let policy = Policy {
+			owner,
+			grant,
+			// Cannot fail: as many as the bounded Ursulas.
+			ursulas: BoundedVec::truncate_from(members),
+			escrow,
+			paid: Zero::zero(),
+			revoked_at: None,
+			settled: false,
+		};
+		Policies::<T>::insert(id, policy);
+		Ok(())
+	}
+
+	pub(crate) fn do_revoke(owner: &T::AccountId, id: PolicyId) -> DispatchResult {
+		let mut policy = Policies::<T>::get(id).ok_or(Error::<T>::UnknownPolicy)?;
+		ensure!(&policy.owner == owner, Error::<T>::NotOwner);
+		let now = T::Ursulas::current_period();
+		match policy.status(now) {
+			PolicyStatus::Revoked(_) => return Err(Error::<T>::AlreadyRevoked.into()),
+			PolicyStatus::Expired => return Err(Error::<T>::PolicyExpired.into()),
+			PolicyStatus::Pending | PolicyStatus::Active => {},
+		}
+		let refund = Self::refund_escrow(&mut policy);
+		Self::release_ursulas(id, &policy);
+		policy.revoked_at = Some(now);
+		Policies::<T>::insert(id, &policy);
+		Self::deposit_event(Event::PolicyRevoked { policy: id, owner: policy.owner, refund });
+		Ok(())
+	}
+
+	pub(crate) fn do_clean_up(id: PolicyId) -> DispatchResult {
+		let policy = Policies::<T>::get(id).ok_or(Error::<T>::UnknownPolicy)?;
+		let now = T::Ursulas::current_period();
+		ensure!(now >= policy.grant.end, Error::<T>::PolicyNotEnded);
+		let remove_at = policy.grant.end.saturating_add(T::EvidenceRetention::get());
+		if !policy.settled {
+			Self::settle(id, policy, remove_at);
+		} else {
+			ensure!(now >= remove_at, Error::<T>::AlreadySettled);
+			Self::remove_policy(id, policy, remove_at);
+		}
+		Ok(())
+	}
+
+	/// Gives back what is left in the policy's escrow; returns it.
+	fn refund_escrow(policy: &mut PolicyOf<T>) -> BalanceOf<T> {
+		// The owner's hold is at least the policy's escrow (`try_state`), so this is exact.
+		match T::Currency::release(
+			&HoldReason::Escrow.into(),
+			&policy.owner,
+			policy.escrow,
+			Precision::Exact,
+		) {
+			Ok(refund) => {
+				policy.escrow = Zero::zero();
+				refund
+			},
+			Err(e) => {
+				log::error!(target: "policies", "escrow of {:?} not released: {e:?}", policy.owner);
+				Zero::zero()
+			},
+		}
+	}
+
+	/// Forgets the key fragments and frees the Ursulas' capacity.
+	fn release_ursulas(id: PolicyId, policy: &PolicyOf<T>) {
+		for ursula in &policy.ursulas {
+			KeyFrags::<T>::remove(id, &ursula.worker);
+			if ByUrsula::<T>::take(&ursula.worker, id).is_some() {
+				UrsulaLoad::<T>::mutate_exists(&ursula.worker, |load| {
+					*load = load.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0);
+				});
+			}
+		}
+	}
+
+	/// At a policy's end: refund what is left, free its key fragments and Ursula places, and
+	/// keep the record until `remove_at` for the adjudicator.
+	fn settle(id: PolicyId, mut policy: PolicyOf<T>, remove_at: Period) {
+		let refund = Self::refund_escrow(&mut policy);
+		Self::release_ursulas(id, &policy);
+		Expiring::<T>::remove(policy.grant.end, id);
+		Expiring::<T>::insert(remove_at, id, ());
+		policy.settled = true;
+		Self::deposit_event(Event::PolicyEnded { policy: id, owner: policy.owner.clone(), refund });
+		Policies::<T>::insert(id, policy);
+	}
+
+	/// After the evidence window: forget the policy.
+	fn remove_policy(id: PolicyId, policy: PolicyOf<T>, remove_at: Period) {
+		ByOwner::<T>::remove(&policy.owner, id);
+		ByBob::<T>::remove(&policy.grant.bob, id);
+		Expiring::<T>::remove(remove_at, id);
+		Policies::<T>::remove(id);
+		Self::deposit_event(Event::PolicyRemoved { policy: id });
+	}
+
+	/// Removes ended policies, oldest end first, while `budget` lasts. Returns the weight used.
+	pub(crate) fn clean_up_expired(budget: Weight) -> Weight {
+		let now = T::Ursulas::current_period();
+		let step = T::WeightInfo::clean_up_policy(T::MaxUrsulas::get());
+		let look = T::DbWeight::get().reads(2);
+		let mut used = T::DbWeight::get().reads_writes(1, 1);
+		if budget.any_lt(used.saturating_add(look)) {
+			return Weight::zero();
+		}
+		let mut cursor = CleanupCursor::<T>::get();
+		while cursor <= now && used.saturating_add(look).all_lte(budget) {
+			used.saturating_accrue(look);
+			match Expiring::<T>::iter_key_prefix(cursor).next() {
+				Some(id) => {
+					if used.saturating_add(step).any_gt(budget) {
+						break;
+					}
+					used.saturating_accrue(step);
+					let retention = T::EvidenceRetention::get();
+					match Policies::<T>::get(id) {
+						Some(policy) if !policy.settled => {
+							let remove_at = policy.grant.end.saturating_add(retention);
+							Self::settle(id, policy, remove_at)
+						},
+						Some(policy) => Self::remove_policy(id, policy, cursor),
+						None => Expiring::<T>::remove(cursor, id),
+					}
+				},
+				None => cursor = cursor.saturating_add(1),
+			}
+		}
+		CleanupCursor::<T>::put(cursor);
+		used
+	}
+
+	/// The invariants: each owner's escrow hold equals what its live policies still hold, the
+	/// indexes agree with the policies, and Ursula loads match.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		use sp_runtime::traits::Saturating;
+		let mut owed: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut loads: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		for (id, policy) in Policies::<T>::iter() {
+			let entry = owed.entry(policy.owner.clone()).or_default();
+			*entry = entry.saturating_add(policy.escrow);
+			ensure!(ByOwner::<T>::contains_key(&policy.owner, id), "owner index misses a policy");
+			ensure!(ByBob::<T>::contains_key(&policy.grant.bob, id), "Bob index misses a policy");
+			let next_step = if policy.settled {
+				policy.grant.end.saturating_add(T::EvidenceRetention::get())
+			} else {
+				policy.grant.end
+			};
+			ensure!(Expiring::<T>::contains_key(next_step, id), "clean-up misses a policy");
+			let live = policy.revoked_at.is_none() && !policy.settled;
+			ensure!(live || policy.escrow.is_zero(), "a revoked or ended policy holds escrow");
+			let periods = policy.grant.end.saturating_sub(policy.grant.start);
+			let total = policy
+				.grant
+				.rate
+				.saturating_mul((policy.ursulas.len() as u32).into())
+				.saturating_mul(periods.into());
+			ensure!(
+				policy.escrow.saturating_add(policy.paid) <= total,
+				"a policy paid or holds more than its fee"
+			);
+			for ursula in &policy.ursulas {
+				ensure!(
+					ByUrsula::<T>::contains_key(&ursula.worker, id) == live,
+					"Ursula index disagrees with revocation"
+				);
+				if live {
+					*loads.entry(ursula.worker.clone()).or_default() += 1;
+				}
+			}
+		}
+		for (owner, _) in ByOwner::<T>::iter_keys() {
+			owed.entry(owner).or_default();
+		}
+		for (owner, escrow) in owed {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &owner) == escrow,
+				"escrow held differs from what live policies still owe"
+			);
+		}
+		for (worker, load) in UrsulaLoad::<T>::iter() {
+			ensure!(loads.get(&worker) == Some(&load), "Ursula load is wrong");
+		}
+		ensure!(
+			loads.iter().all(|(worker, load)| UrsulaLoad::<T>::get(worker) == *load),
+			"Ursula load is missing"
+		);
+		Ok(())
+	}
+}

@@ -1,0 +1,107 @@
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use keymarket_primitives::staking::Stage;
+
+use super::{mock::*, *};
+use crate::{Error, Event, HoldReason};
+
+fn earned(staker: AccountId) -> Balance {
+	Policies::earned_fees(&staker)
+}
+
+#[test]
+fn each_available_ursula_is_paid_each_period() {
+	run(|| {
+		alice_grants();
+		for period in 10..15 {
+			serve(period, &URSULAS[..3]);
+		}
+		for worker in &URSULAS[..3] {
+			assert_eq!(earned(worker + 10), 500);
+		}
+		let view = Policies::policy_view(POLICY).unwrap();
+		assert_eq!((view.escrow, view.paid), (0, 1_500));
+		assert!(policy_events().contains(&Event::FeePaid {
+			policy: POLICY,
+			worker: 11,
+			staker: 21,
+			period: 14,
+			fee: RATE,
+		}));
+	});
+}
+
+#[test]
+fn alice_gets_back_the_periods_an_ursula_missed() {
+	run(|| {
+		alice_grants();
+		serve(10, &URSULAS[..3]);
+		// Ursula 13 misses periods 11 and 12: it never committed to them.
+		network(|n| n.committed.remove(&(13, 11)));
+		serve(11, &URSULAS[..2]);
+		serve(12, &URSULAS[..2]);
+		// In period 12 it commits to 13 again; that pays nothing, as it was not committed to 12.
+		network(|n| n.committed.insert((13, 13)));
+		<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(&13, 13);
+		serve(13, &URSULAS[..3]);
+		serve(14, &URSULAS[..3]);
+		assert_eq!(earned(21), 500);
+		// Ursula 13 was paid for 10, 13 and 14.
+		assert_eq!(earned(23), 300);
+		network(|n| n.period = 15);
+		let before = Balances::free_balance(ALICE);
+		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		assert_eq!(Balances::free_balance(ALICE), before + 200);
+	});
+}
+
+#[test]
+fn a_period_is_paid_once_and_only_within_the_policy() {
+	run(|| {
+		assert_ok!(Policies::create_policy(
+			RuntimeOrigin::signed(ALICE),
+			POLICY,
+			grant(1, 11, 12),
+			named(&[11]),
+			kfrags(1),
+		));
+		serve(10, &[11]);
+		assert_eq!(earned(21), 0, "period 10 is before the policy");
+		serve(11, &[11]);
+		<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(&11, 12);
+		assert_eq!(earned(21), RATE, "period 11 paid once");
+		serve(12, &[11]);
+		assert_eq!(earned(21), RATE, "period 12 is after the policy");
+	});
+}
+
+#[test]
+fn commitments_pay_nothing_in_the_fees_only_stage() {
+	run(|| {
+		alice_grants();
+		network(|n| n.stage = Stage::FeesOnly);
+		serve(10, &URSULAS[..3]);
+		assert_eq!(earned(21), 0);
+		assert_eq!(Policies::policy_view(POLICY).unwrap().escrow, 1_500);
+	});
+}
+
+#[test]
+fn a_staker_withdraws_what_its_ursula_earned() {
+	run(|| {
+		assert_noop!(
+			Policies::withdraw_fees(RuntimeOrigin::signed(21)),
+			Error::<Test>::NothingToWithdraw
+		);
+		alice_grants();
+		serve(10, &URSULAS[..3]);
+		let before = Balances::free_balance(21);
+		assert_ok!(Policies::withdraw_fees(RuntimeOrigin::signed(21)));
+		assert_eq!(Balances::free_balance(21), before + RATE);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::Fees.into(), &21), 0);
+		assert!(policy_events().contains(&Event::FeesWithdrawn { staker: 21, amount: RATE }));
+		assert_noop!(
+			Policies::withdraw_fees(RuntimeOrigin::signed(21)),
+			Error::<Test>::NothingToWithdraw
+		);
+	});
+}

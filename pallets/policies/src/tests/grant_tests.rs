@@ -1,0 +1,289 @@
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::InspectHold, Hooks},
+	weights::Weight,
+};
+use keymarket_primitives::policies::PolicyStatus;
+
+use super::{mock::*, *};
+use crate::{ByUrsula, Error, Event, HoldReason, KeyFrags, Policies as PolicyStore};
+
+fn escrow(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::Escrow.into(), &who)
+}
+
+#[test]
+fn alice_grants_named_ursulas_and_the_whole_fee_is_held() {
+	run(|| {
+		alice_grants();
+		// 100 per Ursula per period, 3 Ursulas, 5 periods.
+		assert_eq!(escrow(ALICE), 1_500);
+		let view = Policies::policy_view(POLICY).unwrap();
+		assert_eq!(view.ursulas, URSULAS[..3].to_vec());
+		assert_eq!((view.threshold, view.escrow, view.status), (2, 1_500, PolicyStatus::Active));
+		for worker in &URSULAS[..3] {
+			assert_eq!(Policies::encrypted_kfrag(POLICY, worker), Some(envelope().into_inner()));
+			assert_eq!(Policies::policies_of_ursula(worker), vec![POLICY]);
+		}
+		assert_eq!(Policies::policies_of_owner(&ALICE), vec![POLICY]);
+		assert_eq!(Policies::policies_of_bob(&BOB), vec![POLICY]);
+		assert!(policy_events().contains(&Event::PolicyCreated {
+			policy: POLICY,
+			owner: ALICE,
+			bob: BOB,
+			ursulas: URSULAS[..3].to_vec(),
+			start: 10,
+			end: 15,
+			escrow: 1_500,
+		}));
+	});
+}
+
+#[test]
+fn a_bad_grant_gets_a_precise_error_and_changes_nothing() {
+	run(|| {
+		let create = |id: PolicyId, grant, selection, n| {
+			Policies::create_policy(RuntimeOrigin::signed(ALICE), id, grant, selection, kfrags(n))
+		};
+		let mut bad_key = grant(2, 10, 15);
+		bad_key.bob_key = [5; 33];
+		assert_noop!(
+			create(POLICY, bad_key, named(&URSULAS[..3]), 3),
+			Error::<Test>::InvalidUmbralKey
+		);
+		assert_noop!(
+			create(POLICY, grant(0, 10, 15), named(&URSULAS[..3]), 3),
+			Error::<Test>::BadThreshold
+		);
+		assert_noop!(
+			create(POLICY, grant(4, 10, 15), named(&URSULAS[..3]), 3),
+			Error::<Test>::BadThreshold
+		);
+		assert_noop!(
+			create(POLICY, grant(1, 10, 15), named(&[]), 0),
+			Error::<Test>::BadUrsulaCount
+		);
+		assert_noop!(
+			create(POLICY, grant(2, 10, 15), named(&URSULAS[..3]), 2),
+			Error::<Test>::KeyFragCountMismatch
+		);
+		assert_noop!(
+			create(POLICY, grant(2, 10, 15), named(&[11, 12, 11]), 3),
+			Error::<Test>::DuplicateUrsula
+		);
+		assert_noop!(
+			create(POLICY, grant(1, 10, 15), named(&[11, 99]), 2),
+			Error::<Test>::UrsulaNotActive
+		);
+		network(|n| n.committed.remove(&(13, 10)));
+		assert_noop!(
+			create(POLICY, grant(2, 10, 15), named(&URSULAS[..3]), 3),
+			Error::<Test>::UrsulaNotActive
+		);
+		network(|n| n.committed.insert((13, 10)));
+		assert_noop!(
+			create(POLICY, grant(2, 11 + MAX_DELAY, 15 + MAX_DELAY), named(&URSULAS[..3]), 3),
+			Error::<Test>::StartTooLate
+		);
+		assert_noop!(
+			create(POLICY, grant(2, 9, 15), named(&URSULAS[..3]), 3),
+			Error::<Test>::StartInPast
+		);
+		assert_noop!(
+			create(POLICY, grant(2, 12, 12), named(&URSULAS[..3]), 3),
+			Error::<Test>::EndNotAfterStart
+		);
+		assert_noop!(
+			create(POLICY, grant(2, 10, 11 + MAX_PERIODS), named(&URSULAS[..3]), 3),
+			Error::<Test>::PolicyTooLong
+		);
+		let mut cheap = grant(2, 10, 15);
+		cheap.rate = MIN_RATE - 1;
+		assert_noop!(create(POLICY, cheap, named(&URSULAS[..3]), 3), Error::<Test>::FeeRateTooLow);
+		let mut dear = grant(2, 10, 15);
+		dear.rate = Balance::MAX / 2;
+		assert_noop!(create(POLICY, dear, named(&URSULAS[..3]), 3), Error::<Test>::FeeOverflow);
+		assert_noop!(
+			Policies::create_policy(
+				RuntimeOrigin::signed(POOR_ALICE),
+				POLICY,
+				grant(2, 10, 15),
+				named(&URSULAS[..3]),
+				kfrags(3)
+			),
+			Error::<Test>::InsufficientBalance
+		);
+		let mut garbled = kfrags(3);
+		garbled[1] = frame_support::BoundedVec::truncate_from(vec![9, 9, 9]);
+		assert_noop!(
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				POLICY,
+				grant(2, 10, 15),
+				named(&URSULAS[..3]),
+				garbled
+			),
+			Error::<Test>::MalformedKeyFrag
+		);
+		alice_grants();
+		assert_noop!(
+			create(POLICY, grant(2, 10, 15), named(&URSULAS[..3]), 3),
+			Error::<Test>::PolicyIdInUse
+		);
+	});
+}
+
+#[test]
+fn an_ursula_serves_at_most_its_capacity() {
+	run(|| {
+		for i in 0..MAX_PER_URSULA as u8 {
+			assert_ok!(Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				[i; 16],
+				grant(1, 10, 12),
+				named(&[11]),
+				kfrags(1),
+			));
+		}
+		assert_noop!(
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				POLICY,
+				grant(1, 10, 12),
+				named(&[12, 11]),
+				kfrags(2)
+			),
+			Error::<Test>::UrsulaAtCapacity
+		);
+		// Revoking one frees a place.
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), [0; 16]));
+		assert_ok!(Policies::create_policy(
+			RuntimeOrigin::signed(ALICE),
+			POLICY,
+			grant(1, 10, 12),
+			named(&[12, 11]),
+			kfrags(2),
+		));
+	});
+}
+
+#[test]
+fn revocation_refunds_what_has_not_accrued_and_deletes_the_key_fragments() {
+	run(|| {
+		alice_grants();
+		serve(10, &URSULAS[..3]);
+		let before = Balances::free_balance(ALICE);
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
+		// Period 10 was paid to three Ursulas; four periods come back.
+		assert_eq!(Balances::free_balance(ALICE), before + 1_200);
+		assert_eq!(escrow(ALICE), 0);
+		assert!(policy_events().contains(&Event::PolicyRevoked {
+			policy: POLICY,
+			owner: ALICE,
+			refund: 1_200
+		}));
+		assert_eq!(KeyFrags::<Test>::iter_prefix(POLICY).count(), 0);
+		assert_eq!(ByUrsula::<Test>::iter_key_prefix(11).count(), 0);
+		assert_eq!(Policies::policy_view(POLICY).unwrap().status, PolicyStatus::Revoked(10));
+		// A revoked policy pays nothing more.
+		serve(11, &URSULAS[..3]);
+		assert_eq!(Policies::policy_view(POLICY).unwrap().paid, 300);
+	});
+}
+
+#[test]
+fn only_alice_revokes_a_live_policy_once() {
+	run(|| {
+		assert_noop!(
+			Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY),
+			Error::<Test>::UnknownPolicy
+		);
+		alice_grants();
+		assert_noop!(
+			Policies::revoke_policy(RuntimeOrigin::signed(BOB), POLICY),
+			Error::<Test>::NotOwner
+		);
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
+		assert_noop!(
+			Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY),
+			Error::<Test>::AlreadyRevoked
+		);
+		assert_ok!(Policies::create_policy(
+			RuntimeOrigin::signed(ALICE),
+			[8; 16],
+			grant(1, 10, 12),
+			named(&[11]),
+			kfrags(1),
+		));
+		network(|n| n.period = 12);
+		assert_noop!(
+			Policies::revoke_policy(RuntimeOrigin::signed(ALICE), [8; 16]),
+			Error::<Test>::PolicyExpired
+		);
+	});
+}
+
+#[test]
+fn an_ended_policy_is_settled_then_removed_after_the_evidence_window() {
+	run(|| {
+		alice_grants();
+		assert_ok!(Policies::create_policy(
+			RuntimeOrigin::signed(ALICE),
+			[8; 16],
+			grant(1, 10, 12),
+			named(&[11]),
+			kfrags(1),
+		));
+		assert_noop!(
+			Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY),
+			Error::<Test>::PolicyNotEnded
+		);
+		assert_noop!(
+			Policies::clean_up_policy(RuntimeOrigin::signed(BOB), [1; 16]),
+			Error::<Test>::UnknownPolicy
+		);
+		network(|n| n.period = 15);
+		// Anyone settles it: the escrow comes back, the key fragments and places are freed.
+		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		assert!(policy_events().contains(&Event::PolicyEnded {
+			policy: POLICY,
+			owner: ALICE,
+			refund: 1_500
+		}));
+		assert_eq!(KeyFrags::<Test>::iter_prefix(POLICY).count(), 0);
+		assert_eq!(Policies::policy_view(POLICY).unwrap().status, PolicyStatus::Expired);
+		assert_noop!(
+			Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY),
+			Error::<Test>::AlreadySettled
+		);
+		// The other one is settled in on_idle, given room.
+		assert_eq!(Policies::on_idle(1, Weight::zero()), Weight::zero());
+		assert!(!PolicyStore::<Test>::get([8; 16]).unwrap().settled);
+		Policies::on_idle(1, Weight::MAX);
+		assert!(PolicyStore::<Test>::get([8; 16]).unwrap().settled);
+		assert_eq!(escrow(ALICE), 0);
+		assert_eq!(Balances::free_balance(ALICE), INITIAL);
+		assert_eq!(crate::UrsulaLoad::<Test>::iter().count(), 0);
+		// The ids stay taken while the records are kept.
+		assert_noop!(
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				POLICY,
+				grant(1, 15, 16),
+				named(&[11]),
+				kfrags(1)
+			),
+			Error::<Test>::PolicyIdInUse
+		);
+		// After the evidence window the records go.
+		network(|n| n.period = 12 + RETENTION);
+		Policies::on_idle(1, Weight::MAX);
+		assert!(PolicyStore::<Test>::get([8; 16]).is_none());
+		assert!(PolicyStore::<Test>::get(POLICY).is_some());
+		network(|n| n.period = 15 + RETENTION);
+		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		assert!(policy_events().contains(&Event::PolicyRemoved { policy: POLICY }));
+		assert!(Policies::policies_of_owner(&ALICE).is_empty());
+		assert!(Policies::policies_of_bob(&BOB).is_empty());
+	});
+}

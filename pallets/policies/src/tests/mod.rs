@@ -1,0 +1,68 @@
+mod adjudicator_tests;
+mod fee_tests;
+mod grant_tests;
+pub(crate) mod mock;
+
+use frame_support::{assert_ok, BoundedVec};
+use keymarket_primitives::staking::Period;
+use mock::*;
+
+use crate::{PolicyGrant, PolicyId};
+
+pub const POLICY: PolicyId = [7; 16];
+pub const RATE: Balance = 100;
+
+/// Alice grants Bob, M of N, periods `start..end` at `RATE`.
+pub fn grant(threshold: u8, start: Period, end: Period) -> PolicyGrant<AccountId, Balance> {
+	PolicyGrant {
+		bob: BOB,
+		bob_key: umbral_public(2),
+		verifying_key: umbral_public(3),
+		policy_key: umbral_public(4),
+		threshold,
+		start,
+		end,
+		rate: RATE,
+	}
+}
+
+pub fn named(
+	workers: &[AccountId],
+) -> BoundedVec<AccountId, frame_support::traits::ConstU32<MAX_URSULAS>> {
+	BoundedVec::truncate_from(workers.to_vec())
+}
+
+pub fn kfrags(
+	n: usize,
+) -> BoundedVec<
+	BoundedVec<u8, frame_support::traits::ConstU32<1024>>,
+	frame_support::traits::ConstU32<MAX_URSULAS>,
+> {
+	BoundedVec::truncate_from(vec![envelope(); n])
+}
+
+/// Alice's 2-of-3 policy `POLICY` on Ursulas 11, 12, 13 for periods 10..15.
+pub fn alice_grants() {
+	assert_ok!(Policies::create_policy(
+		RuntimeOrigin::signed(ALICE),
+		POLICY,
+		grant(2, 10, 15),
+		named(&URSULAS[..3]),
+		kfrags(3),
+	));
+}
+
+/// Moves to `period`, with the given workers committed to it and to the next one (so that each
+/// commitment to the next pays for this one).
+pub fn serve(period: Period, workers: &[AccountId]) {
+	network(|n| {
+		n.period = period;
+		for w in workers {
+			n.committed.insert((*w, period));
+		}
+	});
+	for w in workers {
+		network(|n| n.committed.insert((*w, period + 1)));
+		<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(w, period + 1);
+	}
+}
