@@ -172,7 +172,7 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 				"--out",
 				&path(dir.path(), "plain.out"),
 				"--rpc",
-				&url,
+				url,
 			],
 			Duration::from_secs(120),
 		)

@@ -80,7 +80,7 @@ fn fresh_sequence() -> u64 {
 }
 
 fn retrieve(
-	keys: &PathBuf,
+	keys: &std::path::Path,
 	suri: &str,
 	input: &PathBuf,
 	out: &PathBuf,
