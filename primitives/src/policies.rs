@@ -198,7 +198,8 @@ pub struct RequestBody {
 	pub ursula: AccountId,
 	/// Bob's account, as the policy names it.
 	pub bob: AccountId,
-	/// Strictly greater than any sequence number Bob used with this Ursula for this policy.
+	/// Not used before with this Ursula for this policy, and within the Ursula's replay window
+	/// (1,024) of the highest used (docs/wire-formats.md).
 	pub sequence: u64,
 	/// umbral-pre capsules, at most [`MAX_CAPSULES_PER_REQUEST`].
 	pub capsules: Vec<Vec<u8>>,
