@@ -19,9 +19,15 @@ fn main() {
 	config.extra_args = vec![
 		"--ursula-listen".into(),
 		format!("127.0.0.1:{port}"),
-		// The benchmark is one client address sending as fast as it can.
+		// The benchmark is one client address, one Bob, sending as fast as they can.
 		"--ursula-rate-limit".into(),
 		"1000000".into(),
+		"--ursula-bob-rate-limit".into(),
+		"1000000".into(),
+		"--ursula-capsules-in-flight".into(),
+		"1000000".into(),
+		"--ursula-connections-per-address".into(),
+		"1024".into(),
 	];
 	config.keys = harness::ursula_keys("Ferdie");
 	let node = Node::start("bench", config);

@@ -13,7 +13,8 @@ use codec::{Decode, Encode};
 use harness::{client, free_port, run_binary, wait_for, Node, NodeConfig};
 use keymarket_primitives::{
 	policies::{
-		cfrag_signing_payload, CfragEvidence, EncryptedKeyFrag, ReencryptionResponse, RequestError,
+		cfrag_signing_payload, BoundKeyFrag, CfragEvidence, EncryptedKeyFrag, ReencryptionResponse,
+		RequestError,
 	},
 	AccountId,
 };
@@ -72,6 +73,39 @@ fn ask(
 ) -> Result<ReencryptionResponse, RequestError> {
 	harness::ursula_api::reencrypt(endpoint, signer, bob, policy, ursula, sequence, capsules)
 		.expect("the Ursula answers in the protocol")
+}
+
+/// Waits until `ursula` (at `endpoint`) refuses Bob's fresh request on `policy` with `refusal`.
+fn wait_for_refusal(
+	endpoint: &str,
+	ursula: &AccountId,
+	policy: [u8; 16],
+	capsule: &[u8],
+	refusal: RequestError,
+) {
+	wait_for(&format!("the Ursula to answer {refusal:?}"), Duration::from_secs(60), || {
+		let answer = ask(
+			endpoint,
+			&pair("Bob"),
+			&account("Bob"),
+			policy,
+			ursula,
+			now_micros(),
+			vec![capsule.to_vec()],
+		);
+		(answer.err() == Some(refusal)).then_some(())
+	});
+}
+
+/// `ursula`'s sealed key fragment of `policy`, as anyone reads it from the chain.
+fn sealed_kfrag(node: &Node, policy: [u8; 16], ursula: &AccountId) -> Vec<u8> {
+	let sealed = node.rpc(
+		"state_call",
+		json!(["PoliciesApi_encrypted_kfrag", harness::hex(&(policy, ursula.clone()).encode())]),
+	);
+	Option::<Vec<u8>>::decode(&mut &harness::unhex(sealed.as_str().unwrap())[..])
+		.unwrap()
+		.expect("a live policy's key fragment")
 }
 
 fn submit(node: &Node, signer: &str, call: RuntimeCall) -> Vec<RuntimeEvent> {
@@ -246,28 +280,90 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	assert_eq!(std::fs::read(dir.path().join("plain.out")).unwrap(), plaintext);
 	net.nodes[down].restart();
 
+	// The restarted Ursula kept its key fragments and its used sequence numbers: Bob's old
+	// request is still a replay, a new one is served.
+	let after_restart =
+		wait_for("the restarted Ursula to answer", Duration::from_secs(120), || {
+			// Until its endpoint is up again the connection is refused: keep asking.
+			harness::ursula_api::reencrypt(
+				&endpoint,
+				&pair("Bob"),
+				&bob_account,
+				policy_id,
+				first,
+				base,
+				vec![capsule.clone()],
+			)
+			.ok()
+			.and_then(|answer| answer.err())
+			.filter(|e| *e != RequestError::Unavailable)
+		});
+	assert_eq!(after_restart, RequestError::ReplayedSequence);
+	let fresh = ask(
+		&endpoint,
+		&pair("Bob"),
+		&bob_account,
+		policy_id,
+		first,
+		now_micros(),
+		vec![capsule.clone()],
+	);
+	assert_eq!(fresh.expect("served after a restart").cfrags.len(), 1);
+
+	// A policy that starts later is not served before its start.
+	let now: u32 =
+		serde_json::from_value(net.nodes[0].rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	let later = client(&[
+		"alice",
+		"grant",
+		"--keys",
+		&path(dir.path(), "alice.json"),
+		"--suri",
+		"//Alice",
+		"--label",
+		"later",
+		"--bob",
+		&bob,
+		"--bob-key",
+		&bob_key,
+		"--threshold",
+		"1",
+		"--shares",
+		"1",
+		"--periods",
+		"2",
+		"--start",
+		&(now + 20).to_string(),
+		"--rate",
+		"1000000000",
+		"--rpc",
+		&url,
+	]);
+	let later_id: [u8; 16] = harness::unhex(later["policy"].as_str().unwrap()).try_into().unwrap();
+	let later_ursula: Vec<AccountId> = serde_json::from_value(later["ursulas"].clone()).unwrap();
+	wait_for_refusal(
+		&endpoint_of(&later_ursula[0]),
+		&later_ursula[0],
+		later_id,
+		&capsule,
+		RequestError::PolicyNotStarted,
+	);
+
 	// A compromised Ursula (the test holds its keys) answers a fragment of another capsule and
 	// signs it; Bob reports it and the adjudicator has it slashed.
 	let culprit = &ursulas[1];
 	let worker = WORKERS.iter().find(|w| account(w) == *culprit).unwrap();
-	let sealed = net.nodes[0].rpc(
-		"state_call",
-		json!([
-			"PoliciesApi_encrypted_kfrag",
-			harness::hex(&(policy_id, culprit.clone()).encode())
-		]),
-	);
-	let sealed = Option::<Vec<u8>>::decode(&mut &harness::unhex(sealed.as_str().unwrap())[..])
-		.unwrap()
-		.unwrap();
+	let sealed = sealed_kfrag(&net.nodes[0], policy_id, culprit);
 	let envelope = EncryptedKeyFrag::decode(&mut &sealed[..]).unwrap();
-	let kfrag_bytes = umbral_pre::decrypt_original(
+	let bound = umbral_pre::decrypt_original(
 		&harness::ursula_umbral_key(worker).0,
 		&umbral_pre::Capsule::from_bytes(&envelope.capsule).unwrap(),
 		&envelope.ciphertext,
 	)
 	.unwrap();
-	let kfrag = umbral_pre::KeyFrag::from_bytes(&kfrag_bytes).unwrap().skip_verification();
+	let bound = BoundKeyFrag::decode(&mut &bound[..]).unwrap();
+	assert_eq!((bound.policy, bound.owner.clone()), (policy_id, account("Alice")));
+	let kfrag = umbral_pre::KeyFrag::from_bytes(&bound.kfrag).unwrap().skip_verification();
 	let policy_key = umbral_pre::PublicKey::try_from_compressed_bytes(&harness::unhex(
 		policy["policyKey"].as_str().unwrap(),
 	))
@@ -299,22 +395,63 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	let again = net.nodes[0].chain().submit(&pair("Bob"), report).unwrap_err();
 	assert_eq!(again, "policies.AlreadyReported");
 
+	// What the policy put on chain in public — its keys and every sealed key fragment — as an
+	// attacker copies it before Alice revokes.
+	let sealed_kfrags: Vec<Vec<u8>> =
+		ursulas.iter().map(|ursula| sealed_kfrag(&net.nodes[0], policy_id, ursula)).collect();
+
 	// Alice revokes: every Ursula refuses from then on.
 	client(&["alice", "revoke", "--suri", "//Alice", "--policy", &policy_hex, "--rpc", &url]);
 	for ursula in &ursulas {
-		wait_for("the Ursula to see the revocation", Duration::from_secs(60), || {
-			let answer = ask(
-				&endpoint_of(ursula),
-				&pair("Bob"),
-				&bob_account,
-				policy_id,
-				ursula,
-				now_micros(),
-				vec![capsule.clone()],
-			);
-			(answer.err() == Some(RequestError::PolicyRevoked)).then_some(())
-		});
+		wait_for_refusal(
+			&endpoint_of(ursula),
+			ursula,
+			policy_id,
+			&capsule,
+			RequestError::PolicyRevoked,
+		);
 	}
+	// The attacker (//Charlie) pays for a new policy that replays Alice's fragments and keys
+	// for the revoked Bob: the chain takes it, but every Ursula refuses the fragments, sealed
+	// for Alice's policy, and Bob gets nothing.
+	let view = net.nodes[0].rpc("keymarket_policy", json!([policy_hex]));
+	let view_key = |field: &str| -> [u8; 33] {
+		harness::unhex(view[field].as_str().unwrap()).try_into().unwrap()
+	};
+	let now: u32 =
+		serde_json::from_value(net.nodes[0].rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	let replay_id = [0xee; 16];
+	let replay = RuntimeCall::Policies(pallet_keymarket_policies::Call::create_policy {
+		id: replay_id,
+		grant: pallet_keymarket_policies::PolicyGrant {
+			bob: bob_account.clone(),
+			bob_key: view_key("bobKey"),
+			verifying_key: view_key("verifyingKey"),
+			policy_key: view_key("policyKey"),
+			threshold: 2,
+			start: now,
+			end: now + 10,
+			rate: 1_000_000_000,
+		},
+		ursulas: ursulas.clone().try_into().unwrap(),
+		kfrags: sealed_kfrags
+			.into_iter()
+			.map(|k| k.try_into().unwrap())
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap(),
+	});
+	submit(&net.nodes[0], "Charlie", replay);
+	for ursula in &ursulas {
+		wait_for_refusal(
+			&endpoint_of(ursula),
+			ursula,
+			replay_id,
+			&capsule,
+			RequestError::NoKeyFrag,
+		);
+	}
+
 	// The one-period policy has ended by now: every Ursula refuses it too.
 	let short_ursulas: Vec<AccountId> = serde_json::from_value(short["ursulas"].clone()).unwrap();
 	let short_end = short["end"].as_u64().unwrap() as u32;
@@ -324,18 +461,13 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 		(now >= short_end).then_some(())
 	});
 	for ursula in &short_ursulas {
-		wait_for("the Ursula to refuse the ended policy", Duration::from_secs(60), || {
-			let answer = ask(
-				&endpoint_of(ursula),
-				&pair("Bob"),
-				&bob_account,
-				short_id,
-				ursula,
-				now_micros(),
-				vec![capsule.clone()],
-			);
-			(answer.err() == Some(RequestError::PolicyExpired)).then_some(())
-		});
+		wait_for_refusal(
+			&endpoint_of(ursula),
+			ursula,
+			short_id,
+			&capsule,
+			RequestError::PolicyExpired,
+		);
 	}
 }
 

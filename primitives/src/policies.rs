@@ -93,6 +93,11 @@ pub struct PolicyView<AccountId, Balance> {
 	pub threshold: u8,
 	/// The N Ursulas (worker accounts), in key-fragment order.
 	pub ursulas: Vec<AccountId>,
+	/// The sr25519 key each of them had registered when the policy was made, in the same
+	/// order: the key that signs their capsule fragments for this policy, by which Bob's
+	/// client and the adjudicator judge them.
+	#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::hex_list"))]
+	pub signing_keys: Vec<[u8; 32]>,
 	/// The first period of service.
 	pub start: Period,
 	/// The first period after service.
@@ -175,8 +180,8 @@ impl<AccountId> OnCommitment<AccountId> for () {
 	}
 }
 
-/// A key fragment on its way to one Ursula: umbral-pre's key fragment bytes, encrypted with
-/// Umbral to the Ursula's public key. Only that Ursula can open it.
+/// A key fragment on its way to one Ursula: a SCALE [`BoundKeyFrag`] (the key fragment and its
+/// policy), encrypted with Umbral to the Ursula's public key. Only that Ursula can open it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct EncryptedKeyFrag {
 	/// [`WIRE_VERSION`].
@@ -185,6 +190,41 @@ pub struct EncryptedKeyFrag {
 	pub capsule: Vec<u8>,
 	/// umbral-pre ciphertext of the key fragment's bytes.
 	pub ciphertext: Vec<u8>,
+}
+
+/// What an encrypted key fragment holds: umbral-pre's key fragment bytes sealed together with
+/// the policy they were made for. An Ursula uses the fragment only for the policy that matches
+/// every field, so the fragments and keys that a policy put on chain in public cannot be
+/// submitted again in another policy (another owner, a revoked Bob, a later end) and served:
+/// nobody but Alice knows the fragment, so nobody but Alice can seal it to another binding.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct BoundKeyFrag {
+	/// [`WIRE_VERSION`].
+	pub version: u8,
+	/// The policy's id.
+	pub policy: PolicyId,
+	/// Alice: the policy's owner.
+	pub owner: AccountId,
+	/// Bob's account.
+	pub bob: AccountId,
+	/// Bob's Umbral key.
+	pub bob_key: UmbralPublicKey,
+	/// The policy's end period.
+	pub end: Period,
+	/// umbral-pre key fragment bytes.
+	pub kfrag: Vec<u8>,
+}
+
+impl BoundKeyFrag {
+	/// Whether this fragment was sealed for the policy `view` shows.
+	pub fn binds<Balance>(&self, view: &PolicyView<AccountId, Balance>) -> bool {
+		self.version == WIRE_VERSION
+			&& self.policy == view.id
+			&& self.owner == view.owner
+			&& self.bob == view.bob
+			&& self.bob_key == view.bob_key
+			&& self.end == view.end
+	}
 }
 
 /// What Bob signs to ask an Ursula for capsule fragments.

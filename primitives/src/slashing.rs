@@ -77,7 +77,9 @@ pub struct Offence<AccountId, Balance> {
 	pub offender: AccountId,
 	/// What it did.
 	pub kind: OffenceKind<Balance>,
-	/// The hash of the evidence: the same evidence is punished once.
+	/// The hash of the evidence. With the offender, the kind and the period it is the offence's
+	/// identity: the same offence is punished once, and a report against another Ursula with the
+	/// same evidence is another offence.
 	pub evidence: [u8; 32],
 	/// The period the offence happened in.
 	pub period: Period,
@@ -101,6 +103,10 @@ pub enum OffenceError {
 	/// Too many slashes are already waiting for the period this one would be applied in, and
 	/// the periods after it.
 	QueueFull,
+	/// Too many offences against the offender's staker were accepted this period already.
+	OffenderQueueFull,
+	/// The offender's staker has no stake a penalty could take: a report would be free.
+	NothingToSlash,
 }
 
 /// A slash's number.
@@ -181,12 +187,13 @@ pub struct SlashOutcome<Balance> {
 pub trait StakeSlasher<AccountId, Balance> {
 	/// The staker a worker serves.
 	fn staker_of(worker: &AccountId) -> Option<AccountId>;
-	/// The staker's locked stake now.
-	fn locked(staker: &AccountId) -> Balance;
+	/// What a slash of the staker could take now: all the stake it still holds, locked or not,
+	/// since stake that may answer for an offence cannot be withdrawn.
+	fn slashable(staker: &AccountId) -> Balance;
 	/// The current period.
 	fn current_period() -> Period;
-	/// Takes up to `amount` of locked stake, shortest locks first; pays `reporter_share` of what
-	/// was taken to the reporters in equal parts and burns the rest.
+	/// Takes up to `amount` of the stake, shortest locks first and unlocked stake last; pays
+	/// `reporter_share` of what was taken to the reporters in equal parts and burns the rest.
 	fn slash(
 		staker: &AccountId,
 		amount: Balance,

@@ -113,6 +113,38 @@ pub struct UrsulaView<AccountId, Balance> {
 	pub last_committed_period: Option<Period>,
 }
 
+/// The bytes a worker's two keys sign when it registers them: proof that whoever registers
+/// them holds their secrets, so that the keys that judge its capsule fragments and receive its
+/// key fragments are really its own. Binds the worker account and both keys.
+pub fn registration_payload(
+	worker: &impl Encode,
+	umbral_key: &[u8; 33],
+	signing_key: &[u8; 32],
+) -> Vec<u8> {
+	let mut payload = b"keymarket/register/v1".to_vec();
+	(worker, umbral_key, signing_key).encode_to(&mut payload);
+	payload
+}
+
+/// Whether `proof` is an ECDSA signature (secp256k1 over `blake2_256(payload)`, 65 bytes with
+/// the recovery id, as Substrate's `ecdsa` keys sign) of `payload` by the secret of `key`, a
+/// compressed secp256k1 point: the Umbral key's proof of possession.
+pub fn ecdsa_signed(key: &[u8; 33], payload: &[u8], proof: &[u8; 65]) -> bool {
+	use sp_runtime::traits::Verify;
+	sp_core::ecdsa::Signature::from_raw(*proof)
+		.verify(payload, &sp_core::ecdsa::Public::from_raw(*key))
+}
+
+/// The Umbral key's proof of possession, made with its secret (the Ursula's node and tests).
+#[cfg(feature = "std")]
+pub fn prove_umbral_key(secret: &umbral_pre::SecretKey, payload: &[u8]) -> [u8; 65] {
+	use sp_core::Pair;
+	let bytes = secret.to_be_bytes();
+	let pair = sp_core::ecdsa::Pair::from_seed_slice(bytes.as_secret().as_slice())
+		.expect("an Umbral secret is a secp256k1 scalar of 32 bytes");
+	pair.sign(payload).0
+}
+
 sp_api::decl_runtime_apis! {
 	/// Stakes, Ursulas and sampling for integrators and clients.
 	pub trait StakingApi<AccountId, Balance>
@@ -160,6 +192,18 @@ pub mod serde_helpers {
 				"0x{}",
 				sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref())
 			))
+		}
+	}
+
+	/// A list of byte strings, each a `0x`-prefixed hex string.
+	pub mod hex_list {
+		pub fn serialize<S: serde::Serializer, B: AsRef<[u8]>>(
+			list: &[B],
+			serializer: S,
+		) -> Result<S::Ok, S::Error> {
+			serializer.collect_seq(list.iter().map(|bytes| {
+				format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref()))
+			}))
 		}
 	}
 

@@ -33,6 +33,9 @@ pub mod configs;
 pub mod genesis_config_presets;
 pub mod weights;
 
+#[cfg(test)]
+mod tests;
+
 use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};
 use sp_version::{runtime_version, RuntimeVersion};
 

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use codec::Encode;
 use frame_support::BoundedVec;
-use keymarket_primitives::policies::{EncryptedKeyFrag, WIRE_VERSION};
+use keymarket_primitives::policies::{BoundKeyFrag, EncryptedKeyFrag, WIRE_VERSION};
 use keymarket_primitives::{policies::PolicyId, AccountId};
 use keymarket_runtime::RuntimeCall;
 use pallet_keymarket_policies::PolicyGrant;
 use serde_json::{json, Value};
+use sp_core::Pair as _;
 use umbral_pre::{DefaultSerialize, PublicKey, Signer, VerifiedKeyFrag};
 
 use super::{chain, chain::Chain, public_bytes, public_key, KeyFile, RpcFlag};
@@ -185,11 +186,6 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 		true,
 		true,
 	);
-	let sealed = kfrags
-		.iter()
-		.zip(&ursula_keys)
-		.map(|(kfrag, key)| seal_kfrag(kfrag, key).map(BoundedVec::truncate_from))
-		.collect::<Result<Vec<_>, _>>()?;
 	let grant = PolicyGrant {
 		bob: args.bob.clone(),
 		bob_key: chain::array_of::<33>(&args.bob_key)?,
@@ -200,6 +196,22 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 		end: start.saturating_add(args.periods),
 		rate: args.rate,
 	};
+	// Each fragment is sealed with the policy it is for: the Ursula serves it for no other.
+	let owner = super::signer(&args.suri)?;
+	let binding = BoundKeyFrag {
+		version: WIRE_VERSION,
+		policy: id,
+		owner: owner.public().into(),
+		bob: grant.bob.clone(),
+		bob_key: grant.bob_key,
+		end: grant.end,
+		kfrag: Vec::new(),
+	};
+	let sealed = kfrags
+		.iter()
+		.zip(&ursula_keys)
+		.map(|(kfrag, key)| seal_kfrag(kfrag, &binding, key).map(BoundedVec::truncate_from))
+		.collect::<Result<Vec<_>, _>>()?;
 	let call = RuntimeCall::Policies(pallet_keymarket_policies::Call::create_policy {
 		id,
 		grant,
@@ -217,16 +229,24 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 		println!("{}", json!({ "call": chain::hex_of(&call.encode()), "policy": summary }));
 		return Ok(());
 	}
-	chain.submit(&super::signer(&args.suri)?, call)?;
+	chain.submit(&owner, call)?;
 	println!("{summary}");
 	Ok(())
 }
 
-/// Encrypts `kfrag` to an Ursula's Umbral key: the `EncryptedKeyFrag` that goes on chain.
-pub fn seal_kfrag(kfrag: &VerifiedKeyFrag, ursula_key: &PublicKey) -> Result<Vec<u8>, String> {
-	let bytes = kfrag.to_bytes().map_err(|e| e.to_string())?;
+/// Seals `kfrag` for the policy `binding` names (its `kfrag` field is filled here) and
+/// encrypts it to an Ursula's Umbral key: the `EncryptedKeyFrag` that goes on chain.
+pub fn seal_kfrag(
+	kfrag: &VerifiedKeyFrag,
+	binding: &BoundKeyFrag,
+	ursula_key: &PublicKey,
+) -> Result<Vec<u8>, String> {
+	let bound = BoundKeyFrag {
+		kfrag: kfrag.to_bytes().map_err(|e| e.to_string())?.into_vec(),
+		..binding.clone()
+	};
 	let (capsule, ciphertext) =
-		umbral_pre::encrypt(ursula_key, &bytes).map_err(|e| e.to_string())?;
+		umbral_pre::encrypt(ursula_key, &bound.encode()).map_err(|e| e.to_string())?;
 	let capsule = capsule.to_bytes().map_err(|e| e.to_string())?.into_vec();
 	Ok(EncryptedKeyFrag { version: WIRE_VERSION, capsule, ciphertext: ciphertext.into_vec() }
 		.encode())

@@ -102,19 +102,26 @@ fn retrieve(
 	let threshold = view["threshold"].as_u64().unwrap_or(1) as usize;
 	let ursulas: Vec<AccountId> =
 		serde_json::from_value(view["ursulas"].clone()).map_err(|e| e.to_string())?;
+	// Each Ursula's fragments are judged by the signing key the policy recorded for it — the
+	// key the adjudicator uses — not by whatever it registers later.
+	let signing_keys = view["signingKeys"]
+		.as_array()
+		.filter(|keys| keys.len() == ursulas.len())
+		.ok_or("the policy's view lists no signing key per Ursula")?
+		.iter()
+		.map(|key| chain::array_of::<32>(key.as_str().unwrap_or_default()))
+		.collect::<Result<Vec<_>, _>>()?;
 	let capsule = Capsule::from_bytes(&file.capsule).map_err(|e| format!("bad capsule: {e}"))?;
 	let as_public = |bytes: &[u8; 33]| umbral_pre::PublicKey::try_from_compressed_bytes(bytes);
 
 	let mut good = Vec::new();
 	let mut problems = Vec::new();
-	for ursula in &ursulas {
+	for (ursula, signing) in ursulas.iter().zip(signing_keys) {
 		if good.len() == threshold {
 			break;
 		}
 		let ursula_view: Value = chain.rpc("keymarket_ursula", json!([ursula]))?;
 		let endpoint = ursula_view["endpoint"].as_str().unwrap_or_default().to_string();
-		let signing =
-			chain::array_of::<32>(ursula_view["signingKey"].as_str().unwrap_or_default())?;
 		let bob_account: AccountId = bob.public().into();
 		let answer = super::ursula_api::reencrypt(
 			&endpoint,

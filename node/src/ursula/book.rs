@@ -14,7 +14,7 @@ use std::{
 
 use codec::DecodeAll;
 use keymarket_primitives::{
-	policies::{EncryptedKeyFrag, PoliciesApi, PolicyId, PolicyView, WIRE_VERSION},
+	policies::{BoundKeyFrag, EncryptedKeyFrag, PoliciesApi, PolicyId, PolicyView, WIRE_VERSION},
 	staking::{Period, StakingApi},
 	AccountId, Balance,
 };
@@ -186,7 +186,15 @@ pub fn open_kfrag(
 		Capsule::from_bytes(&envelope.capsule).map_err(|e| format!("bad capsule: {e}"))?;
 	let plain = umbral_pre::decrypt_original(&keys.umbral, &capsule, &envelope.ciphertext)
 		.map_err(|e| format!("not encrypted to this Ursula: {e}"))?;
-	let kfrag = KeyFrag::from_bytes(&plain).map_err(|e| format!("not a key fragment: {e}"))?;
+	let bound = BoundKeyFrag::decode_all(&mut &plain[..])
+		.map_err(|e| format!("not a key fragment bound to a policy: {e}"))?;
+	// Fragments and keys of any policy are public on chain: one sealed for another policy
+	// (another owner, Bob, or end) is a replay, never served.
+	if !bound.binds(view) {
+		return Err("sealed for another policy (a replayed key fragment)".into());
+	}
+	let kfrag =
+		KeyFrag::from_bytes(&bound.kfrag).map_err(|e| format!("not a key fragment: {e}"))?;
 	let key = |bytes: &[u8; 33]| {
 		PublicKey::try_from_compressed_bytes(bytes).map_err(|e| format!("bad policy key: {e}"))
 	};

@@ -5,11 +5,19 @@
 //! worker.
 
 pub mod book;
+pub mod connection_limiter;
 pub mod keys;
+pub mod rate_limiter;
+pub mod replay_guard;
 pub mod served_log;
 pub mod server;
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{
+	net::SocketAddr,
+	path::{Path, PathBuf},
+	sync::Arc,
+	time::Duration,
+};
 
 use futures::StreamExt;
 use keymarket_primitives::{policies::PoliciesApi, staking::StakingApi, AccountId, Balance};
@@ -26,9 +34,43 @@ pub struct UrsulaParams {
 	#[arg(long, value_name = "ADDR")]
 	pub ursula_listen: Option<SocketAddr>,
 
-	/// Requests per second each client address may send (a token bucket of as many).
+	/// Capsules per second each client address may have re-encrypted (a request costs one
+	/// token per capsule, from a bucket of as many tokens, at least 32).
 	#[arg(long, value_name = "N", default_value_t = 1_000)]
 	pub ursula_rate_limit: u32,
+
+	/// Capsules per second each Bob may have re-encrypted under one policy (counted once his
+	/// signature verifies).
+	#[arg(long, value_name = "N", default_value_t = 1_000)]
+	pub ursula_bob_rate_limit: u32,
+
+	/// Connections each client address (IPv4 address, or IPv6 /64) may hold open; the endpoint
+	/// holds 1,024 in all.
+	#[arg(long, value_name = "N", default_value_t = 32)]
+	pub ursula_connections_per_address: usize,
+
+	/// Seconds a request has for its headers, its body and its work; then the connection is
+	/// closed.
+	#[arg(long, value_name = "SECONDS", default_value_t = 10)]
+	pub ursula_request_timeout: u64,
+
+	/// Capsules queued for or in re-encryption at once; a request that does not fit is refused
+	/// with 503 at once.
+	#[arg(long, value_name = "N", default_value_t = 256)]
+	pub ursula_capsules_in_flight: u32,
+}
+
+impl UrsulaParams {
+	/// The endpoint's limits.
+	pub fn limits(&self) -> server::Limits {
+		server::Limits {
+			capsules_per_address: self.ursula_rate_limit,
+			capsules_per_bob: self.ursula_bob_rate_limit,
+			connections_per_address: self.ursula_connections_per_address,
+			request_timeout: Duration::from_secs(self.ursula_request_timeout.max(1)),
+			capsules_in_flight: self.ursula_capsules_in_flight,
+		}
+	}
 }
 
 /// Starts the service's tasks, or says in the log why it does not run.
@@ -56,15 +98,32 @@ where
 		keys.worker,
 		hex::encode(keys.umbral_public),
 	);
-	check_registration(&*client, &keys, listen);
-	let log = served_log::ServedLog::open(&chain_dir.join("ursula").join("served.log"))
+	check_registration(&*client, &keys, listen)?;
+	let dir = chain_dir.join("ursula");
+	let log = served_log::ServedLog::open(&dir.join("served"), served_log::DEFAULT_QUEUE)
 		.map_err(|e| format!("cannot open the served-request log: {e}"))?;
+	let replay_guard = replay_guard::ReplayGuard::open(
+		&dir.join("sequence-reservations"),
+		replay_guard::DEFAULT_RESERVATION_BLOCK,
+	)
+	.map_err(|e| format!("cannot open the sequence reservations: {e}"))?;
+	let legacy = dir.join("served.log");
+	if legacy.exists() {
+		migrate_legacy_log(&legacy, &replay_guard)
+			.map_err(|e| format!("cannot read the served-request log {}: {e}", legacy.display()))?;
+	}
+	let limits = params.limits();
 	let ursula = Arc::new(server::Ursula {
 		keys,
 		book: book::Book::default(),
 		log,
-		limiter: server::RateLimiter::new(params.ursula_rate_limit),
+		replay_guard,
+		bob_limiter: rate_limiter::RateLimiter::new(
+			limits.capsules_per_bob,
+			server::MAX_TRACKED_CLIENTS,
+		),
 	});
+	let endpoint = Arc::new(server::Endpoint::new(ursula.clone(), &limits));
 	ursula.book.refresh(&*client, &mut storage, &ursula.keys, client.info().best_hash);
 
 	let book_keeper = ursula.clone();
@@ -78,32 +137,88 @@ where
 	});
 	spawn.spawn("ursula-endpoint", Some("ursula"), async move {
 		match tokio::net::TcpListener::bind(listen).await {
-			Ok(listener) => server::run(ursula, listener).await,
+			Ok(listener) => server::run(endpoint, listener).await,
 			Err(e) => log::error!(target: "ursula", "cannot listen on {listen}: {e}"),
 		}
 	});
 	Ok(())
 }
 
-/// Warns when the chain does not have this Ursula's keys (the operator registers them with
-/// `staking.registerWorker`, signed by the worker account).
-fn check_registration<B, C>(client: &C, keys: &keys::UrsulaSecrets, listen: SocketAddr)
+/// Carries the sequence numbers of a log written before period files over to the replay guard,
+/// and keeps the old log aside (`served.log.v0`) as it is.
+fn migrate_legacy_log(
+	path: &Path,
+	replay_guard: &replay_guard::ReplayGuard,
+) -> std::io::Result<()> {
+	let records = served_log::read_legacy(path)?;
+	let mut highest = std::collections::HashMap::new();
+	for record in &records {
+		let body = &record.request.body;
+		let at = highest.entry((body.policy, body.bob.clone())).or_insert(0);
+		*at = body.sequence.max(*at);
+	}
+	for ((policy, bob), sequence) in highest {
+		replay_guard.mark_used_up_to(policy, &bob, sequence)?;
+	}
+	std::fs::rename(path, path.with_extension("log.v0"))?;
+	log::info!(target: "ursula", "carried {} served records' sequence numbers over", records.len());
+	Ok(())
+}
+
+/// Refuses to run an Ursula that the chain knows by other keys; when the chain does not know it
+/// yet, prints the registration (`staking.registerWorker`, signed by the worker account) with
+/// both proofs of possession.
+fn check_registration<B, C>(
+	client: &C,
+	keys: &keys::UrsulaSecrets,
+	listen: SocketAddr,
+) -> Result<(), String>
 where
 	B: sp_runtime::traits::Block,
 	C: ProvideRuntimeApi<B> + HeaderBackend<B>,
 	C::Api: StakingApi<B, AccountId, Balance>,
 {
+	use sp_core::crypto::Pair as _;
+	let signing_key = keys.signer.public().0;
 	let registered = client.runtime_api().ursula(client.info().best_hash, keys.worker.clone());
-	let matches = matches!(&registered, Ok(Some(u)) if u.registered
-		&& u.umbral_key == keys.umbral_public
-		&& u.signing_key == <[u8; 32]>::from(keys.worker.clone()));
-	if !matches {
-		log::warn!(
-			target: "ursula",
-			"register this Ursula: staking.registerWorker(\"http://{listen}\", 0x{}, 0x{}) signed by {}",
-			hex::encode(keys.umbral_public),
-			hex::encode(<[u8; 32]>::from(keys.worker.clone())),
-			keys.worker,
-		);
+	match &registered {
+		Ok(Some(u)) if u.registered => {
+			// Fragments this node signs must be judged by the key the chain holds for it, and
+			// key fragments must reach the Umbral key it holds: otherwise it could serve
+			// nobody correctly and nothing it signs could be pinned on it.
+			if u.signing_key != signing_key || u.umbral_key != keys.umbral_public {
+				return Err(format!(
+					"Ursula {} is registered with other keys (signing 0x{}, Umbral 0x{}) than this \
+					 node holds (signing 0x{}, Umbral 0x{}): register this node's keys again, or \
+					 run it without --ursula-listen",
+					keys.worker,
+					hex::encode(u.signing_key),
+					hex::encode(u.umbral_key),
+					hex::encode(signing_key),
+					hex::encode(keys.umbral_public),
+				));
+			}
+			Ok(())
+		},
+		_ => {
+			let payload = keymarket_primitives::staking::registration_payload(
+				&keys.worker,
+				&keys.umbral_public,
+				&signing_key,
+			);
+			let umbral_proof =
+				keymarket_primitives::staking::prove_umbral_key(&keys.umbral, &payload);
+			let signing_proof = keys.signer.sign(&payload).0;
+			log::warn!(
+				target: "ursula",
+				"register this Ursula: staking.registerWorker(\"http://{listen}\", 0x{}, 0x{}, 0x{}, 0x{}) signed by {}",
+				hex::encode(keys.umbral_public),
+				hex::encode(signing_key),
+				hex::encode(umbral_proof),
+				hex::encode(signing_proof),
+				keys.worker,
+			);
+			Ok(())
+		},
 	}
 }

@@ -1,138 +1,348 @@
-//! The durable log of served requests, and the sequence numbers it implies.
+//! The durable log of served requests: one file per period, each record framed so that a
+//! damaged one costs that record only, and an index for proofs of service.
 //!
-//! Each record is a SCALE [`ServedRecord`] (Bob's signed request and the Ursula's signed
-//! fragments) framed by its length as a little-endian `u32`, appended to
-//! `<chain dir>/ursula/served.log`. A writer thread appends what the endpoint sends it, flushes,
-//! and syncs the file once per batch (group commit), so the endpoint never waits for the disk;
-//! the price is that a crash loses the records of the last, unsynced batch (and with them the
-//! sequence numbers they used, which could then be replayed once).
+//! `<chain dir>/ursula/served/<period>.log` holds the SCALE [`ServedRecord`]s served in that
+//! period (their `served_at`), each framed as [`RECORD_MAGIC`] ‖ payload length (`u32` LE) ‖
+//! BLAKE2b-128 of the payload ‖ payload. A reader that meets a frame whose length, checksum or
+//! SCALE is wrong scans forward to the next marker: the records after a damaged one survive.
+//! `<period>.idx` lists each record's offset (`u64` LE) and frame length (`u32` LE). The index is
+//! derived from the log: at start, an index that does not end where its log ends (a crash between
+//! the two, a torn record) is rebuilt from the log, and a torn tail is cut off.
 //!
-//! Sequence numbers: per (policy, Bob) a number is accepted once, and only within
-//! [`REPLAY_WINDOW`] of the highest accepted so far — so a Bob may have many requests in flight
-//! and they may arrive out of order, but none is served twice. At start the log is read back to
-//! restore the highest number of every (policy, Bob) (everything up to it counts as used): a
-//! replayed request is refused across restarts too. A torn last record (a crash mid-write) is cut
-//! off.
+//! A writer thread appends what the endpoint queues, and syncs each log file once per batch
+//! (group commit), so the endpoint never waits for the disk. The queue is bounded: the endpoint
+//! takes a place in it ([`ServedLog::reserve`]) before it does any work, and refuses the request
+//! when there is none, so a slow disk sheds load instead of growing memory. A crash loses the
+//! records of the last, unsynced batch but never lets their sequence numbers be served again:
+//! that is the [`ReplayGuard`](super::replay_guard::ReplayGuard)'s job, done before serving.
 
 use std::{
-	collections::{BTreeSet, HashMap},
+	collections::BTreeMap,
 	fs::{File, OpenOptions},
-	io::{BufWriter, Read, Write},
-	path::Path,
-	sync::{mpsc, Mutex},
+	io::{self, Read, Seek, SeekFrom, Write},
+	path::{Path, PathBuf},
+	sync::{
+		atomic::{AtomicUsize, Ordering},
+		mpsc, Arc,
+	},
 };
 
 use codec::{DecodeAll, Encode};
-use keymarket_primitives::{
-	policies::{PolicyId, ServedRecord},
-	AccountId,
-};
+use keymarket_primitives::{policies::ServedRecord, staking::Period};
 
-/// How far below the highest accepted sequence number a late request may still be accepted.
-pub const REPLAY_WINDOW: u64 = 1024;
+/// The marker that starts every record.
+pub const RECORD_MAGIC: [u8; 4] = *b"KMsr";
 
-/// The sequence numbers of one (policy, Bob): the highest, and those used within the window.
-#[derive(Default)]
-struct Sequences {
-	highest: u64,
-	used: BTreeSet<u64>,
-	/// Every number up to this one counts as used (restored from the log).
-	used_up_to: u64,
+/// Marker, length and checksum.
+const HEADER_BYTES: usize = 4 + 4 + 16;
+
+/// No record is larger (a request is at most 16 KiB, 32 fragments with their signatures about
+/// 15 KiB): a larger length is damage.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
+const INDEX_ENTRY_BYTES: usize = 12;
+
+/// How many served records may wait for the disk by default.
+pub const DEFAULT_QUEUE: usize = 4_096;
+
+/// Records in one batch at most, so that one sync never waits for an endless stream.
+const MAX_BATCH: usize = 1_024;
+
+/// Where a record sits in its period's log: offset and frame length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexEntry {
+	pub offset: u64,
+	pub len: u32,
 }
 
-/// The log and the sequence numbers.
+/// The writer's queue.
 pub struct ServedLog {
-	sequences: Mutex<HashMap<(PolicyId, AccountId), Sequences>>,
-	writer: Mutex<mpsc::Sender<ServedRecord>>,
+	queue: mpsc::SyncSender<ServedRecord>,
+	/// Places taken in the queue: records queued or about to be, not yet on disk.
+	taken: Arc<AtomicUsize>,
+	capacity: usize,
+}
+
+/// A place in the writer's queue, taken before the work and used by [`ServedLog::append`].
+pub struct QueuePlace {
+	taken: Option<Arc<AtomicUsize>>,
+}
+
+impl Drop for QueuePlace {
+	fn drop(&mut self) {
+		if let Some(taken) = self.taken.take() {
+			taken.fetch_sub(1, Ordering::AcqRel);
+		}
+	}
 }
 
 impl ServedLog {
-	/// Opens (or creates) the log at `path`, reads it back and starts its writer thread.
-	pub fn open(path: &Path) -> std::io::Result<Self> {
-		if let Some(dir) = path.parent() {
-			std::fs::create_dir_all(dir)?;
+	/// Opens (or creates) the log in `dir`, repairs what a crash left, and starts the writer
+	/// thread with a queue of `capacity` records.
+	pub fn open(dir: &Path, capacity: usize) -> io::Result<Self> {
+		std::fs::create_dir_all(dir)?;
+		for period in periods(dir)? {
+			repair(dir, period)?;
 		}
-		let mut file = OpenOptions::new().create(true).read(true).append(true).open(path)?;
-		let (sequences, good_len) = read_back(&mut file)?;
-		if good_len < file.metadata()?.len() {
-			log::warn!(target: "ursula", "cut a torn record off the end of {}", path.display());
-			file.set_len(good_len)?;
-		}
-		let (tx, rx) = mpsc::channel::<ServedRecord>();
+		let capacity = capacity.max(1);
+		let (queue, records) = mpsc::sync_channel::<ServedRecord>(capacity);
+		let taken = Arc::new(AtomicUsize::new(0));
+		let writer = WriteLoop { dir: dir.to_path_buf(), open: BTreeMap::new() };
+		let freed = taken.clone();
 		std::thread::Builder::new()
 			.name("ursula-served-log".into())
-			.spawn(move || write_loop(file, rx))?;
-		Ok(Self { sequences: Mutex::new(sequences), writer: Mutex::new(tx) })
+			.spawn(move || writer.run(records, freed))?;
+		Ok(Self { queue, taken, capacity })
 	}
 
-	/// Takes `sequence` for Bob's requests on `policy`; `false` if it was used before or is
-	/// [`REPLAY_WINDOW`] or more below the highest used.
-	pub fn claim_sequence(&self, policy: PolicyId, bob: &AccountId, sequence: u64) -> bool {
-		let mut sequences = self.sequences.lock().expect("not poisoned");
-		let seen = sequences.entry((policy, bob.clone())).or_default();
-		let floor = seen.highest.saturating_sub(REPLAY_WINDOW).max(seen.used_up_to);
-		if sequence <= floor || !seen.used.insert(sequence) {
-			return false;
-		}
-		if sequence > seen.highest {
-			seen.highest = sequence;
-			let floor = sequence.saturating_sub(REPLAY_WINDOW);
-			seen.used = seen.used.split_off(&(floor + 1));
-		}
-		true
+	/// A place in the queue, or `None` when it is full (the disk is behind).
+	pub fn reserve(&self) -> Option<QueuePlace> {
+		self.taken
+			.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+				(n < self.capacity).then_some(n + 1)
+			})
+			.ok()?;
+		Some(QueuePlace { taken: Some(self.taken.clone()) })
 	}
 
-	/// Queues `record` for the disk.
-	pub fn append(&self, record: ServedRecord) {
-		if self.writer.lock().expect("not poisoned").send(record).is_err() {
-			log::error!(target: "ursula", "the served-request log writer has stopped");
+	/// Queues `record` for the disk in the place taken for it.
+	pub fn append(&self, mut place: QueuePlace, record: ServedRecord) {
+		// There are no more places than the channel holds, so this never finds it full.
+		match self.queue.try_send(record) {
+			// The writer frees the place once the record is on disk.
+			Ok(()) => place.taken = None,
+			Err(e) => log::error!(target: "ursula", "cannot queue a served record: {e}"),
 		}
 	}
 }
 
-type Restored = (HashMap<(PolicyId, AccountId), Sequences>, u64);
+struct PeriodFiles {
+	log: File,
+	index: File,
+	len: u64,
+}
 
-fn read_back(file: &mut File) -> std::io::Result<Restored> {
-	let mut bytes = Vec::new();
-	file.read_to_end(&mut bytes)?;
-	let mut sequences = HashMap::new();
-	let mut at = 0usize;
+struct WriteLoop {
+	dir: PathBuf,
+	/// The files of the latest periods written.
+	open: BTreeMap<Period, PeriodFiles>,
+}
+
+impl WriteLoop {
+	fn run(mut self, records: mpsc::Receiver<ServedRecord>, taken: Arc<AtomicUsize>) {
+		while let Ok(first) = records.recv() {
+			let batch: Vec<ServedRecord> =
+				std::iter::once(first).chain(records.try_iter().take(MAX_BATCH)).collect();
+			if let Err(e) = self.write(&batch) {
+				log::error!(target: "ursula", "cannot write the served-request log: {e}");
+				// Start again from what the files say.
+				self.open.clear();
+			}
+			taken.fetch_sub(batch.len(), Ordering::AcqRel);
+		}
+	}
+
+	fn write(&mut self, batch: &[ServedRecord]) -> io::Result<()> {
+		let mut pending: BTreeMap<Period, (Vec<u8>, Vec<u8>)> = BTreeMap::new();
+		for record in batch {
+			let period = record.served_at;
+			if !self.open.contains_key(&period) {
+				self.open.insert(period, open_period(&self.dir, period)?);
+			}
+			let (log, index) = pending.entry(period).or_default();
+			let frame = frame(record);
+			let offset = self.open[&period].len + log.len() as u64;
+			index.extend(offset.to_le_bytes());
+			index.extend((frame.len() as u32).to_le_bytes());
+			log.extend(frame);
+		}
+		for (period, (log, index)) in pending {
+			let files = self.open.get_mut(&period).expect("opened above");
+			files.log.write_all(&log)?;
+			files.log.sync_data()?;
+			files.len += log.len() as u64;
+			// Not synced: the index is rebuilt from the log when a crash leaves it behind.
+			files.index.write_all(&index)?;
+		}
+		while self.open.len() > 2 {
+			self.open.pop_first();
+		}
+		Ok(())
+	}
+}
+
+fn log_path(dir: &Path, period: Period) -> PathBuf {
+	dir.join(format!("{period}.log"))
+}
+
+fn index_path(dir: &Path, period: Period) -> PathBuf {
+	dir.join(format!("{period}.idx"))
+}
+
+fn open_period(dir: &Path, period: Period) -> io::Result<PeriodFiles> {
+	let log = OpenOptions::new().create(true).append(true).open(log_path(dir, period))?;
+	let index = OpenOptions::new().create(true).append(true).open(index_path(dir, period))?;
+	let len = log.metadata()?.len();
+	Ok(PeriodFiles { log, index, len })
+}
+
+/// The framed bytes of `record`.
+pub fn frame(record: &ServedRecord) -> Vec<u8> {
+	let payload = record.encode();
+	let mut framed = Vec::with_capacity(HEADER_BYTES + payload.len());
+	framed.extend(RECORD_MAGIC);
+	framed.extend((payload.len() as u32).to_le_bytes());
+	framed.extend(sp_crypto_hashing::blake2_128(&payload));
+	framed.extend(payload);
+	framed
+}
+
+/// The record framed at the start of `bytes`, and its frame's length.
+fn unframe(bytes: &[u8]) -> Option<(ServedRecord, usize)> {
+	if bytes.get(..4)? != RECORD_MAGIC {
+		return None;
+	}
+	let len = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?) as usize;
+	if len > MAX_RECORD_BYTES {
+		return None;
+	}
+	let payload = bytes.get(HEADER_BYTES..HEADER_BYTES + len)?;
+	if sp_crypto_hashing::blake2_128(payload) != bytes[8..HEADER_BYTES] {
+		return None;
+	}
+	let record = ServedRecord::decode_all(&mut &payload[..]).ok()?;
+	Some((record, HEADER_BYTES + len))
+}
+
+/// The records of one period's log, where each sits, and how many bytes were damaged.
+pub struct PeriodRecords {
+	pub records: Vec<(IndexEntry, ServedRecord)>,
+	pub damaged_bytes: u64,
+}
+
+/// Reads framed records from `bytes`, skipping damage up to the next marker.
+fn scan(bytes: &[u8]) -> PeriodRecords {
+	let mut records = Vec::new();
+	let mut damaged_bytes = 0;
+	let mut at = 0;
+	while at < bytes.len() {
+		if let Some((record, len)) = unframe(&bytes[at..]) {
+			records.push((IndexEntry { offset: at as u64, len: len as u32 }, record));
+			at += len;
+			continue;
+		}
+		let next = bytes[at + 1..]
+			.windows(RECORD_MAGIC.len())
+			.position(|w| w == RECORD_MAGIC)
+			.map_or(bytes.len(), |p| at + 1 + p);
+		damaged_bytes += (next - at) as u64;
+		at = next;
+	}
+	PeriodRecords { records, damaged_bytes }
+}
+
+/// The periods that have a log in `dir`, in order.
+pub fn periods(dir: &Path) -> io::Result<Vec<Period>> {
+	let mut periods: Vec<Period> = std::fs::read_dir(dir)?
+		.filter_map(|entry| {
+			let name = entry.ok()?.file_name();
+			name.to_str()?.strip_suffix(".log")?.parse().ok()
+		})
+		.collect();
+	periods.sort_unstable();
+	Ok(periods)
+}
+
+/// Every intact record served in `period`.
+pub fn read_period(dir: &Path, period: Period) -> io::Result<PeriodRecords> {
+	Ok(scan(&std::fs::read(log_path(dir, period))?))
+}
+
+/// The index of `period`'s log.
+pub fn read_index(dir: &Path, period: Period) -> io::Result<Vec<IndexEntry>> {
+	let bytes = std::fs::read(index_path(dir, period))?;
+	Ok(bytes
+		.chunks_exact(INDEX_ENTRY_BYTES)
+		.map(|entry| IndexEntry {
+			offset: u64::from_le_bytes(entry[..8].try_into().expect("eight bytes")),
+			len: u32::from_le_bytes(entry[8..].try_into().expect("four bytes")),
+		})
+		.collect())
+}
+
+/// The record at `at` in `period`'s log (from its index), `None` if it is damaged.
+// For the proofs of service to come: nothing in the node reads single records yet.
+#[allow(dead_code)]
+pub fn read_record(dir: &Path, period: Period, at: IndexEntry) -> io::Result<Option<ServedRecord>> {
+	let mut file = File::open(log_path(dir, period))?;
+	file.seek(SeekFrom::Start(at.offset))?;
+	let mut bytes = vec![0; (at.len as usize).min(HEADER_BYTES + MAX_RECORD_BYTES)];
+	file.read_exact(&mut bytes)?;
+	Ok(unframe(&bytes).map(|(record, _)| record))
+}
+
+/// The records of a log written before period files (one `served.log`, records framed by their
+/// `u32` length alone), up to the first that does not decode.
+pub fn read_legacy(path: &Path) -> io::Result<Vec<ServedRecord>> {
+	let bytes = std::fs::read(path)?;
+	let mut records = Vec::new();
+	let mut at = 0;
 	while let Some(len) = bytes.get(at..at + 4) {
 		let len = u32::from_le_bytes(len.try_into().expect("four bytes")) as usize;
-		let Some(frame) = bytes.get(at + 4..at + 4 + len) else { break };
-		let Ok(record) = ServedRecord::decode_all(&mut &frame[..]) else { break };
-		let body = &record.request.body;
-		let seen: &mut Sequences = sequences.entry((body.policy, body.bob.clone())).or_default();
-		seen.highest = seen.highest.max(body.sequence);
-		seen.used_up_to = seen.highest;
+		let Some(Ok(record)) =
+			bytes.get(at + 4..at + 4 + len).map(|frame| ServedRecord::decode_all(&mut &frame[..]))
+		else {
+			break;
+		};
+		records.push(record);
 		at += 4 + len;
 	}
-	Ok((sequences, at as u64))
+	Ok(records)
 }
 
-fn write_loop(file: File, records: mpsc::Receiver<ServedRecord>) {
-	let mut out = BufWriter::new(file);
-	while let Ok(first) = records.recv() {
-		let mut batch = vec![first];
-		batch.extend(records.try_iter());
-		let written = batch.iter().try_for_each(|record| {
-			let bytes = record.encode();
-			out.write_all(&(bytes.len() as u32).to_le_bytes())?;
-			out.write_all(&bytes)
-		});
-		let synced = written.and_then(|_| out.flush()).and_then(|_| out.get_ref().sync_data());
-		if let Err(e) = synced {
-			log::error!(target: "ursula", "cannot write the served-request log: {e}");
+/// Makes `period`'s index end where its log ends: when it does not, cuts a torn tail off the log
+/// and rebuilds the index from the log.
+fn repair(dir: &Path, period: Period) -> io::Result<()> {
+	let log_len = std::fs::metadata(log_path(dir, period))?.len();
+	let index_len = std::fs::metadata(index_path(dir, period)).map_or(0, |m| m.len());
+	if index_len.is_multiple_of(INDEX_ENTRY_BYTES as u64) {
+		let ends_at = read_index(dir, period)?.last().map_or(0, |e| e.offset + u64::from(e.len));
+		if ends_at == log_len {
+			return Ok(());
 		}
 	}
+	let scanned = read_period(dir, period)?;
+	let good_len = scanned.records.last().map_or(0, |(e, _)| e.offset + u64::from(e.len));
+	if scanned.damaged_bytes > 0 {
+		log::warn!(
+			target: "ursula",
+			"served log of period {period}: skipped {} damaged bytes, kept {} records",
+			scanned.damaged_bytes,
+			scanned.records.len(),
+		);
+	}
+	if good_len < log_len {
+		OpenOptions::new().write(true).open(log_path(dir, period))?.set_len(good_len)?;
+	}
+	let index: Vec<u8> = scanned
+		.records
+		.iter()
+		.flat_map(|(e, _)| e.offset.to_le_bytes().into_iter().chain(e.len.to_le_bytes()))
+		.collect();
+	let mut file = File::create(index_path(dir, period))?;
+	file.write_all(&index)?;
+	file.sync_all()
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use keymarket_primitives::policies::{ReencryptionRequest, RequestBody, WIRE_VERSION};
+	use keymarket_primitives::{
+		policies::{ReencryptionRequest, RequestBody, WIRE_VERSION},
+		AccountId,
+	};
 
-	fn record(sequence: u64) -> ServedRecord {
+	fn record(sequence: u64, served_at: Period) -> ServedRecord {
 		ServedRecord {
 			version: WIRE_VERSION,
 			request: ReencryptionRequest {
@@ -146,49 +356,128 @@ mod tests {
 				},
 				signature: [5; 64],
 			},
-			served_at: 7,
+			served_at,
 			cfrags: vec![],
 		}
 	}
 
-	#[test]
-	fn sequences_survive_a_restart_and_a_torn_record_is_cut() {
-		let dir = tempfile::tempdir().unwrap();
-		let path = dir.path().join("ursula/served.log");
-		let bob = AccountId::from([3; 32]);
-		{
-			let log = ServedLog::open(&path).unwrap();
-			assert!(log.claim_sequence([1; 16], &bob, 5));
-			assert!(!log.claim_sequence([1; 16], &bob, 5), "a replay");
-			log.append(record(5));
-			log.append(record(9));
+	fn sequences(records: &PeriodRecords) -> Vec<u64> {
+		records.records.iter().map(|(_, r)| r.request.body.sequence).collect()
+	}
+
+	/// Writes `records` through a log in `dir` and waits until the writer has them on disk.
+	fn write_all(dir: &Path, records: &[ServedRecord]) {
+		let log = ServedLog::open(dir, 16).unwrap();
+		for record in records {
+			log.append(log.reserve().expect("room"), record.clone());
 		}
-		// Let the writer thread drain, then tear the file's end.
 		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-		while std::fs::metadata(&path).unwrap().len() < 2 * (4 + record(5).encode().len() as u64) {
+		while log.taken.load(Ordering::Acquire) > 0 {
 			assert!(std::time::Instant::now() < deadline, "the writer wrote nothing");
-			std::thread::sleep(std::time::Duration::from_millis(10));
+			std::thread::sleep(std::time::Duration::from_millis(5));
 		}
-		OpenOptions::new().append(true).open(&path).unwrap().write_all(&[9, 0, 0]).unwrap();
-		let log = ServedLog::open(&path).unwrap();
-		assert!(!log.claim_sequence([1; 16], &bob, 9), "seen before the restart");
-		assert!(
-			!log.claim_sequence([1; 16], &bob, 7),
-			"at or below the highest before the restart"
-		);
-		assert!(log.claim_sequence([1; 16], &bob, 10));
-		assert!(log.claim_sequence([2; 16], &bob, 1), "per policy");
 	}
 
 	#[test]
-	fn late_requests_within_the_window_are_served_once() {
+	fn a_damaged_record_is_skipped_and_the_records_after_it_survive() {
 		let dir = tempfile::tempdir().unwrap();
-		let log = ServedLog::open(&dir.path().join("served.log")).unwrap();
-		let bob = AccountId::from([3; 32]);
-		assert!(log.claim_sequence([1; 16], &bob, 2_000));
-		assert!(log.claim_sequence([1; 16], &bob, 1_999), "late, within the window");
-		assert!(!log.claim_sequence([1; 16], &bob, 1_999), "but once");
-		assert!(!log.claim_sequence([1; 16], &bob, 2_000 - REPLAY_WINDOW), "too far behind");
-		assert!(!log.claim_sequence([1; 16], &bob, 0), "zero is never a sequence");
+		write_all(dir.path(), &[record(1, 7), record(2, 7), record(3, 7)]);
+		let mut bytes = std::fs::read(log_path(dir.path(), 7)).unwrap();
+		let second = frame(&record(1, 7)).len();
+		// A flipped bit in the second record's payload.
+		bytes[second + HEADER_BYTES + 10] ^= 1;
+		std::fs::write(log_path(dir.path(), 7), &bytes).unwrap();
+		let read = read_period(dir.path(), 7).unwrap();
+		assert_eq!(sequences(&read), vec![1, 3], "record 3 survives the damage before it");
+		assert_eq!(read.damaged_bytes, second as u64);
+		// A damaged length is skipped too.
+		bytes[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+		std::fs::write(log_path(dir.path(), 7), &bytes).unwrap();
+		assert_eq!(sequences(&read_period(dir.path(), 7).unwrap()), vec![3]);
+		// The index still finds record 3 where it is.
+		let index = read_index(dir.path(), 7).unwrap();
+		assert_eq!(index.len(), 3);
+		let third = read_record(dir.path(), 7, index[2]).unwrap().expect("intact");
+		assert_eq!(third.request.body.sequence, 3);
+		assert!(read_record(dir.path(), 7, index[1]).unwrap().is_none(), "damaged");
+	}
+
+	#[test]
+	fn a_torn_tail_is_cut_and_the_index_rebuilt() {
+		let dir = tempfile::tempdir().unwrap();
+		write_all(dir.path(), &[record(1, 7), record(2, 7)]);
+		// The crash: half of a third record reached the disk, its index entry did not.
+		let torn = frame(&record(3, 7));
+		let mut log = OpenOptions::new().append(true).open(log_path(dir.path(), 7)).unwrap();
+		log.write_all(&torn[..torn.len() / 2]).unwrap();
+		let good_len = 2 * torn.len() as u64;
+		write_all(dir.path(), &[record(4, 7)]);
+		assert_eq!(sequences(&read_period(dir.path(), 7).unwrap()), vec![1, 2, 4]);
+		let index = read_index(dir.path(), 7).unwrap();
+		assert_eq!(index.len(), 3);
+		assert_eq!(index[2].offset, good_len, "appended where the torn record was cut");
+		for (entry, sequence) in index.into_iter().zip([1, 2, 4]) {
+			let record = read_record(dir.path(), 7, entry).unwrap().expect("intact");
+			assert_eq!(record.request.body.sequence, sequence);
+		}
+	}
+
+	#[test]
+	fn records_rotate_by_period_with_an_index_each() {
+		let dir = tempfile::tempdir().unwrap();
+		write_all(
+			dir.path(),
+			&[record(1, 7), record(2, 8), record(3, 7), record(4, 9), record(5, 10), record(6, 9)],
+		);
+		assert_eq!(periods(dir.path()).unwrap(), vec![7, 8, 9, 10]);
+		assert_eq!(sequences(&read_period(dir.path(), 7).unwrap()), vec![1, 3]);
+		assert_eq!(sequences(&read_period(dir.path(), 9).unwrap()), vec![4, 6]);
+		for period in [7, 8, 9, 10] {
+			let read = read_period(dir.path(), period).unwrap();
+			let index = read_index(dir.path(), period).unwrap();
+			let positions: Vec<IndexEntry> = read.records.iter().map(|(e, _)| *e).collect();
+			assert_eq!(index, positions, "period {period}");
+		}
+		// A later start appends to the same files.
+		write_all(dir.path(), &[record(7, 7)]);
+		assert_eq!(sequences(&read_period(dir.path(), 7).unwrap()), vec![1, 3, 7]);
+		assert_eq!(read_index(dir.path(), 7).unwrap().len(), 3);
+	}
+
+	#[test]
+	fn a_log_of_the_earlier_format_is_read_for_its_sequence_numbers() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("served.log");
+		let mut bytes = Vec::new();
+		for sequence in [5, 9] {
+			let encoded = record(sequence, 7).encode();
+			bytes.extend((encoded.len() as u32).to_le_bytes());
+			bytes.extend(encoded);
+		}
+		bytes.extend([9, 0, 0]);
+		std::fs::write(&path, bytes).unwrap();
+		let read: Vec<u64> =
+			read_legacy(&path).unwrap().iter().map(|r| r.request.body.sequence).collect();
+		assert_eq!(read, vec![5, 9]);
+	}
+
+	#[test]
+	fn a_full_queue_refuses_and_frees_its_places_once_written() {
+		let dir = tempfile::tempdir().unwrap();
+		let log = ServedLog::open(dir.path(), 2).unwrap();
+		let first = log.reserve().expect("room");
+		let second = log.reserve().expect("room");
+		assert!(log.reserve().is_none(), "two places, both taken");
+		drop(second);
+		let third = log.reserve().expect("a place given back is free again");
+		log.append(first, record(1, 7));
+		log.append(third, record(2, 7));
+		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+		while log.taken.load(Ordering::Acquire) > 0 {
+			assert!(std::time::Instant::now() < deadline, "the writer wrote nothing");
+			std::thread::sleep(std::time::Duration::from_millis(5));
+		}
+		assert!(log.reserve().is_some());
+		assert_eq!(sequences(&read_period(dir.path(), 7).unwrap()), vec![1, 2]);
 	}
 }

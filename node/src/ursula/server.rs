@@ -1,39 +1,86 @@
 //! The re-encryption endpoint: `POST /v1/reencrypt` with a SCALE [`ReencryptionRequest`];
 //! `200` with a SCALE [`ReencryptionResponse`], or an error status with a SCALE
-//! [`RequestError`]. Bodies over [`MAX_REQUEST_BYTES`] are refused unread; each client address
-//! gets a token bucket of `rate_limit` requests per second.
+//! [`RequestError`].
+//!
+//! Its defences, cheapest first, so that no client can starve the others:
+//! - at most [`MAX_CONNECTIONS`] connections, and [`Limits::connections_per_address`] from one
+//!   client address (an IPv4 address or an IPv6 /64); one more is answered `503` and closed;
+//! - one deadline per request, [`Limits::request_timeout`], for its headers, its body and its
+//!   work (on a kept-alive connection, counted from the previous answer): when it passes, the
+//!   connection is closed;
+//! - bodies over [`MAX_REQUEST_BYTES`] are refused (`413`) unread;
+//! - a token bucket per client address, one token per capsule: one token is taken before the
+//!   body is read, the rest once it decodes, before any signature or curve work;
+//! - at most [`Limits::capsules_in_flight`] capsules queued for or in re-encryption; a request
+//!   that does not fit is refused at once (`503`, `Unavailable`) instead of waiting;
+//! - once Bob's signature verifies, a token bucket per (policy, Bob), one token per capsule;
+//! - a place in the served-request log's bounded queue before the work (`503` when the disk is
+//!   behind).
 
 use std::{
-	collections::HashMap,
-	net::{IpAddr, SocketAddr},
+	net::SocketAddr,
 	sync::{Arc, Mutex},
-	time::Instant,
+	time::Duration,
 };
 
 use codec::{DecodeAll, Encode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::{
 	body::Bytes, server::conn::http1, service::service_fn, Method, Request, Response, StatusCode,
 };
 use hyper_util::rt::TokioIo;
-use keymarket_primitives::policies::{
-	cfrag_signing_payload, sr25519_signed, ReencryptionRequest, ReencryptionResponse, RequestError,
-	ServedRecord, SignedCfrag, MAX_CAPSULES_PER_REQUEST, WIRE_VERSION,
+use keymarket_primitives::{
+	policies::{
+		cfrag_signing_payload, sr25519_signed, PolicyId, ReencryptionRequest, ReencryptionResponse,
+		RequestError, ServedRecord, SignedCfrag, MAX_CAPSULES_PER_REQUEST, WIRE_VERSION,
+	},
+	AccountId,
 };
 use sp_core::crypto::Pair as _;
+use tokio::{sync::Semaphore, time::Instant};
 use umbral_pre::{Capsule, DefaultDeserialize, DefaultSerialize};
 
-use super::{book::Book, keys::UrsulaSecrets, served_log::ServedLog};
+use super::{
+	book::Book,
+	connection_limiter::ConnectionLimiter,
+	keys::UrsulaSecrets,
+	rate_limiter::{ClientAddress, RateLimiter},
+	replay_guard::ReplayGuard,
+	served_log::ServedLog,
+};
 
 /// The largest request body accepted: 32 capsules of umbral-pre bytes and the envelope fit well.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+
+/// The most connections served at once; more wait in the listen queue.
+pub const MAX_CONNECTIONS: usize = 1_024;
+
+/// The most clients (addresses, or (policy, Bob) pairs) a rate limiter keeps a bucket for.
+pub const MAX_TRACKED_CLIENTS: usize = 100_000;
+
+/// The endpoint's limits (`--ursula-*` flags).
+#[derive(Clone, Debug)]
+pub struct Limits {
+	/// Capsules per second one client address may have re-encrypted (its bucket holds as many).
+	pub capsules_per_address: u32,
+	/// Capsules per second one Bob may have re-encrypted under one policy.
+	pub capsules_per_bob: u32,
+	/// Connections one client address may hold open.
+	pub connections_per_address: usize,
+	/// The time a request has for its headers, its body and its work.
+	pub request_timeout: Duration,
+	/// Capsules queued for or in re-encryption at once, over all requests.
+	pub capsules_in_flight: u32,
+}
 
 /// What the endpoint serves from.
 pub struct Ursula {
 	pub keys: UrsulaSecrets,
 	pub book: Book,
 	pub log: ServedLog,
-	pub limiter: RateLimiter,
+	pub replay_guard: ReplayGuard,
+	/// Capsules per (policy, Bob).
+	pub bob_limiter: RateLimiter<(PolicyId, AccountId)>,
 }
 
 impl Ursula {
@@ -74,6 +121,9 @@ impl Ursula {
 		if !sr25519_signed(bob, &body.signing_payload(), &request.signature) {
 			return Err(RequestError::BadSignature);
 		}
+		if !self.bob_limiter.admit(&(body.policy, body.bob.clone()), body.capsules.len() as u32) {
+			return Err(RequestError::RateLimited);
+		}
 		let kfrag = entry.kfrag.map_err(|_| RequestError::NoKeyFrag)?;
 		let capsules = body
 			.capsules
@@ -83,8 +133,15 @@ impl Ursula {
 				Capsule::from_bytes(bytes).map_err(|_| RequestError::MalformedCapsule(i as u32))
 			})
 			.collect::<Result<Vec<_>, _>>()?;
-		if !self.log.claim_sequence(body.policy, &body.bob, body.sequence) {
-			return Err(RequestError::ReplayedSequence);
+		// The place in the log's queue first: a full queue must not burn a sequence number.
+		let place = self.log.reserve().ok_or(RequestError::Unavailable)?;
+		match self.replay_guard.claim(body.policy, &body.bob, body.sequence) {
+			Ok(true) => {},
+			Ok(false) => return Err(RequestError::ReplayedSequence),
+			Err(e) => {
+				log::error!(target: "ursula", "cannot reserve sequence numbers: {e}");
+				return Err(RequestError::Unavailable);
+			},
 		}
 		let mut cfrags = Vec::with_capacity(capsules.len());
 		for (capsule, capsule_bytes) in capsules.iter().zip(&body.capsules) {
@@ -104,12 +161,15 @@ impl Ursula {
 			served_at: now,
 			cfrags,
 		};
-		self.log.append(ServedRecord {
-			version: WIRE_VERSION,
-			served_at: now,
-			cfrags: response.cfrags.clone(),
-			request,
-		});
+		self.log.append(
+			place,
+			ServedRecord {
+				version: WIRE_VERSION,
+				served_at: now,
+				cfrags: response.cfrags.clone(),
+				request,
+			},
+		);
 		Ok(response)
 	}
 }
@@ -132,37 +192,6 @@ pub fn status_of(error: RequestError) -> StatusCode {
 	}
 }
 
-/// A token bucket per client address: `rate` requests a second, bursts up to `rate`.
-pub struct RateLimiter {
-	rate: f64,
-	buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-	pub fn new(rate: u32) -> Self {
-		Self { rate: f64::from(rate.max(1)), buckets: Mutex::new(HashMap::new()) }
-	}
-
-	/// Takes a token for `client`; `false` when its bucket is empty.
-	pub fn admit(&self, client: IpAddr) -> bool {
-		let mut buckets = self.buckets.lock().expect("not poisoned");
-		if buckets.len() > 100_000 {
-			// Forget idle clients rather than grow without bound.
-			let now = Instant::now();
-			buckets.retain(|_, (_, seen)| now.duration_since(*seen).as_secs() < 10);
-		}
-		let now = Instant::now();
-		let (tokens, last) = buckets.entry(client).or_insert((self.rate, now));
-		*tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.rate);
-		*last = now;
-		if *tokens < 1.0 {
-			return false;
-		}
-		*tokens -= 1.0;
-		true
-	}
-}
-
 fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 	let mut response = Response::new(Full::new(Bytes::from(body)));
 	*response.status_mut() = status;
@@ -177,42 +206,165 @@ fn refuse(error: RequestError) -> Response<Full<Bytes>> {
 	reply(status_of(error), (WIRE_VERSION, error).encode())
 }
 
-async fn handle(
-	ursula: Arc<Ursula>,
-	client: IpAddr,
-	request: Request<hyper::body::Incoming>,
-) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-	if request.method() != Method::POST || request.uri().path() != "/v1/reencrypt" {
-		return Ok(reply(StatusCode::NOT_FOUND, b"POST /v1/reencrypt".to_vec()));
-	}
-	if !ursula.limiter.admit(client) {
-		return Ok(refuse(RequestError::RateLimited));
-	}
-	let Ok(body) = Limited::new(request.into_body(), MAX_REQUEST_BYTES).collect().await else {
-		return Ok(refuse(RequestError::Malformed));
-	};
-	let body = body.to_bytes();
-	let Ok(request) = ReencryptionRequest::decode_all(&mut &body[..]) else {
-		return Ok(refuse(RequestError::Malformed));
-	};
-	// Re-encryption is CPU work: keep it off the async workers that drive the network.
-	let served = tokio::task::spawn_blocking(move || ursula.serve(request)).await;
-	Ok(match served {
-		Ok(Ok(response)) => reply(StatusCode::OK, response.encode()),
-		Ok(Err(error)) => refuse(error),
-		Err(_) => refuse(RequestError::Unavailable),
-	})
+/// The answer to a body over [`MAX_REQUEST_BYTES`].
+fn too_large() -> Response<Full<Bytes>> {
+	reply(StatusCode::PAYLOAD_TOO_LARGE, (WIRE_VERSION, RequestError::Malformed).encode())
 }
 
-/// The most connections served at once; more wait in the listen queue.
-pub const MAX_CONNECTIONS: usize = 1_024;
+/// The endpoint: the Ursula and the limits that protect it.
+pub struct Endpoint {
+	ursula: Arc<Ursula>,
+	address_limiter: RateLimiter<ClientAddress>,
+	connections: Arc<ConnectionLimiter>,
+	/// One permit per capsule queued for or in re-encryption.
+	work: Arc<Semaphore>,
+	request_timeout: Duration,
+}
 
-/// How long a client may take to send a request's headers.
-const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+impl Endpoint {
+	pub fn new(ursula: Arc<Ursula>, limits: &Limits) -> Self {
+		Self {
+			ursula,
+			address_limiter: RateLimiter::new(limits.capsules_per_address, MAX_TRACKED_CLIENTS),
+			connections: ConnectionLimiter::new(limits.connections_per_address),
+			// A request of the most capsules must always fit.
+			work: Arc::new(Semaphore::new(
+				limits.capsules_in_flight.max(MAX_CAPSULES_PER_REQUEST) as usize
+			)),
+			request_timeout: limits.request_timeout,
+		}
+	}
+
+	/// Answers one HTTP request of `client`.
+	async fn answer<B>(&self, client: ClientAddress, request: Request<B>) -> Response<Full<Bytes>>
+	where
+		B: hyper::body::Body,
+		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+	{
+		if request.method() != Method::POST || request.uri().path() != "/v1/reencrypt" {
+			return reply(StatusCode::NOT_FOUND, b"POST /v1/reencrypt".to_vec());
+		}
+		// One token before anything is read; the rest once the capsules are counted.
+		if !self.address_limiter.admit(&client, 1) {
+			return refuse(RequestError::RateLimited);
+		}
+		let declared = request
+			.headers()
+			.get(hyper::header::CONTENT_LENGTH)
+			.and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+		if declared.is_some_and(|len| len > MAX_REQUEST_BYTES) {
+			return too_large();
+		}
+		let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES).collect().await {
+			Ok(body) => body.to_bytes(),
+			Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
+			Err(_) => return refuse(RequestError::Malformed),
+		};
+		let Ok(request) = ReencryptionRequest::decode_all(&mut &body[..]) else {
+			return refuse(RequestError::Malformed);
+		};
+		let capsules = (request.body.capsules.len() as u32).clamp(1, MAX_CAPSULES_PER_REQUEST);
+		if capsules > 1 && !self.address_limiter.admit(&client, capsules - 1) {
+			return refuse(RequestError::RateLimited);
+		}
+		// Shed load rather than queue it: a request that does not fit now is refused now.
+		let Ok(work) = self.work.clone().try_acquire_many_owned(capsules) else {
+			return refuse(RequestError::Unavailable);
+		};
+		let ursula = self.ursula.clone();
+		// Re-encryption is CPU work: keep it off the async workers that drive the network.
+		let served = tokio::task::spawn_blocking(move || {
+			let served = ursula.serve(request);
+			drop(work);
+			served
+		})
+		.await;
+		match served {
+			Ok(Ok(response)) => reply(StatusCode::OK, response.encode()),
+			Ok(Err(error)) => refuse(error),
+			Err(_) => refuse(RequestError::Unavailable),
+		}
+	}
+}
+
+/// When the request in progress on a connection must have been answered.
+struct Deadline(Mutex<Instant>);
+
+impl Deadline {
+	fn after(timeout: Duration) -> Self {
+		Self(Mutex::new(Instant::now() + timeout))
+	}
+
+	fn at(&self) -> Instant {
+		*self.0.lock().expect("not poisoned")
+	}
+
+	fn renew(&self, timeout: Duration) {
+		*self.0.lock().expect("not poisoned") = Instant::now() + timeout;
+	}
+}
+
+/// The answer to a connection over its address's share, written without reading anything.
+fn over_capacity() -> Vec<u8> {
+	let body = (WIRE_VERSION, RequestError::Unavailable).encode();
+	let mut answer = format!(
+		"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/octet-stream\r\n\
+		 content-length: {}\r\nconnection: close\r\n\r\n",
+		body.len()
+	)
+	.into_bytes();
+	answer.extend(body);
+	answer
+}
+
+/// Serves one connection until it closes or misses a deadline.
+async fn serve_connection(
+	endpoint: Arc<Endpoint>,
+	stream: tokio::net::TcpStream,
+	peer: SocketAddr,
+) {
+	let client = ClientAddress::from(peer.ip());
+	let timeout = endpoint.request_timeout;
+	let deadline = Arc::new(Deadline::after(timeout));
+	let service = {
+		let deadline = deadline.clone();
+		service_fn(move |request| {
+			let endpoint = endpoint.clone();
+			let deadline = deadline.clone();
+			async move {
+				let response = endpoint.answer(client, request).await;
+				// The connection's next request has the whole time again.
+				deadline.renew(timeout);
+				Ok::<_, std::convert::Infallible>(response)
+			}
+		})
+	};
+	let connection = http1::Builder::new()
+		.timer(hyper_util::rt::TokioTimer::new())
+		.header_read_timeout(timeout)
+		.serve_connection(TokioIo::new(stream), service);
+	tokio::pin!(connection);
+	loop {
+		let at = deadline.at();
+		tokio::select! {
+			served = connection.as_mut() => {
+				if let Err(e) = served {
+					log::debug!(target: "ursula", "connection from {peer} ended: {e}");
+				}
+				return;
+			},
+			_ = tokio::time::sleep_until(at) => if deadline.at() <= Instant::now() {
+				log::debug!(target: "ursula", "connection from {peer} missed its deadline");
+				return;
+			},
+		}
+	}
+}
 
 /// Accepts connections on `listener` until the task is dropped.
-pub async fn run(ursula: Arc<Ursula>, listener: tokio::net::TcpListener) {
-	let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+pub async fn run(endpoint: Arc<Endpoint>, listener: tokio::net::TcpListener) {
+	let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+	let over_capacity = over_capacity();
 	loop {
 		let Ok(slot) = slots.clone().acquire_owned().await else { return };
 		let (stream, peer): (_, SocketAddr) = match listener.accept().await {
@@ -222,18 +374,125 @@ pub async fn run(ursula: Arc<Ursula>, listener: tokio::net::TcpListener) {
 				continue;
 			},
 		};
-		let ursula = ursula.clone();
-		tokio::spawn(async move {
-			let service = service_fn(move |request| handle(ursula.clone(), peer.ip(), request));
-			let served = http1::Builder::new()
-				.timer(hyper_util::rt::TokioTimer::new())
-				.header_read_timeout(HEADER_TIMEOUT)
-				.serve_connection(TokioIo::new(stream), service)
-				.await;
-			if let Err(e) = served {
-				log::debug!(target: "ursula", "connection from {peer} ended: {e}");
+		let Some(share) = endpoint.connections.admit(ClientAddress::from(peer.ip())) else {
+			// Best effort, without waiting: a fresh socket's send buffer takes a short answer
+			// (a plain non-blocking write; the reactor has no readiness for it yet).
+			if let Ok(mut stream) = stream.into_std() {
+				let _ = std::io::Write::write(&mut stream, &over_capacity);
 			}
-			drop(slot);
+			continue;
+		};
+		let endpoint = endpoint.clone();
+		tokio::spawn(async move {
+			serve_connection(endpoint, stream, peer).await;
+			drop((share, slot));
 		});
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use keymarket_primitives::policies::RequestBody;
+	use sp_core::sr25519;
+
+	fn endpoint(dir: &std::path::Path, limits: Limits) -> Endpoint {
+		let signer = sr25519::Pair::from_string("//Ferdie", None).unwrap();
+		let umbral = umbral_pre::SecretKey::random();
+		let umbral_public =
+			umbral.public_key().to_compressed_bytes().as_ref().try_into().expect("33 bytes");
+		let ursula = Ursula {
+			keys: UrsulaSecrets { worker: signer.public().into(), signer, umbral, umbral_public },
+			book: Book::default(),
+			log: ServedLog::open(&dir.join("served"), 16).unwrap(),
+			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000).unwrap(),
+			bob_limiter: RateLimiter::new(limits.capsules_per_bob, 10),
+		};
+		Endpoint::new(Arc::new(ursula), &limits)
+	}
+
+	fn limits() -> Limits {
+		Limits {
+			capsules_per_address: 64,
+			capsules_per_bob: 64,
+			connections_per_address: 2,
+			request_timeout: Duration::from_secs(10),
+			capsules_in_flight: 32,
+		}
+	}
+
+	/// Bob's request for an unknown policy (the Ursula answers `404 UnknownPolicy` once it
+	/// works on it).
+	fn request(endpoint: &Endpoint, capsules: usize) -> Request<Full<Bytes>> {
+		let bob = sr25519::Pair::from_string("//Bob", None).unwrap();
+		let body = RequestBody {
+			version: WIRE_VERSION,
+			policy: [7; 16],
+			ursula: endpoint.ursula.keys.worker.clone(),
+			bob: bob.public().into(),
+			sequence: 1,
+			capsules: vec![vec![0; 105]; capsules],
+		};
+		let signature = bob.sign(&body.signing_payload()).0;
+		let bytes = ReencryptionRequest { body, signature }.encode();
+		Request::post("/v1/reencrypt").body(Full::new(Bytes::from(bytes))).unwrap()
+	}
+
+	async fn call(
+		endpoint: &Endpoint,
+		client: ClientAddress,
+		request: Request<Full<Bytes>>,
+	) -> (u16, RequestError) {
+		let response = endpoint.answer(client, request).await;
+		let status = response.status().as_u16();
+		let body = response.into_body().collect().await.unwrap().to_bytes();
+		let (_, error) = <(u8, RequestError)>::decode_all(&mut &body[..]).expect("a refusal");
+		(status, error)
+	}
+
+	const BOB: ClientAddress = ClientAddress::V4([10, 0, 0, 1]);
+
+	#[tokio::test]
+	async fn a_full_work_queue_sheds_load_with_503() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let busy = endpoint.work.clone().try_acquire_many_owned(32).unwrap();
+		let shed = call(&endpoint, BOB, request(&endpoint, 1)).await;
+		assert_eq!(shed, (503, RequestError::Unavailable), "refused at once, not queued");
+		drop(busy);
+		let served = call(&endpoint, BOB, request(&endpoint, 1)).await;
+		assert_eq!(served, (404, RequestError::UnknownPolicy), "worked on once there is room");
+	}
+
+	#[tokio::test]
+	async fn the_address_bucket_is_charged_per_capsule() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		for _ in 0..2 {
+			let answer = call(&endpoint, BOB, request(&endpoint, 32)).await;
+			assert_eq!(answer, (404, RequestError::UnknownPolicy));
+		}
+		let flooded = call(&endpoint, BOB, request(&endpoint, 32)).await;
+		assert_eq!(flooded, (429, RequestError::RateLimited), "64 tokens: two requests of 32");
+		let other = ClientAddress::V4([10, 0, 0, 2]);
+		let answer = call(&endpoint, other, request(&endpoint, 32)).await;
+		assert_eq!(answer, (404, RequestError::UnknownPolicy), "another address has its own");
+	}
+
+	#[tokio::test]
+	async fn an_oversized_body_gets_413() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let huge = Request::post("/v1/reencrypt")
+			.body(Full::new(Bytes::from(vec![0u8; MAX_REQUEST_BYTES + 1])))
+			.unwrap();
+		assert_eq!(call(&endpoint, BOB, huge).await, (413, RequestError::Malformed));
+	}
+
+	#[test]
+	fn a_connection_over_its_share_is_told_503_unavailable() {
+		let answer = over_capacity();
+		assert!(answer.starts_with(b"HTTP/1.1 503 "));
+		assert!(answer.ends_with(&(WIRE_VERSION, RequestError::Unavailable).encode()));
 	}
 }

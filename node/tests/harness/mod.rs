@@ -543,13 +543,22 @@ pub fn stake_for_ursula(node: &Node, staker: &str, worker: &str, endpoint: &str)
 	};
 	let worker_account: sp_runtime::AccountId32 = dev_pair(worker).public().into();
 	submit(staker, Staking::stake { value: 2_000 * 1_000_000_000_000, periods: 120 });
-	submit(staker, Staking::bond_worker { worker: Some(worker_account) });
+	submit(staker, Staking::bond_worker { worker: Some(worker_account.clone()) });
+	let (umbral_secret, umbral_key) = ursula_umbral_key(worker);
+	let signing_key = dev_pair(worker).public().0;
+	let payload = keymarket_primitives::staking::registration_payload(
+		&worker_account,
+		&umbral_key,
+		&signing_key,
+	);
 	submit(
 		worker,
 		Staking::register_worker {
 			endpoint: endpoint.as_bytes().to_vec(),
-			umbral_key: ursula_umbral_key(worker).1,
-			signing_key: dev_pair(worker).public().0,
+			umbral_key,
+			signing_key,
+			umbral_proof: keymarket_primitives::staking::prove_umbral_key(&umbral_secret, &payload),
+			signing_proof: dev_pair(worker).sign(&payload).0,
 		},
 	);
 }

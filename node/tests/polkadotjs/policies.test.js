@@ -14,7 +14,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { KEY, send, waitForEvents } from './chain.js';
+import { KEY, nextCommitment, registration, send, waitForEvents, waitForPeriod } from './chain.js';
 import { startDevNode } from './node.js';
 
 // Valid compressed secp256k1 points (Umbral public keys).
@@ -50,15 +50,6 @@ const errorOf = (result) => {
 /** A key fragment envelope: SCALE (version 1, capsule bytes, ciphertext bytes). */
 const envelope = () => api.createType('(u8, Bytes, Bytes)', [1, u8aToHex(new Uint8Array(105).fill(1)), u8aToHex(new Uint8Array(300).fill(2))]).toHex();
 
-/** Polls until the current period is at least `period`, within `seconds`. */
-async function waitForPeriod(period, seconds) {
-  const deadline = Date.now() + seconds * 1000;
-  while ((await rpc('keymarket_currentPeriod', [])) < period) {
-    if (Date.now() > deadline) throw new Error(`period ${period} did not come within ${seconds} s`);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-}
-
 function grant(start, end, overrides = {}) {
   return {
     bob: keyring.addFromUri('//Bob').address,
@@ -92,17 +83,11 @@ test('Alice grants, the Ursula earns per period, and revocation refunds the rest
   assert.equal((await send(api.tx.staking.stake(2_000n * KEY, 120), alice)).dispatchError, undefined);
   assert.equal((await send(api.tx.staking.bondWorker(ferdie.address), alice)).dispatchError, undefined);
   const registered = await send(
-    api.tx.staking.registerWorker('http://127.0.0.1:9151', BOB_KEY, u8aToHex(ferdie.publicKey)),
+    registration(api, ferdie, 'http://127.0.0.1:9151', '//Ferdie//umbral').tx,
     ferdie,
   );
   assert.equal(registered.dispatchError, undefined);
-  const [committed] = (await waitForEvents(
-    api,
-    (e) => api.events.staking.Committed.is(e) && e.data.worker.toString() === ferdie.address,
-    90,
-  )).found;
-  const activeFrom = committed.data.period.toNumber();
-  await waitForPeriod(activeFrom, 90);
+  await waitForPeriod(provider, await nextCommitment(api, ferdie, 90), 90);
 
   // Bad grants get precise errors.
   const now = await rpc('keymarket_currentPeriod', []);
@@ -127,12 +112,19 @@ test('Alice grants, the Ursula earns per period, and revocation refunds the rest
   const event = created.events.find(({ event }) => api.events.policies.PolicyCreated.is(event)).event;
   assert.deepEqual(event.data.ursulas.map((u) => u.toString()), [ferdie.address]);
   assert.equal(event.data.escrow.toBigInt(), 10n * RATE);
+  // A place fee per Ursula (to its staker, never refunded) and the record's deposit.
+  const placeFees = event.data.placeFees.toBigInt();
+  const deposit = event.data.deposit.toBigInt();
+  assert.equal(placeFees, api.consts.policies.placeFee.toBigInt());
+  assert.equal(deposit, api.consts.policies.depositBase.toBigInt() + api.consts.policies.depositPerUrsula.toBigInt());
   assert.equal(BigInt(await rpc('keymarket_escrow', [charlie.address])), 10n * RATE);
   const view = await rpc('keymarket_policy', [POLICY]);
   assert.equal(view.owner, charlie.address);
   assert.equal(view.bob, bob.address);
   assert.equal(view.bobKey, BOB_KEY);
   assert.equal(view.status, 'active');
+  // Bob's client judges Ferdie's fragments by the signing key recorded here.
+  assert.deepEqual(view.signingKeys, [u8aToHex(ferdie.publicKey)]);
   assert.deepEqual(await rpc('keymarket_policiesOfOwner', [charlie.address]), [POLICY]);
   assert.deepEqual(await rpc('keymarket_policiesOfBob', [bob.address]), [POLICY]);
   assert.deepEqual(await rpc('keymarket_policiesOfUrsula', [ferdie.address]), [POLICY]);
@@ -163,9 +155,11 @@ test('Alice grants, the Ursula earns per period, and revocation refunds the rest
   assert.equal(Object.keys((await rpc('keymarket_policy', [POLICY])).status)[0], 'revoked');
   assert.equal(errorOf(await send(api.tx.policies.revokePolicy(POLICY), charlie)), 'policies.AlreadyRevoked');
 
-  // Charlie paid the fees the Ursula earned and the transaction fees, nothing else.
+  // Charlie paid the fees the Ursula earned, the place fee and the transaction fees; the
+  // deposit stays held until the record is removed. Nothing else.
   const charlieNow = (await api.query.system.account(charlie.address)).data.free.toBigInt();
-  assert.ok(charlieNow <= charlieFree - paidSoFar && charlieNow > charlieFree - paidSoFar - KEY);
+  const spent = paidSoFar + placeFees + deposit;
+  assert.ok(charlieNow <= charlieFree - spent && charlieNow > charlieFree - spent - KEY);
 });
 
 test('the alice client makes the key fragments and polkadot.js submits the grant', async () => {

@@ -1,21 +1,31 @@
-// Slashing on a real dev node, driven by polkadot.js: offences reported by governance (sudo) go
-// through the same interface the reporting pallets use, are judged and deferred; one that
-// governance cancels is never applied; the other is applied when its period comes, paying the
-// reporter and cutting the stake; events and the keymarket_* RPC methods show it all.
+// Slashing on a real dev node, driven by polkadot.js, through the one path an offence takes:
+// //Bob reports fragments that //Ferdie's Ursula signed and that do not verify (the
+// adjudicator), each is judged and deferred; governance cancels one, the other is applied when
+// its period comes, paying the reporter and cutting the stake. Nobody, not even governance, can
+// report an offence without evidence, and the staker cannot withdraw stake that still answers.
+// Events and the keymarket_* RPC methods show it all.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { u8aToHex } from '@polkadot/util';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { KEY, send, waitForEvents } from './chain.js';
+import { bnToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
+import { KEY, nextCommitment, registration, send, waitForEvents, waitForPeriod } from './chain.js';
 import { startDevNode } from './node.js';
+
+// Valid compressed secp256k1 points (Umbral public keys).
+const BOB_KEY = '0x0237f6e94917e536c7571dcbc1bf75e36f21167401ff147dfdff033b084ea2dcb0';
+const VERIFYING_KEY = '0x03e12641bacd8ee45743db2c47db24e7b26b19a9a0f1f729b4d0d05227311b7828';
+const POLICY_KEY = '0x03f8a1ed9a60acb6474347cb36d3d658ff7e39db2ba7d70c00be92fcbdac8b37f9';
+const POLICY = new Uint8Array(16).fill(9);
+const CAPSULE = new Uint8Array(105).fill(1);
 
 let node;
 let api;
 let provider;
 let alice;
 let bob;
+let charlie;
 let ferdie;
 
 before(async () => {
@@ -26,6 +36,7 @@ before(async () => {
   const keyring = new Keyring({ type: 'sr25519' });
   alice = keyring.addFromUri('//Alice');
   bob = keyring.addFromUri('//Bob');
+  charlie = keyring.addFromUri('//Charlie');
   ferdie = keyring.addFromUri('//Ferdie');
 });
 
@@ -33,6 +44,12 @@ after(async () => {
   await api?.disconnect();
   await node?.stop();
 });
+
+const rpc = (method, params) => provider.send(method, params);
+const errorOf = (result) => {
+  const err = api.registry.findMetaError(result.dispatchError.asModule);
+  return `${err.section}.${err.name}`;
+};
 
 /** Runs `call` as root through sudo; resolves with the inner result's error (or null) and events. */
 async function sudo(call) {
@@ -43,54 +60,85 @@ async function sudo(call) {
   return { error, events };
 }
 
-function offence(kind, evidenceByte, period) {
+/** Evidence that `signer` (as Ursula //Ferdie) answered `CAPSULE` with `cfrag` in `servedAt`:
+ * its signature of "keymarket/cfrag/v1" ‖ policy ‖ Ursula ‖ period ‖ blake2(capsule) ‖
+ * blake2(cfrag) (docs/wire-formats.md). */
+function evidence(cfrag, servedAt, signer = ferdie) {
+  const payload = u8aConcat(
+    stringToU8a('keymarket/cfrag/v1'),
+    POLICY,
+    ferdie.publicKey,
+    bnToU8a(servedAt, { bitLength: 32, isLe: true }),
+    blake2AsU8a(CAPSULE, 256),
+    blake2AsU8a(cfrag, 256),
+  );
   return {
-    offender: ferdie.address,
-    kind,
-    evidence: u8aToHex(new Uint8Array(32).fill(evidenceByte)),
-    period,
-    reporters: [bob.address],
+    policy: u8aToHex(POLICY),
+    servedAt,
+    capsule: u8aToHex(CAPSULE),
+    cfrag: u8aToHex(cfrag),
+    signature: u8aToHex(signer.sign(payload)),
   };
 }
 
-test('an offence is deferred, applied, rewarded and recorded; a cancelled one is not applied', async () => {
-  // //Alice stakes 2,000 KEY and bonds //Ferdie as her Ursula's worker.
-  assert.equal((await send(api.tx.staking.stake(2_000n * KEY, 120), alice)).dispatchError, undefined);
-  assert.equal((await send(api.tx.staking.bondWorker(ferdie.address), alice)).dispatchError, undefined);
-  const period = (await provider.send('keymarket_currentPeriod', [])).valueOf();
+test('wrong fragments are reported, deferred, applied, rewarded and recorded; a cancelled one is not applied', async () => {
+  // Governance has no call that takes stake without evidence.
+  assert.equal(api.tx.slashing.reportOffence, undefined);
 
-  // An incorrect capsule fragment: min(100 KEY + 100 KEY · 0, 2,000 KEY / 10) = 100 KEY.
-  const first = await sudo(api.tx.slashing.reportOffence(offence({ IncorrectCfrag: null }, 1, period)));
-  assert.equal(first.error, null);
+  // //Alice stakes 2,000 KEY for //Ferdie's Ursula, whose worker key the node holds.
+  await api.rpc.author.insertKey('ursw', '//Ferdie', u8aToHex(ferdie.publicKey));
+  assert.equal((await send(api.tx.staking.stake(2_000n * KEY, 120), alice)).dispatchError, undefined);
+  // Rewards stay free, so that the locked stake moves only by the slash.
+  assert.equal((await send(api.tx.staking.setRestake(false), alice)).dispatchError, undefined);
+  assert.equal((await send(api.tx.staking.bondWorker(ferdie.address), alice)).dispatchError, undefined);
+  const { tx } = registration(api, ferdie, 'http://127.0.0.1:9151', '//Ferdie//umbral');
+  assert.equal((await send(tx, ferdie)).dispatchError, undefined);
+  await waitForPeriod(provider, await nextCommitment(api, ferdie, 90), 90);
+
+  // //Charlie grants //Bob a policy that Ferdie serves.
+  const now = await rpc('keymarket_currentPeriod', []);
+  const envelope = api.createType('(u8, Bytes, Bytes)', [1, u8aToHex(CAPSULE), u8aToHex(new Uint8Array(300).fill(2))]).toHex();
+  const grant = {
+    bob: bob.address, bobKey: BOB_KEY, verifyingKey: VERIFYING_KEY, policyKey: POLICY_KEY,
+    threshold: 1, start: now, end: now + 20, rate: 10n ** 9n,
+  };
+  const created = await send(api.tx.policies.createPolicy(u8aToHex(POLICY), grant, [ferdie.address], [envelope]), charlie);
+  assert.equal(created.dispatchError, undefined);
+
+  // Ferdie signed two answers that are no capsule fragments at all: two offences.
+  const report = (ev, signer = bob) => send(api.tx.policies.reportIncorrectCfrag(ferdie.address, ev), signer);
+  const first = await report(evidence(new Uint8Array([0xc4, 3, 1, 2, 3]), now));
+  assert.equal(first.dispatchError, undefined);
   const reported = first.events.find(({ event }) => api.events.slashing.OffenceReported.is(event)).event;
   assert.equal(reported.data.staker.toString(), alice.address);
   assert.equal(reported.data.worker.toString(), ferdie.address);
   const deferred = first.events.find(({ event }) => api.events.slashing.SlashDeferred.is(event)).event;
+  // An incorrect capsule fragment: min(100 KEY + 100 KEY · 0, 2,000 KEY / 10) = 100 KEY.
   assert.equal(deferred.data.penalty.toBigInt(), 100n * KEY);
   const kept = deferred.data.id.toNumber();
-  assert.equal(reported.data.id.toNumber(), kept);
   const applyAt = deferred.data.applyAt.toNumber();
-  assert.ok(applyAt > period);
+  assert.ok(applyAt > now);
 
-  // Ferdie silent in round 3, where he would have earned 50 KEY.
-  const second = await sudo(api.tx.slashing.reportOffence(offence({ Unavailability: { round: 3, earnings: 50n * KEY } }, 2, period)));
-  assert.equal(second.error, null);
-  const cancelled = second.events.find(({ event }) => api.events.slashing.OffenceReported.is(event)).event.data.id.toNumber();
+  const second = await report(evidence(new Uint8Array([0xc4, 3, 4, 5, 6]), now));
+  assert.equal(second.dispatchError, undefined);
+  const cancelled = second.events.find(({ event }) => api.events.slashing.SlashDeferred.is(event)).event;
+  assert.equal(cancelled.data.penalty.toBigInt(), 200n * KEY, 'history adds 100 KEY, capped at a tenth');
 
-  // The same evidence again, and an offender nobody staked for, are refused precisely.
-  const again = await sudo(api.tx.slashing.reportOffence(offence({ IncorrectCfrag: null }, 1, period)));
-  assert.equal(`${again.error.section}.${again.error.name}`, 'slashing.Duplicate');
-  const stranger = await sudo(api.tx.slashing.reportOffence({ ...offence({ IncorrectCfrag: null }, 3, period), offender: bob.address }));
-  assert.equal(`${stranger.error.section}.${stranger.error.name}`, 'slashing.UnknownOffender');
+  // The same evidence again, and a fragment Ferdie never signed, are refused precisely.
+  assert.equal(errorOf(await report(evidence(new Uint8Array([0xc4, 3, 1, 2, 3]), now))), 'policies.AlreadyReported');
+  assert.equal(errorOf(await report(evidence(new Uint8Array([0xc4, 3, 7, 7, 7]), now, bob))), 'policies.BadUrsulaSignature');
+
+  // Alice's stake answers for Ferdie: she cannot withdraw any of it.
+  assert.equal(errorOf(await send(api.tx.staking.withdraw(1n), alice)), 'staking.StakeStillAnswerable');
 
   // Governance cancels the second one.
-  const cancel = await sudo(api.tx.slashing.cancelSlash(cancelled));
+  const cancel = await sudo(api.tx.slashing.cancelSlash(cancelled.data.id));
   assert.equal(cancel.error, null);
   assert.ok(cancel.events.some(({ event }) => api.events.slashing.SlashCancelled.is(event)));
-  const missing = await sudo(api.tx.slashing.cancelSlash(cancelled));
+  const missing = await sudo(api.tx.slashing.cancelSlash(cancelled.data.id));
   assert.equal(`${missing.error.section}.${missing.error.name}`, 'slashing.NoSuchSlash');
 
-  const pending = await provider.send('keymarket_pendingSlashes', [alice.address]);
+  const pending = await rpc('keymarket_pendingSlashes', [alice.address]);
   assert.deepEqual(pending.map((s) => s.id), [kept]);
   assert.equal(pending[0].penalty, (100n * KEY).toString());
   assert.equal(pending[0].applyAt, applyAt);
@@ -106,13 +154,12 @@ test('an offence is deferred, applied, rewarded and recorded; a cancelled one is
 
   const bobAfter = (await api.query.system.account(bob.address)).data.free.toBigInt();
   assert.equal(bobAfter - bobBefore, 10n * KEY, 'the reporter received a tenth of what was taken');
-  const staker = await provider.send('keymarket_staker', [alice.address]);
+  const staker = await rpc('keymarket_staker', [alice.address]);
   assert.equal(BigInt(staker.locked), 1_900n * KEY);
 
-  const history = await provider.send('keymarket_slashingHistory', [alice.address]);
+  const history = await rpc('keymarket_slashingHistory', [alice.address]);
   assert.deepEqual(history, [
-    { kind: 'IncorrectCfrag', count: 1, taken: (100n * KEY).toString(), unapplied: '0', cancelled: 0 },
-    { kind: 'Unavailability', count: 0, taken: '0', unapplied: '0', cancelled: 1 },
+    { kind: 'IncorrectCfrag', count: 1, taken: (100n * KEY).toString(), unapplied: '0', cancelled: 1 },
   ]);
-  assert.deepEqual(await provider.send('keymarket_pendingSlashes', []), []);
+  assert.deepEqual(await rpc('keymarket_pendingSlashes', []), []);
 });

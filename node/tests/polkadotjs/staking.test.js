@@ -8,7 +8,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { KEY, send, waitForEvents } from './chain.js';
+import { KEY, nextCommitment, registration, send, waitForEvents } from './chain.js';
 import { startDevNode } from './node.js';
 
 let node;
@@ -59,21 +59,22 @@ test('Alice stakes, bonds a worker, and the node commits for it until rewards ar
   const bonded = await send(api.tx.staking.bondWorker(ferdie.address), alice);
   assert.equal(bonded.dispatchError, undefined);
 
-  const umbralKey = u8aToHex(new Uint8Array(33).fill(2));
-  const registered = await send(
-    api.tx.staking.registerWorker('http://127.0.0.1:9151', umbralKey, u8aToHex(ferdie.publicKey)),
-    ferdie,
+  // A key Ferdie does not hold is refused; its own keys, proven, are taken.
+  const { tx, umbralKey } = registration(api, ferdie, 'http://127.0.0.1:9151', '//Ferdie//umbral');
+  const stolen = registration(api, ferdie, 'http://127.0.0.1:9151', '//Ferdie//umbral');
+  const forged = api.tx.staking.registerWorker(
+    'http://127.0.0.1:9151', stolen.umbralKey, u8aToHex(alice.publicKey),
+    stolen.tx.args[3].toHex(), stolen.tx.args[4].toHex(),
   );
+  const refused = await send(forged, ferdie);
+  const refusal = api.registry.findMetaError(refused.dispatchError.asModule);
+  assert.equal(`${refusal.section}.${refusal.name}`, 'staking.BadUmbralKeyProof');
+  const registered = await send(tx, ferdie);
   assert.equal(registered.dispatchError, undefined);
   const ferdieBalance = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
 
   // No manual step from here: the off-chain worker commits, period after period.
-  const [committed] = (await waitForEvents(
-    api,
-    (e) => api.events.staking.Committed.is(e) && e.data.worker.toString() === ferdie.address,
-    60,
-  )).found;
-  const firstPeriod = committed.data.period.toNumber();
+  const firstPeriod = await nextCommitment(api, ferdie, 60);
   const [reward] = (await waitForEvents(
     api,
     (e) => api.events.staking.RewardMinted.is(e) && e.data.staker.toString() === alice.address,

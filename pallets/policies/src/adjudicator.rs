@@ -1,10 +1,11 @@
 //! The adjudicator: a capsule fragment an Ursula signed, whose proof fails, is an offence.
 
+use codec::Encode;
 use frame_support::pallet_prelude::*;
 use keymarket_primitives::{
 	policies::{
-		cfrag_signing_payload, judge_cfrag, sr25519_signed, CfragVerdict, EvidenceError,
-		MAX_CAPSULE_LEN, MAX_CFRAG_LEN,
+		cfrag_signing_payload, judge_cfrag, sr25519_signed, CfragVerdict, MAX_CAPSULE_LEN,
+		MAX_CFRAG_LEN,
 	},
 	slashing::{Offence, OffenceError, OffenceKind, ReportOffence},
 };
@@ -41,24 +42,28 @@ impl<T: Config> Pallet<T> {
 			sr25519_signed(&member.signing_key, &payload, &evidence.signature),
 			Error::<T>::BadUrsulaSignature
 		);
+		// Whatever fails here is the Ursula's: it signed bytes an honest Ursula never signs.
 		let verdict = judge_cfrag(
 			&evidence.capsule,
 			&evidence.cfrag,
 			&policy.grant.verifying_key,
 			&policy.grant.policy_key,
 			&policy.grant.bob_key,
-		)
-		.map_err(|e| match e {
-			EvidenceError::MalformedCapsule => Error::<T>::MalformedCapsule,
-			EvidenceError::MalformedCfrag => Error::<T>::MalformedCfrag,
-			EvidenceError::MalformedKey => Error::<T>::InvalidUmbralKey,
-		})?;
-		ensure!(verdict != CfragVerdict::Correct, Error::<T>::CfragIsCorrect);
+		);
+		ensure!(verdict != Ok(CfragVerdict::Correct), Error::<T>::CfragIsCorrect);
 
 		let offence = Offence {
 			offender: worker.clone(),
 			kind: OffenceKind::IncorrectCfrag,
-			evidence: sp_crypto_hashing::blake2_256(&evidence.cfrag),
+			// The evidence binds the policy; the slashing pallet adds the offender and period.
+			evidence: sp_crypto_hashing::blake2_256(
+				&(
+					evidence.policy,
+					sp_crypto_hashing::blake2_256(&evidence.capsule),
+					sp_crypto_hashing::blake2_256(&evidence.cfrag),
+				)
+					.encode(),
+			),
 			period: evidence.served_at,
 			reporters: alloc::vec![reporter.clone()],
 		};
@@ -67,6 +72,8 @@ impl<T: Config> Pallet<T> {
 			OffenceError::TooOld => Error::<T>::EvidenceTooOld,
 			OffenceError::InFuture => Error::<T>::EvidenceInFuture,
 			OffenceError::UnknownOffender => Error::<T>::UnknownOffender,
+			OffenceError::OffenderQueueFull => Error::<T>::OffenderQueueFull,
+			OffenceError::NothingToSlash => Error::<T>::NothingToSlash,
 			// One reporter is always allowed; a full queue is the only other refusal.
 			OffenceError::TooManyReporters | OffenceError::QueueFull => Error::<T>::SlashQueueFull,
 		})?;

@@ -19,6 +19,7 @@ impl<T: Config> Pallet<T> {
 			verifying_key: policy.grant.verifying_key,
 			policy_key: policy.grant.policy_key,
 			threshold: policy.grant.threshold,
+			signing_keys: policy.ursulas.iter().map(|u| u.signing_key).collect(),
 			ursulas: policy.ursulas.into_iter().map(|u| u.worker).collect(),
 			start: policy.grant.start,
 			end: policy.grant.end,

@@ -5,13 +5,16 @@ use codec::DecodeAll;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, tokens::Precision},
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Preservation},
+	},
 };
 use keymarket_primitives::policies::{
 	is_umbral_public_key, EncryptedKeyFrag, PolicyStatus, WIRE_VERSION,
 };
 use keymarket_primitives::staking::Period;
-use sp_runtime::traits::{CheckedMul, Zero};
+use sp_runtime::traits::{CheckedAdd, CheckedMul, Saturating, Zero};
 
 use crate::*;
 
@@ -67,7 +70,23 @@ impl<T: Config> Pallet<T> {
 			.checked_mul(&shares.into())
 			.and_then(|fee| fee.checked_mul(&periods.into()))
 			.ok_or(Error::<T>::FeeOverflow)?;
+		let deposit = T::DepositPerUrsula::get()
+			.checked_mul(&shares.into())
+			.and_then(|per_ursula| per_ursula.checked_add(&T::DepositBase::get()))
+			.ok_or(Error::<T>::FeeOverflow)?;
+		if grant.start > now {
+			// Pending policies hold places before they pay anything: one owner may only have
+			// so many. Entries of policies that have started since are dropped first.
+			PendingOf::<T>::try_mutate(&owner, |pending| {
+				pending.retain(|(_, start)| *start > now);
+				pending.try_push((id, grant.start))
+			})
+			.map_err(|_| Error::<T>::TooManyPendingPolicies)?;
+		}
+		let place_fees = Self::pay_place_fees(id, &owner, &ursulas)?;
 		T::Currency::hold(&HoldReason::Escrow.into(), &owner, escrow)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		T::Currency::hold(&HoldReason::Deposit.into(), &owner, deposit)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
 		for (worker, kfrag) in ursulas.iter().zip(kfrags) {
@@ -86,6 +105,8 @@ impl<T: Config> Pallet<T> {
 			start: grant.start,
 			end: grant.end,
 			escrow,
+			deposit,
+			place_fees,
 		});
 		let policy = Policy {
 			owner,
@@ -94,6 +115,7 @@ impl<T: Config> Pallet<T> {
 			ursulas: BoundedVec::truncate_from(members),
 			escrow,
 			paid: Zero::zero(),
+			deposit,
 			revoked_at: None,
 			settled: false,
 		};
@@ -112,6 +134,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let refund = Self::refund_escrow(&mut policy);
 		Self::release_ursulas(id, &policy);
+		Self::forget_pending(owner, id);
 		policy.revoked_at = Some(now);
 		Policies::<T>::insert(id, &policy);
 		Self::deposit_event(Event::PolicyRevoked { policy: id, owner: policy.owner, refund });
@@ -152,6 +175,18 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Drops `id` from `owner`'s pending policies (revoked, or ended).
+	fn forget_pending(owner: &T::AccountId, id: PolicyId) {
+		PendingOf::<T>::mutate_exists(owner, |pending| {
+			if let Some(list) = pending {
+				list.retain(|(other, _)| *other != id);
+			}
+			if pending.as_ref().is_some_and(|list| list.is_empty()) {
+				*pending = None;
+			}
+		});
+	}
+
 	/// Forgets the key fragments and frees the Ursulas' capacity.
 	fn release_ursulas(id: PolicyId, policy: &PolicyOf<T>) {
 		for ursula in &policy.ursulas {
@@ -169,6 +204,7 @@ impl<T: Config> Pallet<T> {
 	fn settle(id: PolicyId, mut policy: PolicyOf<T>, remove_at: Period) {
 		let refund = Self::refund_escrow(&mut policy);
 		Self::release_ursulas(id, &policy);
+		Self::forget_pending(&policy.owner, id);
 		Expiring::<T>::remove(policy.grant.end, id);
 		Expiring::<T>::insert(remove_at, id, ());
 		policy.settled = true;
@@ -176,13 +212,60 @@ impl<T: Config> Pallet<T> {
 		Policies::<T>::insert(id, policy);
 	}
 
-	/// After the evidence window: forget the policy.
+	/// After the evidence window: forget the policy and return its deposit.
 	fn remove_policy(id: PolicyId, policy: PolicyOf<T>, remove_at: Period) {
 		ByOwner::<T>::remove(&policy.owner, id);
 		ByBob::<T>::remove(&policy.grant.bob, id);
 		Expiring::<T>::remove(remove_at, id);
 		Policies::<T>::remove(id);
-		Self::deposit_event(Event::PolicyRemoved { policy: id });
+		// The owner's deposit hold is at least this record's (`try_state`), so this is exact.
+		let deposit = T::Currency::release(
+			&HoldReason::Deposit.into(),
+			&policy.owner,
+			policy.deposit,
+			Precision::Exact,
+		)
+		.unwrap_or_else(|e| {
+			log::error!(target: "policies", "deposit of {:?} not released: {e:?}", policy.owner);
+			Zero::zero()
+		});
+		Self::deposit_event(Event::PolicyRemoved { policy: id, owner: policy.owner, deposit });
+	}
+
+	/// Pays `PlaceFee` from `owner` to the staker of each of `ursulas`, held there as earned
+	/// fees. Returns the total.
+	fn pay_place_fees(
+		id: PolicyId,
+		owner: &T::AccountId,
+		ursulas: &[T::AccountId],
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let fee = T::PlaceFee::get();
+		let mut total = BalanceOf::<T>::zero();
+		if fee.is_zero() {
+			return Ok(total);
+		}
+		for worker in ursulas {
+			// Active Ursulas have stakers (checked by the caller).
+			let staker = T::Ursulas::staker_of(worker).ok_or(Error::<T>::UrsulaNotActive)?;
+			T::Currency::transfer_and_hold(
+				&HoldReason::Fees.into(),
+				owner,
+				&staker,
+				fee,
+				Precision::Exact,
+				Preservation::Preserve,
+				Fortitude::Polite,
+			)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+			total = total.saturating_add(fee);
+			Self::deposit_event(Event::PlaceFeePaid {
+				policy: id,
+				worker: worker.clone(),
+				staker,
+				fee,
+			});
+		}
+		Ok(total)
 	}
 
 	/// Removes ended policies, oldest end first, while `budget` lasts. Returns the weight used.
@@ -222,16 +305,17 @@ impl<T: Config> Pallet<T> {
 
 	/// The invariants: each owner's escrow hold equals what its live policies still hold, the
 	/// indexes agree with the policies, and Ursula loads match.
-	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
-		use sp_runtime::traits::Saturating;
 		let mut owed: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut loads: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for (id, policy) in Policies::<T>::iter() {
 			let entry = owed.entry(policy.owner.clone()).or_default();
 			*entry = entry.saturating_add(policy.escrow);
+			let entry = deposits.entry(policy.owner.clone()).or_default();
+			*entry = entry.saturating_add(policy.deposit);
 			ensure!(ByOwner::<T>::contains_key(&policy.owner, id), "owner index misses a policy");
 			ensure!(ByBob::<T>::contains_key(&policy.grant.bob, id), "Bob index misses a policy");
 			let next_step = if policy.settled {
@@ -270,6 +354,30 @@ impl<T: Config> Pallet<T> {
 				T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &owner) == escrow,
 				"escrow held differs from what live policies still owe"
 			);
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::Deposit.into(), &owner)
+					== deposits.get(&owner).copied().unwrap_or_default(),
+				"deposit held differs from the deposits of the owner's records"
+			);
+		}
+		// Key fragments exist only for live (policy, Ursula) pairs.
+		for (id, worker) in KeyFrags::<T>::iter_keys() {
+			let policy = Policies::<T>::get(id).ok_or("a key fragment of no policy")?;
+			ensure!(
+				policy.revoked_at.is_none() && !policy.settled,
+				"a key fragment of a revoked or ended policy"
+			);
+			ensure!(
+				policy.ursulas.iter().any(|u| u.worker == worker),
+				"a key fragment of an Ursula the policy does not name"
+			);
+		}
+		for (owner, pending) in PendingOf::<T>::iter() {
+			ensure!(!pending.is_empty(), "an empty pending list is kept");
+			for (id, _) in pending {
+				let policy = Policies::<T>::get(id).ok_or("a pending entry names no policy")?;
+				ensure!(policy.owner == owner, "a pending entry under another owner");
+			}
 		}
 		for (worker, load) in UrsulaLoad::<T>::iter() {
 			ensure!(loads.get(&worker) == Some(&load), "Ursula load is wrong");

@@ -145,6 +145,25 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinFeeRate: Get<BalanceOf<Self>>;
 
+		/// Paid by Alice to each Ursula's staker when a policy is made, never refunded: the
+		/// price of holding a place on that Ursula (a pending policy holds it before it pays
+		/// any fee, and revoking refunds the fees).
+		#[pallet::constant]
+		type PlaceFee: Get<BalanceOf<Self>>;
+
+		/// The most policies one owner may have waiting for their start period.
+		#[pallet::constant]
+		type MaxPendingPerOwner: Get<u32>;
+
+		/// Held on Alice's account for each policy record, and returned when the record is
+		/// removed (after the evidence window that follows its end or revocation).
+		#[pallet::constant]
+		type DepositBase: Get<BalanceOf<Self>>;
+
+		/// Held on Alice's account per Ursula of a policy, with `DepositBase`.
+		#[pallet::constant]
+		type DepositPerUrsula: Get<BalanceOf<Self>>;
+
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -165,12 +184,16 @@ pub mod pallet {
 		/// Fees a staker's Ursula earned, until the staker withdraws them.
 		#[codec(index = 1)]
 		Fees,
+		/// The storage deposit of Alice's policy records, until they are removed.
+		#[codec(index = 2)]
+		Deposit,
 	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// Alice (`owner`) granted `bob` a policy served by `ursulas`; `escrow` is held.
+		/// Alice (`owner`) granted `bob` a policy served by `ursulas`; `escrow` and `deposit`
+		/// are held, `place_fees` went to the Ursulas' stakers.
 		PolicyCreated {
 			policy: PolicyId,
 			owner: T::AccountId,
@@ -179,20 +202,30 @@ pub mod pallet {
 			start: Period,
 			end: Period,
 			escrow: BalanceOf<T>,
+			deposit: BalanceOf<T>,
+			place_fees: BalanceOf<T>,
 		},
 		/// Alice revoked a policy; `refund` went back to her.
 		PolicyRevoked { policy: PolicyId, owner: T::AccountId, refund: BalanceOf<T> },
 		/// A policy's end came: `refund` (missed periods) went back to Alice and its key fragments
 		/// are gone; its record stays for the evidence window.
 		PolicyEnded { policy: PolicyId, owner: T::AccountId, refund: BalanceOf<T> },
-		/// An ended policy's record was removed after the evidence window.
-		PolicyRemoved { policy: PolicyId },
+		/// An ended policy's record was removed after the evidence window; its `deposit` went
+		/// back to its owner.
+		PolicyRemoved { policy: PolicyId, owner: T::AccountId, deposit: BalanceOf<T> },
 		/// `worker` served `policy` in `period`: `fee` moved from Alice's escrow to `staker`.
 		FeePaid {
 			policy: PolicyId,
 			worker: T::AccountId,
 			staker: T::AccountId,
 			period: Period,
+			fee: BalanceOf<T>,
+		},
+		/// Alice paid `worker`'s place fee for `policy` to `staker` (held there as earned fees).
+		PlaceFeePaid {
+			policy: PolicyId,
+			worker: T::AccountId,
+			staker: T::AccountId,
 			fee: BalanceOf<T>,
 		},
 		/// A staker withdrew the fees its Ursula earned.
@@ -250,8 +283,10 @@ pub mod pallet {
 		FeeRateTooLow,
 		/// `rate · N · periods` does not fit in a balance.
 		FeeOverflow,
-		/// Alice cannot put the whole fee in escrow.
+		/// Alice cannot pay the place fees, or hold the whole fee in escrow and the deposit.
 		InsufficientBalance,
+		/// The owner already has `MaxPendingPerOwner` policies waiting for their start.
+		TooManyPendingPolicies,
 		/// No fees to withdraw.
 		NothingToWithdraw,
 		/// The worker is not one of the policy's Ursulas.
@@ -261,10 +296,6 @@ pub mod pallet {
 		ServedOutsidePolicy,
 		/// The Ursula's signature of the capsule fragment does not verify.
 		BadUrsulaSignature,
-		/// The capsule is not a valid umbral-pre capsule.
-		MalformedCapsule,
-		/// The capsule fragment is not umbral-pre capsule-fragment bytes.
-		MalformedCfrag,
 		/// The capsule fragment is correct: there is nothing to punish.
 		CfragIsCorrect,
 		/// This capsule fragment was reported already.
@@ -277,6 +308,11 @@ pub mod pallet {
 		UnknownOffender,
 		/// The slashing pallet accepts no more offences this period; report again later.
 		SlashQueueFull,
+		/// The slashing pallet accepts no more offences against this Ursula's staker this
+		/// period; report again later.
+		OffenderQueueFull,
+		/// The Ursula's staker has no stake left to take: reporting would be free.
+		NothingToSlash,
 	}
 
 	/// Policies, until the evidence window after their end has passed.
@@ -313,6 +349,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type UrsulaLoad<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
+	/// The policies of each owner that wait for their start period, with that period (entries
+	/// of started policies are dropped when the owner creates the next one).
+	#[pallet::storage]
+	pub type PendingOf<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<(PolicyId, Period), T::MaxPendingPerOwner>,
+		ValueQuery,
+	>;
+
 	/// Policies by the period of their next clean-up step: their end (settle), then their end
 	/// plus `EvidenceRetention` (remove).
 	#[pallet::storage]
@@ -334,6 +381,7 @@ pub mod pallet {
 			assert!(T::MaxPoliciesPerUrsula::get() > 0, "Ursulas must be able to serve");
 			assert!(T::MaxPolicyPeriods::get() > 0, "policies must be able to last");
 			assert!(T::EvidenceRetention::get() > 0, "evidence must outlive the policy");
+			assert!(T::MaxPendingPerOwner::get() > 0, "owners must be able to plan ahead");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -350,11 +398,16 @@ pub mod pallet {
 		/// (Alice's client draws them with the shared sampling, `keymarket_sample`);
 		/// `kfrags[i]` is the SCALE `EncryptedKeyFrag` for `ursulas[i]`.
 		///
+		/// Besides the escrow, Alice pays `PlaceFee` to each Ursula's staker (never refunded)
+		/// and holds the record's deposit (`DepositBase + DepositPerUrsula · N`, returned when
+		/// the record is removed).
+		///
 		/// Origin: signed (Alice). Errors: `PolicyIdInUse`, `BadUrsulaCount`,
 		/// `KeyFragCountMismatch`, `InvalidUmbralKey`, `StartInPast`, `StartTooLate`,
 		/// `EndNotAfterStart`, `PolicyTooLong`, `FeeRateTooLow`, `BadThreshold`,
 		/// `MalformedKeyFrag`, `DuplicateUrsula`, `UrsulaNotActive`, `UrsulaAtCapacity`,
-		/// `FeeOverflow`, `InsufficientBalance`. O(N²) comparisons for duplicates, O(N) reads.
+		/// `TooManyPendingPolicies`, `FeeOverflow`, `InsufficientBalance`. O(N²) comparisons
+		/// for duplicates, O(N) reads and transfers.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_policy(ursulas.len() as u32))]
 		pub fn create_policy(
@@ -404,15 +457,17 @@ pub mod pallet {
 			Self::do_withdraw_fees(&staker)
 		}
 
-		/// Reports a capsule fragment that `worker` signed and whose proof fails. The runtime
+		/// Reports a capsule fragment that `worker` signed and that does not verify. The runtime
 		/// checks the Ursula's signature and the fragment with umbral-pre, then reports
-		/// `IncorrectCfrag` to the slashing pallet with the caller as reporter. A correct report
-		/// pays no fee.
+		/// `IncorrectCfrag` to the slashing pallet with the caller as reporter. A signed
+		/// fragment that is not even umbral-pre bytes, or that answers bytes that are not a
+		/// capsule, is an offence too: an honest Ursula signs neither. An accepted report pays
+		/// no fee; a refused one pays its fee.
 		///
 		/// Origin: signed (anyone, usually Bob). Errors: `UnknownPolicy`, `NotPolicyUrsula`,
-		/// `ServedOutsidePolicy`, `BadUrsulaSignature`, `MalformedCapsule`, `MalformedCfrag`,
-		/// `CfragIsCorrect`, `AlreadyReported`, `EvidenceTooOld`, `EvidenceInFuture`,
-		/// `UnknownOffender`, `SlashQueueFull`. O(1): one signature and one fragment check.
+		/// `ServedOutsidePolicy`, `BadUrsulaSignature`, `CfragIsCorrect`, `AlreadyReported`,
+		/// `EvidenceTooOld`, `EvidenceInFuture`, `UnknownOffender`, `SlashQueueFull`,
+		/// `OffenderQueueFull`, `NothingToSlash`. O(1): one signature and one fragment check.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::report_incorrect_cfrag())]
 		pub fn report_incorrect_cfrag(

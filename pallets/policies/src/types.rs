@@ -67,6 +67,8 @@ pub struct Policy<
 	pub escrow: Balance,
 	/// Paid to Ursulas so far.
 	pub paid: Balance,
+	/// The storage deposit held on Alice's account for this record, returned on removal.
+	pub deposit: Balance,
 	/// The period Alice revoked it in.
 	pub revoked_at: Option<Period>,
 	/// Whether its end was settled: escrow refunded, key fragments and Ursula places freed. The

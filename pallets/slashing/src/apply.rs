@@ -7,8 +7,8 @@ use keymarket_primitives::slashing::{SlashId, StakeSlasher};
 use sp_runtime::traits::Saturating;
 
 use crate::{
-	Config, DueSlashes, Error, Event, History, LastPeriodStarted, Pallet, Reported, ReportedIn,
-	Slashes, WeightInfo,
+	Config, DueSlashes, Error, Event, History, LastPeriodStarted, OffencesAgainst, Pallet,
+	Reported, ReportedIn, Slashes, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -16,7 +16,8 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn on_period_start() -> Weight {
 		let now = T::Stakes::current_period();
 		let check = T::DbWeight::get().reads(1);
-		if now <= LastPeriodStarted::<T>::get() {
+		let previous = LastPeriodStarted::<T>::get();
+		if now <= previous {
 			return check;
 		}
 		LastPeriodStarted::<T>::put(now);
@@ -24,6 +25,11 @@ impl<T: Config> Pallet<T> {
 		for id in &due {
 			Self::apply(*id);
 		}
+		// The per-staker counts of the last period with blocks are done with (reports are only
+		// made in blocks, so no other period has any; at most one entry per accepted offence).
+		let cleared =
+			OffencesAgainst::<T>::clear_prefix(previous, T::MaxSlashesPerPeriod::get(), None)
+				.unique;
 		let mut pruned = 0;
 		if let Some(old) = now.checked_sub(T::EvidenceWindow::get()) {
 			let keys = ReportedIn::<T>::take(old);
@@ -33,7 +39,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		check
-			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::DbWeight::get().writes(1 + cleared as u64))
 			.saturating_add(T::WeightInfo::apply_due_slashes(due.len() as u32))
 			.saturating_add(T::WeightInfo::prune_reported(pruned))
 	}
@@ -77,7 +83,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The invariants: every deferred slash is due in its period and nothing else is due; every
-	/// reported key is listed under the period it was reported in.
+	/// reported key is listed under the period it was reported in; no staker has more offences
+	/// in a period than allowed, and only the current period's counts are kept.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		for (id, slash) in Slashes::<T>::iter() {
 			ensure!(
@@ -89,6 +96,13 @@ impl<T: Config> Pallet<T> {
 			for id in due {
 				ensure!(Slashes::<T>::contains_key(id), "a due slash does not exist");
 			}
+		}
+		for (period, _, count) in OffencesAgainst::<T>::iter() {
+			ensure!(
+				count <= T::MaxSlashesPerOffender::get(),
+				"more offences against one staker than a period allows"
+			);
+			ensure!(period >= LastPeriodStarted::<T>::get(), "a past period's counts were kept");
 		}
 		for (key, period) in Reported::<T>::iter() {
 			ensure!(

@@ -4,11 +4,11 @@
 use codec::Encode;
 use frame_support::traits::Get;
 use keymarket_primitives::slashing::{Offence, OffenceError, OffenceKind, SlashId, StakeSlasher};
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{Saturating, Zero};
 
 use crate::{
-	Config, DueSlashes, Event, History, NextSlashId, Pallet, PendingSlash, Reported, ReportedIn,
-	Slashes,
+	Config, DueSlashes, Event, History, NextSlashId, OffencesAgainst, Pallet, PendingSlash,
+	Reported, ReportedIn, Slashes,
 };
 
 impl<T: Config> Pallet<T> {
@@ -35,14 +35,26 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// What makes an offence the same offence: its evidence, or for unavailability the Ursula
-	/// and the round (at most one proof of unavailability per Ursula and round).
+	/// What makes an offence the same offence: the offender, the kind, the period and the
+	/// evidence; for unavailability the Ursula and the round (at most one proof of
+	/// unavailability per Ursula and round). The offender is part of it, so an accomplice that
+	/// reports the same evidence against itself first takes nothing from the report against
+	/// the real offender.
 	pub fn offence_key(offence: &Offence<T::AccountId, T::Balance>) -> [u8; 32] {
 		match offence.kind {
 			OffenceKind::Unavailability { round, .. } => sp_crypto_hashing::blake2_256(
 				&(b"keymarket/unavailable", &offence.offender, round).encode(),
 			),
-			_ => offence.evidence,
+			ref kind => sp_crypto_hashing::blake2_256(
+				&(
+					b"keymarket/offence",
+					&offence.offender,
+					kind.tag(),
+					offence.period,
+					offence.evidence,
+				)
+					.encode(),
+			),
 		}
 	}
 
@@ -64,6 +76,18 @@ impl<T: Config> Pallet<T> {
 		}
 		let staker =
 			T::Stakes::staker_of(&offence.offender).ok_or(OffenceError::UnknownOffender)?;
+		let tag = offence.kind.tag();
+		let history = History::<T>::get(&staker, tag).count;
+		let penalty = Self::penalty(&offence.kind, T::Stakes::slashable(&staker), history);
+		// A report that can take nothing would be free for the reporting pallet's caller, and
+		// would still take a place in the queue.
+		if penalty.is_zero() {
+			return Err(OffenceError::NothingToSlash);
+		}
+		let against = OffencesAgainst::<T>::get(now, &staker);
+		if against >= T::MaxSlashesPerOffender::get() {
+			return Err(OffenceError::OffenderQueueFull);
+		}
 		let apply_at = now.saturating_add(T::DeferPeriods::get());
 		// One slot in this period's reports and in the due list of `apply_at`; the first bounds
 		// the second, as every report of this period is due in the same period.
@@ -80,10 +104,7 @@ impl<T: Config> Pallet<T> {
 			return Err(OffenceError::QueueFull);
 		}
 		Reported::<T>::insert(key, now);
-
-		let tag = offence.kind.tag();
-		let history = History::<T>::get(&staker, tag).count;
-		let penalty = Self::penalty(&offence.kind, T::Stakes::locked(&staker), history);
+		OffencesAgainst::<T>::insert(now, &staker, against.saturating_add(1));
 		History::<T>::mutate(&staker, tag, |record| record.count = record.count.saturating_add(1));
 		Slashes::<T>::insert(
 			id,

@@ -25,8 +25,12 @@
 //!
 //! ## Assumptions
 //! - Reporting pallets check the evidence itself (signatures, proofs) before they report.
-//! - At most `MaxSlashesPerPeriod` offences are accepted per period; a reporter whose offence is
-//!   refused with `QueueFull` may report it again in a later period of the window.
+//! - At most `MaxSlashesPerPeriod` offences are accepted per period, and at most
+//!   `MaxSlashesPerOffender` of them against one staker; a reporter whose offence is refused
+//!   with `QueueFull` or `OffenderQueueFull` may report it again in a later period of the window.
+//! - An offence's identity binds the offender, the kind, the period and the evidence: nobody can
+//!   make a report against one Ursula count as the report against another.
+//! - There is no call that reports without evidence: governance only cancels.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -83,10 +87,6 @@ pub mod pallet {
 		/// Who may cancel a deferred slash (governance).
 		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
-		/// Who may report an offence directly (governance, for offences proven outside the
-		/// reporting pallets).
-		type ReportOrigin: EnsureOrigin<Self::RuntimeOrigin>;
-
 		/// How many periods a slash waits before it is applied.
 		#[pallet::constant]
 		type DeferPeriods: Get<Period>;
@@ -102,6 +102,11 @@ pub mod pallet {
 		/// The most offences accepted in one period (and so applied in one block).
 		#[pallet::constant]
 		type MaxSlashesPerPeriod: Get<u32>;
+
+		/// The most offences accepted against one staker in one period: one offender cannot
+		/// take the places that reports against others need.
+		#[pallet::constant]
+		type MaxSlashesPerOffender: Get<u32>;
 
 		/// Incorrect capsule fragment: the penalty of a first offence (`base`).
 		#[pallet::constant]
@@ -179,6 +184,10 @@ pub mod pallet {
 		TooManyReporters,
 		/// This period already accepted `MaxSlashesPerPeriod` offences.
 		QueueFull,
+		/// This period already accepted `MaxSlashesPerOffender` offences against this staker.
+		OffenderQueueFull,
+		/// The offender's staker has nothing a penalty could take.
+		NothingToSlash,
 	}
 
 	/// The last period whose start was processed.
@@ -223,6 +232,11 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// How many offences against each staker were accepted in each period (kept one period).
+	#[pallet::storage]
+	pub type OffencesAgainst<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, Period, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	/// Each staker's record per kind of offence.
 	#[pallet::storage]
 	pub type History<T: Config> = StorageDoubleMap<
@@ -245,6 +259,11 @@ pub mod pallet {
 			assert!(T::MaxPenaltyDivisor::get() > 0, "the divisor divides");
 			assert!(T::EvidenceWindow::get() > 0, "offences must be reportable");
 			assert!(T::MaxSlashesPerPeriod::get() > 0 && T::MaxReporters::get() > 0);
+			assert!(T::MaxSlashesPerOffender::get() > 0, "an offender must be reportable");
+			assert!(
+				T::MaxSlashesPerOffender::get() < T::MaxSlashesPerPeriod::get(),
+				"one offender must not be able to fill a period's queue"
+			);
 			assert!(T::DeferPeriods::get() > 0, "a slash is applied in a later period");
 		}
 
@@ -267,20 +286,8 @@ pub mod pallet {
 			Self::do_cancel_slash(id)
 		}
 
-		/// Reports `offence` as a reporting pallet would: judged by the same rules, deferred
-		/// the same way. For governance, which may judge evidence that no pallet checks (yet).
-		///
-		/// Origin: `ReportOrigin`. Errors: `BadOrigin`, `UnknownOffender`, `Duplicate`,
-		/// `TooOld`, `InFuture`, `TooManyReporters`, `QueueFull`. O(reporters).
-		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::report())]
-		pub fn report_offence(
-			origin: OriginFor<T>,
-			offence: Offence<T::AccountId, T::Balance>,
-		) -> DispatchResult {
-			T::ReportOrigin::ensure_origin(origin)?;
-			Self::do_report(offence).map(|_| ()).map_err(|e| Error::<T>::from(e).into())
-		}
+		// Call index 1 (`report_offence`, governance reporting without evidence) was removed:
+		// every offence now comes from a pallet that checked its evidence.
 	}
 }
 
@@ -293,6 +300,8 @@ impl<T: Config> From<OffenceError> for Error<T> {
 			OffenceError::InFuture => Error::InFuture,
 			OffenceError::TooManyReporters => Error::TooManyReporters,
 			OffenceError::QueueFull => Error::QueueFull,
+			OffenceError::OffenderQueueFull => Error::OffenderQueueFull,
+			OffenceError::NothingToSlash => Error::NothingToSlash,
 		}
 	}
 }

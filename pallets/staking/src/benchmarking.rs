@@ -53,6 +53,20 @@ fn worker_key<T: Config>() -> (T::Public, T::AccountId) {
 	(public.clone(), public.into_account())
 }
 
+/// A fresh Umbral-like key (secp256k1) and signing key (sr25519) from the keystore, with
+/// `worker`'s proofs of possession.
+fn proven_keys<T: Config>(worker: &T::AccountId) -> ([u8; 33], [u8; 32], [u8; 65], [u8; 64]) {
+	use sp_runtime::app_crypto::{ecdsa, sr25519, RuntimePublic};
+	const KEY: sp_runtime::KeyTypeId = sp_runtime::KeyTypeId(*b"bnch");
+	let umbral = ecdsa::Public::generate_pair(KEY, None);
+	let signing = sr25519::Public::generate_pair(KEY, None);
+	let payload =
+		keymarket_primitives::staking::registration_payload(worker, &umbral.0, &signing.0);
+	let umbral_proof = umbral.sign(KEY, &payload).expect("the keystore signs");
+	let signing_proof = signing.sign(KEY, &payload).expect("the keystore signs");
+	(umbral.0, signing.0, umbral_proof.0, signing_proof.0)
+}
+
 /// The worker key's signature over a commitment.
 fn signed_commitment<T: Config>(
 	public: T::Public,
@@ -71,7 +85,7 @@ fn worker_with_due_rewards<T: Config>() -> (T::AccountId, T::Public, T::AccountI
 	let staker = staker_with::<T>(T::MaxSubStakes::get(), T::MaxLockPeriods::get());
 	let (public, worker) = worker_key::<T>();
 	Pallet::<T>::do_bond_worker(&staker, Some(worker.clone())).unwrap();
-	Pallet::<T>::do_register_worker(&worker, vec![], [2; 33], [7; 32]).unwrap();
+	Pallet::<T>::record_registration(&worker, vec![], [2; 33], [7; 32]).unwrap();
 	Pallet::<T>::do_set_wind_down(&staker, true).unwrap();
 	Downtime::<T>::insert(
 		&staker,
@@ -212,11 +226,13 @@ mod benchmarks {
 		let staker = staker_with::<T>(max, periods);
 		Pallet::<T>::do_set_wind_down(&staker, true).unwrap();
 		go_to_period::<T>(periods);
-		// Every sub-stake unlocked and emptied: the most work withdrawal does.
+		// Every sub-stake unlocked and emptied, and the staker removed: the most work
+		// withdrawal does.
 		let value = sub_stake_value::<T>().saturating_mul(max.into());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(staker.clone()), value);
-		assert_last_event::<T>(Event::Withdrawn { staker, value });
+		assert_last_event::<T>(Event::StakerRemoved { staker: staker.clone() });
+		assert!(Stakers::<T>::get(&staker).is_none());
 	}
 
 	#[benchmark]
@@ -225,7 +241,7 @@ mod benchmarks {
 		let old: T::AccountId = account("worker", 0, 0);
 		let new: T::AccountId = account("worker", 1, 0);
 		Pallet::<T>::do_bond_worker(&staker, Some(old.clone())).unwrap();
-		Pallet::<T>::do_register_worker(&old, vec![], [2; 33], [7; 32]).unwrap();
+		Pallet::<T>::record_registration(&old, vec![], [2; 33], [7; 32]).unwrap();
 		Pallet::<T>::do_set_wind_down(&staker, true).unwrap();
 		let now = T::MinWorkerPeriods::get();
 		go_to_period::<T>(now);
@@ -248,8 +264,17 @@ mod benchmarks {
 		let worker: T::AccountId = account("worker", 0, 0);
 		Pallet::<T>::do_bond_worker(&staker, Some(worker.clone())).unwrap();
 		let endpoint = vec![b'u'; <MaxEndpointLen as Get<u32>>::get() as usize];
+		// Real keys from the keystore, with real proofs: both signatures are checked.
+		let (umbral_key, signing_key, umbral_proof, signing_proof) = proven_keys::<T>(&worker);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker.clone()), endpoint, [2; 33], [7; 32]);
+		_(
+			RawOrigin::Signed(worker.clone()),
+			endpoint,
+			umbral_key,
+			signing_key,
+			umbral_proof,
+			signing_proof,
+		);
 		assert_last_event::<T>(Event::WorkerRegistered { worker, staker });
 	}
 

@@ -60,6 +60,7 @@ mod workers;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use offchain::COMMITMENT_PRIORITY;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -132,6 +133,13 @@ pub mod pallet {
 		/// those periods are still charged to that staker (the slashing evidence window).
 		#[pallet::constant]
 		type WorkerAccountabilityPeriods: Get<u32>;
+
+		/// How many periods after its worker left a staker's stake stays unwithdrawable: the
+		/// evidence window (`WorkerAccountabilityPeriods`) plus the slashing deferral, so that
+		/// an offence reported at the last moment still finds the stake when it is applied.
+		/// While a worker is bonded nothing can be withdrawn.
+		#[pallet::constant]
+		type AnswerablePeriods: Get<u32>;
 
 		/// The most workers that may leave their stakers in one period (bounds the record
 		/// above).
@@ -227,6 +235,8 @@ pub mod pallet {
 		RestakeSet { staker: T::AccountId, enabled: bool },
 		/// Unlocked tokens were released to the staker.
 		Withdrawn { staker: T::AccountId, value: BalanceOf<T> },
+		/// The staker withdrew everything and has no worker: its record is gone.
+		StakerRemoved { staker: T::AccountId },
 		/// A staker bonded a worker (`None`: unbonded it).
 		WorkerBonded { staker: T::AccountId, worker: Option<T::AccountId> },
 		/// A worker registered (or updated) its endpoint and keys.
@@ -273,6 +283,9 @@ pub mod pallet {
 		SameSubStake,
 		/// Not enough unlocked tokens for that withdrawal.
 		InsufficientUnlocked,
+		/// The stake may still answer for an offence: a worker is bonded, or it left less than
+		/// `AnswerablePeriods` ago.
+		StakeStillAnswerable,
 		/// The account cannot hold that much more.
 		InsufficientBalance,
 		/// The account has never staked.
@@ -291,6 +304,12 @@ pub mod pallet {
 		NotEnoughLockedStake,
 		/// The endpoint is longer than `MaxEndpointLen`.
 		EndpointTooLong,
+		/// The Umbral key is not a valid compressed secp256k1 point.
+		InvalidUmbralKey,
+		/// The Umbral key's proof of possession does not verify.
+		BadUmbralKeyProof,
+		/// The signing key's proof of possession does not verify.
+		BadSigningKeyProof,
 		/// A commitment can only be made to the period after the current one.
 		WrongCommitPeriod,
 		/// The worker left another staker within `WorkerAccountabilityPeriods` and still
@@ -414,6 +433,10 @@ pub mod pallet {
 			assert!(T::DecayPeriods::get() > 0, "d divides");
 			assert!(T::FirstPhaseSupply::get() <= T::SupplyCap::get());
 			assert!(T::RewardHistoryPeriods::get() >= 2, "rewards are minted a period late");
+			assert!(
+				T::AnswerablePeriods::get() > T::WorkerAccountabilityPeriods::get(),
+				"stake must outlast the evidence window by the slashing deferral"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -521,9 +544,12 @@ pub mod pallet {
 		}
 
 		/// Releases `value` of the caller's unlocked stake (removed sub-stakes and sub-stakes
-		/// whose lock ran out) back to its free balance.
+		/// whose lock ran out) back to its free balance. Only a staker without a worker, whose
+		/// last worker left at least `AnswerablePeriods` ago, may withdraw: until then the
+		/// stake may still answer for an offence. A staker left with nothing is removed.
 		///
-		/// Errors: `NotAStaker`, `InsufficientUnlocked`. O(sub-stakes).
+		/// Errors: `NotAStaker`, `StakeStillAnswerable`, `InsufficientUnlocked`.
+		/// O(sub-stakes).
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::withdraw())]
 		pub fn withdraw(origin: OriginFor<T>, value: BalanceOf<T>) -> DispatchResult {
@@ -547,9 +573,13 @@ pub mod pallet {
 		}
 
 		/// Called by a bonded worker: registers or updates its service endpoint, its Umbral
-		/// public key and its signing key.
+		/// public key and its signing key, proving that it holds both secrets: `umbral_proof` is
+		/// the Umbral key's ECDSA signature and `signing_proof` the signing key's sr25519
+		/// signature of [`keymarket_primitives::staking::registration_payload`] (the worker
+		/// account and both keys). The node prints both proofs in its log.
 		///
-		/// Errors: `NotAWorker`, `EndpointTooLong`.
+		/// Errors: `NotAWorker`, `EndpointTooLong`, `InvalidUmbralKey`, `BadUmbralKeyProof`,
+		/// `BadSigningKeyProof`. O(1): two signature checks.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::register_worker())]
 		pub fn register_worker(
@@ -557,9 +587,18 @@ pub mod pallet {
 			endpoint: alloc::vec::Vec<u8>,
 			umbral_key: [u8; 33],
 			signing_key: [u8; 32],
+			umbral_proof: [u8; 65],
+			signing_proof: [u8; 64],
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
-			Self::do_register_worker(&worker, endpoint, umbral_key, signing_key)
+			Self::do_register_worker(
+				&worker,
+				endpoint,
+				umbral_key,
+				signing_key,
+				umbral_proof,
+				signing_proof,
+			)
 		}
 
 		/// Called by a registered worker: commits to serve in the next period. The commitment
@@ -582,12 +621,20 @@ pub mod pallet {
 		/// the worker's key over [`Pallet::commitment_payload`]. Fee-less: it is authorized by
 		/// the signature, not paid for; the transaction pool takes one per worker and period.
 		///
+		/// A duty, not a purchase: it travels in the operational class (the quarter of each
+		/// block that normal transactions cannot fill) at [`COMMITMENT_PRIORITY`], above any
+		/// tip, so that a block stuffed by others cannot keep it out and a rival's tip cannot
+		/// buy its place.
+		///
 		/// Validity errors: `Custom(1)` not a worker, `Custom(2)` not registered, `Stale` for a
 		/// past period or a repeated commitment, `Future` for a later period, `Custom(3)` too
 		/// little stake, `BadProof` for a wrong signature. Dispatch errors as `commit_to_next_period`.
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::submit_commitment().saturating_add(
-			<T::OnCommitment as keymarket_primitives::policies::OnCommitment<_>>::max_weight()
+		#[pallet::weight((
+			T::WeightInfo::submit_commitment().saturating_add(
+				<T::OnCommitment as keymarket_primitives::policies::OnCommitment<_>>::max_weight()
+			),
+			DispatchClass::Operational,
 		))]
 		#[pallet::authorize(Self::authorize_submit_commitment)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_commitment())]

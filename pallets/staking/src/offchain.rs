@@ -26,6 +26,11 @@ use crate::{Call, Config, Error, Pallet, Period};
 /// another chain), the worker and the period.
 const COMMIT_CONTEXT: &[u8] = b"keymarket/staking/commit";
 
+/// The pool priority of a commitment: above what any tip buys a normal transaction (a tip's
+/// priority is the tip scaled by the block's capacity, far below this), so commitments are
+/// taken first; there is at most one per worker and period.
+pub const COMMITMENT_PRIORITY: frame_support::pallet_prelude::TransactionPriority = u64::MAX / 4;
+
 /// An off-chain worker retries a commitment that has not landed after this many blocks.
 const RESUBMIT_AFTER_BLOCKS: u32 = 5;
 
@@ -65,6 +70,7 @@ impl<T: Config> Pallet<T> {
 		let longevity = blocks_per_period.saturating_sub(now % blocks_per_period.max(1)).max(1);
 		let validity = ValidTransaction::with_tag_prefix("KeymarketCommit")
 			.and_provides((worker, period))
+			.priority(COMMITMENT_PRIORITY)
 			.longevity(longevity)
 			.propagate(true)
 			.build()?;

@@ -102,6 +102,7 @@ impl<T: Config> Pallet<T> {
 			last_processed_period: now,
 			worker: None,
 			worker_bonded_in: now,
+			answerable_until: 0,
 			unrewarded: Default::default(),
 		});
 		let mut subs = SubStakes::<T>::get(staker);
@@ -262,8 +263,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Whether `staker`'s stake may still answer for an offence in period `now`.
+	pub fn answerable(info: &StakerInfo<T::AccountId, BalanceOf<T>>, now: Period) -> bool {
+		info.worker.is_some() || now < info.answerable_until
+	}
+
 	pub(crate) fn do_withdraw(staker: &T::AccountId, value: BalanceOf<T>) -> DispatchResult {
 		let mut info = Self::catch_up(staker).ok_or(Error::<T>::NotAStaker)?;
+		ensure!(!Self::answerable(&info, Self::current_period()), Error::<T>::StakeStillAnswerable);
 		let mut subs = SubStakes::<T>::get(staker);
 		let in_unlocked_subs = subs
 			.iter()
@@ -286,17 +293,26 @@ impl<T: Config> Pallet<T> {
 		subs.retain(|sub| !(sub.is_unlocked() && sub.value.is_zero()));
 
 		T::Currency::release(&HoldReason::Staking.into(), staker, value, Precision::Exact)?;
-		SubStakes::<T>::insert(staker, subs);
-		Stakers::<T>::insert(staker, info);
 		Self::deposit_event(Event::Withdrawn { staker: staker.clone(), value });
+		if subs.is_empty() && info.unlocked.is_zero() && info.unrewarded.is_empty() {
+			// Nothing held, no worker, no reward due: the record would be free state.
+			SubStakes::<T>::remove(staker);
+			Stakers::<T>::remove(staker);
+			crate::Downtime::<T>::remove(staker);
+			Self::deposit_event(Event::StakerRemoved { staker: staker.clone() });
+		} else {
+			SubStakes::<T>::insert(staker, subs);
+			Stakers::<T>::insert(staker, info);
+		}
 		Ok(())
 	}
 
-	/// Takes up to `amount` of `staker`'s locked stake: the sub-stakes with the shortest
-	/// remaining lock are cut first, unlocked tokens are never touched, and never more than is
-	/// locked is taken. `reporter_share` of what was taken goes to the `reporters` in equal
-	/// parts (a part a reporter's account cannot take is burned); the rest is burned. Only the
-	/// slashing pallet should call this (through [`StakeSlasher`]).
+	/// Takes up to `amount` of `staker`'s stake: the locked sub-stakes with the shortest
+	/// remaining lock are cut first, then unlocked sub-stakes, then unlocked tokens (all still
+	/// held: stake that may answer for an offence cannot be withdrawn), never more than is
+	/// held. `reporter_share` of what was taken goes to the `reporters` in equal parts (a part
+	/// a reporter's account cannot take is burned); the rest is burned. Only the slashing
+	/// pallet should call this (through [`StakeSlasher`]).
 	pub fn slash(
 		staker: &T::AccountId,
 		amount: BalanceOf<T>,
@@ -304,13 +320,17 @@ impl<T: Config> Pallet<T> {
 		reporter_share: Perbill,
 	) -> SlashOutcome<BalanceOf<T>> {
 		let nothing = SlashOutcome::default();
-		if Self::catch_up(staker).is_none() || amount.is_zero() {
+		let Some(mut info) = Self::catch_up(staker) else { return nothing };
+		if amount.is_zero() {
 			return nothing;
 		}
 		let mut subs = SubStakes::<T>::get(staker);
-		let mut order: alloc::vec::Vec<usize> =
-			(0..subs.len()).filter(|i| !subs[*i].is_unlocked()).collect();
-		order.sort_by_key(|i| subs[*i].remaining_periods);
+		// Locked sub-stakes by remaining lock, then the unlocked ones (remaining 0 sorts last).
+		let mut order: alloc::vec::Vec<usize> = (0..subs.len()).collect();
+		order.sort_by_key(|i| match subs[*i].remaining_periods {
+			0 => u32::MAX,
+			remaining => remaining,
+		});
 		let mut left = amount;
 		for i in order {
 			if left.is_zero() {
@@ -320,6 +340,9 @@ impl<T: Config> Pallet<T> {
 			subs[i].value -= take;
 			left -= take;
 		}
+		let from_loose = left.min(info.unlocked);
+		info.unlocked -= from_loose;
+		left -= from_loose;
 		let taken = amount - left;
 		let reason = HoldReason::Staking.into();
 
@@ -364,9 +387,10 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 		Issuance::<T>::mutate(|record| record.burned = record.burned.saturating_add(burned));
-		// Emptied locked sub-stakes carry nothing; drop them to free their slots.
+		// Emptied sub-stakes carry nothing; drop them to free their slots.
 		subs.retain(|sub| !sub.value.is_zero());
 		SubStakes::<T>::insert(staker, subs);
+		Stakers::<T>::insert(staker, info);
 		Self::deposit_event(Event::Slashed {
 			staker: staker.clone(),
 			requested: amount,
@@ -378,7 +402,9 @@ impl<T: Config> Pallet<T> {
 
 	/// The invariants of the pallet: the hold on each staker's account equals its sub-stakes plus
 	/// its unlocked tokens; sub-stakes only exist for known stakers; total issuance is genesis
-	/// issuance plus what inflation minted minus what slashing burned.
+	/// issuance plus what inflation minted minus what slashing burned, and inflation never went
+	/// above the cap; workers and stakers agree both ways; the current and the next period's
+	/// locked totals equal the sum of the commitments to them.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let record = Issuance::<T>::get();
 		ensure!(
@@ -393,6 +419,40 @@ impl<T: Config> Pallet<T> {
 		for (staker, _) in SubStakes::<T>::iter() {
 			ensure!(Stakers::<T>::contains_key(&staker), "sub-stakes of an unknown staker");
 		}
+		ensure!(
+			record.genesis.saturating_add(record.minted) <= T::SupplyCap::get().max(record.genesis),
+			"inflation minted above the supply cap"
+		);
+		// Workers and stakers agree both ways.
+		for (worker, info) in crate::Workers::<T>::iter() {
+			let staker = Stakers::<T>::get(&info.staker).ok_or("a worker of an unknown staker")?;
+			ensure!(staker.worker == Some(worker), "a worker its staker does not name");
+		}
+		// The current and next period's locked totals are the sum of their commitments (passed
+		// periods' commitments leave the stakers' records as they are rewarded).
+		let now = Self::current_period();
+		let mut committed = [BalanceOf::<T>::zero(); 2];
+		for (_, info) in Stakers::<T>::iter() {
+			if let Some(worker) = &info.worker {
+				let bonded = crate::Workers::<T>::get(worker).map(|w| w.staker);
+				ensure!(bonded.is_some(), "a staker names a worker that is not bonded");
+			}
+			for commitment in &info.unrewarded {
+				if let Some(slot) = commitment
+					.period
+					.checked_sub(now)
+					.and_then(|ahead| committed.get_mut(ahead as usize))
+				{
+					*slot = slot.saturating_add(commitment.locked);
+				}
+			}
+		}
+		for (ahead, total) in committed.into_iter().enumerate() {
+			ensure!(
+				crate::LockedInPeriod::<T>::get(now.saturating_add(ahead as u32)).locked == total,
+				"a period's locked total differs from the sum of its commitments"
+			);
+		}
 		Ok(())
 	}
 }
@@ -405,10 +465,8 @@ impl<T: Config> StakeSlasher<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			.or_else(|| crate::FormerWorkers::<T>::get(worker).map(|(staker, _)| staker))
 	}
 
-	fn locked(staker: &T::AccountId) -> BalanceOf<T> {
-		Stakers::<T>::get(staker)
-			.map(|info| Self::commitment_for(staker, &info, Self::current_period()).locked)
-			.unwrap_or_default()
+	fn slashable(staker: &T::AccountId) -> BalanceOf<T> {
+		Self::staked(staker)
 	}
 
 	fn current_period() -> Period {

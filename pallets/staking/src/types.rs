@@ -66,6 +66,9 @@ pub struct StakerInfo<AccountId, Balance> {
 	pub worker: Option<AccountId>,
 	/// The period the current worker was bonded (or unbonded) in.
 	pub worker_bonded_in: Period,
+	/// The first period in which nothing of the stake can answer for an offence any more (set
+	/// when a worker leaves); with a worker bonded the stake always answers.
+	pub answerable_until: Period,
 	/// Committed periods whose reward is not minted yet: at most the current and the next.
 	pub unrewarded: BoundedVec<Commitment<Balance>, ConstU32<2>>,
 }

@@ -9,8 +9,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Commitment, Config, Downtime, Error, Event, FormerWorkers, LockedInPeriod, Pallet,
-	Period, Stakers, WorkerInfo, Workers, WorkersLeftIn,
+	BalanceOf, Commitment, Config, Downtime, Error, Event, FormerWorkers, LockedInPeriod,
+	MaxEndpointLen, Pallet, Period, Stakers, WorkerInfo, Workers, WorkersLeftIn,
 };
 
 /// A worker that may commit, and what its commitment records.
@@ -45,6 +45,9 @@ impl<T: Config> Pallet<T> {
 				.map_err(|_| Error::<T>::TooManyWorkerChanges)?;
 			FormerWorkers::<T>::insert(&old, (staker.clone(), now));
 			Workers::<T>::remove(old);
+			// What it served may be reported for the evidence window and applied after the
+			// deferral: until then the stake stays.
+			info.answerable_until = now.saturating_add(T::AnswerablePeriods::get());
 			// The leaving worker will not serve the next period it committed to: neither does
 			// the stake count in that period, nor is it rewarded.
 			info.unrewarded.retain(|commitment| {
@@ -83,6 +86,35 @@ impl<T: Config> Pallet<T> {
 		endpoint: alloc::vec::Vec<u8>,
 		umbral_key: [u8; 33],
 		signing_key: [u8; 32],
+		umbral_proof: [u8; 65],
+		signing_proof: [u8; 64],
+	) -> DispatchResult {
+		use keymarket_primitives::{
+			policies::{is_umbral_public_key, sr25519_signed},
+			staking::{ecdsa_signed, registration_payload},
+		};
+		ensure!(Workers::<T>::contains_key(worker), Error::<T>::NotAWorker);
+		ensure!(
+			endpoint.len() as u32 <= <MaxEndpointLen as Get<u32>>::get(),
+			Error::<T>::EndpointTooLong
+		);
+		ensure!(is_umbral_public_key(&umbral_key), Error::<T>::InvalidUmbralKey);
+		let payload = registration_payload(worker, &umbral_key, &signing_key);
+		ensure!(ecdsa_signed(&umbral_key, &payload, &umbral_proof), Error::<T>::BadUmbralKeyProof);
+		ensure!(
+			sr25519_signed(&signing_key, &payload, &signing_proof),
+			Error::<T>::BadSigningKeyProof
+		);
+		Self::record_registration(worker, endpoint, umbral_key, signing_key)
+	}
+
+	/// Stores a worker's endpoint and keys, their proofs checked (or, in benchmarks, keys the
+	/// benchmark must choose).
+	pub(crate) fn record_registration(
+		worker: &T::AccountId,
+		endpoint: alloc::vec::Vec<u8>,
+		umbral_key: [u8; 33],
+		signing_key: [u8; 32],
 	) -> DispatchResult {
 		let endpoint: BoundedVec<u8, _> =
 			endpoint.try_into().map_err(|_| Error::<T>::EndpointTooLong)?;
@@ -96,6 +128,22 @@ impl<T: Config> Pallet<T> {
 		})?;
 		Self::deposit_event(Event::WorkerRegistered { worker: worker.clone(), staker });
 		Ok(())
+	}
+
+	/// Registers `worker`'s keys without proofs of possession: for other pallets' benchmarks,
+	/// which need Ursulas with keys they chose.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn register_for_benchmarks(
+		worker: &T::AccountId,
+		umbral_key: [u8; 33],
+		signing_key: [u8; 32],
+	) -> DispatchResult {
+		Self::record_registration(
+			worker,
+			b"http://127.0.0.1:9151".to_vec(),
+			umbral_key,
+			signing_key,
+		)
 	}
 
 	/// Whether `worker` may commit to `period` now, without changing anything: the checks shared

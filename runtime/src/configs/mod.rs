@@ -12,11 +12,11 @@ use frame_support::{
 	},
 };
 use frame_system::EnsureRoot;
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
-	traits::{One, Verify},
-	MultiSignature, Perbill,
+	traits::{Bounded, Verify},
+	FixedPointNumber, MultiSignature, Perbill, Perquintill,
 };
 use sp_version::RuntimeVersion;
 
@@ -24,8 +24,8 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, TxExtension, UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, MILLI_UNITS, MINUTES,
-	SLOT_DURATION, UNITS, VERSION,
+	System, TxExtension, UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, MICRO_UNITS, MILLI_UNITS,
+	MINUTES, SLOT_DURATION, UNITS, VERSION,
 };
 
 mod fees;
@@ -129,7 +129,15 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// Block space is priced: ten micro-KEY a byte, so that stuffing the normal three quarters
+	/// of a block (3.75 MiB) costs about 39 KEY, and more with each full block (below).
+	pub const TransactionByteFee: Balance = 10 * MICRO_UNITS;
+	/// The fee multiplier rises while blocks are more than a quarter full and falls below it
+	/// (polkadot-sdk's targeted fee adjustment, with Polkadot's values).
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(75, 1_000_000);
+	pub MinimumMultiplier: Multiplier = Multiplier::saturating_from_rational(1, 10u128);
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
 }
 
 impl pallet_transaction_payment::Config for Runtime {
@@ -137,8 +145,14 @@ impl pallet_transaction_payment::Config for Runtime {
 	/// Fees and tips go to the block author: nothing is burned outside the staking rules.
 	type OnChargeTransaction = FungibleAdapter<Balances, ToBlockAuthor>;
 	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type LengthToFee = frame_support::weights::ConstantMultiplier<Balance, TransactionByteFee>;
+	type FeeMultiplierUpdate = TargetedFeeAdjustment<
+		Self,
+		TargetBlockFullness,
+		AdjustmentVariable,
+		MinimumMultiplier,
+		MaximumMultiplier,
+	>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
@@ -232,6 +246,9 @@ impl pallet_keymarket_staking::Config for Runtime {
 	type MinWorkerPeriods = ConstU32<60>;
 	/// As long as offences may be reported: the slashing evidence window.
 	type WorkerAccountabilityPeriods = EvidenceWindow;
+	/// The evidence window and the slashing deferral: a report made on the window's last
+	/// period still finds the stake when it is applied.
+	type AnswerablePeriods = AnswerablePeriods;
 	type MaxWorkerChangesPerPeriod = ConstU32<64>;
 	type WorkerSignature = MultiSignature;
 	type WorkerKey = WorkerKey;
@@ -259,6 +276,9 @@ parameter_types! {
 	pub const CfragHistoryPenalty: Balance = 100 * UNITS;
 	/// A tenth of what is taken goes to the reporters.
 	pub const ReporterShare: Perbill = Perbill::from_percent(10);
+	/// Two periods (two minutes) for governance to cancel a slash.
+	pub const DeferPeriods: u32 = 2;
+	pub const AnswerablePeriods: u32 = EvidenceWindow::get() + DeferPeriods::get();
 }
 
 impl pallet_keymarket_slashing::Config for Runtime {
@@ -266,12 +286,12 @@ impl pallet_keymarket_slashing::Config for Runtime {
 	type Balance = Balance;
 	type Stakes = crate::Staking;
 	type CancelOrigin = EnsureRoot<AccountId>;
-	type ReportOrigin = EnsureRoot<AccountId>;
-	/// Two periods (two minutes) for governance to cancel.
-	type DeferPeriods = ConstU32<2>;
+	type DeferPeriods = DeferPeriods;
 	type EvidenceWindow = EvidenceWindow;
 	type MaxReporters = ConstU32<8>;
 	type MaxSlashesPerPeriod = ConstU32<64>;
+	/// One staker's offences can take at most a sixteenth of a period's places.
+	type MaxSlashesPerOffender = ConstU32<4>;
 	type CfragBasePenalty = CfragBasePenalty;
 	type CfragHistoryPenalty = CfragHistoryPenalty;
 	/// At most a tenth of the stake for a capsule fragment or a false claim.
@@ -312,6 +332,13 @@ impl pallet_keymarket_slashing::BenchmarkHelper<AccountId> for SlashingBenchmark
 parameter_types! {
 	/// The lowest fee: a thousandth of a token per Ursula per period.
 	pub const MinFeeRate: Balance = MILLI_UNITS;
+	/// A tenth of a token per Ursula per policy, to its staker: holding all 64 places of one
+	/// Ursula costs 6.4 KEY however long the policies wait or however soon they are revoked.
+	pub const PlaceFee: Balance = 100 * MILLI_UNITS;
+	/// A record of up to 16 Ursulas takes under 1.5 KiB (with its indexes): a tenth of a
+	/// token, plus a hundredth per Ursula for its key fragment and place.
+	pub const DepositBase: Balance = 100 * MILLI_UNITS;
+	pub const DepositPerUrsula: Balance = 10 * MILLI_UNITS;
 }
 
 impl pallet_keymarket_policies::Config for Runtime {
@@ -331,6 +358,10 @@ impl pallet_keymarket_policies::Config for Runtime {
 	/// An encrypted key fragment takes about 530 bytes.
 	type MaxKeyFragLen = ConstU32<1024>;
 	type MinFeeRate = MinFeeRate;
+	type PlaceFee = PlaceFee;
+	type MaxPendingPerOwner = ConstU32<16>;
+	type DepositBase = DepositBase;
+	type DepositPerUrsula = DepositPerUrsula;
 	type WeightInfo = crate::weights::pallet_keymarket_policies::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = PoliciesBenchmarks;
@@ -349,13 +380,8 @@ impl pallet_keymarket_policies::BenchmarkHelper<AccountId> for PoliciesBenchmark
 		System::set_block_number(now.saturating_sub(1) * BlocksPerPeriod::get());
 		let worker = SlashingBenchmarks::staked_worker(1_000 + index);
 		let origin = RuntimeOrigin::signed(worker.clone());
-		crate::Staking::register_worker(
-			origin.clone(),
-			b"http://127.0.0.1:9151".to_vec(),
-			umbral_key,
-			signing_key,
-		)
-		.expect("a bonded worker registers");
+		crate::Staking::register_for_benchmarks(&worker, umbral_key, signing_key)
+			.expect("a bonded worker registers");
 		crate::Staking::commit_to_next_period(origin).expect("a registered worker commits");
 		System::set_block_number(now * BlocksPerPeriod::get());
 		worker

@@ -58,7 +58,6 @@ fn bob_reports_a_wrong_capsule_fragment_and_the_offence_goes_to_slashing() {
 		assert_eq!(reported[0].kind, OffenceKind::IncorrectCfrag);
 		assert_eq!(reported[0].period, 10);
 		assert_eq!(reported[0].reporters, vec![BOB]);
-		assert_eq!(reported[0].evidence, sp_crypto_hashing::blake2_256(&bad.cfrag));
 		assert!(policy_events().contains(&Event::IncorrectCfragReported {
 			policy: POLICY,
 			worker: 11,
@@ -124,29 +123,43 @@ fn an_ursula_cannot_escape_by_changing_its_keys() {
 }
 
 #[test]
-fn malformed_capsules_and_fragments_are_refused() {
+fn a_signed_malformed_fragment_is_an_offence_not_a_refusal() {
 	run(|| {
 		alice_grants();
-		let mut bad = served(false);
-		bad.capsule.truncate(40);
-		assert_noop!(
-			Policies::report_incorrect_cfrag(
+		// An Ursula that answers with garbage, or for bytes that are no capsule, signed what an
+		// honest Ursula never signs: both are offences, each reported once.
+		let mut garbage = served(true);
+		garbage.cfrag = vec![0xc4, 3, 1, 2, 3];
+		let mut no_capsule = served(true);
+		no_capsule.capsule.truncate(40);
+		for bad in [garbage, no_capsule] {
+			assert_ok!(Policies::report_incorrect_cfrag(
 				RuntimeOrigin::signed(BOB),
 				11,
 				evidence(&bad, 11, 10)
-			),
-			Error::<Test>::MalformedCapsule
-		);
-		let mut bad = served(false);
-		bad.cfrag.push(0);
-		assert_noop!(
-			Policies::report_incorrect_cfrag(
-				RuntimeOrigin::signed(BOB),
-				11,
-				evidence(&bad, 11, 10)
-			),
-			Error::<Test>::MalformedCfrag
-		);
+			));
+		}
+		assert_eq!(network(|n| n.reported.len()), 2);
+	});
+}
+
+#[test]
+fn the_evidence_binds_the_policy() {
+	run(|| {
+		alice_grants();
+		let bad = served(false);
+		assert_ok!(Policies::report_incorrect_cfrag(
+			RuntimeOrigin::signed(BOB),
+			11,
+			evidence(&bad, 11, 10)
+		));
+		let expected = sp_crypto_hashing::blake2_256(&codec::Encode::encode(&(
+			POLICY,
+			sp_crypto_hashing::blake2_256(&bad.capsule),
+			sp_crypto_hashing::blake2_256(&bad.cfrag),
+		)));
+		assert_eq!(network(|n| n.reported[0].evidence), expected);
+		assert_ne!(expected, sp_crypto_hashing::blake2_256(&bad.cfrag));
 	});
 }
 
@@ -161,6 +174,8 @@ fn slashing_refusals_come_back_as_precise_errors() {
 			(OffenceError::InFuture, Error::<Test>::EvidenceInFuture),
 			(OffenceError::UnknownOffender, Error::<Test>::UnknownOffender),
 			(OffenceError::QueueFull, Error::<Test>::SlashQueueFull),
+			(OffenceError::OffenderQueueFull, Error::<Test>::OffenderQueueFull),
+			(OffenceError::NothingToSlash, Error::<Test>::NothingToSlash),
 		] {
 			network(|n| n.refuse_reports = Some(refusal));
 			assert_noop!(

@@ -35,6 +35,8 @@ fn alice_grants_named_ursulas_and_the_whole_fee_is_held() {
 			start: 10,
 			end: 15,
 			escrow: 1_500,
+			deposit: 0,
+			place_fees: 0,
 		}));
 	});
 }
@@ -282,8 +284,117 @@ fn an_ended_policy_is_settled_then_removed_after_the_evidence_window() {
 		assert!(PolicyStore::<Test>::get(POLICY).is_some());
 		network(|n| n.period = 15 + RETENTION);
 		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
-		assert!(policy_events().contains(&Event::PolicyRemoved { policy: POLICY }));
+		assert!(policy_events().contains(&Event::PolicyRemoved {
+			policy: POLICY,
+			owner: ALICE,
+			deposit: 0
+		}));
 		assert!(Policies::policies_of_owner(&ALICE).is_empty());
 		assert!(Policies::policies_of_bob(&BOB).is_empty());
+	});
+}
+
+#[test]
+fn holding_a_place_costs_a_fee_that_revocation_does_not_refund() {
+	run(|| {
+		PlaceFee::set(7);
+		let stakers: Vec<_> = URSULAS[..3].iter().map(|w| w + 10).collect();
+		let free_before = Balances::free_balance(ALICE);
+		// A squatter's pending policy, a period before its start, revoked at once.
+		assert_ok!(Policies::create_policy(
+			RuntimeOrigin::signed(ALICE),
+			POLICY,
+			grant(2, 11, 12),
+			named(&URSULAS[..3]),
+			kfrags(3)
+		));
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
+		// The escrow came back; the place fees did not: each Ursula's staker earned them.
+		assert_eq!(Balances::free_balance(ALICE), free_before - 3 * 7);
+		for staker in stakers {
+			assert_eq!(Policies::earned_fees(&staker), 7);
+		}
+		assert!(policy_events()
+			.iter()
+			.any(|e| matches!(e, Event::PolicyCreated { place_fees: 21, .. })));
+	});
+}
+
+#[test]
+fn one_owner_cannot_hold_places_with_unbounded_pending_policies() {
+	run(|| {
+		let create = |id: u8, start| {
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				[id; 16],
+				grant(1, start, start + 1),
+				named(&URSULAS[id as usize % 4..][..1]),
+				kfrags(1),
+			)
+		};
+		for id in 0..MAX_PENDING as u8 {
+			assert_ok!(create(id, 12));
+		}
+		assert_noop!(create(9, 12), Error::<Test>::TooManyPendingPolicies);
+		// Starting now is not pending.
+		assert_ok!(create(10, 10));
+		// Revoking a pending one frees its slot; once the others start, theirs are free too.
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), [0; 16]));
+		assert_ok!(create(11, 13));
+		assert_noop!(create(12, 13), Error::<Test>::TooManyPendingPolicies);
+		network(|n| {
+			n.period = 12;
+			for worker in URSULAS {
+				n.committed.insert((worker, 12));
+			}
+		});
+		assert_ok!(create(12, 13));
+	});
+}
+
+#[test]
+fn a_record_that_outlives_its_payment_carries_a_deposit_returned_on_removal() {
+	run(|| {
+		DepositBase::set(90);
+		DepositPerUrsula::set(10);
+		let deposit = |who| Balances::balance_on_hold(&HoldReason::Deposit.into(), &who);
+		// Poor Alice's 100 cover one period's fee (10) but not the fee and the deposit (100).
+		assert_noop!(
+			Policies::create_policy(
+				RuntimeOrigin::signed(POOR_ALICE),
+				[8; 16],
+				PolicyGrant { rate: MIN_RATE, ..grant(1, 10, 11) },
+				named(&URSULAS[..1]),
+				kfrags(1)
+			),
+			Error::<Test>::InsufficientBalance
+		);
+		DepositBase::set(0);
+		DepositPerUrsula::set(0);
+		assert_ok!(Policies::create_policy(
+			RuntimeOrigin::signed(POOR_ALICE),
+			[8; 16],
+			PolicyGrant { rate: MIN_RATE, ..grant(1, 10, 11) },
+			named(&URSULAS[..1]),
+			kfrags(1)
+		));
+		DepositBase::set(50);
+		DepositPerUrsula::set(10);
+		alice_grants();
+		assert_eq!(deposit(ALICE), 80);
+		// Revoked: the fee comes back at once, the deposit only when the record goes.
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
+		assert_eq!((escrow(ALICE), deposit(ALICE)), (0, 80));
+		network(|n| n.period = 15);
+		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		assert_eq!(deposit(ALICE), 80);
+		network(|n| n.period = 15 + RETENTION);
+		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		assert_eq!(deposit(ALICE), 0);
+		assert!(policy_events().contains(&Event::PolicyRemoved {
+			policy: POLICY,
+			owner: ALICE,
+			deposit: 80
+		}));
 	});
 }

@@ -53,9 +53,14 @@ pub const MAX_PER_URSULA: u32 = 3;
 pub const MAX_PERIODS: Period = 100;
 pub const MAX_DELAY: Period = 20;
 pub const RETENTION: Period = 5;
+pub const MAX_PENDING: u32 = 2;
 
 parameter_types! {
 	pub const MinFeeRate: Balance = MIN_RATE;
+	/// Zero unless a test prices places or records (tests of the fee rules stay exact).
+	pub static PlaceFee: Balance = 0;
+	pub static DepositBase: Balance = 0;
+	pub static DepositPerUrsula: Balance = 0;
 }
 
 #[derive(Default)]
@@ -123,6 +128,10 @@ impl pallet_keymarket_policies::Config for Test {
 	type EvidenceRetention = ConstU32<RETENTION>;
 	type MaxKeyFragLen = ConstU32<1024>;
 	type MinFeeRate = MinFeeRate;
+	type PlaceFee = PlaceFee;
+	type MaxPendingPerOwner = ConstU32<MAX_PENDING>;
+	type DepositBase = DepositBase;
+	type DepositPerUrsula = DepositPerUrsula;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarks;

@@ -66,14 +66,18 @@ fn a_stake_smaller_than_the_penalty_is_taken_whole_and_the_rest_recorded() {
 }
 
 #[test]
-fn an_offender_without_stake_is_recorded_but_loses_nothing() {
+fn a_report_against_an_offender_without_stake_is_refused_not_free() {
 	run(|| {
 		Balances::unreserve(&ALICE, STAKE);
-		assert_ok!(Slashing::report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0)));
-		start_period(DEFER);
-		// The capsule-fragment penalty is capped by a share of nothing.
-		assert_eq!(applied(), vec![(0, 0, 0, 0)]);
-		assert_eq!(History::<Test>::get(ALICE, OffenceTag::IncorrectCfrag).count, 1);
+		// The capsule-fragment penalty is capped by a share of nothing: the report could take
+		// nothing, so it is refused (the reporting call pays its fee) and takes no place.
+		assert_eq!(
+			Slashing::report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0)),
+			Err(crate::OffenceError::NothingToSlash)
+		);
+		assert_eq!(crate::ReportedIn::<Test>::get(0).len(), 0);
+		assert_eq!(History::<Test>::get(ALICE, OffenceTag::IncorrectCfrag).count, 0);
+		assert!(slashing_events().is_empty());
 	});
 }
 
@@ -127,11 +131,13 @@ fn several_offences_in_one_period_are_all_applied_in_order() {
 #[test]
 fn reported_offences_are_forgotten_when_they_leave_the_window() {
 	run(|| {
-		assert_ok!(Slashing::report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0)));
+		let reported = offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0);
+		let key = Slashing::offence_key(&reported);
+		assert_ok!(Slashing::report(reported));
 		start_period(WINDOW - 1);
-		assert!(Reported::<Test>::contains_key([1; 32]));
+		assert!(Reported::<Test>::contains_key(key));
 		start_period(WINDOW);
-		assert!(!Reported::<Test>::contains_key([1; 32]));
+		assert!(!Reported::<Test>::contains_key(key));
 		// Which cannot let it be punished again: it is too old now.
 		assert_eq!(
 			Slashing::report(offence(URSULA_A, OffenceKind::IncorrectCfrag, 1, 0)),

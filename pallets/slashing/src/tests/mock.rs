@@ -44,7 +44,8 @@ impl pallet_balances::Config for Test {
 pub const BLOCKS_PER_PERIOD: u64 = 10;
 pub const DEFER: Period = 2;
 pub const WINDOW: Period = 4;
-pub const MAX_PER_PERIOD: u32 = 3;
+pub const MAX_PER_PERIOD: u32 = 4;
+pub const MAX_PER_OFFENDER: u32 = 3;
 pub const CFRAG_BASE: Balance = 100;
 pub const CFRAG_HISTORY: Balance = 50;
 
@@ -63,7 +64,7 @@ pub fn burned() -> Balance {
 	BURNED.with(|b| *b.borrow())
 }
 
-/// Workers are `100 + staker`; a staker's locked stake is its reserve.
+/// Workers are `100 + staker`; a staker's stake is its reserve.
 pub struct ReservedStakes;
 
 impl StakeSlasher<AccountId, Balance> for ReservedStakes {
@@ -71,7 +72,7 @@ impl StakeSlasher<AccountId, Balance> for ReservedStakes {
 		(101..=199).contains(worker).then(|| worker - 100)
 	}
 
-	fn locked(staker: &AccountId) -> Balance {
+	fn slashable(staker: &AccountId) -> Balance {
 		Balances::reserved_balance(staker)
 	}
 
@@ -111,11 +112,11 @@ impl pallet_keymarket_slashing::Config for Test {
 	type Balance = Balance;
 	type Stakes = ReservedStakes;
 	type CancelOrigin = EnsureRoot<AccountId>;
-	type ReportOrigin = EnsureRoot<AccountId>;
 	type DeferPeriods = ConstU32<DEFER>;
 	type EvidenceWindow = ConstU32<WINDOW>;
 	type MaxReporters = ConstU32<2>;
 	type MaxSlashesPerPeriod = ConstU32<MAX_PER_PERIOD>;
+	type MaxSlashesPerOffender = ConstU32<MAX_PER_OFFENDER>;
 	type CfragBasePenalty = CfragBase;
 	type CfragHistoryPenalty = CfragHistory;
 	type MaxPenaltyDivisor = ConstU32<10>;

@@ -38,7 +38,8 @@ fn the_active_ursulas_of_a_period_are_the_committed_ones_in_account_order() {
 		assert_eq!(workers, vec![URSULA_A, URSULA_B]);
 		assert_eq!(active[0].staker, ALICE);
 		assert_eq!(active[0].endpoint, b"https://127.0.0.1:9151".to_vec());
-		assert_eq!((active[0].umbral_key, active[0].signing_key), (UMBRAL_KEY, SIGNING_KEY));
+		let (umbral_key, signing_key, _, _) = keys_of(URSULA_A, "Ursula");
+		assert_eq!((active[0].umbral_key, active[0].signing_key), (umbral_key, signing_key));
 		assert_eq!(active[0].locked, 1_000);
 		assert_eq!(Staking::ursula(URSULA_B).unwrap().last_committed_period, Some(1));
 		assert!(Staking::ursula(BOB).is_none());

@@ -89,12 +89,7 @@ fn bad_commitments_get_precise_validity_errors() {
 		}
 		assert_eq!(validity(&other_period), invalid(InvalidTransaction::BadProof));
 		// Too little stake left locked through the next period.
-		assert_ok!(Staking::register_worker(
-			RuntimeOrigin::signed(URSULA_B),
-			vec![],
-			UMBRAL_KEY,
-			SIGNING_KEY
-		));
+		assert_ok!(register(URSULA_B, b"", "Ursula"));
 		assert_eq!(
 			validity(&commitment(URSULA_B, 2, URSULA_B)),
 			invalid(InvalidTransaction::Custom(3))

@@ -112,6 +112,7 @@ impl pallet_keymarket_staking::Config for Test {
 	type MaxSubStakes = ConstU32<3>;
 	type MinWorkerPeriods = ConstU32<2>;
 	type WorkerAccountabilityPeriods = ConstU32<ACCOUNTABILITY>;
+	type AnswerablePeriods = ConstU32<{ ACCOUNTABILITY + 2 }>;
 	type MaxWorkerChangesPerPeriod = ConstU32<2>;
 	type WorkerSignature = TestSignature;
 	type WorkerKey = MockWorkerKey;
@@ -153,6 +154,10 @@ pub fn ext_with_reserve(reserve: Balance) -> sp_io::TestExternalities {
 		.unwrap();
 	crate::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
+	// Registrations prove keys: the benchmarks make theirs in this keystore.
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
 	ext.execute_with(|| System::set_block_number(1));
 	ext
 }
@@ -198,18 +203,34 @@ pub fn last_event() -> crate::Event<Test> {
 		.expect("a staking event")
 }
 
-pub const UMBRAL_KEY: [u8; 33] = [2; 33];
-pub const SIGNING_KEY: [u8; 32] = [7; 32];
+/// A worker's keys and its proofs of possession, made from `seed`.
+pub fn keys_of(worker: AccountId, seed: &str) -> ([u8; 33], [u8; 32], [u8; 65], [u8; 64]) {
+	use sp_core::Pair;
+	let umbral = sp_core::ecdsa::Pair::from_string(&format!("//{seed}//umbral"), None).unwrap();
+	let signing = sp_core::sr25519::Pair::from_string(&format!("//{seed}"), None).unwrap();
+	let (umbral_key, signing_key) = (umbral.public().0, signing.public().0);
+	let payload =
+		keymarket_primitives::staking::registration_payload(&worker, &umbral_key, &signing_key);
+	(umbral_key, signing_key, umbral.sign(&payload).0, signing.sign(&payload).0)
+}
+
+/// `worker` registers `endpoint` with its keys from `seed`, proven.
+pub fn register(worker: AccountId, endpoint: &[u8], seed: &str) -> sp_runtime::DispatchResult {
+	let (umbral_key, signing_key, umbral_proof, signing_proof) = keys_of(worker, seed);
+	Staking::register_worker(
+		RuntimeOrigin::signed(worker),
+		endpoint.to_vec(),
+		umbral_key,
+		signing_key,
+		umbral_proof,
+		signing_proof,
+	)
+}
 
 /// `staker` locks 1,000 for 10 periods and bonds `worker`, which registers.
 pub fn staked_and_registered(staker: AccountId, worker: AccountId) {
 	use frame_support::assert_ok;
 	assert_ok!(Staking::stake(RuntimeOrigin::signed(staker), 1_000, 10));
 	assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker)));
-	assert_ok!(Staking::register_worker(
-		RuntimeOrigin::signed(worker),
-		b"https://127.0.0.1:9151".to_vec(),
-		UMBRAL_KEY,
-		SIGNING_KEY
-	));
+	assert_ok!(register(worker, b"https://127.0.0.1:9151", "Ursula"));
 }

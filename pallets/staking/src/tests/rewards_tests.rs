@@ -45,12 +45,7 @@ fn longer_locks_earn_a_larger_share() {
 	run(|| {
 		assert_ok!(Staking::stake(RuntimeOrigin::signed(ALICE), 1_000, 100));
 		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_A)));
-		assert_ok!(Staking::register_worker(
-			RuntimeOrigin::signed(URSULA_A),
-			vec![],
-			UMBRAL_KEY,
-			SIGNING_KEY
-		));
+		assert_ok!(register(URSULA_A, b"", "Ursula"));
 		staked_and_registered(BOB, URSULA_B);
 		commit(URSULA_A);
 		commit(URSULA_B);
@@ -202,12 +197,7 @@ fn a_replacement_worker_takes_over_the_next_period_without_counting_the_stake_tw
 		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_B)));
 		assert_eq!(LockedInPeriod::<Test>::get(3).locked, 0);
 		assert!(Stakers::<Test>::get(ALICE).unwrap().unrewarded.is_empty());
-		assert_ok!(Staking::register_worker(
-			RuntimeOrigin::signed(URSULA_B),
-			vec![],
-			UMBRAL_KEY,
-			SIGNING_KEY
-		));
+		assert_ok!(register(URSULA_B, b"", "Ursula"));
 		commit(URSULA_B);
 		assert_eq!(LockedInPeriod::<Test>::get(3).locked, 1_000);
 		assert_noop!(

@@ -272,17 +272,55 @@ fn slashing_cuts_the_shortest_lock_first_and_never_more_than_is_locked() {
 }
 
 #[test]
-fn slashing_spares_unlocked_tokens_and_strangers() {
+fn slashing_takes_unlocked_stake_last_and_spares_strangers() {
 	run(|| {
 		let alice = RuntimeOrigin::signed(ALICE);
 		assert_ok!(Staking::stake(alice.clone(), 1_000, 2));
 		assert_ok!(Staking::stake(alice.clone(), 500, 10));
 		assert_ok!(Staking::set_wind_down(alice.clone(), true));
 		go_to_period(3);
-		assert_eq!(Staking::slash(&ALICE, 10_000, &[], Perbill::zero()).taken, 500);
-		assert_eq!(held(ALICE), 1_000, "the unlocked sub-stake is untouched");
+		assert_ok!(Staking::remove_unused_sub_stake(alice.clone(), 0));
+		assert_ok!(Staking::stake(alice.clone(), 300, 4));
+		// Locked first (shortest lock first), then the unlocked tokens.
+		assert_eq!(Staking::slash(&ALICE, 900, &[], Perbill::zero()).taken, 900);
+		assert_eq!(subs(ALICE), vec![]);
+		assert_eq!(Stakers::<Test>::get(ALICE).unwrap().unlocked, 900);
+		assert_eq!(held(ALICE), 900);
+		assert_eq!(Staking::slash(&ALICE, 10_000, &[], Perbill::zero()).taken, 900);
+		assert_eq!(held(ALICE), 0);
 		assert_eq!(Staking::slash(&BOB, 100, &[], Perbill::zero()), SlashOutcome::default());
 		assert_eq!(Staking::slash(&ALICE, 0, &[], Perbill::zero()), SlashOutcome::default());
+	});
+}
+
+#[test]
+fn a_staker_cannot_escape_a_late_report_by_winding_down_and_withdrawing() {
+	use keymarket_primitives::slashing::StakeSlasher;
+	run(|| {
+		let alice = RuntimeOrigin::signed(ALICE);
+		assert_ok!(Staking::stake(alice.clone(), 1_000, 2));
+		assert_ok!(Staking::bond_worker(alice.clone(), Some(URSULA_A)));
+		assert_ok!(Staking::set_wind_down(alice.clone(), true));
+		go_to_period(3);
+		// The lock ran out, but the worker may still be serving: nothing can be withdrawn.
+		assert_ok!(Staking::set_restake(alice.clone(), true));
+		assert_eq!(Staking::locked(&ALICE), 0);
+		assert_noop!(Staking::withdraw(alice.clone(), 1_000), Error::<Test>::StakeStillAnswerable);
+		// Unbonding starts the clock: the evidence window plus the deferral.
+		assert_ok!(Staking::bond_worker(alice.clone(), None));
+		let left = 3;
+		go_to_period(left + ACCOUNTABILITY + 1);
+		assert_noop!(Staking::withdraw(alice.clone(), 1_000), Error::<Test>::StakeStillAnswerable);
+		// A report made on the window's last period is applied meanwhile, from unlocked stake.
+		assert_eq!(<Staking as StakeSlasher<_, _>>::slashable(&ALICE), 1_000);
+		assert_eq!(Staking::slash(&ALICE, 100, &[], Perbill::zero()).taken, 100);
+		go_to_period(left + ACCOUNTABILITY + 2);
+		assert_ok!(Staking::withdraw(alice.clone(), 900));
+		// Nothing left, no worker: the staker's record is gone.
+		assert_eq!(last_event(), Event::StakerRemoved { staker: ALICE });
+		assert!(Stakers::<Test>::get(ALICE).is_none());
+		assert_eq!(held(ALICE), 0);
+		assert_noop!(Staking::withdraw(alice, 1), Error::<Test>::NotAStaker);
 	});
 }
 

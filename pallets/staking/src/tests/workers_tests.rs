@@ -13,9 +13,10 @@ fn a_staker_bonds_a_worker_that_registers_its_keys() {
 		let info = Workers::<Test>::get(URSULA_A).unwrap();
 		assert_eq!(info.staker, ALICE);
 		assert_eq!(info.endpoint.to_vec(), b"https://127.0.0.1:9151".to_vec());
+		let (umbral_key, signing_key, _, _) = keys_of(URSULA_A, "Ursula");
 		assert_eq!(
 			(info.umbral_key, info.signing_key, info.registered),
-			(UMBRAL_KEY, SIGNING_KEY, true)
+			(umbral_key, signing_key, true)
 		);
 	});
 }
@@ -62,25 +63,62 @@ fn a_worker_can_be_replaced_after_the_minimum_periods() {
 #[test]
 fn registration_errors() {
 	run(|| {
-		assert_noop!(
+		assert_noop!(register(URSULA_A, b"", "Ursula"), Error::<Test>::NotAWorker);
+		staked_and_registered(ALICE, URSULA_A);
+		assert_noop!(register(URSULA_A, &[b'x'; 257], "Ursula"), Error::<Test>::EndpointTooLong);
+	});
+}
+
+#[test]
+fn a_worker_cannot_register_keys_it_does_not_hold() {
+	run(|| {
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(ALICE), 1_000, 10));
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_A)));
+		let (umbral_key, signing_key, umbral_proof, signing_proof) = keys_of(URSULA_A, "Ursula");
+		let try_register = |umbral_key, signing_key, umbral_proof, signing_proof| {
 			Staking::register_worker(
 				RuntimeOrigin::signed(URSULA_A),
 				vec![],
-				UMBRAL_KEY,
-				SIGNING_KEY
-			),
-			Error::<Test>::NotAWorker
-		);
-		staked_and_registered(ALICE, URSULA_A);
+				umbral_key,
+				signing_key,
+				umbral_proof,
+				signing_proof,
+			)
+		};
+		// Not a point: nobody could encrypt a key fragment to it.
 		assert_noop!(
-			Staking::register_worker(
-				RuntimeOrigin::signed(URSULA_A),
-				vec![b'x'; 257],
-				UMBRAL_KEY,
-				SIGNING_KEY
-			),
-			Error::<Test>::EndpointTooLong
+			try_register([5; 33], signing_key, umbral_proof, signing_proof),
+			Error::<Test>::InvalidUmbralKey
 		);
+		// Another Ursula's keys, copied from the chain with their proofs: the proofs name the
+		// worker that made them.
+		let (other_umbral, other_signing, other_umbral_proof, other_signing_proof) =
+			keys_of(URSULA_B, "Other");
+		assert_noop!(
+			try_register(other_umbral, other_signing, other_umbral_proof, other_signing_proof),
+			Error::<Test>::BadUmbralKeyProof
+		);
+		// A signing key whose secret the worker does not hold (so that its fragments could
+		// never be pinned on it).
+		assert_noop!(
+			try_register(umbral_key, other_signing, umbral_proof, signing_proof),
+			Error::<Test>::BadUmbralKeyProof
+		);
+		let umbral_proof_for_other = {
+			use sp_core::Pair;
+			let umbral = sp_core::ecdsa::Pair::from_string("//Ursula//umbral", None).unwrap();
+			let payload = keymarket_primitives::staking::registration_payload(
+				&URSULA_A,
+				&umbral_key,
+				&other_signing,
+			);
+			umbral.sign(&payload).0
+		};
+		assert_noop!(
+			try_register(umbral_key, other_signing, umbral_proof_for_other, signing_proof),
+			Error::<Test>::BadSigningKeyProof
+		);
+		assert_ok!(try_register(umbral_key, signing_key, umbral_proof, signing_proof));
 	});
 }
 
@@ -138,12 +176,7 @@ fn commit_errors() {
 			Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_B)),
 			Error::<Test>::WorkerNotRegistered
 		);
-		assert_ok!(Staking::register_worker(
-			RuntimeOrigin::signed(URSULA_B),
-			vec![],
-			UMBRAL_KEY,
-			SIGNING_KEY
-		));
+		assert_ok!(register(URSULA_B, b"", "Ursula"));
 		// Winding down with one period left: the stake unlocks before the next period ends.
 		assert_ok!(Staking::set_wind_down(RuntimeOrigin::signed(BOB), true));
 		go_to_period(1);

@@ -1,0 +1,144 @@
+//! Runtime-level attacks on the transaction pipeline: the real pallets, the real transaction
+//! extensions, the real block limits and fees.
+
+use codec::Encode;
+use frame_support::{assert_ok, dispatch::DispatchClass};
+use keymarket_primitives::staking::registration_payload;
+use sp_core::{crypto::Pair as _, ecdsa, sr25519};
+use sp_runtime::{
+	traits::Convert,
+	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	BuildStorage, MultiSignature,
+};
+
+use crate::{
+	configs::{BlocksPerPeriod, RuntimeBlockLength, RuntimeBlockWeights},
+	immortal_tx_extension, AccountId, BalancesConfig, Executive, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, RuntimeOrigin, SignedPayload, Staking, System, TransactionPayment,
+	UncheckedExtrinsic, UNITS,
+};
+
+fn pair(seed: &str) -> sr25519::Pair {
+	sr25519::Pair::from_string(&format!("//{seed}"), None).expect("a dev seed")
+}
+
+fn account(seed: &str) -> AccountId {
+	pair(seed).public().into()
+}
+
+fn new_ext() -> sp_io::TestExternalities {
+	let balances = ["Alice", "Eve", "Ferdie"].map(|who| (account(who), 1_000_000 * UNITS)).to_vec();
+	let storage = RuntimeGenesisConfig {
+		balances: BalancesConfig { balances, ..Default::default() },
+		..Default::default()
+	}
+	.build_storage()
+	.expect("a genesis");
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// `signer`'s signed transaction of `call` (no tip).
+fn signed(call: RuntimeCall, signer: &str, nonce: u32) -> UncheckedExtrinsic {
+	let extension = immortal_tx_extension(nonce, 0);
+	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("a payload");
+	let signature = payload.using_encoded(|bytes| pair(signer).sign(bytes));
+	UncheckedExtrinsic::new_signed(
+		call,
+		account(signer).into(),
+		MultiSignature::from(signature),
+		extension,
+	)
+}
+
+/// Fills the normal class's weight in the current block, as heavy calls would.
+fn fill_normal_weight() {
+	let weights = RuntimeBlockWeights::get();
+	let max_normal = weights.get(DispatchClass::Normal).max_total.expect("normal has a cap");
+	frame_system::BlockWeight::<Runtime>::mutate(|used| {
+		used.set(max_normal, DispatchClass::Normal)
+	});
+}
+
+#[test]
+fn a_commitment_gets_through_a_block_stuffed_by_normal_transactions() {
+	new_ext().execute_with(|| {
+		let (alice, ferdie) = (account("Alice"), account("Ferdie"));
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(alice.clone()), 2_000 * UNITS, 120));
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(alice), Some(ferdie.clone())));
+		let umbral = ecdsa::Pair::from_string("//Ferdie//umbral", None).unwrap();
+		let (umbral_key, signing_key) = (umbral.public().0, pair("Ferdie").public().0);
+		let payload = registration_payload(&ferdie, &umbral_key, &signing_key);
+		assert_ok!(Staking::register_worker(
+			RuntimeOrigin::signed(ferdie.clone()),
+			vec![],
+			umbral_key,
+			signing_key,
+			umbral.sign(&payload).0,
+			pair("Ferdie").sign(&payload).0,
+		));
+		let block = BlocksPerPeriod::get() + 1;
+		System::set_block_number(block);
+		let next = Staking::current_period() + 1;
+		let signature = pair("Ferdie").sign(&Staking::commitment_payload(&ferdie, next));
+		let commitment = UncheckedExtrinsic::new_transaction(
+			RuntimeCall::Staking(pallet_keymarket_staking::Call::submit_commitment {
+				worker: ferdie.clone(),
+				period: next,
+				signature: MultiSignature::from(signature),
+			}),
+			immortal_tx_extension(0, 0),
+		);
+		// In the pool it ranks above any tip.
+		let validity = Executive::validate_transaction(
+			TransactionSource::External,
+			commitment.clone(),
+			System::parent_hash(),
+		)
+		.expect("a commitment is valid");
+		assert!(validity.priority >= pallet_keymarket_staking::COMMITMENT_PRIORITY);
+
+		// The attacker stuffs the block being built: one remark takes nearly all the length
+		// normal transactions may use, and heavy calls all their weight...
+		System::set_block_number(block);
+		let len = *RuntimeBlockLength::get().max.get(DispatchClass::Normal) as usize - 1_000;
+		let stuffing = RuntimeCall::System(frame_system::Call::remark { remark: vec![0; len] });
+		assert_eq!(Executive::apply_extrinsic(signed(stuffing, "Eve", 0)), Ok(Ok(())));
+		fill_normal_weight();
+		// ...so its next remark, and anyone's normal transaction, no longer fits...
+		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![0; 100] });
+		assert_eq!(
+			Executive::apply_extrinsic(signed(remark, "Eve", 1)),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources))
+		);
+		// ...but the node's commitment, a duty in the operational class, still does.
+		assert_eq!(Executive::apply_extrinsic(commitment), Ok(Ok(())));
+		assert!(Staking::committed_to(&ferdie, next));
+	});
+}
+
+#[test]
+fn stuffing_a_block_is_priced() {
+	use frame_support::dispatch::GetDispatchInfo;
+	use pallet_transaction_payment::Multiplier;
+	new_ext().execute_with(|| {
+		let len = *RuntimeBlockLength::get().max.get(DispatchClass::Normal);
+		let remark =
+			RuntimeCall::System(frame_system::Call::remark { remark: vec![0; len as usize - 200] });
+		let fee = TransactionPayment::compute_fee(len, &remark.get_dispatch_info(), 0);
+		assert!(fee >= 30 * UNITS, "the normal part of a block costs {fee}, under 30 KEY");
+
+		// A block fuller than the target raises the next fee multiplier; an empty one lowers it.
+		fill_normal_weight();
+		let update = |m| {
+			<<Runtime as pallet_transaction_payment::Config>::FeeMultiplierUpdate as Convert<
+				Multiplier,
+				Multiplier,
+			>>::convert(m)
+		};
+		assert!(update(Multiplier::from(1)) > Multiplier::from(1));
+		frame_system::BlockWeight::<Runtime>::kill();
+		assert!(update(Multiplier::from(1)) < Multiplier::from(1));
+	});
+}
