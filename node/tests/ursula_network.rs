@@ -261,6 +261,12 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 		vec![b"junk".to_vec()],
 	);
 	assert_eq!(junk.unwrap_err(), RequestError::MalformedCapsule(0));
+	// A real capsule with a byte appended: a lax reader takes it, the adjudicator would not, so
+	// the Ursula refuses to sign an answer that could frame it.
+	let mut bent = capsule.clone();
+	bent.push(0);
+	let bent = ask(&endpoint, &pair("Bob"), &bob_account, policy_id, first, base + 5, vec![bent]);
+	assert_eq!(bent.unwrap_err(), RequestError::MalformedCapsule(0));
 	let wrong_ursula = ask(
 		&endpoint,
 		&pair("Bob"),

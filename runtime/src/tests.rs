@@ -142,3 +142,18 @@ fn stuffing_a_block_is_priced() {
 		assert!(update(Multiplier::from(1)) < Multiplier::from(1));
 	});
 }
+
+#[test]
+fn stake_answers_as_long_as_an_offence_can_be_reported_and_applied() {
+	let window = <Runtime as pallet_keymarket_slashing::Config>::EvidenceWindow::get();
+	let defer = <Runtime as pallet_keymarket_slashing::Config>::DeferPeriods::get();
+	let answerable = <Runtime as pallet_keymarket_staking::Config>::AnswerablePeriods::get();
+	let accountable =
+		<Runtime as pallet_keymarket_staking::Config>::WorkerAccountabilityPeriods::get();
+	// A report on the window's last period is applied `defer` later: the stake must still be
+	// there, and the worker must still be known to answer for its staker.
+	assert!(answerable >= window + defer);
+	assert!(accountable >= window);
+	// A policy record outlives the window too, so that its evidence can be judged.
+	assert!(<Runtime as pallet_keymarket_policies::Config>::EvidenceRetention::get() >= window);
+}

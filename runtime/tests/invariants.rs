@@ -4,12 +4,14 @@
 //! invariant is checked: each pallet's own `try_state`, and what only events can show — fee
 //! holds equal fees earned minus withdrawn, escrow + paid + refunded equals `rate · N · periods`
 //! for every policy, a period's mint is at most `Imax`, and what slashes took equals what they
-//! rewarded plus what they burned.
+//! rewarded plus what they burned. Then everyone leaves, and the long windows (evidence,
+//! retention, locks) pass period by period, until every stake is withdrawn and every record
+//! removed.
 
 use std::collections::BTreeMap;
 
 use frame_support::{
-	traits::{fungible::InspectHold, Hooks},
+	traits::{fungible::InspectHold, Get, Hooks},
 	weights::Weight,
 	BoundedVec,
 };
@@ -253,7 +255,8 @@ impl World {
 		let Some((_, signer)) = self.workers.iter().find(|(w, _)| *w == worker).cloned() else {
 			return;
 		};
-		let capsule = vec![7u8; 105];
+		// A real capsule (the runtime refuses to judge bytes that are none).
+		let capsule = pallet_keymarket_policies::fixture::CAPSULE.to_vec();
 		let cfrag: Vec<u8> = (0..8).map(|_| self.rng.next() as u8).collect();
 		let forged = self.rng.chance(5);
 		let signer = if forged { pair("forger") } else { signer };
@@ -351,6 +354,12 @@ impl World {
 				RuntimeEvent::Slashing(pallet_keymarket_slashing::Event::SlashCancelled {
 					..
 				}) => "slash cancelled",
+				RuntimeEvent::Staking(pallet_keymarket_staking::Event::Withdrawn { .. }) => {
+					"withdrawn"
+				},
+				RuntimeEvent::Staking(pallet_keymarket_staking::Event::StakerRemoved {
+					..
+				}) => "staker removed",
 				RuntimeEvent::Slashing(pallet_keymarket_slashing::Event::OffenceReported {
 					..
 				}) => "offence reported",
@@ -411,23 +420,74 @@ fn new_ext(world: &World) -> sp_io::TestExternalities {
 	sp_io::TestExternalities::new(storage)
 }
 
+/// Runs block `n`: the pallets' hooks, `act` in the block, then every check.
+fn block(world: &mut World, n: u32, act: impl FnOnce(&mut World)) {
+	System::set_block_number(n);
+	Staking::on_initialize(n);
+	Slashing::on_initialize(n);
+	Policies::on_initialize(n);
+	act(world);
+	Policies::on_idle(n, Weight::from_parts(500_000_000_000, u64::MAX));
+	world.record();
+	world.check();
+	System::reset_events();
+}
+
+/// Jumps `periods` periods ahead, one block at the start of each (so that every period's
+/// hooks run: slashes fall due, policies end and are removed), with no other calls.
+fn fast_forward(world: &mut World, periods: u32) {
+	let blocks_per_period = <Runtime as pallet_keymarket_staking::Config>::BlocksPerPeriod::get();
+	for _ in 0..periods {
+		let next = (Staking::current_period() + 1) * blocks_per_period;
+		block(world, next, |_| {});
+	}
+}
+
 fn run(seed: u64, blocks: u32) -> Ledger {
 	let mut world = World::new(seed);
 	new_ext(&world).execute_with(|| {
 		world.burned_before = pallet_keymarket_staking::Issuance::<Runtime>::get().burned;
+		// Random calls, every worker committing now and then.
 		for n in 1..=blocks {
-			System::set_block_number(n);
-			Staking::on_initialize(n);
-			Slashing::on_initialize(n);
-			Policies::on_initialize(n);
-			world.commitments();
-			for _ in 0..4 {
-				world.act();
+			block(&mut world, n, |world| {
+				world.commitments();
+				for _ in 0..4 {
+					world.act();
+				}
+			});
+		}
+		// Everyone leaves: workers unbonded (once they may be), locks wound down, and once the
+		// stake no longer answers for anything, all of it withdrawn. The long windows pass
+		// period by period.
+		let min_worker: u32 =
+			<Runtime as pallet_keymarket_staking::Config>::MinWorkerPeriods::get();
+		fast_forward(&mut world, min_worker + 1);
+		let users = world.users.clone();
+		let now = System::block_number() + 1;
+		block(&mut world, now, |_| {
+			for who in &users {
+				let origin = RuntimeOrigin::signed(who.clone());
+				use pallet_keymarket_staking::Call as S;
+				dispatch(RuntimeCall::Staking(S::bond_worker { worker: None }), origin.clone());
+				dispatch(RuntimeCall::Staking(S::set_wind_down { enabled: true }), origin);
 			}
-			Policies::on_idle(n, Weight::from_parts(500_000_000_000, u64::MAX));
-			world.record();
-			world.check();
-			System::reset_events();
+		});
+		let max_lock = 200;
+		let answerable = <Runtime as pallet_keymarket_staking::Config>::AnswerablePeriods::get();
+		fast_forward(&mut world, max_lock + answerable + 1);
+		let now = System::block_number() + 1;
+		block(&mut world, now, |_| {
+			for who in &users {
+				// The last rewards first (a staker with a reward due is kept).
+				let mint = pallet_keymarket_staking::Call::mint {};
+				dispatch(RuntimeCall::Staking(mint), RuntimeOrigin::signed(who.clone()));
+				let value = Staking::staked(who);
+				let call = pallet_keymarket_staking::Call::withdraw { value };
+				dispatch(RuntimeCall::Staking(call), RuntimeOrigin::signed(who.clone()));
+			}
+		});
+		for who in &users {
+			assert_eq!(Staking::staked(who), 0, "{who} could not take all of its stake back");
 		}
 	});
 	world.ledger

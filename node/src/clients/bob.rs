@@ -93,6 +93,7 @@ fn retrieve(
 	let file = EncryptedFile::decode_all(&mut &super::read(input)?[..])
 		.map_err(|e| format!("{} is not an encrypted file: {e}", input.display()))?;
 	let policy_hex = chain::hex_of(&file.policy);
+	let now: u32 = chain.rpc_as("keymarket_currentPeriod", json!([]))?;
 	let view: Value = chain.rpc("keymarket_policy", json!([policy_hex]))?;
 	if view.is_null() {
 		return Err(format!("no policy {policy_hex}"));
@@ -156,6 +157,13 @@ fn retrieve(
 		);
 		if response.ursula != *ursula || !sr25519_signed(&signing, &payload, &signed.signature) {
 			problems.push(json!({ "ursula": ursula, "unsigned": true }));
+			continue;
+		}
+		// The Ursula dates what it signs. A date far from now could put a wrong fragment
+		// outside the policy's service or the evidence window, beyond punishment: such an
+		// answer is not used (a period's slack either way covers a period boundary).
+		if response.served_at.abs_diff(now) > 1 {
+			problems.push(json!({ "ursula": ursula, "misdated": response.served_at, "now": now }));
 			continue;
 		}
 		match judge_cfrag(&file.capsule, &signed.cfrag, &verifying, &policy_key, &bob_pk) {

@@ -130,7 +130,15 @@ impl Ursula {
 			.iter()
 			.enumerate()
 			.map(|(i, bytes)| {
-				Capsule::from_bytes(bytes).map_err(|_| RequestError::MalformedCapsule(i as u32))
+				// Only canonical bytes (what umbral-pre writes, which the runtime's adjudicator
+				// reads): a capsule with trailing bytes or another encoding would be signed here
+				// and refused there, so a signed answer to it could be neither judged nor trusted.
+				Capsule::from_bytes(bytes)
+					.ok()
+					.filter(|capsule| {
+						capsule.to_bytes().is_ok_and(|canonical| *canonical == bytes[..])
+					})
+					.ok_or(RequestError::MalformedCapsule(i as u32))
 			})
 			.collect::<Result<Vec<_>, _>>()?;
 		// The place in the log's queue first: a full queue must not burn a sequence number.

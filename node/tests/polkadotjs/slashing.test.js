@@ -1,6 +1,6 @@
 // Slashing on a real dev node, driven by polkadot.js, through the one path an offence takes:
 // //Bob reports fragments that //Ferdie's Ursula signed and that do not verify (the
-// adjudicator), each is judged and deferred; governance cancels one, the other is applied when
+// adjudicator, umbral-pre in the runtime), each is judged and deferred; governance cancels one, the other is applied when
 // its period comes, paying the reporter and cutting the stake. Nobody, not even governance, can
 // report an offence without evidence, and the staker cannot withdraw stake that still answers.
 // Events and the keymarket_* RPC methods show it all.
@@ -8,17 +8,21 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { bnToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { bnToU8a, hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import { KEY, nextCommitment, registration, send, waitForEvents, waitForPeriod } from './chain.js';
 import { startDevNode } from './node.js';
 
-// Valid compressed secp256k1 points (Umbral public keys).
+// The policies pallet's fixture (pallets/policies/src/fixture.rs), made with umbral-pre 0.11:
+// Alice's keys and Bob's, a capsule, and the fragment of another capsule handed back for it.
 const BOB_KEY = '0x0237f6e94917e536c7571dcbc1bf75e36f21167401ff147dfdff033b084ea2dcb0';
 const VERIFYING_KEY = '0x03e12641bacd8ee45743db2c47db24e7b26b19a9a0f1f729b4d0d05227311b7828';
 const POLICY_KEY = '0x03f8a1ed9a60acb6474347cb36d3d658ff7e39db2ba7d70c00be92fcbdac8b37f9';
+const CAPSULE = hexToU8a('0x93c421028dd5fc13d609ce78b7b84443cbc72d7eca5825dbc5d19fd77a486327851b0ea4c421028830613a5fae31ea4839442848bb5c0d9c7aeb8d680c3a010aec545abb64c8ecc4206b3c8a6076c264c56cecf2b44bc2571f853d4e776dec128cf0fee0f523a1cfd5');
+const WRONG_CFRAG = hexToU8a(
+  '0x95c421024486d35c0af186e5fd61c487b7165c8b62e5ab954a0d1c7e628d6fa95d13d954c421030745da69c9daac68adf6f3c8509d09543469bc086abe3ee362377abf812395f2c420e7ebdbf810cd2cc5879239bf83cc2ad132c3a3165e69e12269fb3760c974f71dc421035cc32517120639690ba570683e1212a7b74aee0a9fedeb89ebba8a640ae4330996c42103956caa37f2380674286bf96f0a34db6e97b0a2a26fc21ef68c69712c9aef2b59c421022aeda60aa2f48670ee74654ec25eede267aa945f356b6e01a080455f85cd59ebc42102b2694372acf802b782f6ba6ec4b683baeaf308ec1b97e876bf851a83451b6270c4210284f81263d7b64398a8825b01a3aad382b46d638c68b12418eb7421d64a3b7132c42003f7f481e1b9ddf8ef08f871fd719367219012fedc698d837a929d0a8a314dccc44086d73c9c10dbfe111da6046296b38513bd55eb6dc39c49cea6d0ef06542dcadb7ca8ccf8820d9e073ef28d199ae08e0955cb5e2e65d488105400401e3d28a7c4',
+);
 const POLICY = new Uint8Array(16).fill(9);
-const CAPSULE = new Uint8Array(105).fill(1);
 
 let node;
 let api;
@@ -105,9 +109,10 @@ test('wrong fragments are reported, deferred, applied, rewarded and recorded; a 
   const created = await send(api.tx.policies.createPolicy(u8aToHex(POLICY), grant, [ferdie.address], [envelope]), charlie);
   assert.equal(created.dispatchError, undefined);
 
-  // Ferdie signed two answers that are no capsule fragments at all: two offences.
+  // Ferdie signed two wrong answers: the fragment of another capsule (the runtime runs
+  // umbral-pre's check in wasm), and bytes that are no capsule fragment at all.
   const report = (ev, signer = bob) => send(api.tx.policies.reportIncorrectCfrag(ferdie.address, ev), signer);
-  const first = await report(evidence(new Uint8Array([0xc4, 3, 1, 2, 3]), now));
+  const first = await report(evidence(WRONG_CFRAG, now));
   assert.equal(first.dispatchError, undefined);
   const reported = first.events.find(({ event }) => api.events.slashing.OffenceReported.is(event)).event;
   assert.equal(reported.data.staker.toString(), alice.address);
@@ -125,7 +130,7 @@ test('wrong fragments are reported, deferred, applied, rewarded and recorded; a 
   assert.equal(cancelled.data.penalty.toBigInt(), 200n * KEY, 'history adds 100 KEY, capped at a tenth');
 
   // The same evidence again, and a fragment Ferdie never signed, are refused precisely.
-  assert.equal(errorOf(await report(evidence(new Uint8Array([0xc4, 3, 1, 2, 3]), now))), 'policies.AlreadyReported');
+  assert.equal(errorOf(await report(evidence(WRONG_CFRAG, now))), 'policies.AlreadyReported');
   assert.equal(errorOf(await report(evidence(new Uint8Array([0xc4, 3, 7, 7, 7]), now, bob))), 'policies.BadUrsulaSignature');
 
   // Alice's stake answers for Ferdie: she cannot withdraw any of it.

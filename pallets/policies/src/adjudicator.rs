@@ -4,8 +4,8 @@ use codec::Encode;
 use frame_support::pallet_prelude::*;
 use keymarket_primitives::{
 	policies::{
-		cfrag_signing_payload, judge_cfrag, sr25519_signed, CfragVerdict, MAX_CAPSULE_LEN,
-		MAX_CFRAG_LEN,
+		cfrag_signing_payload, judge_cfrag, sr25519_signed, CfragVerdict, EvidenceError,
+		MAX_CAPSULE_LEN, MAX_CFRAG_LEN,
 	},
 	slashing::{Offence, OffenceError, OffenceKind, ReportOffence},
 };
@@ -42,7 +42,9 @@ impl<T: Config> Pallet<T> {
 			sr25519_signed(&member.signing_key, &payload, &evidence.signature),
 			Error::<T>::BadUrsulaSignature
 		);
-		// Whatever fails here is the Ursula's: it signed bytes an honest Ursula never signs.
+		// A capsule the runtime cannot read proves nothing: it is Bob's input, and the Ursula
+		// refuses all but canonical umbral-pre capsules before it serves. A fragment that is
+		// not umbral-pre bytes, or does not verify, is the Ursula's: it signed it.
 		let verdict = judge_cfrag(
 			&evidence.capsule,
 			&evidence.cfrag,
@@ -50,7 +52,12 @@ impl<T: Config> Pallet<T> {
 			&policy.grant.policy_key,
 			&policy.grant.bob_key,
 		);
-		ensure!(verdict != Ok(CfragVerdict::Correct), Error::<T>::CfragIsCorrect);
+		match verdict {
+			Ok(CfragVerdict::Correct) => return Err(Error::<T>::CfragIsCorrect.into()),
+			Err(EvidenceError::MalformedCapsule) => return Err(Error::<T>::MalformedCapsule.into()),
+			Err(EvidenceError::MalformedKey) => return Err(Error::<T>::InvalidUmbralKey.into()),
+			Ok(_) | Err(EvidenceError::MalformedCfrag) => {},
+		}
 
 		let offence = Offence {
 			offender: worker.clone(),

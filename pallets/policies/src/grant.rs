@@ -136,6 +136,11 @@ impl<T: Config> Pallet<T> {
 		Self::release_ursulas(id, &policy);
 		Self::forget_pending(owner, id);
 		policy.revoked_at = Some(now);
+		// Nothing is served under it any more: it is settled now, and its record (with its
+		// deposit) goes once the evidence window after the revocation has passed.
+		policy.settled = true;
+		Expiring::<T>::remove(policy.grant.end, id);
+		Expiring::<T>::insert(Self::removal_period(&policy), id, ());
 		Policies::<T>::insert(id, &policy);
 		Self::deposit_event(Event::PolicyRevoked { policy: id, owner: policy.owner, refund });
 		Ok(())
@@ -144,15 +149,21 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_clean_up(id: PolicyId) -> DispatchResult {
 		let policy = Policies::<T>::get(id).ok_or(Error::<T>::UnknownPolicy)?;
 		let now = T::Ursulas::current_period();
-		ensure!(now >= policy.grant.end, Error::<T>::PolicyNotEnded);
-		let remove_at = policy.grant.end.saturating_add(T::EvidenceRetention::get());
+		let remove_at = Self::removal_period(&policy);
 		if !policy.settled {
+			ensure!(now >= policy.grant.end, Error::<T>::PolicyNotEnded);
 			Self::settle(id, policy, remove_at);
 		} else {
 			ensure!(now >= remove_at, Error::<T>::AlreadySettled);
 			Self::remove_policy(id, policy, remove_at);
 		}
 		Ok(())
+	}
+
+	/// When a policy's record may go: `EvidenceRetention` periods after the last period it
+	/// could have been served in (its end, or its revocation).
+	pub(crate) fn removal_period(policy: &PolicyOf<T>) -> Period {
+		policy.revoked_at.unwrap_or(policy.grant.end).saturating_add(T::EvidenceRetention::get())
 	}
 
 	/// Gives back what is left in the policy's escrow; returns it.
@@ -286,10 +297,9 @@ impl<T: Config> Pallet<T> {
 						break;
 					}
 					used.saturating_accrue(step);
-					let retention = T::EvidenceRetention::get();
 					match Policies::<T>::get(id) {
 						Some(policy) if !policy.settled => {
-							let remove_at = policy.grant.end.saturating_add(retention);
+							let remove_at = Self::removal_period(&policy);
 							Self::settle(id, policy, remove_at)
 						},
 						Some(policy) => Self::remove_policy(id, policy, cursor),
@@ -318,11 +328,8 @@ impl<T: Config> Pallet<T> {
 			*entry = entry.saturating_add(policy.deposit);
 			ensure!(ByOwner::<T>::contains_key(&policy.owner, id), "owner index misses a policy");
 			ensure!(ByBob::<T>::contains_key(&policy.grant.bob, id), "Bob index misses a policy");
-			let next_step = if policy.settled {
-				policy.grant.end.saturating_add(T::EvidenceRetention::get())
-			} else {
-				policy.grant.end
-			};
+			let next_step =
+				if policy.settled { Self::removal_period(&policy) } else { policy.grant.end };
 			ensure!(Expiring::<T>::contains_key(next_step, id), "clean-up misses a policy");
 			let live = policy.revoked_at.is_none() && !policy.settled;
 			ensure!(live || policy.escrow.is_zero(), "a revoked or ended policy holds escrow");

@@ -51,7 +51,6 @@ mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod fees;
-#[cfg(any(feature = "runtime-benchmarks", test))]
 pub mod fixture;
 mod grant;
 pub mod types;
@@ -296,6 +295,9 @@ pub mod pallet {
 		ServedOutsidePolicy,
 		/// The Ursula's signature of the capsule fragment does not verify.
 		BadUrsulaSignature,
+		/// The capsule is not a canonical umbral-pre capsule: it proves nothing against the
+		/// Ursula (which refuses such capsules before serving).
+		MalformedCapsule,
 		/// The capsule fragment is correct: there is nothing to punish.
 		CfragIsCorrect,
 		/// This capsule fragment was reported already.
@@ -422,7 +424,8 @@ pub mod pallet {
 		}
 
 		/// Alice revokes a policy: its key fragments are deleted, Ursulas refuse from now on,
-		/// and all escrow not yet paid goes back to her.
+		/// and all escrow not yet paid goes back to her. The policy is settled at once; its
+		/// record (and deposit) goes `EvidenceRetention` periods after the revocation.
 		///
 		/// Origin: signed (the owner). Errors: `UnknownPolicy`, `NotOwner`, `AlreadyRevoked`,
 		/// `PolicyExpired`. O(N).
@@ -460,14 +463,16 @@ pub mod pallet {
 		/// Reports a capsule fragment that `worker` signed and that does not verify. The runtime
 		/// checks the Ursula's signature and the fragment with umbral-pre, then reports
 		/// `IncorrectCfrag` to the slashing pallet with the caller as reporter. A signed
-		/// fragment that is not even umbral-pre bytes, or that answers bytes that are not a
-		/// capsule, is an offence too: an honest Ursula signs neither. An accepted report pays
-		/// no fee; a refused one pays its fee.
+		/// fragment that is not even umbral-pre bytes is an offence too: an honest Ursula never
+		/// signs one. A capsule that is not canonical umbral-pre bytes is refused: it is Bob's
+		/// input, which the Ursula refuses before serving. An accepted report pays no fee; a
+		/// refused one pays its fee.
 		///
 		/// Origin: signed (anyone, usually Bob). Errors: `UnknownPolicy`, `NotPolicyUrsula`,
-		/// `ServedOutsidePolicy`, `BadUrsulaSignature`, `CfragIsCorrect`, `AlreadyReported`,
-		/// `EvidenceTooOld`, `EvidenceInFuture`, `UnknownOffender`, `SlashQueueFull`,
-		/// `OffenderQueueFull`, `NothingToSlash`. O(1): one signature and one fragment check.
+		/// `ServedOutsidePolicy`, `BadUrsulaSignature`, `MalformedCapsule`, `CfragIsCorrect`,
+		/// `AlreadyReported`, `EvidenceTooOld`, `EvidenceInFuture`, `UnknownOffender`,
+		/// `SlashQueueFull`, `OffenderQueueFull`, `NothingToSlash`. O(1): one signature and one
+		/// fragment check.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::report_incorrect_cfrag())]
 		pub fn report_incorrect_cfrag(

@@ -12,17 +12,18 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// The penalty of `kind` for `staker`, who has `locked` staked and `history` earlier
-	/// offences of the kind:
+	/// The penalty of `kind` for a staker who holds `stake` (locked or not: stake that may
+	/// answer for an offence cannot be withdrawn) and has `history` earlier offences of the
+	/// kind:
 	///
-	/// - incorrect capsule fragment: `min(base + histCoef · history, locked / pctCoef)`;
+	/// - incorrect capsule fragment: `min(base + histCoef · history, stake / pctCoef)`;
 	/// - unavailability: what the Ursula would have earned in the round;
-	/// - false service claim: `min(claimed · FalseClaimMultiplier, locked / pctCoef)`;
+	/// - false service claim: `min(claimed · FalseClaimMultiplier, stake / pctCoef)`;
 	/// - lottery fraud: what the payees lost.
 	///
-	/// None exceeds what is locked when applied: the rest is recorded as unapplied.
-	pub fn penalty(kind: &OffenceKind<T::Balance>, locked: T::Balance, history: u32) -> T::Balance {
-		let cap = locked / T::MaxPenaltyDivisor::get().max(1).into();
+	/// None exceeds what the staker holds when applied: the rest is recorded as unapplied.
+	pub fn penalty(kind: &OffenceKind<T::Balance>, stake: T::Balance, history: u32) -> T::Balance {
+		let cap = stake / T::MaxPenaltyDivisor::get().max(1).into();
 		match kind {
 			OffenceKind::IncorrectCfrag => T::CfragBasePenalty::get()
 				.saturating_add(T::CfragHistoryPenalty::get().saturating_mul(history.into()))

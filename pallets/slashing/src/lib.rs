@@ -7,11 +7,12 @@
 //! defers it, lets governance cancel it, and applies it to stake through the staking pallet's
 //! hook ([`StakeSlasher`]).
 //!
-//! - **Judging**: a penalty rule per kind (see [`Pallet::penalty`]); the same evidence is punished
+//! - **Judging**: a penalty rule per kind (see [`Pallet::penalty`]); the same offence is punished
 //!   once, an Ursula at most once per round for unavailability.
 //! - **Deferral**: a slash waits `DeferPeriods` periods; until then `CancelOrigin` (sudo) may
 //!   cancel it. At the first block of its period it is applied: shortest-lock sub-stakes first,
-//!   never more than is locked; what could not be taken is recorded as unapplied.
+//!   then unlocked stake, never more than the staker holds (stake that may answer for an offence
+//!   cannot be withdrawn); what could not be taken is recorded as unapplied.
 //! - **Money**: `ReporterShare` of what is taken goes to the reporters in equal parts, the rest is
 //!   burned (by the staking pallet, which keeps the issuance accounting).
 //! - **History** per staker and kind: offences, stake taken, penalties left unapplied, cancelled.
@@ -81,7 +82,7 @@ pub mod pallet {
 		/// The native currency's balance type.
 		type Balance: frame_support::traits::tokens::Balance + From<u32>;
 
-		/// The staking pallet: who serves whom, what is locked, and the only way to take stake.
+		/// The staking pallet: who serves whom, what it holds, and the only way to take stake.
 		type Stakes: StakeSlasher<Self::AccountId, Self::Balance>;
 
 		/// Who may cancel a deferred slash (governance).
@@ -116,8 +117,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type CfragHistoryPenalty: Get<Self::Balance>;
 
-		/// A capsule-fragment or false-claim penalty never exceeds `locked / MaxPenaltyDivisor`
-		/// (`pctCoef`).
+		/// A capsule-fragment or false-claim penalty never exceeds `stake / MaxPenaltyDivisor`
+		/// (`pctCoef`), `stake` being all the staker holds.
 		#[pallet::constant]
 		type MaxPenaltyDivisor: Get<u32>;
 

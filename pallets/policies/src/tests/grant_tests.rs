@@ -382,13 +382,17 @@ fn a_record_that_outlives_its_payment_carries_a_deposit_returned_on_removal() {
 		DepositPerUrsula::set(10);
 		alice_grants();
 		assert_eq!(deposit(ALICE), 80);
-		// Revoked: the fee comes back at once, the deposit only when the record goes.
+		// Revoked in period 10: the fee comes back at once, the deposit when the record goes,
+		// the evidence window after the revocation (not after the policy's planned end).
 		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
 		assert_eq!((escrow(ALICE), deposit(ALICE)), (0, 80));
-		network(|n| n.period = 15);
-		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		network(|n| n.period = 10 + RETENTION - 1);
+		assert_noop!(
+			Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY),
+			Error::<Test>::AlreadySettled
+		);
 		assert_eq!(deposit(ALICE), 80);
-		network(|n| n.period = 15 + RETENTION);
+		network(|n| n.period = 10 + RETENTION);
 		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
 		assert_eq!(deposit(ALICE), 0);
 		assert!(policy_events().contains(&Event::PolicyRemoved {
