@@ -1,5 +1,6 @@
-//! Chain specifications: `dev` (one validator) and `local` (three), both built from the runtime's
-//! typed genesis presets, or any JSON chain spec given by path.
+//! Chain specifications: `dev` (one validator), `local` (three) and `staging` (three, with a
+//! real network's durations), all built from the runtime's typed genesis presets, or any JSON
+//! chain spec given by path.
 
 use keymarket_runtime::WASM_BINARY;
 use sc_service::ChainType;
@@ -60,23 +61,59 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	)
 }
 
-/// The chain spec named by `--chain`: `dev`, `local`, or a path to a JSON file.
+/// `staging`: the durations a real network would use (a day a period, an hour a round), on
+/// three validators whose well-known keys are to be replaced.
+pub fn staging_chain_spec() -> Result<ChainSpec, String> {
+	from_preset(
+		"Keymarket Staging",
+		"keymarket_staging",
+		ChainType::Live,
+		keymarket_runtime::genesis_config_presets::STAGING_RUNTIME_PRESET,
+	)
+}
+
+/// The chain spec named by `--chain`: `dev`, `local`, `staging`, or a path to a JSON file.
 pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 	Ok(match id {
 		"dev" => Box::new(development_chain_spec()?),
 		"" | "local" => Box::new(local_chain_spec()?),
+		"staging" => Box::new(staging_chain_spec()?),
 		path => {
 			let path = std::path::PathBuf::from(path);
 			if !path.is_file() {
 				return Err(format!(
-					"chain spec `{}` is neither `dev`, `local` nor a readable file; pass one of \
-					 those or the path of a JSON chain spec (see `export-chain-spec`)",
+					"chain spec `{}` is neither `dev`, `local`, `staging` nor a readable file; pass \
+					 one of those or the path of a JSON chain spec (see `export-chain-spec`)",
 					path.display()
 				));
 			}
-			Box::new(ChainSpec::from_json_file(path.clone()).map_err(|e| {
+			let spec = ChainSpec::from_json_file(path.clone()).map_err(|e| {
 				format!("chain spec file `{}` is not a valid chain spec: {e}", path.display())
-			})?)
+			})?;
+			check_durations(&spec).map_err(|e| format!("chain spec file `{}`: {e}", path.display()))?;
+			Box::new(spec)
 		},
 	})
+}
+
+/// Refuses a chain spec whose genesis names durations that cannot run a chain, before the
+/// runtime would refuse them in the middle of building the genesis state. A spec that names
+/// none (the runtime's defaults) or is already raw storage passes.
+fn check_durations(spec: &ChainSpec) -> Result<(), String> {
+	let json = spec.as_json(false)?;
+	let json: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+	let genesis = &json["genesis"]["runtimeGenesis"];
+	for part in ["patch", "config"] {
+		let durations = &genesis[part]["staking"]["durations"];
+		if durations.is_null() {
+			continue;
+		}
+		let durations: keymarket_primitives::time::Durations =
+			serde_json::from_value(durations.clone())
+				.map_err(|e| format!("its genesis durations are malformed: {e}"))?;
+		durations
+			.check()
+			.map_err(|e| format!("its genesis durations cannot run a chain: {e:?}"))?;
+	}
+	Ok(())
 }

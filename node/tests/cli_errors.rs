@@ -92,13 +92,51 @@ fn a_corrupt_database_is_reported() {
 }
 
 #[test]
-fn export_chain_spec_names_both_presets() {
-	for (chain, id) in [("dev", "keymarket_dev"), ("local", "keymarket_local")] {
+fn export_chain_spec_names_every_preset_with_its_durations() {
+	for (chain, id, period) in [
+		("dev", "keymarket_dev", 10),
+		("local", "keymarket_local", 10),
+		("staging", "keymarket_staging", 14_400),
+	] {
 		let (status, stdout, stderr) =
 			run_binary(&["export-chain-spec", "--chain", chain], Duration::from_secs(60));
 		assert_eq!(status, Some(0), "{stderr}");
 		let spec: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON chain spec");
 		assert_eq!(spec["id"], id);
 		assert_eq!(spec["properties"]["tokenSymbol"], "KEY");
+		let durations = &spec["genesis"]["runtimeGenesis"]["patch"]["staking"]["durations"];
+		assert_eq!(durations["blocksPerPeriod"], period, "{chain}: {durations}");
 	}
+}
+
+#[test]
+fn a_chain_spec_whose_durations_cannot_run_a_chain_is_refused_with_the_reason() {
+	let (status, stdout, stderr) =
+		run_binary(&["export-chain-spec", "--chain", "dev"], Duration::from_secs(60));
+	assert_eq!(status, Some(0), "{stderr}");
+	let mut spec: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+	let durations = &mut spec["genesis"]["runtimeGenesis"]["patch"]["staking"]["durations"];
+	// A round of three blocks does not divide a period of ten.
+	durations["blocksPerRound"] = 3.into();
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("spec.json");
+	std::fs::write(&path, spec.to_string()).unwrap();
+	let (status, _, stderr) = run_binary(
+		&["--chain", &path.display().to_string(), "--base-path", &dir.path().display().to_string()],
+		Duration::from_secs(60),
+	);
+	assert_clean_failure(status, &stderr, "RoundNotDividingPeriod");
+	// An unknown field is named too.
+	durations_field(&mut spec)["blocksPerFortnight"] = 1.into();
+	durations_field(&mut spec)["blocksPerRound"] = 5.into();
+	std::fs::write(&path, spec.to_string()).unwrap();
+	let (status, _, stderr) = run_binary(
+		&["--chain", &path.display().to_string(), "--base-path", &dir.path().display().to_string()],
+		Duration::from_secs(60),
+	);
+	assert_clean_failure(status, &stderr, "blocksPerFortnight");
+}
+
+fn durations_field(spec: &mut serde_json::Value) -> &mut serde_json::Value {
+	&mut spec["genesis"]["runtimeGenesis"]["patch"]["staking"]["durations"]
 }

@@ -399,7 +399,7 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	});
 	assert_eq!(penalty, Some(100 * KEY), "incorrect cfrag: min(base, stake / 10)");
 	let again = net.nodes[0].chain().submit(&pair("Bob"), report).unwrap_err();
-	assert_eq!(again, "policies.AlreadyReported");
+	assert_eq!(again, "slashing.Duplicate");
 
 	// What the policy put on chain in public — its keys and every sealed key fragment — as an
 	// attacker copies it before Alice revokes.

@@ -1,9 +1,12 @@
 //! # Keymarket primitives
 //!
 //! ## Overview
-//! The types that Keymarket's runtime, node and clients must agree on byte for byte: accounts,
-//! balances, block numbers, signatures. Later additions (sampling, tickets, Merkle paths, wire
-//! formats) live here too, so that every side runs one implementation of each algorithm.
+//! The types that Keymarket's runtime, node and clients must agree on byte for byte, one home
+//! each: accounts, balances, block numbers, signatures (here); the chain's time and durations
+//! ([`time`]); the interface through which pallets read the Ursulas ([`registry`]); each pallet's
+//! runtime API, views and vocabulary ([`staking`], [`slashing`], [`policies`]); the wire formats
+//! and the one check of a capsule fragment ([`policies`]); sampling and MessagePack reading. Every
+//! side runs one implementation of each algorithm.
 //!
 //! ## Assumptions
 //! The crate is `no_std`: it compiles into the runtime's wasm as well as into the node.
@@ -12,11 +15,16 @@
 
 extern crate alloc;
 
+pub mod crypto;
 pub mod msgpack;
 pub mod policies;
+pub mod registry;
 pub mod sampling;
+#[cfg(feature = "std")]
+pub mod serde_helpers;
 pub mod slashing;
 pub mod staking;
+pub mod time;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},
@@ -34,6 +42,9 @@ pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::Account
 
 /// An amount of the native token, in its smallest unit.
 pub type Balance = u128;
+
+/// An Umbral public key: a compressed secp256k1 point.
+pub type UmbralPublicKey = [u8; 33];
 
 /// The per-account transaction counter.
 pub type Nonce = u32;

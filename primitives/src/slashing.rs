@@ -20,17 +20,17 @@ pub enum OffenceKind<Balance> {
 	/// subsidies).
 	Unavailability {
 		round: u32,
-		#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::decimal"))]
+		#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 		earnings: Balance,
 	},
 	/// Claimed `claimed` of fees for service it did not give.
 	FalseServiceClaim {
-		#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::decimal"))]
+		#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 		claimed: Balance,
 	},
 	/// Tickets it issued could not be paid: `overdraft` is what payees lost.
 	LotteryFraud {
-		#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::decimal"))]
+		#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 		overdraft: Balance,
 	},
 }
@@ -116,6 +116,10 @@ pub type SlashId = u64;
 pub trait ReportOffence<AccountId, Balance> {
 	/// Judges `offence`: prices it, records it, and defers its slash. Returns the slash's id.
 	fn report(offence: Offence<AccountId, Balance>) -> Result<SlashId, OffenceError>;
+	/// The dispatch error a refusal stands for: the slashing pallet's own error of the same
+	/// name. A reporting pallet returns it unchanged, so a client sees one vocabulary
+	/// (`slashing.Duplicate`, `slashing.TooOld`, ...) whichever pallet took the evidence.
+	fn refusal(error: OffenceError) -> sp_runtime::DispatchError;
 }
 
 /// A slash waiting for its period, as integrators see it.
@@ -133,9 +137,9 @@ pub struct PendingSlashView<AccountId, Balance> {
 	pub staker: AccountId,
 	pub worker: AccountId,
 	pub kind: OffenceKind<Balance>,
-	#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::hex"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
 	pub evidence: [u8; 32],
-	#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::decimal"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub penalty: Balance,
 	pub apply_at: Period,
 }
@@ -149,10 +153,10 @@ pub struct HistoryView<Balance> {
 	/// Offences reported and not cancelled.
 	pub count: u32,
 	/// Stake actually taken for them.
-	#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::decimal"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub taken: Balance,
 	/// Penalties that could not be taken (too little locked when applied).
-	#[cfg_attr(feature = "std", serde(with = "crate::staking::serde_helpers::decimal"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub unapplied: Balance,
 	/// Penalties cancelled by governance.
 	pub cancelled: u32,
@@ -183,15 +187,12 @@ pub struct SlashOutcome<Balance> {
 	pub burned: Balance,
 }
 
-/// What the slashing pallet needs of the staking pallet: the only way stake is taken.
+/// What the slashing pallet needs of the staking pallet beyond its registry
+/// ([`crate::registry::UrsulaRegistry`]): the only way stake is taken.
 pub trait StakeSlasher<AccountId, Balance> {
-	/// The staker a worker serves.
-	fn staker_of(worker: &AccountId) -> Option<AccountId>;
 	/// What a slash of the staker could take now: all the stake it still holds, locked or not,
 	/// since stake that may answer for an offence cannot be withdrawn.
 	fn slashable(staker: &AccountId) -> Balance;
-	/// The current period.
-	fn current_period() -> Period;
 	/// Takes up to `amount` of the stake, shortest locks first and unlocked stake last; pays
 	/// `reporter_share` of what was taken to the reporters in equal parts and burns the rest.
 	fn slash(

@@ -7,8 +7,7 @@ use scale_info::TypeInfo;
 
 use crate::sampling::SamplingError;
 
-/// A period number: block number divided by the period length.
-pub type Period = u32;
+pub use crate::time::Period;
 
 /// The stage of the network, which decides how Ursulas are paid.
 #[derive(
@@ -40,7 +39,7 @@ pub enum Stage {
 #[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound = "Balance: core::fmt::Display"))]
 pub struct SubStakeView<Balance> {
 	/// The tokens in the sub-stake.
-	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub value: Balance,
 	/// Periods its lock still has to run (zero: unlocked).
 	pub remaining_periods: u32,
@@ -60,10 +59,10 @@ pub struct SubStakeView<Balance> {
 )]
 pub struct StakerView<AccountId, Balance> {
 	/// Tokens whose lock has not run out.
-	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub locked: Balance,
 	/// Tokens still held but withdrawable.
-	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub unlocked: Balance,
 	/// The sub-stakes, by index.
 	pub sub_stakes: Vec<SubStakeView<Balance>>,
@@ -95,19 +94,19 @@ pub struct UrsulaView<AccountId, Balance> {
 	/// The staker behind it.
 	pub staker: AccountId,
 	/// Where Bobs reach it, as registered (UTF-8 expected, not enforced).
-	#[cfg_attr(feature = "std", serde(with = "serde_helpers::text"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::text"))]
 	pub endpoint: Vec<u8>,
 	/// Its Umbral public key (compressed secp256k1 point).
-	#[cfg_attr(feature = "std", serde(with = "serde_helpers::hex"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
 	pub umbral_key: [u8; 33],
 	/// Its sr25519 signing key.
-	#[cfg_attr(feature = "std", serde(with = "serde_helpers::hex"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
 	pub signing_key: [u8; 32],
 	/// Whether endpoint and keys are registered.
 	pub registered: bool,
 	/// In an active set: the stake committed for the period, the Ursula's weight in sampling;
 	/// for a single Ursula: its staker's stake locked now.
-	#[cfg_attr(feature = "std", serde(with = "serde_helpers::decimal"))]
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub locked: Balance,
 	/// The last period the worker committed to.
 	pub last_committed_period: Option<Period>,
@@ -126,15 +125,6 @@ pub fn registration_payload(
 	payload
 }
 
-/// Whether `proof` is an ECDSA signature (secp256k1 over `blake2_256(payload)`, 65 bytes with
-/// the recovery id, as Substrate's `ecdsa` keys sign) of `payload` by the secret of `key`, a
-/// compressed secp256k1 point: the Umbral key's proof of possession.
-pub fn ecdsa_signed(key: &[u8; 33], payload: &[u8], proof: &[u8; 65]) -> bool {
-	use sp_runtime::traits::Verify;
-	sp_core::ecdsa::Signature::from_raw(*proof)
-		.verify(payload, &sp_core::ecdsa::Public::from_raw(*key))
-}
-
 /// The Umbral key's proof of possession, made with its secret (the Ursula's node and tests).
 #[cfg(feature = "std")]
 pub fn prove_umbral_key(secret: &umbral_pre::SecretKey, payload: &[u8]) -> [u8; 65] {
@@ -147,6 +137,9 @@ pub fn prove_umbral_key(secret: &umbral_pre::SecretKey, payload: &[u8]) -> [u8; 
 
 sp_api::decl_runtime_apis! {
 	/// Stakes, Ursulas and sampling for integrators and clients.
+	///
+	/// Version 2 adds the chain's durations and the current round.
+	#[api_version(2)]
 	pub trait StakingApi<AccountId, Balance>
 	where
 		AccountId: Codec,
@@ -154,6 +147,12 @@ sp_api::decl_runtime_apis! {
 	{
 		/// The current period.
 		fn current_period() -> Period;
+		/// The current round.
+		#[api_version(2)]
+		fn current_round() -> crate::time::Round;
+		/// The chain's durations, as its genesis set them.
+		#[api_version(2)]
+		fn durations() -> crate::time::Durations;
 		/// The network stage.
 		fn stage() -> Stage;
 		/// A staker's stakes, switches and worker.
@@ -168,54 +167,15 @@ sp_api::decl_runtime_apis! {
 	}
 }
 
-/// How balances and keys look in JSON: balances as decimal strings (JavaScript numbers lose
-/// precision above 2^53), keys as `0x` hex, endpoints as text.
-#[cfg(feature = "std")]
-pub mod serde_helpers {
-	/// A number as a decimal string.
-	pub mod decimal {
-		pub fn serialize<B: core::fmt::Display, S: serde::Serializer>(
-			value: &B,
-			serializer: S,
-		) -> Result<S::Ok, S::Error> {
-			serializer.collect_str(value)
-		}
-	}
-
-	/// Bytes as a `0x`-prefixed hex string.
-	pub mod hex {
-		pub fn serialize<S: serde::Serializer>(
-			bytes: impl AsRef<[u8]>,
-			serializer: S,
-		) -> Result<S::Ok, S::Error> {
-			serializer.collect_str(&format_args!(
-				"0x{}",
-				sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref())
-			))
-		}
-	}
-
-	/// A list of byte strings, each a `0x`-prefixed hex string.
-	pub mod hex_list {
-		pub fn serialize<S: serde::Serializer, B: AsRef<[u8]>>(
-			list: &[B],
-			serializer: S,
-		) -> Result<S::Ok, S::Error> {
-			serializer.collect_seq(list.iter().map(|bytes| {
-				format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref()))
-			}))
-		}
-	}
-
-	/// Bytes as (lossy) UTF-8 text.
-	pub mod text {
-		pub fn serialize<S: serde::Serializer>(
-			bytes: &[u8],
-			serializer: S,
-		) -> Result<S::Ok, S::Error> {
-			serializer.serialize_str(&String::from_utf8_lossy(bytes))
-		}
-	}
+/// The codes of `InvalidTransaction::Custom` with which the pool refuses a worker's duty
+/// transaction (today the commitment), named once for the runtime, the node, docs and tests.
+pub mod validity {
+	/// The sender is not a bonded worker.
+	pub const NOT_A_WORKER: u8 = 1;
+	/// The worker has not registered its endpoint and keys.
+	pub const NOT_REGISTERED: u8 = 2;
+	/// The worker's staker has less than the minimum stake locked through the period.
+	pub const NOT_ENOUGH_STAKE: u8 = 3;
 }
 
 /// The keystore key type of an Ursula's worker key: the account that commits for its staker.

@@ -223,9 +223,18 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl keymarket_primitives::staking::StakingApi<Block, AccountId, Balance> for Runtime {
 		fn current_period() -> Period {
 			Staking::current_period()
+		}
+
+		fn current_round() -> keymarket_primitives::time::Round {
+			Staking::current_round()
+		}
+
+		fn durations() -> keymarket_primitives::time::Durations {
+			Staking::durations()
 		}
 
 		fn stage() -> Stage {

@@ -1,7 +1,8 @@
 //! Typed genesis presets. The node's chain specs name a preset instead of carrying a JSON copy of
 //! the genesis state, so the runtime stays the single source of truth.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNITS};
+use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, StakingConfig, SudoConfig, UNITS};
+use keymarket_primitives::time::Durations;
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -13,11 +14,45 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 /// What each endowed development account starts with: a million tokens.
 pub const ENDOWMENT: u128 = 1_000_000 * UNITS;
 
-/// A genesis state: validators (Aura and GRANDPA keys), funded accounts and the sudo key.
+/// The name of the `staging` preset.
+pub const STAGING_RUNTIME_PRESET: &str = "staging";
+
+/// The durations of `dev` and `local`: a minute a period, so that tests and a quick look pass
+/// through locks, windows and deferrals in minutes ([`Durations::dev`]).
+pub const SHORT_DURATIONS: Durations = Durations::dev();
+
+/// The durations a real network would use (`staging`); docs/time.md gives the reasons.
+pub const STAGING_DURATIONS: Durations = Durations {
+	// A day of 6-second blocks: fees accrue, inflation is minted and availability is signalled
+	// once a day, as in NuCypher's first network.
+	blocks_per_period: 14_400,
+	// An hour: gateways and committees change 24 times a period, so a silent Ursula is caught
+	// within the hour and a colluding committee serves an hour at most.
+	blocks_per_round: 600,
+	periods_per_year: 365,
+	// NuCypher's shortest lock, thirty days; the longest, five years.
+	min_lock_periods: 30,
+	max_lock_periods: 5 * 365,
+	// A worker stays at least two days (NuCypher's `minWorkerPeriods`).
+	min_worker_periods: 2,
+	// Two weeks to find and report a bad capsule fragment: Bob may decrypt late.
+	evidence_window: 14,
+	// A week for governance to cancel a wrong slash before it is applied.
+	defer_periods: 7,
+	// A month of period totals: a staker may mint up to a month late.
+	reward_history_periods: 30,
+	// Policies of up to two years, starting at most a month ahead.
+	max_policy_periods: 2 * 365,
+	max_start_delay: 30,
+};
+
+/// A genesis state: validators (Aura and GRANDPA keys), funded accounts, the sudo key and the
+/// chain's durations.
 fn genesis(
 	validators: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	sudo: AccountId,
+	durations: Durations,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -33,6 +68,7 @@ fn genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(sudo) },
+		staking: StakingConfig { durations },
 	})
 }
 
@@ -56,6 +92,7 @@ pub fn development_config_genesis() -> Value {
 		vec![validator_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		endowed_dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		SHORT_DURATIONS,
 	)
 }
 
@@ -69,6 +106,25 @@ pub fn local_config_genesis() -> Value {
 		],
 		endowed_dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		SHORT_DURATIONS,
+	)
+}
+
+/// `staging`: the durations of a real network, on three validators. The keys are the well-known
+/// development ones, to be replaced (with `export-chain-spec --chain staging` and an edit of the
+/// JSON, or a preset of one's own) before anything of value runs on it; only the validators'
+/// accounts are funded.
+pub fn staging_config_genesis() -> Value {
+	let validators = [
+		(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+		(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+	];
+	genesis(
+		validators.iter().map(|(aura, grandpa)| validator_keys(*aura, *grandpa)).collect(),
+		validators.iter().map(|(aura, _)| aura.to_account_id()).collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+		STAGING_DURATIONS,
 	)
 }
 
@@ -77,6 +133,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		STAGING_RUNTIME_PRESET => staging_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -91,6 +148,7 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(STAGING_RUNTIME_PRESET),
 	]
 }
 
@@ -154,6 +212,52 @@ mod tests {
 	#[test]
 	fn an_unknown_preset_is_none() {
 		assert!(get_preset(&PresetId::from("mainnet")).is_none());
-		assert_eq!(preset_names().len(), 2);
+		assert_eq!(preset_names().len(), 3);
+	}
+
+	#[test]
+	fn every_preset_runs_a_chain_and_its_durations_reach_the_pallets() {
+		use frame_support::traits::Get;
+		use keymarket_primitives::time::Clock;
+		type Staking = <crate::Runtime as pallet_keymarket_staking::Config>::BlocksPerPeriod;
+		for (preset, durations) in [
+			(sp_genesis_builder::DEV_RUNTIME_PRESET, SHORT_DURATIONS),
+			(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET, SHORT_DURATIONS),
+			(STAGING_RUNTIME_PRESET, STAGING_DURATIONS),
+		] {
+			assert_eq!(durations.check(), Ok(()), "{preset}");
+			genesis_of(preset).execute_with(|| {
+				assert_eq!(crate::Staking::durations(), durations, "{preset}");
+				assert_eq!(Staking::get(), durations.blocks_per_period);
+				assert_eq!(
+					<crate::Runtime as pallet_keymarket_slashing::Config>::EvidenceWindow::get(),
+					durations.evidence_window
+				);
+				assert_eq!(
+					<crate::Runtime as pallet_keymarket_policies::Config>::MaxStartDelay::get(),
+					durations.max_start_delay
+				);
+				assert_eq!(
+					<crate::Runtime as pallet_keymarket_staking::Config>::AnswerablePeriods::get(),
+					durations.evidence_window + durations.defer_periods
+				);
+				frame_system::Pallet::<crate::Runtime>::set_block_number(
+					durations.blocks_per_period * 3 + durations.blocks_per_round,
+				);
+				assert_eq!(<crate::Staking as Clock>::current_period(), 3);
+				assert_eq!(
+					<crate::Staking as Clock>::current_round(),
+					3 * durations.blocks_per_period / durations.blocks_per_round + 1
+				);
+			});
+		}
+	}
+
+	#[test]
+	fn staging_is_a_day_a_period_and_an_hour_a_round() {
+		let minutes = |blocks: u32| blocks as u64 * crate::MILLISECS_PER_BLOCK / 60_000;
+		assert_eq!(minutes(STAGING_DURATIONS.blocks_per_period), 24 * 60);
+		assert_eq!(minutes(STAGING_DURATIONS.blocks_per_round), 60);
+		assert_eq!(minutes(SHORT_DURATIONS.blocks_per_period), 1);
 	}
 }

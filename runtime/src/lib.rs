@@ -2,15 +2,18 @@
 //!
 //! ## Overview
 //! The state transition function of the Keymarket chain: FRAME pallets composed into one runtime,
-//! compiled to `wasm32v1-none` and executed by the node. Today it holds the standard pallets that any
-//! Substrate chain needs (system, timestamp, Aura, GRANDPA, balances, transaction payment, sudo); the
-//! market's own pallets (staking, policies, slashing, gateway, lottery, activity) join it as they land.
+//! compiled to `wasm32v1-none` and executed by the node. It holds the standard pallets that any
+//! Substrate chain needs (system, timestamp, Aura, GRANDPA, balances, transaction payment, sudo,
+//! parameters, skip-feeless-payment) and the market's own: staking, slashing and policies (gateway,
+//! lottery and activity join as they land).
 //!
 //! ## Terminology
-//! - *Pallet configuration*: one `impl pallet_x::Config for Runtime` each, in [`configs`].
+//! - *Pallet configuration*: one `impl pallet_x::Config for Runtime` per file, in [`configs`];
+//!   durations from genesis in [`configs::time`], governance's knobs in [`configs::parameters`].
+//! - *Transaction extensions*: [`TxExtension`], built by [`tx_extension`], the one list.
 //! - *Runtime APIs*: what the node and RPC clients may call into the runtime, in [`apis`].
-//! - *Genesis presets*: named, typed genesis states (`development`, `local_testnet`), in
-//!   [`genesis_config_presets`].
+//! - *Genesis presets*: named, typed genesis states (`development`, `local_testnet`, `staging`),
+//!   in [`genesis_config_presets`].
 //!
 //! ## Assumptions
 //! The crate is `no_std` for the wasm build; with `std` it also exposes the wasm blob to the node.
@@ -33,6 +36,8 @@ pub mod configs;
 pub mod genesis_config_presets;
 pub mod weights;
 
+pub use configs::parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
+
 #[cfg(test)]
 mod tests;
 
@@ -40,8 +45,8 @@ use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};
 use sp_version::{runtime_version, RuntimeVersion};
 
 pub use keymarket_primitives::{
-	AccountId, Balance, BlockNumber, Hash, Nonce, Signature, DAYS, HOURS, MICRO_UNITS,
-	MILLISECS_PER_BLOCK, MILLI_UNITS, MINUTES, UNITS,
+	AccountId, Balance, BlockNumber, Hash, Nonce, Signature, MICRO_UNITS, MILLISECS_PER_BLOCK,
+	MILLI_UNITS, UNITS,
 };
 
 pub use frame_system::Call as SystemCall;
@@ -75,10 +80,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
 	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -97,18 +102,24 @@ pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 /// A block as this runtime sees it.
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
-/// The checks and charges every signed transaction passes through, in order. polkadot.js builds
-/// the same list from the metadata.
+/// The checks and charges every signed transaction passes through, in order. polkadot.js and
+/// substrate-interface build the same list from the metadata. `CheckDuty` gives an Ursula's
+/// duty transactions their place (and refuses those that cannot succeed); the fee charge skips
+/// the calls whose `feeless_if` holds (a duty that is due) and looks like the plain
+/// `ChargeTransactionPayment` to every client.
 pub type TxExtension = (
-	frame_system::AuthorizeCall<Runtime>,
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,
 	frame_system::CheckGenesis<Runtime>,
 	frame_system::CheckEra<Runtime>,
+	pallet_keymarket_staking::CheckDuty<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
-	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	pallet_skip_feeless_payment::SkipCheckIfFeeless<
+		Runtime,
+		pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	>,
 	frame_system::WeightReclaim<Runtime>,
 );
 
@@ -116,21 +127,38 @@ pub type TxExtension = (
 pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 
-/// The extensions of an immortal transaction with `nonce` and `tip`: what the node's off-chain
-/// workers attach to authorized calls (nonce and tip zero) and what test clients sign.
-pub fn immortal_tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
+/// The extensions of a transaction in `era` with `nonce` and `tip`: the one place the list's
+/// values are spelled, for the node's off-chain workers, its clients and the tests.
+pub fn tx_extension(era: sp_runtime::generic::Era, nonce: Nonce, tip: Balance) -> TxExtension {
 	(
-		frame_system::AuthorizeCall::<Runtime>::new(),
 		frame_system::CheckNonZeroSender::<Runtime>::new(),
 		frame_system::CheckSpecVersion::<Runtime>::new(),
 		frame_system::CheckTxVersion::<Runtime>::new(),
 		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
+		frame_system::CheckEra::<Runtime>::from(era),
+		pallet_keymarket_staking::CheckDuty::<Runtime>::new(),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip).into(),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
+}
+
+/// What a signer off chain signs beside the call and [`tx_extension`]'s values, in the same
+/// order: the spec and transaction versions, the genesis hash and the hash of the era's first
+/// block (the genesis hash for an immortal transaction).
+pub fn tx_implicit(
+	spec_version: u32,
+	tx_version: u32,
+	genesis: Hash,
+	era_block: Hash,
+) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
+	((), spec_version, tx_version, genesis, era_block, (), (), (), (), ())
+}
+
+/// [`tx_extension`] of an immortal transaction: what the node's clients and the tests sign.
+pub fn immortal_tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
+	tx_extension(sp_runtime::generic::Era::Immortal, nonce, tip)
 }
 
 /// What a signer signs.
@@ -195,4 +223,10 @@ mod runtime {
 
 	#[runtime::pallet_index(9)]
 	pub type Policies = pallet_keymarket_policies;
+
+	#[runtime::pallet_index(10)]
+	pub type Parameters = pallet_parameters;
+
+	#[runtime::pallet_index(11)]
+	pub type SkipFeelessPayment = pallet_skip_feeless_payment;
 }

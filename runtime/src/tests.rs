@@ -2,7 +2,7 @@
 //! extensions, the real block limits and fees.
 
 use codec::Encode;
-use frame_support::{assert_ok, dispatch::DispatchClass};
+use frame_support::{assert_ok, dispatch::DispatchClass, traits::Get};
 use keymarket_primitives::staking::registration_payload;
 use sp_core::{crypto::Pair as _, ecdsa, sr25519};
 use sp_runtime::{
@@ -12,7 +12,7 @@ use sp_runtime::{
 };
 
 use crate::{
-	configs::{BlocksPerPeriod, RuntimeBlockLength, RuntimeBlockWeights},
+	configs::{time::BlocksPerPeriod, RuntimeBlockLength, RuntimeBlockWeights},
 	immortal_tx_extension, AccountId, BalancesConfig, Executive, Runtime, RuntimeCall,
 	RuntimeGenesisConfig, RuntimeOrigin, SignedPayload, Staking, System, TransactionPayment,
 	UncheckedExtrinsic, UNITS,
@@ -81,15 +81,9 @@ fn a_commitment_gets_through_a_block_stuffed_by_normal_transactions() {
 		let block = BlocksPerPeriod::get() + 1;
 		System::set_block_number(block);
 		let next = Staking::current_period() + 1;
-		let signature = pair("Ferdie").sign(&Staking::commitment_payload(&ferdie, next));
-		let commitment = UncheckedExtrinsic::new_transaction(
-			RuntimeCall::Staking(pallet_keymarket_staking::Call::submit_commitment {
-				worker: ferdie.clone(),
-				period: next,
-				signature: MultiSignature::from(signature),
-			}),
-			immortal_tx_extension(0, 0),
-		);
+		// The worker's own signed transaction, as its node's off-chain worker sends it.
+		let commit = RuntimeCall::Staking(pallet_keymarket_staking::Call::commit_to_next_period {});
+		let commitment = signed(commit.clone(), "Ferdie", 0);
 		// In the pool it ranks above any tip.
 		let validity = Executive::validate_transaction(
 			TransactionSource::External,
@@ -98,6 +92,19 @@ fn a_commitment_gets_through_a_block_stuffed_by_normal_transactions() {
 		)
 		.expect("a commitment is valid");
 		assert!(validity.priority >= pallet_keymarket_staking::COMMITMENT_PRIORITY);
+		// A stranger's "commitment" is refused by the pool with the precise code: it never
+		// reaches a block, so nobody pays for it.
+		assert_eq!(
+			Executive::validate_transaction(
+				TransactionSource::External,
+				signed(commit, "Eve", 0),
+				System::parent_hash(),
+			),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+				keymarket_primitives::staking::validity::NOT_A_WORKER
+			)))
+		);
+		let ferdie_free = pallet_balances::Pallet::<Runtime>::free_balance(&ferdie);
 
 		// The attacker stuffs the block being built: one remark takes nearly all the length
 		// normal transactions may use, and heavy calls all their weight...
@@ -112,9 +119,12 @@ fn a_commitment_gets_through_a_block_stuffed_by_normal_transactions() {
 			Executive::apply_extrinsic(signed(remark, "Eve", 1)),
 			Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources))
 		);
-		// ...but the node's commitment, a duty in the operational class, still does.
-		assert_eq!(Executive::apply_extrinsic(commitment), Ok(Ok(())));
+		// ...but the node's commitment, a duty in the operational class, still does, fee-free.
+		assert_eq!(Executive::apply_extrinsic(commitment.clone()), Ok(Ok(())));
 		assert!(Staking::committed_to(&ferdie, next));
+		assert_eq!(pallet_balances::Pallet::<Runtime>::free_balance(&ferdie), ferdie_free);
+		// Replayed, it is refused (its nonce is spent, and the duty is done).
+		assert!(Executive::apply_extrinsic(commitment).is_err());
 	});
 }
 
@@ -145,15 +155,58 @@ fn stuffing_a_block_is_priced() {
 
 #[test]
 fn stake_answers_as_long_as_an_offence_can_be_reported_and_applied() {
-	let window = <Runtime as pallet_keymarket_slashing::Config>::EvidenceWindow::get();
-	let defer = <Runtime as pallet_keymarket_slashing::Config>::DeferPeriods::get();
-	let answerable = <Runtime as pallet_keymarket_staking::Config>::AnswerablePeriods::get();
-	let accountable =
-		<Runtime as pallet_keymarket_staking::Config>::WorkerAccountabilityPeriods::get();
-	// A report on the window's last period is applied `defer` later: the stake must still be
-	// there, and the worker must still be known to answer for its staker.
-	assert!(answerable >= window + defer);
-	assert!(accountable >= window);
-	// A policy record outlives the window too, so that its evidence can be judged.
-	assert!(<Runtime as pallet_keymarket_policies::Config>::EvidenceRetention::get() >= window);
+	use crate::genesis_config_presets::{SHORT_DURATIONS, STAGING_DURATIONS};
+	// Whatever durations a chain spec chooses, the runtime derives the windows consistently.
+	for durations in [SHORT_DURATIONS, STAGING_DURATIONS] {
+		let storage = RuntimeGenesisConfig {
+			staking: pallet_keymarket_staking::GenesisConfig { durations, ..Default::default() },
+			..Default::default()
+		}
+		.build_storage()
+		.expect("a genesis");
+		sp_io::TestExternalities::new(storage).execute_with(|| {
+			let window = <Runtime as pallet_keymarket_slashing::Config>::EvidenceWindow::get();
+			let defer = <Runtime as pallet_keymarket_slashing::Config>::DeferPeriods::get();
+			let answerable =
+				<Runtime as pallet_keymarket_staking::Config>::AnswerablePeriods::get();
+			let accountable =
+				<Runtime as pallet_keymarket_staking::Config>::WorkerAccountabilityPeriods::get();
+			assert_eq!(window, durations.evidence_window);
+			// A report on the window's last period is applied `defer` later: the stake must
+			// still be there, and the worker must still be known to answer for its staker.
+			assert!(answerable >= window + defer);
+			assert!(accountable >= window);
+			// A policy record outlives the window too, so that its evidence can be judged.
+			assert!(
+				<Runtime as pallet_keymarket_policies::Config>::EvidenceRetention::get() >= window
+			);
+		});
+	}
 }
+
+#[test]
+fn governance_tunes_an_economic_knob_and_nobody_else_can() {
+	use crate::{dynamic_params::policies, Parameters, RuntimeParameters};
+	new_ext().execute_with(|| {
+		assert_eq!(<Runtime as pallet_keymarket_policies::Config>::PlaceFee::get(), UNITS / 10);
+		let doubled = RuntimeParameters::Policies(policies::Parameters::PlaceFee(
+			policies::PlaceFee,
+			Some(UNITS / 5),
+		));
+		// A signed account is not governance: refused, nothing changes.
+		assert_eq!(
+			Parameters::set_parameter(RuntimeOrigin::signed(account("Eve")), doubled.clone()),
+			Err(sp_runtime::DispatchError::BadOrigin)
+		);
+		assert_eq!(<Runtime as pallet_keymarket_policies::Config>::PlaceFee::get(), UNITS / 10);
+		// Root (sudo) sets it; the pallet reads the new value at once.
+		assert_ok!(Parameters::set_parameter(RuntimeOrigin::root(), doubled));
+		assert_eq!(<Runtime as pallet_keymarket_policies::Config>::PlaceFee::get(), UNITS / 5);
+		// Resetting it (`None`) returns to the default.
+		let reset =
+			RuntimeParameters::Policies(policies::Parameters::PlaceFee(policies::PlaceFee, None));
+		assert_ok!(Parameters::set_parameter(RuntimeOrigin::root(), reset));
+		assert_eq!(<Runtime as pallet_keymarket_policies::Config>::PlaceFee::get(), UNITS / 10);
+	});
+}
+

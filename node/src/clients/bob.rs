@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use codec::DecodeAll;
 use frame_support::BoundedVec;
 use keymarket_primitives::{
-	policies::{cfrag_signing_payload, judge_cfrag, sr25519_signed, CfragEvidence, CfragVerdict},
+	crypto::sr25519_signed,
+	policies::{cfrag_signing_payload, judge_cfrag, CfragEvidence, CfragVerdict},
 	AccountId,
 };
 use keymarket_runtime::RuntimeCall;

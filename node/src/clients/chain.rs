@@ -58,7 +58,7 @@ impl Chain {
 		let spec_version = version["specVersion"].as_u64().ok_or("specVersion")? as u32;
 		let tx_version = version["transactionVersion"].as_u64().ok_or("transactionVersion")? as u32;
 		let extension = keymarket_runtime::immortal_tx_extension(nonce, 0);
-		let implicit = ((), (), spec_version, tx_version, genesis, genesis, (), (), (), ());
+		let implicit = keymarket_runtime::tx_implicit(spec_version, tx_version, genesis, genesis);
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 		Ok(UncheckedExtrinsic::new_signed(

@@ -133,7 +133,7 @@ fn raw_reencryptions(threads: usize, run: Duration) -> f64 {
 /// request, check Bob's signature, read the capsule (umbral-pre checks it), re-encrypt, encode
 /// and sign the fragment — the endpoint's CPU work, less HTTP and the log.
 fn raw_requests(threads: usize, run: Duration, request: &[u8]) -> f64 {
-	use keymarket_primitives::policies::{sr25519_signed, ReencryptionRequest};
+	use keymarket_primitives::{crypto::sr25519_signed, policies::ReencryptionRequest};
 	use umbral_pre::{DefaultDeserialize, DefaultSerialize};
 	let alice = umbral_pre::SecretKey::random();
 	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());

@@ -1,5 +1,5 @@
-//! `keymarket_*` methods over the staking runtime API: the current period and stage, stakers,
-//! Ursulas, the active set and stake-weighted samples of it.
+//! `keymarket_*` methods over the staking runtime API: the chain's durations, the current period,
+//! round and stage, stakers, Ursulas, the active set and stake-weighted samples of it.
 //!
 //! Errors: `-32602` invalid parameters (a sample of zero or more than [`MAX_SAMPLE`] Ursulas),
 //! [`RUNTIME_ERROR`] when the runtime API call fails (e.g. an unknown block), and
@@ -16,6 +16,7 @@ use jsonrpsee::{
 use keymarket_primitives::{
 	sampling::SamplingError,
 	staking::{Period, Stage, StakerView, StakingApi as StakingRuntimeApi, UrsulaView},
+	time::{Durations, Round},
 	AccountId, Balance,
 };
 use sp_api::ProvideRuntimeApi;
@@ -36,6 +37,14 @@ pub trait StakingApi<BlockHash> {
 	/// The current period.
 	#[method(name = "keymarket_currentPeriod")]
 	fn current_period(&self, at: Option<BlockHash>) -> RpcResult<Period>;
+
+	/// The current round.
+	#[method(name = "keymarket_currentRound")]
+	fn current_round(&self, at: Option<BlockHash>) -> RpcResult<Round>;
+
+	/// The chain's durations, as its genesis set them.
+	#[method(name = "keymarket_durations")]
+	fn durations(&self, at: Option<BlockHash>) -> RpcResult<Durations>;
 
 	/// The network stage: `"Inflation"` or `"FeesOnly"`.
 	#[method(name = "keymarket_stage")]
@@ -127,6 +136,14 @@ where
 {
 	fn current_period(&self, at: Option<B::Hash>) -> RpcResult<Period> {
 		self.call(at, |api, at| api.current_period(at))
+	}
+
+	fn current_round(&self, at: Option<B::Hash>) -> RpcResult<Round> {
+		self.call(at, |api, at| api.current_round(at))
+	}
+
+	fn durations(&self, at: Option<B::Hash>) -> RpcResult<Durations> {
+		self.call(at, |api, at| api.durations(at))
 	}
 
 	fn stage(&self, at: Option<B::Hash>) -> RpcResult<Stage> {

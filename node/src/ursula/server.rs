@@ -30,9 +30,11 @@ use hyper::{
 };
 use hyper_util::rt::TokioIo;
 use keymarket_primitives::{
+	crypto::sr25519_signed,
 	policies::{
-		cfrag_signing_payload, sr25519_signed, PolicyId, ReencryptionRequest, ReencryptionResponse,
-		RequestError, ServedRecord, SignedCfrag, MAX_CAPSULES_PER_REQUEST, WIRE_VERSION,
+		cfrag_signing_payload, PolicyId, PolicyStatus, ReencryptionRequest, ReencryptionResponse,
+		RequestError, ServedRecord, ServiceWindow, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
+		WIRE_VERSION,
 	},
 	AccountId,
 };
@@ -105,14 +107,20 @@ impl Ursula {
 		if !view.ursulas.contains(&self.keys.worker) {
 			return Err(RequestError::NotAssigned);
 		}
-		let now = self.book.period();
-		match view.status {
-			keymarket_primitives::policies::PolicyStatus::Revoked(_) => {
-				return Err(RequestError::PolicyRevoked)
+		let window = ServiceWindow {
+			start: view.start,
+			end: view.end,
+			revoked_at: match view.status {
+				PolicyStatus::Revoked(at) => Some(at),
+				_ => None,
 			},
-			_ if now >= view.end => return Err(RequestError::PolicyExpired),
-			_ if now < view.start => return Err(RequestError::PolicyNotStarted),
-			_ => {},
+		};
+		let now = self.book.period();
+		match window.status(now, false) {
+			PolicyStatus::Revoked(_) => return Err(RequestError::PolicyRevoked),
+			PolicyStatus::Expired => return Err(RequestError::PolicyExpired),
+			PolicyStatus::Pending => return Err(RequestError::PolicyNotStarted),
+			PolicyStatus::Active => {},
 		}
 		if body.bob != view.bob {
 			return Err(RequestError::NotGrantee);

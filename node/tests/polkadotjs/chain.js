@@ -21,7 +21,8 @@ export function send(tx, signer) {
 }
 
 /** Resolves with the events of the first new block that has events `match` accepts
- * (`found`) and all of that block's event records (`records`), within `seconds`. */
+ * (`found`), all of that block's event records (`records`) and its hash (`blockHash`), within
+ * `seconds`. */
 export function waitForEvents(api, match, seconds) {
   return new Promise((resolve, reject) => {
     let unsubscribe;
@@ -36,7 +37,7 @@ export function waitForEvents(api, match, seconds) {
       const found = records.filter(({ event }) => match(event));
       if (found.length && !done) {
         finish();
-        resolve({ found: found.map(({ event }) => event), records });
+        resolve({ found: found.map(({ event }) => event), records, blockHash: header.hash.toHex() });
       }
     }).then((u) => { unsubscribe = u; if (done) u(); }).catch(reject);
   });

@@ -130,7 +130,7 @@ test('wrong fragments are reported, deferred, applied, rewarded and recorded; a 
   assert.equal(cancelled.data.penalty.toBigInt(), 200n * KEY, 'history adds 100 KEY, capped at a tenth');
 
   // The same evidence again, and a fragment Ferdie never signed, are refused precisely.
-  assert.equal(errorOf(await report(evidence(WRONG_CFRAG, now))), 'policies.AlreadyReported');
+  assert.equal(errorOf(await report(evidence(WRONG_CFRAG, now))), 'slashing.Duplicate');
   assert.equal(errorOf(await report(evidence(new Uint8Array([0xc4, 3, 7, 7, 7]), now, bob))), 'policies.BadUrsulaSignature');
 
   // Alice's stake answers for Ferdie: she cannot withdraw any of it.

@@ -2,6 +2,7 @@
 // as her worker, the node's keystore holds Ferdie's worker key, and from then on the node's
 // off-chain worker commits for Ferdie every period without a manual step, fee-less, and
 // inflation rewards reach Alice. The keymarket_* RPC methods show it all.
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -87,6 +88,31 @@ test('Alice stakes, bonds a worker, and the node commits for it until rewards ar
   // The commitments cost the worker nothing.
   const ferdieNow = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
   assert.equal(ferdieNow, ferdieBalance);
+
+  // Each commitment is Ferdie's own signed version-4 transaction: polkadot.js and a Python
+  // integrator's substrate-interface 1.8.1 both decode its block, its signer and its success.
+  const { blockHash } = await waitForEvents(
+    api,
+    (e) => api.events.staking.Committed.is(e) && e.data.worker.toString() === ferdie.address,
+    60,
+  );
+  const { block } = await api.rpc.chain.getBlock(blockHash);
+  const duty = block.extrinsics.find((x) => x.method.section === 'staking' && x.method.method === 'commitToNextPeriod');
+  assert.ok(duty, 'the commitment is in the block that announced it');
+  assert.equal(duty.isSigned, true);
+  assert.equal(duty.version & 0x7f, 4, 'a version-4 extrinsic');
+  assert.equal(duty.signer.toString(), ferdie.address);
+  const python = process.env.KEYMARKET_PYTHON;
+  if (!python) throw new Error('set KEYMARKET_PYTHON to a Python with substrate-interface 1.8.1 (scripts/test does)');
+  const script = new URL('../python/integrator.py', import.meta.url).pathname;
+  const read = spawnSync(python, [script, node.url, blockHash], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(read.status, 0, `substrate-interface could not read the block: ${read.stderr}`);
+  const seen = JSON.parse(read.stdout);
+  assert.equal(seen.duties.length, 1, read.stdout);
+  assert.equal(seen.duties[0].signer, ferdie.address);
+  assert.equal(seen.duties[0].success, true);
+  assert.ok(seen.duties[0].events.includes('Staking.Committed'), read.stdout);
+  assert.ok(seen.duties[0].events.includes('SkipFeelessPayment.FeeSkipped'), read.stdout);
 
   // What integrators read.
   const view = await rpc('keymarket_staker', [alice.address]);

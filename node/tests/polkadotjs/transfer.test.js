@@ -1,19 +1,23 @@
 // polkadot.js, as an Alice or an integrator uses it, against a real Keymarket dev node: it
-// decodes the metadata, signs a transfer as //Alice, and reads the transfer's events.
+// decodes the metadata, signs a transfer as //Alice, and reads the transfer's events; it reads the
+// chain's durations and has governance tune a price.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { send } from './chain.js';
 import { startDevNode } from './node.js';
 
 let node;
 let api;
+let provider;
 
 before(async () => {
   await cryptoWaitReady();
   node = await startDevNode();
-  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+  provider = new WsProvider(node.url);
+  api = await ApiPromise.create({ provider, noInitWarn: true });
 });
 
 after(async () => {
@@ -101,4 +105,34 @@ test('a transfer of more than the balance fails with a precise error; the fee go
   const aliceAt = async (hash) => (await (await api.at(hash)).query.system.account(alice.address)).data.free.toBigInt();
   assert.equal(await aliceAt(blockHash) - await aliceAt(header.parentHash), fee);
   assert.equal(free - left, fee);
+});
+
+test('the chain spec chose the durations; governance tunes a price and nobody else can', async () => {
+  // The dev preset's durations, as genesis state and as the pallets' constants.
+  const durations = (await api.query.staking.durations()).toJSON();
+  assert.equal(durations.blocksPerPeriod, 10);
+  assert.equal(durations.blocksPerRound, 5);
+  assert.equal(api.consts.staking.blocksPerPeriod.toNumber(), durations.blocksPerPeriod);
+  assert.equal(api.consts.slashing.evidenceWindow.toNumber(), durations.evidenceWindow);
+  assert.equal(api.consts.staking.answerablePeriods.toNumber(), durations.evidenceWindow + durations.deferPeriods);
+  // The same, and the clock, over the node's RPC.
+  assert.deepEqual(await provider.send('keymarket_durations', []), durations);
+  const at = (await api.rpc.chain.getBlockHash()).toHex();
+  const [period, round] = await Promise.all(['keymarket_currentPeriod', 'keymarket_currentRound'].map((m) => provider.send(m, [at])));
+  assert.ok(round === 2 * period || round === 2 * period + 1, `round ${round} of period ${period}`);
+
+  const keyring = new Keyring({ type: 'sr25519' });
+  const [alice, eve] = ['//Alice', '//Eve'].map((uri) => keyring.addFromUri(uri));
+  const key = { Policies: 'PlaceFee' };
+  const placeFee = (value) => ({ Policies: { PlaceFee: [null, value] } });
+  assert.equal((await api.query.parameters.parameters(key)).isNone, true, 'the default is in force');
+  // Eve is not governance: refused.
+  const refused = await send(api.tx.parameters.setParameter(placeFee(2n * 10n ** 11n)), eve);
+  assert.equal(refused.dispatchError?.isBadOrigin, true);
+  assert.equal((await api.query.parameters.parameters(key)).isNone, true);
+  // Sudo sets it.
+  const set = await send(api.tx.sudo.sudo(api.tx.parameters.setParameter(placeFee(2n * 10n ** 11n))), alice);
+  assert.ok(set.events.some(({ event }) => api.events.parameters.Updated.is(event)));
+  const stored = (await api.query.parameters.parameters(key)).unwrap().toJSON();
+  assert.deepEqual(stored, { policies: { placeFee: 200_000_000_000 } });
 });

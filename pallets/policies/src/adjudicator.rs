@@ -3,11 +3,12 @@
 use codec::Encode;
 use frame_support::pallet_prelude::*;
 use keymarket_primitives::{
+	crypto::sr25519_signed,
 	policies::{
-		cfrag_signing_payload, judge_cfrag, sr25519_signed, CfragVerdict, EvidenceError,
-		MAX_CAPSULE_LEN, MAX_CFRAG_LEN,
+		cfrag_signing_payload, judge_cfrag, CfragVerdict, EvidenceError, MAX_CAPSULE_LEN,
+		MAX_CFRAG_LEN,
 	},
-	slashing::{Offence, OffenceError, OffenceKind, ReportOffence},
+	slashing::{Offence, OffenceKind, ReportOffence},
 };
 
 use crate::*;
@@ -74,16 +75,8 @@ impl<T: Config> Pallet<T> {
 			period: evidence.served_at,
 			reporters: alloc::vec![reporter.clone()],
 		};
-		let slash = T::Offences::report(offence).map_err(|e| match e {
-			OffenceError::Duplicate => Error::<T>::AlreadyReported,
-			OffenceError::TooOld => Error::<T>::EvidenceTooOld,
-			OffenceError::InFuture => Error::<T>::EvidenceInFuture,
-			OffenceError::UnknownOffender => Error::<T>::UnknownOffender,
-			OffenceError::OffenderQueueFull => Error::<T>::OffenderQueueFull,
-			OffenceError::NothingToSlash => Error::<T>::NothingToSlash,
-			// One reporter is always allowed; a full queue is the only other refusal.
-			OffenceError::TooManyReporters | OffenceError::QueueFull => Error::<T>::SlashQueueFull,
-		})?;
+		// The slashing pallet's refusal, passed through as its own error.
+		let slash = T::Offences::report(offence).map_err(T::Offences::refusal)?;
 		Self::deposit_event(Event::IncorrectCfragReported {
 			policy: evidence.policy,
 			worker,

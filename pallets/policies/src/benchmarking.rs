@@ -167,12 +167,20 @@ mod benchmarks {
 			policy::<T>(&alice, i as u8, core::slice::from_ref(&worker));
 		}
 
+		let staker = T::Ursulas::staker_of(&worker).expect("bonded");
+		let commitment = Commitment {
+			worker,
+			staker: staker.clone(),
+			period: NOW + 1,
+			served: Some(NOW),
+			stage: keymarket_primitives::staking::Stage::Inflation,
+		};
+
 		#[block]
 		{
-			Pallet::<T>::pay_for_available_period(&worker, NOW + 1);
+			Pallet::<T>::pay_for_available_period(&commitment);
 		}
 
-		let staker = T::Ursulas::staker_of(&worker).expect("bonded");
 		assert!(Pallet::<T>::earned_fees(&staker) > 0u32.into());
 	}
 

@@ -14,21 +14,18 @@ use sp_runtime::traits::{Saturating, Zero};
 use crate::*;
 
 impl<T: Config> Pallet<T> {
-	/// `worker` committed to `period` during `period - 1`: if it was committed to `period - 1`
-	/// too, it was available in it, and each policy it serves that covers that period pays it.
-	pub(crate) fn pay_for_available_period(worker: &T::AccountId, period: Period) -> Weight {
-		let db = T::DbWeight::get();
-		if T::Ursulas::stage() != Stage::Inflation {
-			return db.reads(1);
+	/// A worker committed to the next period: if it was committed to the current one too, it
+	/// was available all through it, and each policy it serves that covers that period pays it.
+	/// Everything it needs the staking pallet passed along; it asks nothing back.
+	pub(crate) fn pay_for_available_period(commitment: &Commitment<T::AccountId>) -> Weight {
+		if commitment.stage != Stage::Inflation {
+			return Weight::zero();
 		}
-		let Some(served) = period.checked_sub(1) else { return db.reads(1) };
-		if !T::Ursulas::committed_to(worker, served) {
-			return db.reads(2);
-		}
-		let Some(staker) = T::Ursulas::staker_of(worker) else { return db.reads(3) };
+		let Some(served) = commitment.served else { return Weight::zero() };
+		let (worker, staker) = (&commitment.worker, &commitment.staker);
 		let mut paid = 0u32;
 		for id in ByUrsula::<T>::iter_key_prefix(worker) {
-			if Self::pay_fee(id, worker, &staker, served) {
+			if Self::pay_fee(id, worker, staker, served) {
 				paid += 1;
 			}
 		}
@@ -38,8 +35,7 @@ impl<T: Config> Pallet<T> {
 	/// Pays `worker`'s fee of `served` from policy `id`, once. Returns whether it paid.
 	fn pay_fee(id: PolicyId, worker: &T::AccountId, staker: &T::AccountId, served: Period) -> bool {
 		let Some(mut policy) = Policies::<T>::get(id) else { return false };
-		let covers = policy.grant.start <= served && served < policy.grant.end;
-		if !covers || policy.revoked_at.is_some() || policy.escrow < policy.grant.rate {
+		if !policy.window().pays_for(served) || policy.escrow < policy.grant.rate {
 			return false;
 		}
 		let Some(share) = policy.ursulas.iter_mut().find(|u| &u.worker == worker) else {
@@ -90,8 +86,8 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> OnCommitment<T::AccountId> for Pallet<T> {
-	fn on_commitment(worker: &T::AccountId, period: Period) -> Weight {
-		Self::pay_for_available_period(worker, period)
+	fn on_commitment(commitment: &Commitment<T::AccountId>) -> Weight {
+		Self::pay_for_available_period(commitment)
 	}
 
 	fn max_weight() -> Weight {

@@ -10,10 +10,11 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Preservation},
 	},
 };
-use keymarket_primitives::policies::{
-	is_umbral_public_key, EncryptedKeyFrag, PolicyStatus, WIRE_VERSION,
+use keymarket_primitives::{
+	crypto::is_umbral_public_key,
+	policies::{EncryptedKeyFrag, PolicyStatus, WIRE_VERSION},
+	staking::Period,
 };
-use keymarket_primitives::staking::Period;
 use sp_runtime::traits::{CheckedAdd, CheckedMul, Saturating, Zero};
 
 use crate::*;

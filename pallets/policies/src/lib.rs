@@ -59,8 +59,10 @@ pub mod weights;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use keymarket_primitives::policies::{
-	CfragEvidence, OnCommitment, PolicyId, RegisteredKeys, UmbralPublicKey, UrsulaRegistry,
+pub use keymarket_primitives::{
+	policies::{CfragEvidence, PolicyId, UmbralPublicKey},
+	registry::{Commitment, OnCommitment, RegisteredKeys, UrsulaRegistry},
+	time::Clock,
 };
 pub use types::*;
 pub use weights::WeightInfo;
@@ -171,7 +173,11 @@ pub mod pallet {
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
+	/// The layout of this pallet's storage; a change of layout bumps it and ships a migration.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Why the pallet holds tokens.
@@ -300,21 +306,6 @@ pub mod pallet {
 		MalformedCapsule,
 		/// The capsule fragment is correct: there is nothing to punish.
 		CfragIsCorrect,
-		/// This capsule fragment was reported already.
-		AlreadyReported,
-		/// The fragment was served before the evidence window.
-		EvidenceTooOld,
-		/// The fragment claims to be served in a future period.
-		EvidenceInFuture,
-		/// The offender is not (or no longer) a worker of any staker.
-		UnknownOffender,
-		/// The slashing pallet accepts no more offences this period; report again later.
-		SlashQueueFull,
-		/// The slashing pallet accepts no more offences against this Ursula's staker this
-		/// period; report again later.
-		OffenderQueueFull,
-		/// The Ursula's staker has no stake left to take: reporting would be free.
-		NothingToSlash,
 	}
 
 	/// Policies, until the evidence window after their end has passed.
@@ -392,7 +383,7 @@ pub mod pallet {
 		}
 	}
 
-	#[pallet::call]
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Alice grants `bob` access through M-of-N Ursulas and puts the whole fee in escrow.
 		///
@@ -454,7 +445,6 @@ pub mod pallet {
 		///
 		/// Origin: signed (the staker). Errors: `NothingToWithdraw`. O(1).
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::withdraw_fees())]
 		pub fn withdraw_fees(origin: OriginFor<T>) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_withdraw_fees(&staker)
@@ -470,11 +460,11 @@ pub mod pallet {
 		///
 		/// Origin: signed (anyone, usually Bob). Errors: `UnknownPolicy`, `NotPolicyUrsula`,
 		/// `ServedOutsidePolicy`, `BadUrsulaSignature`, `MalformedCapsule`, `CfragIsCorrect`,
-		/// `AlreadyReported`, `EvidenceTooOld`, `EvidenceInFuture`, `UnknownOffender`,
-		/// `SlashQueueFull`, `OffenderQueueFull`, `NothingToSlash`. O(1): one signature and one
-		/// fragment check.
+		/// and the slashing pallet's refusals as its own errors (`slashing.Duplicate`,
+		/// `slashing.TooOld`, `slashing.InFuture`, `slashing.UnknownOffender`,
+		/// `slashing.QueueFull`, `slashing.OffenderQueueFull`, `slashing.NothingToSlash`).
+		/// O(1): one signature and one fragment check.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::report_incorrect_cfrag())]
 		pub fn report_incorrect_cfrag(
 			origin: OriginFor<T>,
 			worker: T::AccountId,

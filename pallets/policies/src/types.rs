@@ -5,7 +5,7 @@ use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use keymarket_primitives::{
-	policies::{PolicyStatus, UmbralPublicKey},
+	policies::{PolicyStatus, ServiceWindow, UmbralPublicKey},
 	staking::Period,
 };
 use scale_info::TypeInfo;
@@ -82,22 +82,24 @@ where
 	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
 	MaxUrsulas: Get<u32>,
 {
+	/// When the policy serves (the one definition, in primitives).
+	pub fn window(&self) -> ServiceWindow {
+		ServiceWindow {
+			start: self.grant.start,
+			end: self.grant.end,
+			revoked_at: self.revoked_at,
+		}
+	}
+
 	/// Whether `period` is one the policy served in: within its periods and not after its
 	/// revocation.
 	pub fn in_service(&self, period: Period) -> bool {
-		self.grant.start <= period
-			&& period < self.grant.end
-			&& self.revoked_at.is_none_or(|revoked| period <= revoked)
+		self.window().served_in(period)
 	}
 
 	/// Where the policy is in its life in period `now`.
 	pub fn status(&self, now: Period) -> PolicyStatus {
-		match self.revoked_at {
-			Some(at) => PolicyStatus::Revoked(at),
-			None if now >= self.grant.end || self.settled => PolicyStatus::Expired,
-			None if now < self.grant.start => PolicyStatus::Pending,
-			None => PolicyStatus::Active,
-		}
+		self.window().status(now, self.settled)
 	}
 }
 

@@ -3,30 +3,27 @@
 
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, traits::Get};
-use keymarket_primitives::slashing::{SlashId, StakeSlasher};
+use keymarket_primitives::{
+	slashing::{SlashId, StakeSlasher},
+	time::{Clock, OnPeriodStart, Period},
+};
 use sp_runtime::traits::Saturating;
 
 use crate::{
-	Config, DueSlashes, Error, Event, History, LastPeriodStarted, OffencesAgainst, Pallet,
+	Config, DueSlashes, Error, Event, History, OffencesAgainst, Pallet,
 	Reported, ReportedIn, Slashes, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
-	/// Runs once per period, in the first block of the period.
-	pub(crate) fn on_period_start() -> Weight {
-		let now = T::Stakes::current_period();
-		let check = T::DbWeight::get().reads(1);
-		let previous = LastPeriodStarted::<T>::get();
-		if now <= previous {
-			return check;
-		}
-		LastPeriodStarted::<T>::put(now);
+	/// Runs once per period, in the first block of the period (the clock calls it).
+	pub(crate) fn start_period(now: Period) -> Weight {
+		let Some(previous) = now.checked_sub(1) else { return Weight::zero() };
 		let due = DueSlashes::<T>::take(now);
 		for id in &due {
 			Self::apply(*id);
 		}
-		// The per-staker counts of the last period with blocks are done with (reports are only
-		// made in blocks, so no other period has any; at most one entry per accepted offence).
+		// The per-staker counts of the period that ended are done with (every period before it
+		// was cleared at its own end; at most one entry per accepted offence).
 		let cleared =
 			OffencesAgainst::<T>::clear_prefix(previous, T::MaxSlashesPerPeriod::get(), None)
 				.unique;
@@ -38,8 +35,8 @@ impl<T: Config> Pallet<T> {
 				Reported::<T>::remove(key);
 			}
 		}
-		check
-			.saturating_add(T::DbWeight::get().writes(1 + cleared as u64))
+		T::DbWeight::get()
+			.reads_writes(1, 1 + cleared as u64)
 			.saturating_add(T::WeightInfo::apply_due_slashes(due.len() as u32))
 			.saturating_add(T::WeightInfo::prune_reported(pruned))
 	}
@@ -102,7 +99,7 @@ impl<T: Config> Pallet<T> {
 				count <= T::MaxSlashesPerOffender::get(),
 				"more offences against one staker than a period allows"
 			);
-			ensure!(period >= LastPeriodStarted::<T>::get(), "a past period's counts were kept");
+			ensure!(period >= T::Stakes::current_period(), "a past period's counts were kept");
 		}
 		for (key, period) in Reported::<T>::iter() {
 			ensure!(
@@ -111,5 +108,11 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		Ok(())
+	}
+}
+
+impl<T: Config> OnPeriodStart for Pallet<T> {
+	fn on_period_start(period: Period) -> Weight {
+		Self::start_period(period)
 	}
 }

@@ -73,7 +73,7 @@ mod benchmarks {
 		T::BenchmarkHelper::go_to_period(due);
 		#[block]
 		{
-			Pallet::<T>::on_period_start();
+			Pallet::<T>::start_period(due);
 		}
 		assert!(Slashes::<T>::iter().next().is_none());
 	}
@@ -82,11 +82,11 @@ mod benchmarks {
 	fn prune_reported(n: Linear<0, { T::MaxSlashesPerPeriod::get() }>) {
 		reported::<T>(n);
 		T::BenchmarkHelper::go_to_period(T::DeferPeriods::get());
-		Pallet::<T>::on_period_start();
+		Pallet::<T>::start_period(T::DeferPeriods::get());
 		T::BenchmarkHelper::go_to_period(T::EvidenceWindow::get());
 		#[block]
 		{
-			Pallet::<T>::on_period_start();
+			Pallet::<T>::start_period(T::EvidenceWindow::get());
 		}
 		assert!(Reported::<T>::iter().next().is_none());
 	}

@@ -3,7 +3,11 @@
 
 use codec::Encode;
 use frame_support::traits::Get;
-use keymarket_primitives::slashing::{Offence, OffenceError, OffenceKind, SlashId, StakeSlasher};
+use keymarket_primitives::{
+	registry::UrsulaRegistry,
+	slashing::{Offence, OffenceError, OffenceKind, SlashId, StakeSlasher},
+	time::Clock,
+};
 use sp_runtime::traits::{Saturating, Zero};
 
 use crate::{

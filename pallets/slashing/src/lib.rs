@@ -70,7 +70,7 @@ pub mod pallet {
 	use super::*;
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
-	use keymarket_primitives::staking::Period;
+	use keymarket_primitives::{registry::UrsulaRegistry, staking::Period};
 	use sp_runtime::Perbill;
 
 	#[pallet::config]
@@ -82,8 +82,9 @@ pub mod pallet {
 		/// The native currency's balance type.
 		type Balance: frame_support::traits::tokens::Balance + From<u32>;
 
-		/// The staking pallet: who serves whom, what it holds, and the only way to take stake.
-		type Stakes: StakeSlasher<Self::AccountId, Self::Balance>;
+		/// The staking pallet: the clock, who serves whom, what it holds, and the only way to
+		/// take stake.
+		type Stakes: UrsulaRegistry<Self::AccountId> + StakeSlasher<Self::AccountId, Self::Balance>;
 
 		/// Who may cancel a deferred slash (governance).
 		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -138,7 +139,11 @@ pub mod pallet {
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
+	/// The layout of this pallet's storage; a change of layout bumps it and ships a migration.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::event]
@@ -190,10 +195,6 @@ pub mod pallet {
 		/// The offender's staker has nothing a penalty could take.
 		NothingToSlash,
 	}
-
-	/// The last period whose start was processed.
-	#[pallet::storage]
-	pub type LastPeriodStarted<T: Config> = StorageValue<_, Period, ValueQuery>;
 
 	/// The next slash's id.
 	#[pallet::storage]
@@ -252,10 +253,6 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		fn on_initialize(_now: BlockNumberFor<T>) -> Weight {
-			Self::on_period_start()
-		}
-
 		fn integrity_test() {
 			assert!(T::MaxPenaltyDivisor::get() > 0, "the divisor divides");
 			assert!(T::EvidenceWindow::get() > 0, "offences must be reportable");
@@ -274,14 +271,13 @@ pub mod pallet {
 		}
 	}
 
-	#[pallet::call]
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Cancels the deferred slash `id` before it is applied; the offence no longer counts in
 		/// the staker's history (it is recorded as cancelled).
 		///
 		/// Origin: `CancelOrigin`. Errors: `BadOrigin`, `NoSuchSlash`. O(1).
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::cancel_slash())]
 		pub fn cancel_slash(origin: OriginFor<T>, id: SlashId) -> DispatchResult {
 			T::CancelOrigin::ensure_origin(origin)?;
 			Self::do_cancel_slash(id)
@@ -310,5 +306,19 @@ impl<T: Config> From<OffenceError> for Error<T> {
 impl<T: Config> ReportOffence<T::AccountId, T::Balance> for Pallet<T> {
 	fn report(offence: Offence<T::AccountId, T::Balance>) -> Result<SlashId, OffenceError> {
 		Self::do_report(offence)
+	}
+
+	fn refusal(error: OffenceError) -> sp_runtime::DispatchError {
+		match error {
+			OffenceError::UnknownOffender => Error::<T>::UnknownOffender,
+			OffenceError::Duplicate => Error::<T>::Duplicate,
+			OffenceError::TooOld => Error::<T>::TooOld,
+			OffenceError::InFuture => Error::<T>::InFuture,
+			OffenceError::TooManyReporters => Error::<T>::TooManyReporters,
+			OffenceError::QueueFull => Error::<T>::QueueFull,
+			OffenceError::OffenderQueueFull => Error::<T>::OffenderQueueFull,
+			OffenceError::NothingToSlash => Error::<T>::NothingToSlash,
+		}
+		.into()
 	}
 }

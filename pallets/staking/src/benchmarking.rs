@@ -67,16 +67,6 @@ fn proven_keys<T: Config>(worker: &T::AccountId) -> ([u8; 33], [u8; 32], [u8; 65
 	(umbral.0, signing.0, umbral_proof.0, signing_proof.0)
 }
 
-/// The worker key's signature over a commitment.
-fn signed_commitment<T: Config>(
-	public: T::Public,
-	worker: &T::AccountId,
-	period: Period,
-) -> T::WorkerSignature {
-	let payload = Pallet::<T>::commitment_payload(worker, period);
-	T::WorkerKey::sign(&payload, public).expect("the keystore signs with a key it made").into()
-}
-
 /// The worst case of a commitment: a staker with the most sub-stakes, winding down, re-staking,
 /// a full downtime record and a gap to add to it, and two committed periods whose rewards are
 /// due. Returns the staker, the worker key and the worker; the next period is
@@ -286,26 +276,13 @@ mod benchmarks {
 		assert_last_event::<T>(Event::Committed { worker, staker, period: 5 });
 	}
 
+	/// The pool's check of a worker's duty: the worst case of the commitment's state checks.
 	#[benchmark]
-	fn submit_commitment() {
-		let (staker, public, worker) = worker_with_due_rewards::<T>();
-		let signature = signed_commitment::<T>(public, &worker, 5);
-		#[extrinsic_call]
-		_(RawOrigin::Authorized, worker.clone(), 5, signature);
-		assert_last_event::<T>(Event::Committed { worker, staker, period: 5 });
-	}
-
-	#[benchmark]
-	fn authorize_submit_commitment() -> Result<(), BenchmarkError> {
-		let (_, public, worker) = worker_with_due_rewards::<T>();
-		let signature = signed_commitment::<T>(public, &worker, 5);
-		let call = Call::<T>::submit_commitment { worker, period: 5, signature };
+	fn check_duty() -> Result<(), BenchmarkError> {
+		let (_, _, worker) = worker_with_due_rewards::<T>();
 		#[block]
 		{
-			use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
-			call.authorize(TransactionSource::External)
-				.ok_or("submit_commitment is authorized")?
-				.map_err(|_| "the commitment is valid")?;
+			Pallet::<T>::duty_validity(&worker).map_err(|_| "the commitment is due")?;
 		}
 		Ok(())
 	}

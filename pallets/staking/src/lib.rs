@@ -17,9 +17,12 @@
 //! - Each period the worker **commits** to be available in the next one (the weak availability
 //!   signal that the paper criticises and later pallets improve on). Periods without a commitment
 //!   are recorded as downtime.
-//! - The node hosting a worker commits for it automatically: its off-chain worker signs the
-//!   commitment with the worker key from the keystore ([`keymarket_primitives::staking::WORKER_KEY_TYPE`])
-//!   and submits it fee-less as an authorized call ([`Call::submit_commitment`]).
+//! - The node hosting a worker commits for it automatically: its off-chain worker signs
+//!   [`Call::commit_to_next_period`] with the worker key from the keystore
+//!   ([`keymarket_primitives::staking::WORKER_KEY_TYPE`]) as the worker account's own transaction.
+//!   A duty that is due is fee-free and first in line; one that is not is refused by the pool
+//!   ([`CheckDuty`], see [`duty`](crate::duty)). A bonded worker's account exists for its nonce
+//!   without holding tokens (the pallet gives it a sufficient reference).
 //! - **Inflation** pays for availability: each committed period, once it has passed, earns the
 //!   staker NuCypher's two-phase reward per sub-stake (see [`rewards`](crate::rewards)), minted up
 //!   to `SupplyCap`. When the cap is reached (or governance says so) the network **stage** turns
@@ -53,6 +56,8 @@ pub use pallet::*;
 mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod crypto;
+pub mod duty;
 mod offchain;
 pub mod rewards;
 mod stakes;
@@ -63,7 +68,7 @@ mod workers;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use offchain::COMMITMENT_PRIORITY;
+pub use duty::{CheckDuty, COMMITMENT_PRIORITY};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -83,14 +88,13 @@ pub mod pallet {
 		traits::fungible::{Inspect, Mutate, MutateHold},
 	};
 	use frame_system::{
-		offchain::{AppCrypto, CreateAuthorizedTransaction, SigningTypes},
+		offchain::{AppCrypto, CreateSignedTransaction, SigningTypes},
 		pallet_prelude::*,
 	};
-	use sp_runtime::traits::{IdentifyAccount, Verify};
 
 	#[pallet::config]
 	pub trait Config:
-		frame_system::Config + SigningTypes + CreateAuthorizedTransaction<Call<Self>>
+		frame_system::Config + SigningTypes + CreateSignedTransaction<Call<Self>>
 	{
 		/// The overarching event type.
 		#[allow(deprecated)]
@@ -104,9 +108,16 @@ pub mod pallet {
 		/// The runtime's hold reasons, of which [`HoldReason::Staking`] is one.
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// The length of a period in blocks.
+		/// The length of a period in blocks (the runtime reads it from [`Durations`]).
 		#[pallet::constant]
 		type BlocksPerPeriod: Get<BlockNumberFor<Self>>;
+
+		/// The length of a round in blocks; divides the period (from [`Durations`] too).
+		#[pallet::constant]
+		type BlocksPerRound: Get<BlockNumberFor<Self>>;
+
+		/// Told in the first block of every period: the chain's one clock ticks here.
+		type OnPeriodStart: keymarket_primitives::time::OnPeriodStart;
 
 		/// The least a sub-stake may hold, and the least a staker must have locked to be active.
 		#[pallet::constant]
@@ -149,11 +160,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxWorkerChangesPerPeriod: Get<u32>;
 
-		/// A worker's signature over its commitment: the runtime's account signature.
-		type WorkerSignature: Parameter
-			+ Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
-			+ From<<Self as SigningTypes>::Signature>;
-
 		/// The worker key in the node's keystore that the off-chain worker signs with.
 		type WorkerKey: AppCrypto<Self::Public, <Self as SigningTypes>::Signature>;
 
@@ -193,13 +199,17 @@ pub mod pallet {
 		type RewardHistoryPeriods: Get<u32>;
 
 		/// Told of every commitment (the policies pallet pays fees for available periods).
-		type OnCommitment: keymarket_primitives::policies::OnCommitment<Self::AccountId>;
+		type OnCommitment: keymarket_primitives::registry::OnCommitment<Self::AccountId>;
 
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
 
+	/// The layout of this pallet's storage; a change of layout bumps it and ships a migration.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Why the pallet holds funds.
@@ -389,11 +399,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Issuance<T: Config> = StorageValue<_, IssuanceRecord<BalanceOf<T>>, ValueQuery>;
 
+	/// The chain's durations: set by the chain spec at genesis, never changed. The runtime
+	/// feeds them to every pallet's `Config` (period and round length, locks, windows); an empty
+	/// state reads the `dev` durations.
+	#[pallet::storage]
+	pub type Durations<T: Config> =
+		StorageValue<_, keymarket_primitives::time::Durations, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// The stage the chain starts in.
 		pub stage: Stage,
+		/// The chain's durations (see [`keymarket_primitives::time::Durations`]).
+		pub durations: keymarket_primitives::time::Durations,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -401,6 +420,10 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			if let Err(e) = self.durations.check() {
+				panic!("the chain spec's durations cannot run a chain: {e:?}");
+			}
+			Durations::<T>::put(self.durations);
 			CurrentStage::<T>::put(self.stage);
 			// Balances builds its genesis first: this is the whole genesis supply.
 			Issuance::<T>::put(IssuanceRecord {
@@ -422,6 +445,11 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(!T::BlocksPerPeriod::get().is_zero(), "a period must last at least a block");
+			assert!(
+				!T::BlocksPerRound::get().is_zero() &&
+					(T::BlocksPerPeriod::get() % T::BlocksPerRound::get()).is_zero(),
+				"a round must last at least a block and divide the period"
+			);
 			assert!(!T::MinStake::get().is_zero(), "MinStake must be positive");
 			assert!(T::MinStake::get() <= T::MaxStake::get(), "MinStake must not exceed MaxStake");
 			assert!(T::MinLockPeriods::get() >= 1, "a lock must last at least a period");
@@ -448,14 +476,13 @@ pub mod pallet {
 		}
 	}
 
-	#[pallet::call]
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Locks `value` of the caller's free balance for `periods` periods in a new sub-stake.
 		///
 		/// Anyone may stake. Errors: `StakeBelowMinimum`, `StakeAboveMaximum`, `LockTooShort`,
 		/// `LockTooLong`, `TooManySubStakes`, `InsufficientBalance`. O(sub-stakes).
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::stake())]
 		pub fn stake(origin: OriginFor<T>, value: BalanceOf<T>, periods: u32) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_stake(&staker, value, periods)
@@ -466,7 +493,6 @@ pub mod pallet {
 		/// Errors: `NoSuchSubStake`, `SubStakeUnlocked`, `StakeAboveMaximum`,
 		/// `InsufficientBalance`. O(sub-stakes).
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::increase_stake())]
 		pub fn increase_stake(
 			origin: OriginFor<T>,
 			index: u32,
@@ -482,7 +508,6 @@ pub mod pallet {
 		/// Errors: `NoSuchSubStake`, `SubStakeUnlocked`, `StakeBelowMinimum`, `LockTooShort`
 		/// (`extra_periods` is zero), `LockTooLong`, `TooManySubStakes`. O(sub-stakes).
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::divide_stake())]
 		pub fn divide_stake(
 			origin: OriginFor<T>,
 			index: u32,
@@ -497,7 +522,6 @@ pub mod pallet {
 		///
 		/// Errors: `NoSuchSubStake`, `SubStakeUnlocked`, `LockTooShort` (zero), `LockTooLong`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::prolong_stake())]
 		pub fn prolong_stake(origin: OriginFor<T>, index: u32, periods: u32) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_prolong_stake(&staker, index, periods)
@@ -509,7 +533,6 @@ pub mod pallet {
 		/// Errors: `SameSubStake`, `NoSuchSubStake`, `SubStakeUnlocked`,
 		/// `SubStakesNotMergeable`. O(sub-stakes).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::merge_stakes())]
 		pub fn merge_stakes(origin: OriginFor<T>, into: u32, from: u32) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_merge_stakes(&staker, into, from)
@@ -520,7 +543,6 @@ pub mod pallet {
 		///
 		/// Errors: `NoSuchSubStake`, `SubStakeStillLocked`. O(sub-stakes).
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::remove_unused_sub_stake())]
 		pub fn remove_unused_sub_stake(origin: OriginFor<T>, index: u32) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_remove_unused_sub_stake(&staker, index)
@@ -530,7 +552,6 @@ pub mod pallet {
 		///
 		/// Errors: `NotAStaker`.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::set_wind_down())]
 		pub fn set_wind_down(origin: OriginFor<T>, enabled: bool) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_set_wind_down(&staker, enabled)
@@ -540,7 +561,6 @@ pub mod pallet {
 		///
 		/// Errors: `NotAStaker`.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::set_restake())]
 		pub fn set_restake(origin: OriginFor<T>, enabled: bool) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_set_restake(&staker, enabled)
@@ -554,7 +574,6 @@ pub mod pallet {
 		/// Errors: `NotAStaker`, `StakeStillAnswerable`, `InsufficientUnlocked`.
 		/// O(sub-stakes).
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::withdraw())]
 		pub fn withdraw(origin: OriginFor<T>, value: BalanceOf<T>) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_withdraw(&staker, value)
@@ -569,7 +588,6 @@ pub mod pallet {
 		/// Errors: `NotAStaker`, `WorkerAlreadyBonded`, `WorkerBondTooRecent`,
 		/// `WorkerRecentlyBonded`, `TooManyWorkerChanges`.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::bond_worker())]
 		pub fn bond_worker(origin: OriginFor<T>, worker: Option<T::AccountId>) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_bond_worker(&staker, worker)
@@ -584,7 +602,6 @@ pub mod pallet {
 		/// Errors: `NotAWorker`, `EndpointTooLong`, `InvalidUmbralKey`, `BadUmbralKeyProof`,
 		/// `BadSigningKeyProof`. O(1): two signature checks.
 		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::register_worker())]
 		pub fn register_worker(
 			origin: OriginFor<T>,
 			endpoint: alloc::vec::Vec<u8>,
@@ -604,54 +621,33 @@ pub mod pallet {
 			)
 		}
 
-		/// Called by a registered worker: commits to serve in the next period. The commitment
-		/// hook (`OnCommitment`: fees of the period being served) is charged at its worst case
-		/// and refunded to what it used.
+		/// Called by a registered worker (its node's off-chain worker sends it every period):
+		/// commits to serve in the next period. The commitment hook (`OnCommitment`: fees of the
+		/// period being served) is charged at its worst case and refunded to what it used.
+		///
+		/// A duty, not a purchase. In the pool, [`CheckDuty`] refuses one that cannot succeed
+		/// with a precise validity code ([`keymarket_primitives::staking::validity`]
+		/// `NOT_A_WORKER`, `NOT_REGISTERED`, `NOT_ENOUGH_STAKE`; `Stale` when already committed)
+		/// and places one that can at [`COMMITMENT_PRIORITY`], above any tip, one per worker and
+		/// period; such a one pays no fee (`feeless_if`). It travels in the operational class
+		/// (the quarter of each block that normal transactions cannot fill), so that a block
+		/// stuffed by others cannot keep it out.
 		///
 		/// Errors: `NotAWorker`, `WorkerNotRegistered`, `AlreadyCommitted`,
 		/// `NotEnoughLockedStake`. O(sub-stakes + policies the worker serves).
+		/// (Call index 12, the former authorized `submit_commitment`, is retired.)
 		#[pallet::call_index(11)]
-		#[pallet::weight(T::WeightInfo::commit_to_next_period().saturating_add(
-			<T::OnCommitment as keymarket_primitives::policies::OnCommitment<_>>::max_weight()
+		#[pallet::weight((
+			T::WeightInfo::commit_to_next_period().saturating_add(
+				<T::OnCommitment as keymarket_primitives::registry::OnCommitment<_>>::max_weight()
+			),
+			DispatchClass::Operational,
 		))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>| -> bool { Pallet::<T>::duty_is_due(origin) })]
 		pub fn commit_to_next_period(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
 			let hook = Self::do_commit(&worker, Self::current_period().saturating_add(1))?;
 			Ok(Some(T::WeightInfo::commit_to_next_period().saturating_add(hook)).into())
-		}
-
-		/// The node's way to commit: `worker`'s commitment to `period` (the next one), signed by
-		/// the worker's key over [`Pallet::commitment_payload`]. Fee-less: it is authorized by
-		/// the signature, not paid for; the transaction pool takes one per worker and period.
-		///
-		/// A duty, not a purchase: it travels in the operational class (the quarter of each
-		/// block that normal transactions cannot fill) at [`COMMITMENT_PRIORITY`], above any
-		/// tip, so that a block stuffed by others cannot keep it out and a rival's tip cannot
-		/// buy its place.
-		///
-		/// Validity errors: `Custom(1)` not a worker, `Custom(2)` not registered, `Stale` for a
-		/// past period or a repeated commitment, `Future` for a later period, `Custom(3)` too
-		/// little stake, `BadProof` for a wrong signature. Dispatch errors as `commit_to_next_period`.
-		#[pallet::call_index(12)]
-		#[pallet::weight((
-			T::WeightInfo::submit_commitment().saturating_add(
-				<T::OnCommitment as keymarket_primitives::policies::OnCommitment<_>>::max_weight()
-			),
-			DispatchClass::Operational,
-		))]
-		#[pallet::authorize(Self::authorize_submit_commitment)]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_commitment())]
-		pub fn submit_commitment(
-			origin: OriginFor<T>,
-			worker: T::AccountId,
-			period: Period,
-			signature: T::WorkerSignature,
-		) -> DispatchResultWithPostInfo {
-			ensure_authorized(origin)?;
-			// Checked by `authorize_submit_commitment` before the call could dispatch.
-			let _ = signature;
-			let hook = Self::do_commit(&worker, period)?;
-			Ok(Some(T::WeightInfo::submit_commitment().saturating_add(hook)).into())
 		}
 
 		/// Mints the caller's rewards for committed periods that have passed (they are minted
@@ -659,7 +655,6 @@ pub mod pallet {
 		///
 		/// Errors: `NotAStaker`, `NoRewardDue`. O(sub-stakes).
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::mint())]
 		pub fn mint(origin: OriginFor<T>) -> DispatchResult {
 			let staker = ensure_signed(origin)?;
 			Self::do_mint(&staker)
@@ -669,7 +664,6 @@ pub mod pallet {
 		///
 		/// Errors: `BadOrigin`, `StageUnchanged`.
 		#[pallet::call_index(14)]
-		#[pallet::weight(T::WeightInfo::set_stage())]
 		pub fn set_stage(origin: OriginFor<T>, stage: Stage) -> DispatchResult {
 			T::StageOrigin::ensure_origin(origin)?;
 			Self::do_set_stage(stage)

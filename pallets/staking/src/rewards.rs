@@ -17,6 +17,7 @@ use frame_support::traits::{
 	fungible::{Inspect, Mutate, MutateHold},
 	Get,
 };
+use keymarket_primitives::time::OnPeriodStart;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{Saturating, Zero},
@@ -221,6 +222,8 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		T::DbWeight::get().reads_writes(1 + former, 2 + former)
+		T::DbWeight::get()
+			.reads_writes(1 + former, 2 + former)
+			.saturating_add(T::OnPeriodStart::on_period_start(period))
 	}
 }

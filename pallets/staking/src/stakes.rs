@@ -10,9 +10,10 @@ use frame_support::{
 	},
 };
 use keymarket_primitives::{
-	policies::{RegisteredKeys, UrsulaRegistry},
+	registry::{RegisteredKeys, UrsulaRegistry},
 	slashing::{SlashOutcome, StakeSlasher},
 	staking::Stage,
+	time::{Clock, Round},
 };
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
@@ -31,6 +32,17 @@ impl<T: Config> Pallet<T> {
 		let period = now / T::BlocksPerPeriod::get();
 		// A u32 block number divided by a positive period length fits in a u32.
 		TryInto::<u32>::try_into(period).unwrap_or(u32::MAX)
+	}
+
+	/// The current round.
+	pub fn current_round() -> Round {
+		let now = frame_system::Pallet::<T>::block_number();
+		TryInto::<u32>::try_into(now / T::BlocksPerRound::get()).unwrap_or(u32::MAX)
+	}
+
+	/// The chain's durations, as its genesis set them.
+	pub fn durations() -> keymarket_primitives::time::Durations {
+		crate::Durations::<T>::get()
 	}
 
 	/// The tokens of `staker` that are still locked (sub-stakes whose lock has not run out), as of
@@ -426,6 +438,10 @@ impl<T: Config> Pallet<T> {
 		// Workers and stakers agree both ways.
 		for (worker, info) in crate::Workers::<T>::iter() {
 			let staker = Stakers::<T>::get(&info.staker).ok_or("a worker of an unknown staker")?;
+			ensure!(
+				frame_system::Pallet::<T>::sufficients(&worker) > 0,
+				"a bonded worker's account may not exist for its duties"
+			);
 			ensure!(staker.worker == Some(worker), "a worker its staker does not name");
 		}
 		// The current and next period's locked totals are the sum of their commitments (passed
@@ -458,19 +474,8 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> StakeSlasher<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	/// The staker a worker serves, or served within `WorkerAccountabilityPeriods`.
-	fn staker_of(worker: &T::AccountId) -> Option<T::AccountId> {
-		crate::Workers::<T>::get(worker)
-			.map(|info| info.staker)
-			.or_else(|| crate::FormerWorkers::<T>::get(worker).map(|(staker, _)| staker))
-	}
-
 	fn slashable(staker: &T::AccountId) -> BalanceOf<T> {
 		Self::staked(staker)
-	}
-
-	fn current_period() -> Period {
-		Pallet::<T>::current_period()
 	}
 
 	fn slash(
@@ -483,11 +488,17 @@ impl<T: Config> StakeSlasher<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 }
 
-impl<T: Config> UrsulaRegistry<T::AccountId> for Pallet<T> {
+impl<T: Config> Clock for Pallet<T> {
 	fn current_period() -> Period {
 		Pallet::<T>::current_period()
 	}
 
+	fn current_round() -> Round {
+		Pallet::<T>::current_round()
+	}
+}
+
+impl<T: Config> UrsulaRegistry<T::AccountId> for Pallet<T> {
 	fn stage() -> Stage {
 		Pallet::<T>::stage()
 	}
@@ -496,8 +507,11 @@ impl<T: Config> UrsulaRegistry<T::AccountId> for Pallet<T> {
 		Pallet::<T>::committed_to(worker, period)
 	}
 
+	/// The staker a worker serves, or served within `WorkerAccountabilityPeriods`.
 	fn staker_of(worker: &T::AccountId) -> Option<T::AccountId> {
-		<Self as StakeSlasher<T::AccountId, BalanceOf<T>>>::staker_of(worker)
+		crate::Workers::<T>::get(worker)
+			.map(|info| info.staker)
+			.or_else(|| crate::FormerWorkers::<T>::get(worker).map(|(staker, _)| staker))
 	}
 
 	fn keys(worker: &T::AccountId) -> Option<RegisteredKeys> {

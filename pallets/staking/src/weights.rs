@@ -19,8 +19,7 @@ pub trait WeightInfo {
 	fn bond_worker() -> Weight;
 	fn register_worker() -> Weight;
 	fn commit_to_next_period() -> Weight;
-	fn submit_commitment() -> Weight;
-	fn authorize_submit_commitment() -> Weight;
+	fn check_duty() -> Weight;
 	fn mint() -> Weight;
 	fn set_stage() -> Weight;
 }
@@ -63,10 +62,7 @@ impl WeightInfo for () {
 	fn commit_to_next_period() -> Weight {
 		Weight::from_parts(10_000, 0)
 	}
-	fn submit_commitment() -> Weight {
-		Weight::from_parts(10_000, 0)
-	}
-	fn authorize_submit_commitment() -> Weight {
+	fn check_duty() -> Weight {
 		Weight::from_parts(10_000, 0)
 	}
 	fn mint() -> Weight {

@@ -2,7 +2,7 @@
 //! availability commitment.
 
 use frame_support::{ensure, pallet_prelude::*, traits::fungible::Inspect};
-use keymarket_primitives::policies::OnCommitment;
+use keymarket_primitives::registry::{Commitment as Committed, OnCommitment};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	DispatchResult,
@@ -44,7 +44,9 @@ impl<T: Config> Pallet<T> {
 			WorkersLeftIn::<T>::try_mutate(now, |left| left.try_push(old.clone()))
 				.map_err(|_| Error::<T>::TooManyWorkerChanges)?;
 			FormerWorkers::<T>::insert(&old, (staker.clone(), now));
-			Workers::<T>::remove(old);
+			Workers::<T>::remove(&old);
+			// Its account no longer needs to exist for duty transactions.
+			frame_system::Pallet::<T>::dec_sufficients(&old);
 			// What it served may be reported for the evidence window and applied after the
 			// deferral: until then the stake stays.
 			info.answerable_until = now.saturating_add(T::AnswerablePeriods::get());
@@ -61,6 +63,9 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		if let Some(new) = &worker {
+			// A worker signs its duties as its own account, fee-free: the account must exist
+			// (for its nonce) even if it holds no tokens.
+			frame_system::Pallet::<T>::inc_sufficients(new);
 			Workers::<T>::insert(
 				new,
 				WorkerInfo {
@@ -90,8 +95,8 @@ impl<T: Config> Pallet<T> {
 		signing_proof: [u8; 64],
 	) -> DispatchResult {
 		use keymarket_primitives::{
-			policies::{is_umbral_public_key, sr25519_signed},
-			staking::{ecdsa_signed, registration_payload},
+			crypto::{ecdsa_signed, is_umbral_public_key, sr25519_signed},
+			staking::registration_payload,
 		};
 		ensure!(Workers::<T>::contains_key(worker), Error::<T>::NotAWorker);
 		ensure!(
@@ -179,6 +184,8 @@ impl<T: Config> Pallet<T> {
 		Self::mint_passed(&staker, &mut staker_info);
 
 		let now = Self::current_period();
+		// Committed to the current period as well: available all through it.
+		let served = Self::worker_committed_to(&info, now).then_some(now);
 		match info.last_committed_period {
 			// Committed to the current period too: the run goes on.
 			Some(last) if last == now => {},
@@ -199,8 +206,14 @@ impl<T: Config> Pallet<T> {
 		staker_info.unrewarded.try_push(commitment).map_err(|_| Error::<T>::Overflow)?;
 		Workers::<T>::insert(worker, info);
 		Stakers::<T>::insert(&staker, staker_info);
-		Self::deposit_event(Event::Committed { worker: worker.clone(), staker, period });
-		Ok(T::OnCommitment::on_commitment(worker, period))
+		Self::deposit_event(Event::Committed { worker: worker.clone(), staker: staker.clone(), period });
+		Ok(T::OnCommitment::on_commitment(&Committed {
+			worker: worker.clone(),
+			staker,
+			period,
+			served,
+			stage: Self::stage(),
+		}))
 	}
 
 	fn record_downtime(staker: &T::AccountId, from: Period, to: Period) {

@@ -1,15 +1,51 @@
-//! Where transaction fees and the dust of reaped accounts go: to the author of the block, so that
+//! Transaction fees: how they are priced (weight, length and the fee multiplier) and where they
+//! and the dust of reaped accounts go: to the author of the block, so that
 //! total issuance changes only by what inflation mints and slashing burns. When the author cannot
 //! take an amount (no author, or an author account that would stay below the existential
 //! deposit), it is burned and the staking pallet's issuance record notes it.
 
-use frame_support::traits::{
-	fungible::{Balanced, Credit},
-	tokens::imbalance::Imbalance,
-	FindAuthor, OnUnbalanced,
+use frame_support::{
+	parameter_types,
+	traits::{
+		fungible::{Balanced, Credit},
+		tokens::imbalance::Imbalance,
+		ConstU8, FindAuthor, OnUnbalanced,
+	},
+	weights::{ConstantMultiplier, IdentityFee},
 };
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
+use sp_runtime::{traits::Bounded, FixedPointNumber, Perquintill};
 
-use crate::{AccountId, Aura, Balances, Runtime, Staking, System};
+use crate::{AccountId, Aura, Balance, Balances, Runtime, RuntimeEvent, Staking, System, MICRO_UNITS};
+
+parameter_types! {
+	/// Block space is priced: ten micro-KEY a byte, so that stuffing the normal three quarters
+	/// of a block (3.75 MiB) costs about 39 KEY, and more with each full block (below).
+	pub const TransactionByteFee: Balance = 10 * MICRO_UNITS;
+	/// The fee multiplier rises while blocks are more than a quarter full and falls below it
+	/// (polkadot-sdk's targeted fee adjustment, with Polkadot's values).
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(75, 1_000_000);
+	pub MinimumMultiplier: Multiplier = Multiplier::saturating_from_rational(1, 10u128);
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
+}
+
+impl pallet_transaction_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	/// Fees and tips go to the block author: nothing is burned outside the staking rules.
+	type OnChargeTransaction = FungibleAdapter<Balances, ToBlockAuthor>;
+	type WeightToFee = IdentityFee<Balance>;
+	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
+	type FeeMultiplierUpdate = TargetedFeeAdjustment<
+		Self,
+		TargetBlockFullness,
+		AdjustmentVariable,
+		MinimumMultiplier,
+		MaximumMultiplier,
+	>;
+	type OperationalFeeMultiplier = ConstU8<5>;
+	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+}
 
 /// Credits an amount to the current block's Aura author.
 pub struct ToBlockAuthor;
@@ -36,4 +72,10 @@ impl OnUnbalanced<Credit<AccountId, Balances>> for ToBlockAuthor {
 			Staking::note_burned(burned.peek());
 		}
 	}
+}
+
+/// Waives the fee of a call whose `feeless_if` holds (an Ursula's duty that is due), and says so
+/// in an event (`FeeSkipped`).
+impl pallet_skip_feeless_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
 }

@@ -235,34 +235,6 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
-	/// Storage: `Staking::Workers` (r:1 w:1)
-	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Stakers` (r:1 w:1)
-	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::SubStakes` (r:1 w:1)
-	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::CurrentStage` (r:1 w:0)
-	/// Proof: `Staking::CurrentStage` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::LockedInPeriod` (r:3 w:1)
-	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Issuance` (r:1 w:1)
-	/// Proof: `Staking::Issuance` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Downtime` (r:1 w:1)
-	/// Proof: `Staking::Downtime` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
-	fn submit_commitment() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1668`
-		//  Estimated: `8547`
-		// Minimum execution time: 242_077_000 picoseconds.
-		Weight::from_parts(262_234_000, 0)
-			.saturating_add(Weight::from_parts(0, 8547))
-			.saturating_add(T::DbWeight::get().reads(11))
-			.saturating_add(T::DbWeight::get().writes(8))
-	}
 	/// Storage: `Staking::Workers` (r:1 w:0)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:1 w:0)
@@ -271,7 +243,7 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	fn authorize_submit_commitment() -> Weight {
+	fn check_duty() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1123`
 		//  Estimated: `3898`

@@ -1,7 +1,7 @@
 use frame_support::{assert_noop, assert_ok, dispatch::Pays, BoundedVec};
 use keymarket_primitives::{
 	policies::cfrag_signing_payload,
-	slashing::{OffenceError, OffenceKind},
+	slashing::{OffenceError, OffenceKind, ReportOffence},
 };
 use sp_core::Pair;
 use umbral_pre::{DefaultSerialize, Signer};
@@ -186,15 +186,17 @@ fn slashing_refusals_come_back_as_precise_errors() {
 	run(|| {
 		alice_grants();
 		let bad = served(false);
-		for (refusal, error) in [
-			(OffenceError::Duplicate, Error::<Test>::AlreadyReported),
-			(OffenceError::TooOld, Error::<Test>::EvidenceTooOld),
-			(OffenceError::InFuture, Error::<Test>::EvidenceInFuture),
-			(OffenceError::UnknownOffender, Error::<Test>::UnknownOffender),
-			(OffenceError::QueueFull, Error::<Test>::SlashQueueFull),
-			(OffenceError::OffenderQueueFull, Error::<Test>::OffenderQueueFull),
-			(OffenceError::NothingToSlash, Error::<Test>::NothingToSlash),
+		// Each refusal comes back as the slashing pallet's own error, unrenamed.
+		for refusal in [
+			OffenceError::Duplicate,
+			OffenceError::TooOld,
+			OffenceError::InFuture,
+			OffenceError::UnknownOffender,
+			OffenceError::QueueFull,
+			OffenceError::OffenderQueueFull,
+			OffenceError::NothingToSlash,
 		] {
+			let error = <MockOffences as ReportOffence<_, _>>::refusal(refusal);
 			network(|n| n.refuse_reports = Some(refusal));
 			assert_noop!(
 				Policies::report_incorrect_cfrag(

@@ -41,7 +41,7 @@ fn alice_gets_back_the_periods_an_ursula_missed() {
 		serve(12, &URSULAS[..2]);
 		// In period 12 it commits to 13 again; that pays nothing, as it was not committed to 12.
 		network(|n| n.committed.insert((13, 13)));
-		<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(&13, 13);
+		commit(13, 13);
 		serve(13, &URSULAS[..3]);
 		serve(14, &URSULAS[..3]);
 		assert_eq!(earned(21), 500);
@@ -67,7 +67,7 @@ fn a_period_is_paid_once_and_only_within_the_policy() {
 		serve(10, &[11]);
 		assert_eq!(earned(21), 0, "period 10 is before the policy");
 		serve(11, &[11]);
-		<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(&11, 12);
+		commit(11, 12);
 		assert_eq!(earned(21), RATE, "period 11 paid once");
 		serve(12, &[11]);
 		assert_eq!(earned(21), RATE, "period 12 is after the policy");

@@ -5,7 +5,9 @@
 use core::cell::RefCell;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32, BoundedVec};
 use keymarket_primitives::{
-	policies::{EncryptedKeyFrag, RegisteredKeys, WIRE_VERSION},
+	policies::{EncryptedKeyFrag, WIRE_VERSION},
+	registry::{RegisteredKeys, UrsulaRegistry},
+	time::{Clock, Round},
 	slashing::{Offence, OffenceError, ReportOffence, SlashId},
 	staking::{Period, Stage},
 };
@@ -83,10 +85,16 @@ pub fn network<R>(f: impl FnOnce(&mut Network) -> R) -> R {
 
 pub struct MockUrsulas;
 
-impl UrsulaRegistry<AccountId> for MockUrsulas {
+impl Clock for MockUrsulas {
 	fn current_period() -> Period {
 		network(|n| n.period)
 	}
+	fn current_round() -> Round {
+		network(|n| n.period * 2)
+	}
+}
+
+impl UrsulaRegistry<AccountId> for MockUrsulas {
 	fn stage() -> Stage {
 		network(|n| n.stage)
 	}
@@ -111,6 +119,20 @@ impl ReportOffence<AccountId, Balance> for MockOffences {
 			}
 			n.reported.push(offence);
 			Ok(n.reported.len() as SlashId - 1)
+		})
+	}
+
+	/// The slashing pallet's error of the same name; here, the name alone.
+	fn refusal(error: OffenceError) -> sp_runtime::DispatchError {
+		sp_runtime::DispatchError::Other(match error {
+			OffenceError::UnknownOffender => "UnknownOffender",
+			OffenceError::Duplicate => "Duplicate",
+			OffenceError::TooOld => "TooOld",
+			OffenceError::InFuture => "InFuture",
+			OffenceError::TooManyReporters => "TooManyReporters",
+			OffenceError::QueueFull => "QueueFull",
+			OffenceError::OffenderQueueFull => "OffenderQueueFull",
+			OffenceError::NothingToSlash => "NothingToSlash",
 		})
 	}
 }

@@ -63,6 +63,21 @@ pub fn serve(period: Period, workers: &[AccountId]) {
 	});
 	for w in workers {
 		network(|n| n.committed.insert((*w, period + 1)));
-		<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(w, period + 1);
+		commit(*w, period + 1);
 	}
+}
+
+/// Tells the pallet that `worker` committed to `period`, as the staking pallet does: with its
+/// staker, the stage, and whether it was committed to the period before.
+pub fn commit(worker: AccountId, period: Period) {
+	use crate::UrsulaRegistry;
+	let served = period.checked_sub(1).filter(|p| MockUrsulas::committed_to(&worker, *p));
+	let commitment = crate::Commitment {
+		worker,
+		staker: MockUrsulas::staker_of(&worker).expect("a mock worker has a staker"),
+		period,
+		served,
+		stage: MockUrsulas::stage(),
+	};
+	<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(&commitment);
 }

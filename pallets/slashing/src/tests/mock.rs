@@ -5,12 +5,14 @@
 use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, Currency, Hooks, Imbalance, ReservableCurrency},
+	traits::{ConstU32, Currency, Imbalance, ReservableCurrency},
 };
 use frame_system::EnsureRoot;
 use keymarket_primitives::{
+	registry::{RegisteredKeys, UrsulaRegistry},
 	slashing::{SlashOutcome, StakeSlasher},
-	staking::Period,
+	staking::Stage,
+	time::{Clock, OnPeriodStart, Period, Round},
 };
 use sp_runtime::{BuildStorage, Perbill};
 
@@ -67,17 +69,37 @@ pub fn burned() -> Balance {
 /// Workers are `100 + staker`; a staker's stake is its reserve.
 pub struct ReservedStakes;
 
-impl StakeSlasher<AccountId, Balance> for ReservedStakes {
+impl Clock for ReservedStakes {
+	fn current_period() -> Period {
+		(System::block_number() / BLOCKS_PER_PERIOD) as Period
+	}
+
+	fn current_round() -> Round {
+		(System::block_number() / (BLOCKS_PER_PERIOD / 2)) as Round
+	}
+}
+
+impl UrsulaRegistry<AccountId> for ReservedStakes {
+	fn stage() -> Stage {
+		Stage::Inflation
+	}
+
+	fn committed_to(_: &AccountId, _: Period) -> bool {
+		false
+	}
+
 	fn staker_of(worker: &AccountId) -> Option<AccountId> {
 		(101..=199).contains(worker).then(|| worker - 100)
 	}
 
+	fn keys(_: &AccountId) -> Option<RegisteredKeys> {
+		None
+	}
+}
+
+impl StakeSlasher<AccountId, Balance> for ReservedStakes {
 	fn slashable(staker: &AccountId) -> Balance {
 		Balances::reserved_balance(staker)
-	}
-
-	fn current_period() -> Period {
-		(System::block_number() / BLOCKS_PER_PERIOD) as Period
 	}
 
 	fn slash(
@@ -189,11 +211,17 @@ pub fn run(test: impl FnOnce()) {
 	});
 }
 
-/// Moves to the first block of `period` and runs the slashing pallet's start-of-block work.
+/// Moves to the first block of `period`, running the slashing pallet's period-start work in
+/// the first block of each period on the way, as the chain's clock does.
 pub fn start_period(period: Period) {
-	let block = period as u64 * BLOCKS_PER_PERIOD;
-	System::set_block_number(block);
-	Slashing::on_initialize(block);
+	let from = <ReservedStakes as Clock>::current_period() + 1;
+	if from > period {
+		System::set_block_number(period as u64 * BLOCKS_PER_PERIOD);
+	}
+	for p in from..=period {
+		System::set_block_number(p as u64 * BLOCKS_PER_PERIOD);
+		<Slashing as OnPeriodStart>::on_period_start(p);
+	}
 }
 
 /// All slashing events so far, oldest first.

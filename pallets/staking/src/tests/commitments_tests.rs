@@ -1,139 +1,154 @@
-//! The node's fee-less commitment: its authorization (cheap checks first, signature last) and
-//! the off-chain worker that submits it.
+//! The worker's duty transaction: a signed `commit_to_next_period`, checked in the pool by
+//! [`CheckDuty`] (precise codes, one per worker and period, above any tip), fee-free only when
+//! the commitment can succeed; and the off-chain worker that signs and submits it.
 
 use codec::Decode;
 use frame_support::{
 	assert_noop, assert_ok,
+	dispatch::{CheckIfFeeless, GetDispatchInfo},
 	pallet_prelude::{
 		InvalidTransaction, TransactionSource, TransactionValidityError, ValidTransaction,
 	},
-	traits::{Authorize, Hooks, UnfilteredDispatchable},
+	traits::Hooks,
 };
+use keymarket_primitives::staking::validity;
 use sp_core::offchain::{
 	testing::{TestOffchainExt, TestTransactionPoolExt},
 	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };
 use sp_runtime::{
-	testing::{TestSignature, UintAuthorityId},
-	DispatchError,
+	generic::Preamble,
+	testing::UintAuthorityId,
+	traits::DispatchTransaction,
 };
 
 use super::mock::*;
-use crate::{Call, Error, Event, Workers};
+use crate::{Call, CheckDuty, Error, Event, Workers, COMMITMENT_PRIORITY};
 
-/// `worker`'s commitment to `period`, signed by `signer`.
-fn commitment(worker: AccountId, period: u32, signer: AccountId) -> Call<Test> {
-	let payload = Staking::commitment_payload(&worker, period);
-	Call::submit_commitment { worker, period, signature: TestSignature(signer, payload) }
+fn commit() -> RuntimeCall {
+	RuntimeCall::Staking(Call::commit_to_next_period {})
 }
 
-fn validity(call: &Call<Test>) -> Result<ValidTransaction, TransactionValidityError> {
-	call.authorize(TransactionSource::External)
-		.expect("submit_commitment is an authorized call")
-		.map(|(valid, _refund)| valid)
+/// What the pool's duty check says of `call` signed by `who`.
+fn validity(who: AccountId, call: &RuntimeCall) -> Result<ValidTransaction, TransactionValidityError> {
+	CheckDuty::<Test>::new()
+		.validate_only(
+			RuntimeOrigin::signed(who),
+			call,
+			&call.get_dispatch_info(),
+			0,
+			TransactionSource::External,
+			0,
+		)
+		.map(|(valid, _, _)| valid)
 }
 
 fn invalid(why: InvalidTransaction) -> Result<ValidTransaction, TransactionValidityError> {
 	Err(why.into())
 }
 
+fn feeless(who: AccountId) -> bool {
+	commit().is_feeless(&RuntimeOrigin::signed(who))
+}
+
 #[test]
-fn a_signed_commitment_from_the_node_is_valid_and_commits() {
+fn a_due_commitment_is_valid_fee_free_first_in_line_and_commits() {
 	run(|| {
 		staked_and_registered(ALICE, URSULA_A);
-		let call = commitment(URSULA_A, 1, URSULA_A);
-		let valid = validity(&call).unwrap();
+		let valid = validity(URSULA_A, &commit()).unwrap();
+		assert_eq!(valid.priority, COMMITMENT_PRIORITY);
 		assert_eq!(valid.provides.len(), 1);
 		// Valid until period 1 begins at block 10.
 		assert_eq!(valid.longevity, 9);
-		assert_ok!(call.clone().dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()));
+		assert!(feeless(URSULA_A));
+		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
 		assert_eq!(last_event(), Event::Committed { worker: URSULA_A, staker: ALICE, period: 1 });
-		// A replay is stale.
-		assert_eq!(validity(&call), invalid(InvalidTransaction::Stale));
+		// Sent again (a replay, or a second transaction with a fresh nonce): stale, and it
+		// would pay its fee.
+		assert_eq!(validity(URSULA_A, &commit()), invalid(InvalidTransaction::Stale));
+		assert!(!feeless(URSULA_A));
 	});
 }
 
 #[test]
-fn bad_commitments_get_precise_validity_errors() {
+fn two_transactions_of_one_duty_provide_the_same_tag_so_the_pool_keeps_one() {
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		staked_and_registered(BOB, URSULA_B);
+		let first = validity(URSULA_A, &commit()).unwrap();
+		let second = validity(URSULA_A, &commit()).unwrap();
+		assert_eq!(first.provides, second.provides);
+		// Another worker's duty, or the same worker's next period, is another tag.
+		assert_ne!(validity(URSULA_B, &commit()).unwrap().provides, first.provides);
+		go_to_period(1);
+		assert_ne!(validity(URSULA_A, &commit()).unwrap().provides, first.provides);
+	});
+}
+
+#[test]
+fn bad_commitments_get_precise_validity_errors_and_pay_if_they_get_in() {
 	run(|| {
 		// A stranger.
-		assert_eq!(validity(&commitment(BOB, 1, BOB)), invalid(InvalidTransaction::Custom(1)));
-		// Bonded, not registered.
-		assert_ok!(Staking::stake(RuntimeOrigin::signed(BOB), 1_000, 2));
-		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(BOB), Some(URSULA_B)));
 		assert_eq!(
-			validity(&commitment(URSULA_B, 1, URSULA_B)),
-			invalid(InvalidTransaction::Custom(2))
+			validity(BOB, &commit()),
+			invalid(InvalidTransaction::Custom(validity::NOT_A_WORKER))
 		);
-		// Bob's two-period stake winds down: it unlocks when period 2 begins.
-		assert_ok!(Staking::set_wind_down(RuntimeOrigin::signed(BOB), true));
-		staked_and_registered(ALICE, URSULA_A);
-		go_to_period(1);
-		// Past and future periods.
+		assert!(!feeless(BOB));
+		// A bonded but unregistered worker.
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(ALICE), 1_000, 10));
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_A)));
 		assert_eq!(
-			validity(&commitment(URSULA_A, 1, URSULA_A)),
-			invalid(InvalidTransaction::Stale)
+			validity(URSULA_A, &commit()),
+			invalid(InvalidTransaction::Custom(validity::NOT_REGISTERED))
 		);
+		assert!(!feeless(URSULA_A));
+		// A registered worker whose staker lets its lock run out.
+		assert_ok!(register(URSULA_A, b"https://127.0.0.1:9151", "Ursula"));
+		assert_ok!(Staking::set_wind_down(RuntimeOrigin::signed(ALICE), true));
+		go_to_period(10);
 		assert_eq!(
-			validity(&commitment(URSULA_A, 3, URSULA_A)),
-			invalid(InvalidTransaction::Future)
+			validity(URSULA_A, &commit()),
+			invalid(InvalidTransaction::Custom(validity::NOT_ENOUGH_STAKE))
 		);
-		// Signed by someone else, or over another period.
-		assert_eq!(
-			validity(&commitment(URSULA_A, 2, URSULA_B)),
-			invalid(InvalidTransaction::BadProof)
+		assert!(!feeless(URSULA_A));
+		// Root is not a worker: a duty needs a signer.
+		let root = CheckDuty::<Test>::new().validate_only(
+			RuntimeOrigin::root(),
+			&commit(),
+			&commit().get_dispatch_info(),
+			0,
+			TransactionSource::External,
+			0,
 		);
-		let mut other_period = commitment(URSULA_A, 2, URSULA_A);
-		if let Call::submit_commitment { signature, .. } = &mut other_period {
-			signature.1 = Staking::commitment_payload(&URSULA_A, 3);
-		}
-		assert_eq!(validity(&other_period), invalid(InvalidTransaction::BadProof));
-		// Too little stake left locked through the next period.
-		assert_ok!(register(URSULA_B, b"", "Ursula"));
-		assert_eq!(
-			validity(&commitment(URSULA_B, 2, URSULA_B)),
-			invalid(InvalidTransaction::Custom(3))
+		assert_eq!(root.map(|_| ()), Err(InvalidTransaction::BadSigner.into()));
+		// Were one to reach a block anyway, it fails as a call.
+		assert_noop!(
+			Staking::commit_to_next_period(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::NotAWorker
 		);
-		assert!(staking_events().iter().all(|e| !matches!(e, Event::Committed { .. })));
 	});
 }
 
 #[test]
-fn only_the_authorization_may_dispatch_a_node_commitment() {
+fn other_calls_pass_the_duty_check_untouched() {
 	run(|| {
-		staked_and_registered(ALICE, URSULA_A);
-		let call = commitment(URSULA_A, 1, URSULA_A);
-		assert_noop!(
-			call.clone().dispatch_bypass_filter(RuntimeOrigin::signed(URSULA_A)),
-			DispatchError::BadOrigin
-		);
-		assert_noop!(call.dispatch_bypass_filter(RuntimeOrigin::root()), DispatchError::BadOrigin);
+		let stake = RuntimeCall::Staking(Call::stake { value: 1_000, periods: 10 });
+		assert_eq!(validity(ALICE, &stake), Ok(ValidTransaction::default()));
+		assert!(!stake.is_feeless(&RuntimeOrigin::signed(ALICE)));
 	});
 }
 
-#[test]
-fn a_commitment_that_went_stale_after_validation_fails_at_dispatch() {
-	run(|| {
-		staked_and_registered(ALICE, URSULA_A);
-		let call = commitment(URSULA_A, 1, URSULA_A);
-		assert!(validity(&call).is_ok());
-		// The period turned before the block that carries it.
-		go_to_period(1);
-		assert_noop!(
-			call.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()),
-			Error::<Test>::WrongCommitPeriod
-		);
-	});
-}
-
-/// The staking calls in the pool's transactions.
-fn decode_calls(transactions: &[Vec<u8>]) -> Vec<Call<Test>> {
+/// The staking calls in the pool's transactions, with their signers.
+fn decode_calls(transactions: &[Vec<u8>]) -> Vec<(AccountId, Call<Test>)> {
 	transactions
 		.iter()
 		.map(|bytes| {
 			let xt = Extrinsic::decode(&mut &bytes[..]).expect("an extrinsic");
+			let Preamble::Signed(signer, _, _) = xt.preamble else {
+				panic!("a duty is a signed transaction: {:?}", xt.preamble)
+			};
 			match xt.function {
-				RuntimeCall::Staking(call) => call,
+				RuntimeCall::Staking(call) => (signer, call),
 				other => panic!("unexpected call {other:?}"),
 			}
 		})
@@ -141,7 +156,7 @@ fn decode_calls(transactions: &[Vec<u8>]) -> Vec<Call<Test>> {
 }
 
 #[test]
-fn the_off_chain_worker_commits_for_the_hosted_worker_without_a_manual_step() {
+fn the_off_chain_worker_signs_the_hosted_workers_duty_without_a_manual_step() {
 	// Test externalities with off-chain storage and a transaction pool.
 	let mut ext = new_test_ext();
 	let (offchain, _state) = TestOffchainExt::new();
@@ -160,8 +175,8 @@ fn the_off_chain_worker_commits_for_the_hosted_worker_without_a_manual_step() {
 		Staking::offchain_worker(1);
 		let calls = submitted();
 		assert_eq!(calls.len(), 1, "one commitment, for the bonded key only");
-		assert!(matches!(&calls[0], Call::submit_commitment { worker: URSULA_A, period: 1, .. }));
-		assert!(validity(&calls[0]).is_ok());
+		assert_eq!(calls[0], (URSULA_A, Call::commit_to_next_period {}));
+		assert!(validity(URSULA_A, &commit()).is_ok());
 
 		// The persistent lock stops a second submission in the next blocks...
 		Staking::offchain_worker(2);
@@ -172,9 +187,7 @@ fn the_off_chain_worker_commits_for_the_hosted_worker_without_a_manual_step() {
 		assert_eq!(submitted().len(), 2);
 
 		// Once the commitment landed there is nothing more to submit in this period.
-		assert_ok!(calls[0]
-			.clone()
-			.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()));
+		assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(URSULA_A)));
 		System::set_block_number(9);
 		Staking::offchain_worker(9);
 		assert_eq!(submitted().len(), 2);
@@ -183,9 +196,26 @@ fn the_off_chain_worker_commits_for_the_hosted_worker_without_a_manual_step() {
 		// The next period brings the next commitment.
 		go_to_period(1);
 		Staking::offchain_worker(10);
-		assert!(matches!(
-			submitted().last(),
-			Some(Call::submit_commitment { worker: URSULA_A, period: 2, .. })
-		));
+		assert_eq!(submitted().last(), Some(&(URSULA_A, Call::commit_to_next_period {})));
+		assert_eq!(submitted().len(), 3);
+	});
+}
+
+#[test]
+fn a_bonded_worker_account_exists_for_its_nonce_without_holding_tokens() {
+	run(|| {
+		assert!(!System::account_exists(&URSULA_A));
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(ALICE), 1_000, 10));
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_A)));
+		assert!(System::account_exists(&URSULA_A));
+		assert_eq!(Balances::free_balance(URSULA_A), 0);
+		// Replaced by another worker, it no longer needs to exist.
+		go_to_period(2);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), Some(URSULA_B)));
+		assert!(!System::account_exists(&URSULA_A));
+		assert!(System::account_exists(&URSULA_B));
+		go_to_period(4);
+		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), None));
+		assert!(!System::account_exists(&URSULA_B));
 	});
 }

@@ -1,7 +1,15 @@
 //! A minimal runtime for the staking pallet's tests: system, balances and staking, with periods
 //! of ten blocks.
 
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+	weights::Weight,
+};
+use keymarket_primitives::{
+	registry::{Commitment, OnCommitment},
+	time::{OnPeriodStart, Period},
+};
 use frame_system::EnsureRoot;
 use sp_runtime::{
 	testing::{TestSignature, UintAuthorityId},
@@ -36,6 +44,37 @@ impl pallet_balances::Config for Test {
 }
 
 pub const BLOCKS_PER_PERIOD: u64 = 10;
+pub const BLOCKS_PER_ROUND: u64 = 5;
+
+thread_local! {
+	/// The periods whose start the clock announced, in order.
+	pub static PERIOD_STARTS: core::cell::RefCell<Vec<Period>> = Default::default();
+	/// The commitments the hook was told of, in order.
+	pub static COMMITMENTS: core::cell::RefCell<Vec<Commitment<AccountId>>> = Default::default();
+}
+
+/// Records every period start it is told of.
+pub struct RecordPeriodStarts;
+
+impl OnPeriodStart for RecordPeriodStarts {
+	fn on_period_start(period: Period) -> Weight {
+		PERIOD_STARTS.with(|p| p.borrow_mut().push(period));
+		Weight::from_parts(7, 0)
+	}
+}
+
+/// Records every commitment it is told of.
+pub struct RecordCommitments;
+
+impl OnCommitment<AccountId> for RecordCommitments {
+	fn on_commitment(commitment: &Commitment<AccountId>) -> Weight {
+		COMMITMENTS.with(|c| c.borrow_mut().push(commitment.clone()));
+		Weight::zero()
+	}
+	fn max_weight() -> Weight {
+		Weight::zero()
+	}
+}
 pub const MIN_STAKE: Balance = 100;
 pub const MAX_STAKE: Balance = 10_000;
 
@@ -68,7 +107,8 @@ impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for MockW
 	type GenericSignature = TestSignature;
 }
 
-pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, (), ()>;
+pub type Extrinsic =
+	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, TestSignature, ()>;
 
 impl frame_system::offchain::SigningTypes for Test {
 	type Public = UintAuthorityId;
@@ -93,11 +133,23 @@ where
 	}
 }
 
-impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
 where
 	RuntimeCall: From<C>,
 {
-	fn create_extension() {}
+	/// Signs the call's encoding with the mock key, as the runtime signs its payload.
+	fn create_signed_transaction<
+		K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: UintAuthorityId,
+		account: AccountId,
+		_nonce: <Test as frame_system::Config>::Nonce,
+	) -> Option<Extrinsic> {
+		use codec::Encode;
+		let signature = call.using_encoded(|payload| K::sign(payload, public))?;
+		Some(Extrinsic::new_signed(call, account, signature, ()))
+	}
 }
 
 impl pallet_keymarket_staking::Config for Test {
@@ -105,6 +157,8 @@ impl pallet_keymarket_staking::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type BlocksPerPeriod = BlocksPerPeriod;
+	type BlocksPerRound = ConstU64<BLOCKS_PER_ROUND>;
+	type OnPeriodStart = RecordPeriodStarts;
 	type MinStake = MinStake;
 	type MaxStake = MaxStake;
 	type MinLockPeriods = ConstU32<2>;
@@ -114,7 +168,6 @@ impl pallet_keymarket_staking::Config for Test {
 	type WorkerAccountabilityPeriods = ConstU32<ACCOUNTABILITY>;
 	type AnswerablePeriods = ConstU32<{ ACCOUNTABILITY + 2 }>;
 	type MaxWorkerChangesPerPeriod = ConstU32<2>;
-	type WorkerSignature = TestSignature;
 	type WorkerKey = MockWorkerKey;
 	type StageOrigin = EnsureRoot<AccountId>;
 	type MaxIssuancePerPeriod = MaxIssuancePerPeriod;
@@ -125,7 +178,7 @@ impl pallet_keymarket_staking::Config for Test {
 	type LockCoefficient2 = ConstU32<{ 2 * KMAX }>;
 	type DecayPeriods = ConstU32<DECAY>;
 	type RewardHistoryPeriods = ConstU32<REWARD_HISTORY>;
-	type OnCommitment = ();
+	type OnCommitment = RecordCommitments;
 	type WeightInfo = ();
 }
 

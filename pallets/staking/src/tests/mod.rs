@@ -1,4 +1,5 @@
 mod api_tests;
+mod clock_tests;
 mod commitments_tests;
 pub(crate) mod mock;
 mod rewards_tests;

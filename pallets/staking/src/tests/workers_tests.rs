@@ -190,13 +190,13 @@ fn commit_errors() {
 #[test]
 fn a_worker_that_left_still_answers_for_its_staker_within_the_window() {
 	use frame_support::traits::Hooks;
-	use keymarket_primitives::slashing::StakeSlasher;
+	use keymarket_primitives::registry::UrsulaRegistry;
 	run(|| {
 		staked_and_registered(ALICE, URSULA_A);
 		go_to_period(2);
 		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(ALICE), None));
 		assert!(Workers::<Test>::get(URSULA_A).is_none());
-		assert_eq!(<Staking as StakeSlasher<_, _>>::staker_of(&URSULA_A), Some(ALICE));
+		assert_eq!(<Staking as UrsulaRegistry<_>>::staker_of(&URSULA_A), Some(ALICE));
 		// Nobody else may take it on while it answers for Alice...
 		assert_ok!(Staking::stake(RuntimeOrigin::signed(BOB), 1_000, 10));
 		assert_noop!(
@@ -207,9 +207,9 @@ fn a_worker_that_left_still_answers_for_its_staker_within_the_window() {
 		let end = 2 + ACCOUNTABILITY;
 		go_to_period(end);
 		Staking::on_initialize(end as u64 * BLOCKS_PER_PERIOD);
-		assert_eq!(<Staking as StakeSlasher<_, _>>::staker_of(&URSULA_A), None);
+		assert_eq!(<Staking as UrsulaRegistry<_>>::staker_of(&URSULA_A), None);
 		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(BOB), Some(URSULA_A)));
-		assert_eq!(<Staking as StakeSlasher<_, _>>::staker_of(&URSULA_A), Some(BOB));
+		assert_eq!(<Staking as UrsulaRegistry<_>>::staker_of(&URSULA_A), Some(BOB));
 	});
 }
 

@@ -1,0 +1,71 @@
+//! How the market's pallets know the Ursulas: one read-only registry that the staking pallet
+//! implements once, and the one-way hook by which it tells others of each commitment.
+//!
+//! The staking pallet is the only source of these facts; the policies and slashing pallets name
+//! [`UrsulaRegistry`] in their `Config` and are tested against mocks of it. What the staking
+//! pallet already knows when it calls a hook it passes along ([`Commitment`]), so a hook never
+//! calls back into it.
+
+use codec::{Decode, Encode};
+use sp_runtime::Weight;
+
+use crate::{
+	staking::Stage,
+	time::{Clock, Period},
+	UmbralPublicKey,
+};
+
+/// The public keys a staker's worker registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct RegisteredKeys {
+	/// Umbral public key: key fragments are encrypted to it.
+	pub umbral_key: UmbralPublicKey,
+	/// sr25519 key that signs capsule fragments.
+	pub signing_key: [u8; 32],
+}
+
+/// What the other pallets may ask about Ursulas (the staking pallet implements it, once).
+pub trait UrsulaRegistry<AccountId>: Clock {
+	/// The network stage.
+	fn stage() -> Stage;
+	/// Whether `worker` committed to serve in `period` (is in its active set).
+	fn committed_to(worker: &AccountId, period: Period) -> bool;
+	/// The staker `worker` serves, or served within the evidence window (it still answers for
+	/// that staker).
+	fn staker_of(worker: &AccountId) -> Option<AccountId>;
+	/// The keys `worker` registered, if it did.
+	fn keys(worker: &AccountId) -> Option<RegisteredKeys>;
+}
+
+/// A commitment as the staking pallet has just recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commitment<AccountId> {
+	/// The worker that committed.
+	pub worker: AccountId,
+	/// The staker it serves.
+	pub staker: AccountId,
+	/// The period it committed to (the next one).
+	pub period: Period,
+	/// The current period, if the worker was committed to it as well: it has been available
+	/// all through it.
+	pub served: Option<Period>,
+	/// The network stage.
+	pub stage: Stage,
+}
+
+/// Told of each commitment a worker makes (the staking pallet calls it).
+pub trait OnCommitment<AccountId> {
+	/// `commitment` was recorded. Returns the weight used.
+	fn on_commitment(commitment: &Commitment<AccountId>) -> Weight;
+	/// The most [`OnCommitment::on_commitment`] may weigh.
+	fn max_weight() -> Weight;
+}
+
+impl<AccountId> OnCommitment<AccountId> for () {
+	fn on_commitment(_: &Commitment<AccountId>) -> Weight {
+		Weight::zero()
+	}
+	fn max_weight() -> Weight {
+		Weight::zero()
+	}
+}

@@ -1,0 +1,65 @@
+//! Policies: grants, fees, places and deposits, and the adjudicator. Prices are governance's
+//! parameters ([`super::parameters`]); how long policies may last is the chain's durations.
+
+use frame_support::traits::ConstU32;
+
+use super::{
+	parameters::dynamic_params::policies,
+	time::{EvidenceWindow, MaxPolicyPeriods, MaxStartDelay},
+};
+use crate::{Balances, Runtime, RuntimeEvent, RuntimeHoldReason};
+#[cfg(feature = "runtime-benchmarks")]
+use {
+	super::{slashing::SlashingBenchmarks, time::BlocksPerPeriod},
+	crate::{AccountId, RuntimeOrigin, System},
+	frame_support::traits::Get,
+};
+
+impl pallet_keymarket_policies::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Ursulas = crate::Staking;
+	type Offences = crate::Slashing;
+	type MaxUrsulas = ConstU32<16>;
+	/// Bounds the fee work of one commitment.
+	type MaxPoliciesPerUrsula = ConstU32<64>;
+	type MaxPolicyPeriods = MaxPolicyPeriods;
+	type MaxStartDelay = MaxStartDelay;
+	type EvidenceRetention = EvidenceWindow;
+	/// An encrypted key fragment takes about 530 bytes.
+	type MaxKeyFragLen = ConstU32<1024>;
+	type MinFeeRate = policies::MinFeeRate;
+	type PlaceFee = policies::PlaceFee;
+	type MaxPendingPerOwner = ConstU32<16>;
+	type DepositBase = policies::DepositBase;
+	type DepositPerUrsula = policies::DepositPerUrsula;
+	type WeightInfo = crate::weights::pallet_keymarket_policies::WeightInfo<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = PoliciesBenchmarks;
+}
+
+/// Active Ursulas for the policies benchmarks, made through the staking pallet's calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct PoliciesBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_keymarket_policies::BenchmarkHelper<AccountId> for PoliciesBenchmarks {
+	fn active_ursula(index: u32, umbral_key: [u8; 33], signing_key: [u8; 32]) -> AccountId {
+		use pallet_keymarket_slashing::BenchmarkHelper;
+		let now = crate::Staking::current_period();
+		// Bond and commit in the period before, so that the worker is committed to this one.
+		System::set_block_number(now.saturating_sub(1) * BlocksPerPeriod::get());
+		let worker = SlashingBenchmarks::staked_worker(1_000 + index);
+		let origin = RuntimeOrigin::signed(worker.clone());
+		crate::Staking::register_for_benchmarks(&worker, umbral_key, signing_key)
+			.expect("a bonded worker registers");
+		crate::Staking::commit_to_next_period(origin).expect("a registered worker commits");
+		System::set_block_number(now * BlocksPerPeriod::get());
+		worker
+	}
+
+	fn go_to_period(period: keymarket_primitives::staking::Period) {
+		System::set_block_number(period * BlocksPerPeriod::get());
+	}
+}
