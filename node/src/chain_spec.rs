@@ -90,7 +90,8 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 			let spec = ChainSpec::from_json_file(path.clone()).map_err(|e| {
 				format!("chain spec file `{}` is not a valid chain spec: {e}", path.display())
 			})?;
-			check_durations(&spec).map_err(|e| format!("chain spec file `{}`: {e}", path.display()))?;
+			check_durations(&spec)
+				.map_err(|e| format!("chain spec file `{}`: {e}", path.display()))?;
 			Box::new(spec)
 		},
 	})

@@ -31,18 +31,17 @@ pub mod hex_list {
 		list: &[B],
 		serializer: S,
 	) -> Result<S::Ok, S::Error> {
-		serializer.collect_seq(list.iter().map(|bytes| {
-			format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref()))
-		}))
+		serializer.collect_seq(
+			list.iter().map(|bytes| {
+				format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes.as_ref()))
+			}),
+		)
 	}
 }
 
 /// Bytes as (lossy) UTF-8 text.
 pub mod text {
-	pub fn serialize<S: serde::Serializer>(
-		bytes: &[u8],
-		serializer: S,
-	) -> Result<S::Ok, S::Error> {
+	pub fn serialize<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
 		serializer.serialize_str(&String::from_utf8_lossy(bytes))
 	}
 }

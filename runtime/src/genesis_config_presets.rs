@@ -2,9 +2,9 @@
 //! the genesis state, so the runtime stays the single source of truth.
 
 use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, StakingConfig, SudoConfig, UNITS};
-use keymarket_primitives::time::Durations;
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use keymarket_primitives::time::Durations;
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;

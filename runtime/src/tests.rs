@@ -209,4 +209,3 @@ fn governance_tunes_an_economic_knob_and_nobody_else_can() {
 		assert_eq!(<Runtime as pallet_keymarket_policies::Config>::PlaceFee::get(), UNITS / 10);
 	});
 }
-

@@ -84,11 +84,7 @@ where
 {
 	/// When the policy serves (the one definition, in primitives).
 	pub fn window(&self) -> ServiceWindow {
-		ServiceWindow {
-			start: self.grant.start,
-			end: self.grant.end,
-			revoked_at: self.revoked_at,
-		}
+		ServiceWindow { start: self.grant.start, end: self.grant.end, revoked_at: self.revoked_at }
 	}
 
 	/// Whether `period` is one the policy served in: within its periods and not after its

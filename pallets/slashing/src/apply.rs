@@ -10,8 +10,8 @@ use keymarket_primitives::{
 use sp_runtime::traits::Saturating;
 
 use crate::{
-	Config, DueSlashes, Error, Event, History, OffencesAgainst, Pallet,
-	Reported, ReportedIn, Slashes, WeightInfo,
+	Config, DueSlashes, Error, Event, History, OffencesAgainst, Pallet, Reported, ReportedIn,
+	Slashes, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {

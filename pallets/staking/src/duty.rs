@@ -96,10 +96,12 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::RuntimeCall> for CheckDuty<T>
+impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::RuntimeCall>
+	for CheckDuty<T>
 where
 	<T as frame_system::Config>::RuntimeCall: Dispatchable + IsSubType<Call<T>>,
-	DispatchOriginOf<<T as frame_system::Config>::RuntimeCall>: AsSystemOriginSigner<T::AccountId> + Clone,
+	DispatchOriginOf<<T as frame_system::Config>::RuntimeCall>:
+		AsSystemOriginSigner<T::AccountId> + Clone,
 {
 	const IDENTIFIER: &'static str = "CheckDuty";
 	type Implicit = ();
@@ -141,4 +143,3 @@ where
 
 	impl_tx_ext_default!(<T as frame_system::Config>::RuntimeCall; prepare);
 }
-

@@ -446,8 +446,8 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(!T::BlocksPerPeriod::get().is_zero(), "a period must last at least a block");
 			assert!(
-				!T::BlocksPerRound::get().is_zero() &&
-					(T::BlocksPerPeriod::get() % T::BlocksPerRound::get()).is_zero(),
+				!T::BlocksPerRound::get().is_zero()
+					&& (T::BlocksPerPeriod::get() % T::BlocksPerRound::get()).is_zero(),
 				"a round must last at least a block and divide the period"
 			);
 			assert!(!T::MinStake::get().is_zero(), "MinStake must be positive");

@@ -206,7 +206,11 @@ impl<T: Config> Pallet<T> {
 		staker_info.unrewarded.try_push(commitment).map_err(|_| Error::<T>::Overflow)?;
 		Workers::<T>::insert(worker, info);
 		Stakers::<T>::insert(&staker, staker_info);
-		Self::deposit_event(Event::Committed { worker: worker.clone(), staker: staker.clone(), period });
+		Self::deposit_event(Event::Committed {
+			worker: worker.clone(),
+			staker: staker.clone(),
+			period,
+		});
 		Ok(T::OnCommitment::on_commitment(&Committed {
 			worker: worker.clone(),
 			staker,

@@ -35,9 +35,8 @@ fn grant() -> Grant {
 	let alice = SecretKey::random();
 	let signer = Signer::new(SecretKey::random());
 	let bob = SecretKey::random();
-	let kfrags =
-		umbral_pre::generate_kfrags(&alice, &bob.public_key(), &signer, 2, 3, true, true)
-			.into_vec();
+	let kfrags = umbral_pre::generate_kfrags(&alice, &bob.public_key(), &signer, 2, 3, true, true)
+		.into_vec();
 	Grant { alice, signer, bob, kfrags }
 }
 

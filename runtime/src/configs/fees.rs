@@ -16,7 +16,9 @@ use frame_support::{
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_runtime::{traits::Bounded, FixedPointNumber, Perquintill};
 
-use crate::{AccountId, Aura, Balance, Balances, Runtime, RuntimeEvent, Staking, System, MICRO_UNITS};
+use crate::{
+	AccountId, Aura, Balance, Balances, Runtime, RuntimeEvent, Staking, System, MICRO_UNITS,
+};
 
 parameter_types! {
 	/// Block space is priced: ten micro-KEY a byte, so that stuffing the normal three quarters

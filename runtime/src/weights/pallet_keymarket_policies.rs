@@ -37,6 +37,10 @@ pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightInfo<T> {
 	/// Storage: `Policies::Policies` (r:1 w:1)
 	/// Proof: `Policies::Policies` (`max_values`: None, `max_size`: Some(1379), added: 3854, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:4 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:16 w:0)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
 	/// Storage: `Policies::UrsulaLoad` (r:16 w:16)
@@ -58,14 +62,14 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	/// The range of component `n` is `[1, 16]`.
 	fn create_policy(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `377 + n * (341 ±0)`
-		//  Estimated: `4844 + n * (2889 ±0)`
-		// Minimum execution time: 269_788_000 picoseconds.
-		Weight::from_parts(207_915_412, 0)
-			.saturating_add(Weight::from_parts(0, 4844))
-			// Standard Error: 173_921
-			.saturating_add(Weight::from_parts(78_947_090, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(3))
+		//  Measured:  `406 + n * (360 ±0)`
+		//  Estimated: `11034 + n * (2889 ±0)`
+		// Minimum execution time: 316_090_000 picoseconds.
+		Weight::from_parts(452_312_472, 0)
+			.saturating_add(Weight::from_parts(0, 11034))
+			// Standard Error: 2_771_427
+			.saturating_add(Weight::from_parts(100_084_825, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
@@ -73,6 +77,8 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	}
 	/// Storage: `Policies::Policies` (r:1 w:1)
 	/// Proof: `Policies::Policies` (`max_values`: None, `max_size`: Some(1379), added: 3854, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -90,14 +96,14 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	/// The range of component `n` is `[1, 16]`.
 	fn revoke_policy(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `671 + n * (235 ±0)`
+		//  Measured:  `989 + n * (235 ±0)`
 		//  Estimated: `4844 + n * (2555 ±0)`
-		// Minimum execution time: 95_195_000 picoseconds.
-		Weight::from_parts(87_876_029, 0)
+		// Minimum execution time: 118_617_000 picoseconds.
+		Weight::from_parts(84_948_844, 0)
 			.saturating_add(Weight::from_parts(0, 4844))
-			// Standard Error: 55_822
-			.saturating_add(Weight::from_parts(17_672_066, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
+			// Standard Error: 686_015
+			.saturating_add(Weight::from_parts(33_403_101, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -105,6 +111,8 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	}
 	/// Storage: `Policies::Policies` (r:1 w:1)
 	/// Proof: `Policies::Policies` (`max_values`: None, `max_size`: Some(1379), added: 3854, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -122,14 +130,14 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	/// The range of component `n` is `[1, 16]`.
 	fn clean_up_policy(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `671 + n * (235 ±0)`
+		//  Measured:  `989 + n * (235 ±0)`
 		//  Estimated: `4844 + n * (2555 ±0)`
-		// Minimum execution time: 98_014_000 picoseconds.
-		Weight::from_parts(97_054_159, 0)
+		// Minimum execution time: 147_602_000 picoseconds.
+		Weight::from_parts(177_770_602, 0)
 			.saturating_add(Weight::from_parts(0, 4844))
-			// Standard Error: 55_683
-			.saturating_add(Weight::from_parts(17_600_133, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
+			// Standard Error: 790_398
+			.saturating_add(Weight::from_parts(26_569_886, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -143,14 +151,16 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `158`
 		//  Estimated: `3593`
-		// Minimum execution time: 53_113_000 picoseconds.
-		Weight::from_parts(58_045_000, 0)
+		// Minimum execution time: 65_126_000 picoseconds.
+		Weight::from_parts(122_138_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Policies::Policies` (r:1 w:0)
 	/// Proof: `Policies::Policies` (`max_values`: None, `max_size`: Some(1379), added: 3854, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::Reported` (r:1 w:1)
 	/// Proof: `Slashing::Reported` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:1 w:0)
@@ -161,6 +171,8 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:1 w:0)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::OffencesAgainst` (r:1 w:1)
 	/// Proof: `Slashing::OffencesAgainst` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::ReportedIn` (r:1 w:1)
@@ -173,18 +185,14 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	/// Proof: `Slashing::Slashes` (`max_values`: None, `max_size`: Some(410), added: 2885, mode: `MaxEncodedLen`)
 	fn report_incorrect_cfrag() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1571`
-		//  Estimated: `5527`
-		// Minimum execution time: 2_245_713_000 picoseconds.
-		Weight::from_parts(2_295_034_000, 0)
-			.saturating_add(Weight::from_parts(0, 5527))
-			.saturating_add(T::DbWeight::get().reads(10))
+		//  Measured:  `1643`
+		//  Estimated: `8523`
+		// Minimum execution time: 2_563_443_000 picoseconds.
+		Weight::from_parts(4_386_887_000, 0)
+			.saturating_add(Weight::from_parts(0, 8523))
+			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
-	/// Storage: `Staking::CurrentStage` (r:1 w:0)
-	/// Proof: `Staking::CurrentStage` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Workers` (r:1 w:0)
-	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
 	/// Storage: `Policies::ByUrsula` (r:65 w:0)
 	/// Proof: `Policies::ByUrsula` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Policies::Policies` (r:64 w:64)
@@ -198,14 +206,14 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	/// The range of component `n` is `[1, 64]`.
 	fn on_commitment(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `921 + n * (547 ±0)`
-		//  Estimated: `3879 + n * (3854 ±0)`
-		// Minimum execution time: 155_178_000 picoseconds.
-		Weight::from_parts(58_496_652, 0)
-			.saturating_add(Weight::from_parts(0, 3879))
-			// Standard Error: 78_863
-			.saturating_add(Weight::from_parts(109_255_499, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(6))
+		//  Measured:  `459 + n * (548 ±0)`
+		//  Estimated: `3593 + n * (3854 ±0)`
+		// Minimum execution time: 175_895_000 picoseconds.
+		Weight::from_parts(180_278_000, 0)
+			.saturating_add(Weight::from_parts(0, 3593))
+			// Standard Error: 2_029_498
+			.saturating_add(Weight::from_parts(187_411_604, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))

@@ -35,6 +35,8 @@ use core::marker::PhantomData;
 /// Weight functions for `pallet_keymarket_slashing`.
 pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightInfo<T> {
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::Reported` (r:1 w:1)
 	/// Proof: `Slashing::Reported` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:1 w:0)
@@ -45,6 +47,8 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:1 w:0)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::OffencesAgainst` (r:1 w:1)
 	/// Proof: `Slashing::OffencesAgainst` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::ReportedIn` (r:1 w:1)
@@ -57,12 +61,12 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 	/// Proof: `Slashing::Slashes` (`max_values`: None, `max_size`: Some(410), added: 2885, mode: `MaxEncodedLen`)
 	fn report() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1405`
-		//  Estimated: `5527`
-		// Minimum execution time: 75_452_000 picoseconds.
-		Weight::from_parts(81_197_000, 0)
-			.saturating_add(Weight::from_parts(0, 5527))
-			.saturating_add(T::DbWeight::get().reads(9))
+		//  Measured:  `1477`
+		//  Estimated: `8523`
+		// Minimum execution time: 106_226_000 picoseconds.
+		Weight::from_parts(172_467_000, 0)
+			.saturating_add(Weight::from_parts(0, 8523))
+			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
 	/// Storage: `Slashing::Slashes` (r:1 w:1)
@@ -73,22 +77,24 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 	/// Proof: `Slashing::History` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
 	fn cancel_slash() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `714`
+		//  Measured:  `713`
 		//  Estimated: `3991`
-		// Minimum execution time: 31_272_000 picoseconds.
-		Weight::from_parts(34_563_000, 0)
+		// Minimum execution time: 38_550_000 picoseconds.
+		Weight::from_parts(67_034_000, 0)
 			.saturating_add(Weight::from_parts(0, 3991))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
-	/// Storage: `Slashing::LastPeriodStarted` (r:1 w:1)
-	/// Proof: `Slashing::LastPeriodStarted` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::DueSlashes` (r:1 w:1)
 	/// Proof: `Slashing::DueSlashes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::Slashes` (r:64 w:64)
 	/// Proof: `Slashing::Slashes` (`max_values`: None, `max_size`: Some(410), added: 2885, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:64 w:64)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:64 w:64)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
@@ -99,26 +105,24 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 	/// Proof: `Staking::Issuance` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::History` (r:64 w:64)
 	/// Proof: `Slashing::History` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
-	/// Storage: `Slashing::OffencesAgainst` (r:64 w:64)
-	/// Proof: `Slashing::OffencesAgainst` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 64]`.
 	fn apply_due_slashes(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1237 + n * (923 ±0)`
+		//  Measured:  `1239 + n * (938 ±0)`
 		//  Estimated: `3991 + n * (23427 ±0)`
-		// Minimum execution time: 10_272_000 picoseconds.
-		Weight::from_parts(10_436_000, 0)
+		// Minimum execution time: 29_121_000 picoseconds.
+		Weight::from_parts(263_806_920, 0)
 			.saturating_add(Weight::from_parts(0, 3991))
-			// Standard Error: 442_178
-			.saturating_add(Weight::from_parts(465_943_363, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().reads((15_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
-			.saturating_add(T::DbWeight::get().writes((15_u64).saturating_mul(n.into())))
+			// Standard Error: 15_778_754
+			.saturating_add(Weight::from_parts(761_376_373, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 23427).saturating_mul(n.into()))
 	}
-	/// Storage: `Slashing::LastPeriodStarted` (r:1 w:1)
-	/// Proof: `Slashing::LastPeriodStarted` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::DueSlashes` (r:1 w:0)
 	/// Proof: `Slashing::DueSlashes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Slashing::ReportedIn` (r:1 w:1)
@@ -128,15 +132,15 @@ impl<T: frame_system::Config> pallet_keymarket_slashing::WeightInfo for WeightIn
 	/// The range of component `n` is `[0, 64]`.
 	fn prune_reported(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `134 + n * (32 ±0)`
+		//  Measured:  `770 + n * (36 ±0)`
 		//  Estimated: `5527`
-		// Minimum execution time: 13_268_000 picoseconds.
-		Weight::from_parts(25_856_281, 0)
+		// Minimum execution time: 21_395_000 picoseconds.
+		Weight::from_parts(56_442_892, 0)
 			.saturating_add(Weight::from_parts(0, 5527))
-			// Standard Error: 12_412
-			.saturating_add(Weight::from_parts(2_206_219, 0).saturating_mul(n.into()))
+			// Standard Error: 67_855
+			.saturating_add(Weight::from_parts(3_523_038, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 }

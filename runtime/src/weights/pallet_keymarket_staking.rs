@@ -35,6 +35,8 @@ use core::marker::PhantomData;
 /// Weight functions for `pallet_keymarket_staking`.
 pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInfo<T> {
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
@@ -45,16 +47,18 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `866`
+		//  Measured:  `935`
 		//  Estimated: `3898`
-		// Minimum execution time: 89_955_000 picoseconds.
-		Weight::from_parts(95_209_000, 0)
+		// Minimum execution time: 103_710_000 picoseconds.
+		Weight::from_parts(124_899_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -63,100 +67,114 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn increase_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `890`
+		//  Measured:  `959`
 		//  Estimated: `3898`
-		// Minimum execution time: 90_004_000 picoseconds.
-		Weight::from_parts(100_075_000, 0)
+		// Minimum execution time: 111_641_000 picoseconds.
+		Weight::from_parts(190_273_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	fn divide_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `708`
+		//  Measured:  `777`
 		//  Estimated: `3898`
-		// Minimum execution time: 38_001_000 picoseconds.
-		Weight::from_parts(43_048_000, 0)
+		// Minimum execution time: 46_578_000 picoseconds.
+		Weight::from_parts(59_097_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	fn prolong_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `732`
+		//  Measured:  `801`
 		//  Estimated: `3898`
-		// Minimum execution time: 32_925_000 picoseconds.
-		Weight::from_parts(37_502_000, 0)
+		// Minimum execution time: 41_854_000 picoseconds.
+		Weight::from_parts(51_332_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	fn merge_stakes() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `732`
+		//  Measured:  `801`
 		//  Estimated: `3898`
-		// Minimum execution time: 32_823_000 picoseconds.
-		Weight::from_parts(36_283_000, 0)
+		// Minimum execution time: 40_190_000 picoseconds.
+		Weight::from_parts(51_993_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	fn remove_unused_sub_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `732`
+		//  Measured:  `801`
 		//  Estimated: `3898`
-		// Minimum execution time: 34_881_000 picoseconds.
-		Weight::from_parts(38_921_000, 0)
+		// Minimum execution time: 42_129_000 picoseconds.
+		Weight::from_parts(53_349_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	fn set_wind_down() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `732`
+		//  Measured:  `801`
 		//  Estimated: `3898`
-		// Minimum execution time: 31_800_000 picoseconds.
-		Weight::from_parts(35_860_000, 0)
+		// Minimum execution time: 39_437_000 picoseconds.
+		Weight::from_parts(46_658_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	fn set_restake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `732`
+		//  Measured:  `801`
 		//  Estimated: `3898`
-		// Minimum execution time: 31_773_000 picoseconds.
-		Weight::from_parts(35_561_000, 0)
+		// Minimum execution time: 40_094_000 picoseconds.
+		Weight::from_parts(47_388_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -167,46 +185,52 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Staking::Downtime` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `890`
+		//  Measured:  `959`
 		//  Estimated: `3898`
-		// Minimum execution time: 84_276_000 picoseconds.
-		Weight::from_parts(94_130_000, 0)
+		// Minimum execution time: 101_764_000 picoseconds.
+		Weight::from_parts(156_102_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
-			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:1 w:2)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::FormerWorkers` (r:1 w:2)
 	/// Proof: `Staking::FormerWorkers` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::WorkersLeftIn` (r:1 w:1)
 	/// Proof: `Staking::WorkersLeftIn` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::LockedInPeriod` (r:1 w:1)
 	/// Proof: `Staking::LockedInPeriod` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn bond_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2710`
-		//  Estimated: `5527`
-		// Minimum execution time: 58_067_000 picoseconds.
-		Weight::from_parts(65_073_000, 0)
-			.saturating_add(Weight::from_parts(0, 5527))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(7))
+		//  Measured:  `3007`
+		//  Estimated: `6196`
+		// Minimum execution time: 90_683_000 picoseconds.
+		Weight::from_parts(106_131_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Staking::Workers` (r:1 w:1)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
 	fn register_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `416`
+		//  Measured:  `429`
 		//  Estimated: `3879`
-		// Minimum execution time: 151_164_000 picoseconds.
-		Weight::from_parts(165_004_000, 0)
+		// Minimum execution time: 154_756_000 picoseconds.
+		Weight::from_parts(168_998_000, 0)
 			.saturating_add(Weight::from_parts(0, 3879))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:1 w:1)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:1 w:1)
@@ -227,33 +251,35 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Staking::Downtime` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	fn commit_to_next_period() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1668`
+		//  Measured:  `1737`
 		//  Estimated: `8547`
-		// Minimum execution time: 238_614_000 picoseconds.
-		Weight::from_parts(259_413_000, 0)
+		// Minimum execution time: 291_355_000 picoseconds.
+		Weight::from_parts(331_520_000, 0)
 			.saturating_add(Weight::from_parts(0, 8547))
-			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().reads(12))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:1 w:0)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Stakers` (r:1 w:0)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:0)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn check_duty() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1123`
+		//  Measured:  `1138`
 		//  Estimated: `3898`
-		// Minimum execution time: 82_289_000 picoseconds.
-		Weight::from_parts(88_971_000, 0)
+		// Minimum execution time: 51_051_000 picoseconds.
+		Weight::from_parts(57_838_000, 0)
 			.saturating_add(Weight::from_parts(0, 3898))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:1)
 	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:1)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::CurrentStage` (r:1 w:0)
@@ -268,22 +294,22 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn mint() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1224`
+		//  Measured:  `1292`
 		//  Estimated: `6028`
-		// Minimum execution time: 202_429_000 picoseconds.
-		Weight::from_parts(214_724_000, 0)
+		// Minimum execution time: 233_196_000 picoseconds.
+		Weight::from_parts(270_823_000, 0)
 			.saturating_add(Weight::from_parts(0, 6028))
-			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Staking::CurrentStage` (r:1 w:1)
 	/// Proof: `Staking::CurrentStage` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn set_stage() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `172`
+		//  Measured:  `209`
 		//  Estimated: `1486`
-		// Minimum execution time: 14_442_000 picoseconds.
-		Weight::from_parts(16_956_000, 0)
+		// Minimum execution time: 16_829_000 picoseconds.
+		Weight::from_parts(20_821_000, 0)
 			.saturating_add(Weight::from_parts(0, 1486))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))

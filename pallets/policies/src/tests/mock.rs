@@ -7,9 +7,9 @@ use frame_support::{derive_impl, parameter_types, traits::ConstU32, BoundedVec};
 use keymarket_primitives::{
 	policies::{EncryptedKeyFrag, WIRE_VERSION},
 	registry::{RegisteredKeys, UrsulaRegistry},
-	time::{Clock, Round},
 	slashing::{Offence, OffenceError, ReportOffence, SlashId},
 	staking::{Period, Stage},
+	time::{Clock, Round},
 };
 use sp_core::{sr25519, Pair};
 use sp_runtime::BuildStorage;

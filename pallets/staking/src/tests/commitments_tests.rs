@@ -16,11 +16,7 @@ use sp_core::offchain::{
 	testing::{TestOffchainExt, TestTransactionPoolExt},
 	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };
-use sp_runtime::{
-	generic::Preamble,
-	testing::UintAuthorityId,
-	traits::DispatchTransaction,
-};
+use sp_runtime::{generic::Preamble, testing::UintAuthorityId, traits::DispatchTransaction};
 
 use super::mock::*;
 use crate::{Call, CheckDuty, Error, Event, Workers, COMMITMENT_PRIORITY};
@@ -30,7 +26,10 @@ fn commit() -> RuntimeCall {
 }
 
 /// What the pool's duty check says of `call` signed by `who`.
-fn validity(who: AccountId, call: &RuntimeCall) -> Result<ValidTransaction, TransactionValidityError> {
+fn validity(
+	who: AccountId,
+	call: &RuntimeCall,
+) -> Result<ValidTransaction, TransactionValidityError> {
 	CheckDuty::<Test>::new()
 		.validate_only(
 			RuntimeOrigin::signed(who),

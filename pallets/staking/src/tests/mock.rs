@@ -6,11 +6,11 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 	weights::Weight,
 };
+use frame_system::EnsureRoot;
 use keymarket_primitives::{
 	registry::{Commitment, OnCommitment},
 	time::{OnPeriodStart, Period},
 };
-use frame_system::EnsureRoot;
 use sp_runtime::{
 	testing::{TestSignature, UintAuthorityId},
 	BuildStorage,
