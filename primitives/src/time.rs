@@ -131,7 +131,9 @@ impl Durations {
 		if self.blocks_per_period == 0 {
 			return Err(DurationsError::EmptyPeriod);
 		}
-		if self.blocks_per_round == 0 || !self.blocks_per_period.is_multiple_of(self.blocks_per_round) {
+		if self.blocks_per_round == 0
+			|| !self.blocks_per_period.is_multiple_of(self.blocks_per_round)
+		{
 			return Err(DurationsError::RoundNotDividingPeriod);
 		}
 		if self.periods_per_year == 0 {
