@@ -5,14 +5,16 @@
 //! [`Call::commit_to_next_period`]; complaints, proofs, ticket redemptions and activity claims
 //! take the same form as they land) it runs the duty's own state checks in the pool, before the
 //! fee extension: a duty that cannot succeed is refused there with a precise validity code
-//! ([`keymarket_primitives::staking::validity`], `Stale`, `Future`) and never reaches a block,
-//! so it costs nobody anything. A duty that can succeed is valid at [`COMMITMENT_PRIORITY`] (above
-//! any tip), provides one tag per worker and period (the pool keeps one), lives until the period
+//! ([`keymarket_primitives::staking::validity`], or `Stale` when already committed) and never
+//! reaches a block, so it costs nobody anything. A duty that can succeed is valid at
+//! [`COMMITMENT_PRIORITY`] (above any tip), provides one tag per worker and period (the pool keeps one), lives until the period
 //! it commits to begins, and the call's `feeless_if` lets `SkipCheckIfFeeless` waive its fee. For
 //! every other call the extension does nothing.
 //!
 //! The worker's signature is checked before any extension, as for every signed transaction:
 //! a flood of forged duties costs the pool one sr25519 check each, like any forged transaction.
+//! `feeless_if` repeats the state checks (a few cached reads, once per worker and period) so that
+//! the fee waiver does not depend on this extension being in the runtime's list.
 
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;

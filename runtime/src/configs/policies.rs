@@ -60,6 +60,8 @@ impl pallet_keymarket_policies::BenchmarkHelper<AccountId> for PoliciesBenchmark
 	}
 
 	fn go_to_period(period: keymarket_primitives::staking::Period) {
-		System::set_block_number(period * BlocksPerPeriod::get());
+		<SlashingBenchmarks as pallet_keymarket_slashing::BenchmarkHelper<AccountId>>::go_to_period(
+			period,
+		)
 	}
 }
