@@ -16,6 +16,7 @@
 extern crate alloc;
 
 pub mod crypto;
+pub mod gateway;
 pub mod msgpack;
 pub mod policies;
 pub mod registry;

@@ -37,6 +37,14 @@ pub trait UrsulaRegistry<AccountId>: Clock {
 	fn keys(worker: &AccountId) -> Option<RegisteredKeys>;
 }
 
+/// The inflation a staker earns for a period by the staking pallet's reward rule: what a silent
+/// round's penalty counts as the round's subsidy.
+pub trait PeriodReward<AccountId, Balance> {
+	/// `staker`'s reward for `period`: minted already (the last few periods are remembered) or
+	/// still due for a commitment; zero when it earned none.
+	fn period_reward(staker: &AccountId, period: Period) -> Balance;
+}
+
 /// A commitment as the staking pallet has just recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Commitment<AccountId> {
@@ -51,6 +59,8 @@ pub struct Commitment<AccountId> {
 	pub served: Option<Period>,
 	/// The network stage.
 	pub stage: Stage,
+	/// The stake its staker committed for `period`: its weight when gateways are drawn.
+	pub stake: u128,
 }
 
 /// Told of each commitment a worker makes (the staking pallet calls it).
@@ -59,6 +69,17 @@ pub trait OnCommitment<AccountId> {
 	fn on_commitment(commitment: &Commitment<AccountId>) -> Weight;
 	/// The most [`OnCommitment::on_commitment`] may weigh.
 	fn max_weight() -> Weight;
+}
+
+impl<AccountId, A: OnCommitment<AccountId>, B: OnCommitment<AccountId>> OnCommitment<AccountId>
+	for (A, B)
+{
+	fn on_commitment(commitment: &Commitment<AccountId>) -> Weight {
+		A::on_commitment(commitment).saturating_add(B::on_commitment(commitment))
+	}
+	fn max_weight() -> Weight {
+		A::max_weight().saturating_add(B::max_weight())
+	}
 }
 
 impl<AccountId> OnCommitment<AccountId> for () {

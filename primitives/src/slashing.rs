@@ -11,8 +11,17 @@ use crate::staking::Period;
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound = "Balance: core::fmt::Display"))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "Balance: core::fmt::Display",
+			deserialize = "Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
+	)
+)]
 pub enum OffenceKind<Balance> {
 	/// A capsule fragment signed by the Ursula whose correctness proof fails.
 	IncorrectCfrag,
@@ -33,6 +42,9 @@ pub enum OffenceKind<Balance> {
 		#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 		overdraft: Balance,
 	},
+	/// As a gateway of `round`, signed a proof that an Ursula was silent, and the Ursula
+	/// answered the request on chain.
+	FalseAccusation { round: u32 },
 }
 
 /// The kind of an offence without its data: the key of a staker's history.
@@ -50,12 +62,13 @@ pub enum OffenceKind<Balance> {
 	TypeInfo,
 	MaxEncodedLen,
 )]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 pub enum OffenceTag {
 	IncorrectCfrag,
 	Unavailability,
 	FalseServiceClaim,
 	LotteryFraud,
+	FalseAccusation,
 }
 
 impl<Balance> OffenceKind<Balance> {
@@ -66,6 +79,7 @@ impl<Balance> OffenceKind<Balance> {
 			Self::Unavailability { .. } => OffenceTag::Unavailability,
 			Self::FalseServiceClaim { .. } => OffenceTag::FalseServiceClaim,
 			Self::LotteryFraud { .. } => OffenceTag::LotteryFraud,
+			Self::FalseAccusation { .. } => OffenceTag::FalseAccusation,
 		}
 	}
 }
@@ -88,7 +102,7 @@ pub struct Offence<AccountId, Balance> {
 }
 
 /// Why an offence was not accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum OffenceError {
 	/// The offender is not a bonded worker.
 	UnknownOffender,
@@ -124,12 +138,15 @@ pub trait ReportOffence<AccountId, Balance> {
 
 /// A slash waiting for its period, as integrators see it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
 	feature = "std",
 	serde(
 		rename_all = "camelCase",
-		bound = "AccountId: serde::Serialize, Balance: core::fmt::Display"
+		bound(
+			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display",
+			deserialize = "AccountId: serde::Deserialize<'de>, Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
 	)
 )]
 pub struct PendingSlashView<AccountId, Balance> {
@@ -146,8 +163,17 @@ pub struct PendingSlashView<AccountId, Balance> {
 
 /// A staker's record for one kind of offence.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound = "Balance: core::fmt::Display"))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "Balance: core::fmt::Display",
+			deserialize = "Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
+	)
+)]
 pub struct HistoryView<Balance> {
 	pub kind: OffenceTag,
 	/// Offences reported and not cancelled.

@@ -35,8 +35,17 @@ pub enum Stage {
 
 /// A sub-stake as integrators see it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound = "Balance: core::fmt::Display"))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "Balance: core::fmt::Display",
+			deserialize = "Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
+	)
+)]
 pub struct SubStakeView<Balance> {
 	/// The tokens in the sub-stake.
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
@@ -49,12 +58,15 @@ pub struct SubStakeView<Balance> {
 
 /// A staker as integrators see it, brought up to the current period.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
 	feature = "std",
 	serde(
 		rename_all = "camelCase",
-		bound = "AccountId: serde::Serialize, Balance: core::fmt::Display"
+		bound(
+			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display",
+			deserialize = "AccountId: serde::Deserialize<'de>, Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
 	)
 )]
 pub struct StakerView<AccountId, Balance> {
@@ -80,12 +92,15 @@ pub struct StakerView<AccountId, Balance> {
 
 /// An Ursula (a bonded worker) as clients see it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
 	feature = "std",
 	serde(
 		rename_all = "camelCase",
-		bound = "AccountId: serde::Serialize, Balance: core::fmt::Display"
+		bound(
+			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display",
+			deserialize = "AccountId: serde::Deserialize<'de>, Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
 	)
 )]
 pub struct UrsulaView<AccountId, Balance> {

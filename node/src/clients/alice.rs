@@ -9,11 +9,17 @@ use keymarket_primitives::policies::{BoundKeyFrag, EncryptedKeyFrag, WIRE_VERSIO
 use keymarket_primitives::{policies::PolicyId, AccountId};
 use keymarket_runtime::RuntimeCall;
 use pallet_keymarket_policies::PolicyGrant;
-use serde_json::{json, Value};
+use serde_json::json;
 use sp_core::Pair as _;
 use umbral_pre::{DefaultSerialize, PublicKey, Signer, VerifiedKeyFrag};
 
-use super::{chain, chain::Chain, public_bytes, public_key, KeyFile, RpcFlag};
+use super::{
+	chain::{self, Chain, BEST},
+	public_bytes, public_key,
+	rpc::typed,
+	KeyFile, RpcFlag,
+};
+use crate::rpc::{policies::PoliciesApiClient, staking::StakingApiClient};
 
 /// Alice's commands.
 #[derive(Debug, clap::Subcommand)]
@@ -128,12 +134,12 @@ impl AliceCmd {
 			},
 			AliceCmd::List { owner, rpc } => {
 				let chain = Chain::new(&rpc.rpc)?;
-				let ids: Vec<String> = chain.rpc_as("keymarket_policiesOfOwner", json!([owner]))?;
+				let ids = typed(chain.api().policies_of_owner(owner.clone(), BEST))?;
 				let policies = ids
-					.iter()
-					.map(|id| chain.rpc("keymarket_policy", json!([id])))
-					.collect::<Result<Vec<Value>, _>>()?;
-				println!("{}", Value::Array(policies));
+					.into_iter()
+					.map(|id| typed(chain.api().policy(id, BEST)))
+					.collect::<Result<Vec<_>, _>>()?;
+				println!("{}", json!(policies));
 				Ok(())
 			},
 		}
@@ -154,23 +160,24 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 			id
 		},
 	};
-	let now: u32 = chain.rpc_as("keymarket_currentPeriod", json!([]))?;
+	let now = typed(chain.api().current_period(BEST))?;
 	let start = args.start.unwrap_or(now);
 
 	// The Ursulas: named, or drawn by stake with the shared sampling from the active set.
 	let ursulas: Vec<AccountId> = if args.ursulas.is_empty() {
 		let mut seed = [0u8; 32];
 		getrandom::getrandom(&mut seed).map_err(|e| e.to_string())?;
-		chain.rpc_as("keymarket_sample", json!([chain::hex_of(&seed), args.shares]))?
+		typed(chain.api().sample(seed.into(), args.shares.into(), None, BEST))?
 	} else {
 		args.ursulas.clone()
 	};
 	let mut ursula_keys = Vec::new();
 	for worker in &ursulas {
-		let view: Value = chain.rpc("keymarket_ursula", json!([worker]))?;
-		let key =
-			view["umbralKey"].as_str().ok_or_else(|| format!("Ursula {worker} is not bonded"))?;
-		ursula_keys.push(public_key(key)?);
+		let view = typed(chain.api().ursula(worker.clone(), BEST))?
+			.ok_or_else(|| format!("Ursula {worker} is not bonded"))?;
+		let key = PublicKey::try_from_compressed_bytes(&view.umbral_key)
+			.map_err(|e| format!("Ursula {worker}'s Umbral key: {e}"))?;
+		ursula_keys.push(key);
 	}
 
 	// M-of-N key fragments, each sealed to its Ursula's Umbral key.

@@ -16,7 +16,12 @@ use serde_json::{json, Value};
 use sp_core::crypto::Pair as _;
 use umbral_pre::{Capsule, CapsuleFrag, DefaultDeserialize};
 
-use super::{chain, chain::Chain, EncryptedFile, KeyFile, RpcFlag};
+use super::{
+	chain::{self, Chain, BEST},
+	rpc::typed,
+	EncryptedFile, KeyFile, RpcFlag,
+};
+use crate::rpc::{policies::PoliciesApiClient, staking::StakingApiClient};
 
 /// Bob's commands.
 #[derive(Debug, clap::Subcommand)]
@@ -94,25 +99,18 @@ fn retrieve(
 	let file = EncryptedFile::decode_all(&mut &super::read(input)?[..])
 		.map_err(|e| format!("{} is not an encrypted file: {e}", input.display()))?;
 	let policy_hex = chain::hex_of(&file.policy);
-	let now: u32 = chain.rpc_as("keymarket_currentPeriod", json!([]))?;
-	let view: Value = chain.rpc("keymarket_policy", json!([policy_hex]))?;
-	if view.is_null() {
-		return Err(format!("no policy {policy_hex}"));
-	}
-	let key = |field: &str| chain::array_of::<33>(view[field].as_str().unwrap_or_default());
-	let (verifying, policy_key, bob_pk) = (key("verifyingKey")?, key("policyKey")?, key("bobKey")?);
-	let threshold = view["threshold"].as_u64().unwrap_or(1) as usize;
-	let ursulas: Vec<AccountId> =
-		serde_json::from_value(view["ursulas"].clone()).map_err(|e| e.to_string())?;
+	let now = typed(chain.api().current_period(BEST))?;
+	let view = typed(chain.api().policy(file.policy.to_vec().into(), BEST))?
+		.ok_or_else(|| format!("no policy {policy_hex}"))?;
+	let (verifying, policy_key, bob_pk) = (view.verifying_key, view.policy_key, view.bob_key);
+	let threshold = usize::from(view.threshold);
+	let ursulas = view.ursulas;
 	// Each Ursula's fragments are judged by the signing key the policy recorded for it — the
 	// key the adjudicator uses — not by whatever it registers later.
-	let signing_keys = view["signingKeys"]
-		.as_array()
-		.filter(|keys| keys.len() == ursulas.len())
-		.ok_or("the policy's view lists no signing key per Ursula")?
-		.iter()
-		.map(|key| chain::array_of::<32>(key.as_str().unwrap_or_default()))
-		.collect::<Result<Vec<_>, _>>()?;
+	let signing_keys = view.signing_keys;
+	if signing_keys.len() != ursulas.len() {
+		return Err("the policy's view lists no signing key per Ursula".into());
+	}
 	let capsule = Capsule::from_bytes(&file.capsule).map_err(|e| format!("bad capsule: {e}"))?;
 	let as_public = |bytes: &[u8; 33]| umbral_pre::PublicKey::try_from_compressed_bytes(bytes);
 
@@ -122,8 +120,11 @@ fn retrieve(
 		if good.len() == threshold {
 			break;
 		}
-		let ursula_view: Value = chain.rpc("keymarket_ursula", json!([ursula]))?;
-		let endpoint = ursula_view["endpoint"].as_str().unwrap_or_default().to_string();
+		let Some(ursula_view) = typed(chain.api().ursula(ursula.clone(), BEST))? else {
+			problems.push(json!({ "ursula": ursula, "unbonded": true }));
+			continue;
+		};
+		let endpoint = String::from_utf8_lossy(&ursula_view.endpoint).into_owned();
 		let bob_account: AccountId = bob.public().into();
 		let answer = super::ursula_api::reencrypt(
 			&endpoint,

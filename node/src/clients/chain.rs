@@ -15,18 +15,29 @@ use super::rpc;
 
 type EventRecord = frame_system::EventRecord<RuntimeEvent, H256>;
 
+/// The `at` of a typed call that reads the best block.
+pub const BEST: Option<H256> = None;
+
 /// A node's RPC endpoint.
 pub struct Chain {
 	address: String,
+	api: rpc::RpcClient,
 }
 
 impl Chain {
 	/// The node at `url` (`http://host:port`).
 	pub fn new(url: &str) -> Result<Self, String> {
-		Ok(Self { address: rpc::address_of(url)? })
+		let address = rpc::address_of(url)?;
+		Ok(Self { api: rpc::RpcClient::new(address.clone()), address })
 	}
 
-	/// Calls an RPC method.
+	/// The typed `keymarket_*` methods: `crate::rpc`'s `*ApiClient` traits, driven by
+	/// [`rpc::typed`].
+	pub fn api(&self) -> &rpc::RpcClient {
+		&self.api
+	}
+
+	/// Calls a standard RPC method by name.
 	pub fn rpc(&self, method: &str, params: Value) -> Result<Value, String> {
 		rpc::call(&self.address, method, params)
 	}

@@ -4,10 +4,15 @@ use std::path::PathBuf;
 
 use codec::Encode;
 use keymarket_primitives::policies::WIRE_VERSION;
-use serde_json::{json, Value};
+use serde_json::json;
 use umbral_pre::DefaultSerialize;
 
-use super::{chain, chain::Chain, EncryptedFile, RpcFlag};
+use super::{
+	chain::{self, Chain, BEST},
+	rpc::typed,
+	EncryptedFile, RpcFlag,
+};
+use crate::rpc::policies::PoliciesApiClient;
 
 /// Enrico's command.
 #[derive(Debug, clap::Subcommand)]
@@ -34,11 +39,13 @@ impl EnricoCmd {
 		let EnricoCmd::Encrypt { policy, input, out, rpc } = self;
 		let chain = Chain::new(&rpc.rpc)?;
 		let id = super::policy_id(policy)?;
-		let view: Value = chain.rpc("keymarket_policy", json!([policy]))?;
-		let key = view["policyKey"].as_str().ok_or_else(|| format!("no policy {policy}"))?;
+		let view = typed(chain.api().policy(id.to_vec().into(), BEST))?
+			.ok_or_else(|| format!("no policy {policy}"))?;
+		let key = umbral_pre::PublicKey::try_from_compressed_bytes(&view.policy_key)
+			.map_err(|e| format!("the policy's key: {e}"))?;
 		let plaintext = super::read(input)?;
 		let (capsule, ciphertext) =
-			umbral_pre::encrypt(&super::public_key(key)?, &plaintext).map_err(|e| e.to_string())?;
+			umbral_pre::encrypt(&key, &plaintext).map_err(|e| e.to_string())?;
 		let file = EncryptedFile {
 			version: WIRE_VERSION,
 			policy: id,

@@ -27,31 +27,181 @@ fn connect(address: &str) -> Result<TcpStream, String> {
 	Ok(stream)
 }
 
-use serde_json::{json, Value};
+use jsonrpsee::{
+	core::{
+		async_trait,
+		client::{BatchResponse, ClientT, Error as ClientError},
+		params::BatchRequestBuilder,
+		traits::ToRpcParams,
+	},
+	types::ErrorObjectOwned,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{json, value::RawValue, Value};
 
-/// One JSON-RPC call to `host:port`; `Err` on transport failure or an error answer (its code and
-/// message).
-pub fn call(address: &str, method: &str, params: Value) -> Result<Value, String> {
-	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-	let mut stream = connect(address)?;
+/// Why a call failed: the transport, or the node's error answer.
+enum Failure {
+	Transport(String),
+	Answer(ErrorObjectOwned),
+}
+
+impl From<Failure> for ClientError {
+	fn from(failure: Failure) -> Self {
+		match failure {
+			Failure::Transport(e) => ClientError::Transport(e.into()),
+			Failure::Answer(e) => ClientError::Call(e),
+		}
+	}
+}
+
+/// Sends one JSON-RPC body (a request, a notification or a batch); the answer's body.
+fn send(address: &str, body: String) -> Result<Vec<u8>, Failure> {
+	let mut stream = connect(address).map_err(Failure::Transport)?;
 	write!(
 		stream,
 		"POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
 		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
 		body.len()
 	)
-	.map_err(|e| format!("send: {e}"))?;
-	let (_, body) = read_response(stream)?;
-	let answer: Value = serde_json::from_slice(&body).map_err(|e| format!("bad JSON: {e}"))?;
-	if let Some(error) = answer.get("error") {
-		let data = error.get("data").map(|d| format!(" ({d})")).unwrap_or_default();
-		return Err(format!(
-			"{}: {}{data}",
-			error["code"],
-			error["message"].as_str().unwrap_or("")
-		));
+	.map_err(|e| Failure::Transport(format!("send: {e}")))?;
+	let (_, body) = read_response(stream).map_err(Failure::Transport)?;
+	Ok(body)
+}
+
+/// Sends one JSON-RPC body (a request or a batch) and parses the answer.
+fn exchange(address: &str, body: String) -> Result<Value, Failure> {
+	serde_json::from_slice(&send(address, body)?)
+		.map_err(|e| Failure::Transport(format!("bad JSON: {e}")))
+}
+
+/// The result of one answer object, or its error.
+fn result_of(mut answer: Value) -> Result<Value, Failure> {
+	match answer.get_mut("error").map(Value::take) {
+		Some(error) => Err(Failure::Answer(
+			serde_json::from_value(error)
+				.map_err(|e| Failure::Transport(format!("bad error object: {e}")))?,
+		)),
+		None => Ok(answer.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
 	}
-	Ok(answer["result"].clone())
+}
+
+/// One request's JSON-RPC text.
+fn request_text(id: usize, method: &str, params: Option<&RawValue>) -> String {
+	match params {
+		Some(params) => format!(
+			r#"{{"jsonrpc":"2.0","id":{id},"method":{},"params":{}}}"#,
+			json!(method),
+			params.get()
+		),
+		None => format!(r#"{{"jsonrpc":"2.0","id":{id},"method":{}}}"#, json!(method)),
+	}
+}
+
+/// One JSON-RPC call to `host:port` by method name (for the standard methods, which have no
+/// typed client here); `Err` on transport failure or an error answer (its code and message).
+pub fn call(address: &str, method: &str, params: Value) -> Result<Value, String> {
+	let params = RawValue::from_string(params.to_string()).map_err(|e| e.to_string())?;
+	exchange(address, request_text(1, method, Some(&params))).and_then(result_of).map_err(
+		|failure| match failure {
+			Failure::Transport(e) => e,
+			Failure::Answer(e) => {
+				let data = e.data().map(|d| format!(" ({})", d.get())).unwrap_or_default();
+				format!("{}: {}{data}", e.code(), e.message())
+			},
+		},
+	)
+}
+
+/// A node's JSON-RPC endpoint over blocking HTTP. Through [`ClientT`] it serves the typed
+/// `*ApiClient` traits that `node/src/rpc` declares beside their servers, so the clients call
+/// `keymarket_*` methods with the server's own types, never by JSON field names. Each call
+/// completes before its future is first polled: [`typed`] drives one.
+#[derive(Clone, Debug)]
+pub struct RpcClient {
+	address: String,
+}
+
+impl RpcClient {
+	/// The endpoint at `host:port`.
+	pub fn new(address: String) -> Self {
+		Self { address }
+	}
+}
+
+#[async_trait]
+impl ClientT for RpcClient {
+	async fn notification<Params>(&self, method: &str, params: Params) -> Result<(), ClientError>
+	where
+		Params: ToRpcParams + Send,
+	{
+		let params = params.to_rpc_params()?;
+		let text = match params {
+			Some(params) => format!(
+				r#"{{"jsonrpc":"2.0","method":{},"params":{}}}"#,
+				json!(method),
+				params.get()
+			),
+			None => format!(r#"{{"jsonrpc":"2.0","method":{}}}"#, json!(method)),
+		};
+		// A notification has no answer: whatever body comes back is not read.
+		send(&self.address, text)?;
+		Ok(())
+	}
+
+	async fn request<R, Params>(&self, method: &str, params: Params) -> Result<R, ClientError>
+	where
+		R: DeserializeOwned,
+		Params: ToRpcParams + Send,
+	{
+		let params = params.to_rpc_params()?;
+		let result = exchange(&self.address, request_text(1, method, params.as_deref()))
+			.and_then(result_of)?;
+		Ok(serde_json::from_value(result)?)
+	}
+
+	async fn batch_request<'a, R>(
+		&self,
+		batch: BatchRequestBuilder<'a>,
+	) -> Result<BatchResponse<'a, R>, ClientError>
+	where
+		R: DeserializeOwned + std::fmt::Debug + 'a,
+	{
+		let calls = batch.build()?;
+		let texts: Vec<String> = calls
+			.iter()
+			.enumerate()
+			.map(|(id, (method, params))| request_text(id, method, params.as_deref()))
+			.collect();
+		let answers = exchange(&self.address, format!("[{}]", texts.join(",")))?;
+		let mut answers = match answers {
+			Value::Array(answers) if answers.len() == calls.len() => answers,
+			other => {
+				return Err(ClientError::Custom(format!("not an answer to the batch: {other}")))
+			},
+		};
+		answers.sort_by_key(|answer| answer["id"].as_u64());
+		let mut successful = 0;
+		let mut responses = Vec::with_capacity(answers.len());
+		for answer in answers {
+			match result_of(answer) {
+				Ok(result) => {
+					responses.push(Ok(serde_json::from_value(result)?));
+					successful += 1;
+				},
+				Err(Failure::Answer(error)) => responses.push(Err(error)),
+				Err(failure) => return Err(failure.into()),
+			}
+		}
+		let failed = responses.len() - successful;
+		Ok(BatchResponse::new(successful, responses, failed))
+	}
+}
+
+/// Runs one typed call of an [`RpcClient`] to its end; its error as text.
+pub fn typed<T>(
+	call: impl std::future::Future<Output = Result<T, ClientError>>,
+) -> Result<T, String> {
+	futures::executor::block_on(call).map_err(|e| e.to_string())
 }
 
 /// Reads an HTTP/1.1 response: its status code and body (by `Content-Length`, or to the end),

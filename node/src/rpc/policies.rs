@@ -24,7 +24,7 @@ use sp_runtime::traits::Block as BlockT;
 use super::call_at;
 
 /// The policies methods.
-#[rpc(server)]
+#[rpc(client, server)]
 pub trait PoliciesApi<BlockHash> {
 	/// A policy with its status, keys, Ursulas, escrow and what it paid, or `null`.
 	#[method(name = "keymarket_policy")]

@@ -18,7 +18,7 @@ use sp_runtime::traits::Block as BlockT;
 use super::call_at;
 
 /// The slashing methods.
-#[rpc(server)]
+#[rpc(client, server)]
 pub trait SlashingApi<BlockHash> {
 	/// A staker's record per kind of offence: count, stake taken, unapplied, cancelled.
 	#[method(name = "keymarket_slashingHistory")]

@@ -32,7 +32,7 @@ pub const NOT_ENOUGH_URSULAS: i32 = 1002;
 pub const MAX_SAMPLE: u32 = 1_000;
 
 /// The staking methods.
-#[rpc(server)]
+#[rpc(client, server)]
 pub trait StakingApi<BlockHash> {
 	/// The current period.
 	#[method(name = "keymarket_currentPeriod")]

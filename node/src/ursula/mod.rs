@@ -11,6 +11,7 @@ pub mod rate_limiter;
 pub mod replay_guard;
 pub mod served_log;
 pub mod server;
+pub mod service;
 
 use std::{
 	net::SocketAddr,
@@ -113,7 +114,7 @@ where
 			.map_err(|e| format!("cannot read the served-request log {}: {e}", legacy.display()))?;
 	}
 	let limits = params.limits();
-	let ursula = Arc::new(server::Ursula {
+	let ursula = Arc::new(service::Ursula {
 		keys,
 		book: book::Book::default(),
 		log,

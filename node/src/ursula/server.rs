@@ -2,6 +2,8 @@
 //! `200` with a SCALE [`ReencryptionResponse`], or an error status with a SCALE
 //! [`RequestError`].
 //!
+//! The protocol's checks live in [`super::service`]; this module only carries bytes.
+//!
 //! Its defences, cheapest first, so that no client can starve the others:
 //! - at most [`MAX_CONNECTIONS`] connections, and [`Limits::connections_per_address`] from one
 //!   client address (an IPv4 address or an IPv6 /64); one more is answered `503` and closed;
@@ -29,26 +31,15 @@ use hyper::{
 	body::Bytes, server::conn::http1, service::service_fn, Method, Request, Response, StatusCode,
 };
 use hyper_util::rt::TokioIo;
-use keymarket_primitives::{
-	crypto::sr25519_signed,
-	policies::{
-		cfrag_signing_payload, PolicyId, PolicyStatus, ReencryptionRequest, ReencryptionResponse,
-		RequestError, ServedRecord, ServiceWindow, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
-		WIRE_VERSION,
-	},
-	AccountId,
+use keymarket_primitives::policies::{
+	ReencryptionRequest, RequestError, MAX_CAPSULES_PER_REQUEST, WIRE_VERSION,
 };
-use sp_core::crypto::Pair as _;
 use tokio::{sync::Semaphore, time::Instant};
-use umbral_pre::{Capsule, DefaultDeserialize, DefaultSerialize};
 
 use super::{
-	book::Book,
 	connection_limiter::ConnectionLimiter,
-	keys::UrsulaSecrets,
 	rate_limiter::{ClientAddress, RateLimiter},
-	replay_guard::ReplayGuard,
-	served_log::ServedLog,
+	service::Ursula,
 };
 
 /// The largest request body accepted: 32 capsules of umbral-pre bytes and the envelope fit well.
@@ -73,121 +64,6 @@ pub struct Limits {
 	pub request_timeout: Duration,
 	/// Capsules queued for or in re-encryption at once, over all requests.
 	pub capsules_in_flight: u32,
-}
-
-/// What the endpoint serves from.
-pub struct Ursula {
-	pub keys: UrsulaSecrets,
-	pub book: Book,
-	pub log: ServedLog,
-	pub replay_guard: ReplayGuard,
-	/// Capsules per (policy, Bob).
-	pub bob_limiter: RateLimiter<(PolicyId, AccountId)>,
-}
-
-impl Ursula {
-	/// Serves one request: the checks in the order the protocol states them, then one signed
-	/// capsule fragment per capsule, queued for the served-request log before it is returned.
-	pub fn serve(
-		&self,
-		request: ReencryptionRequest,
-	) -> Result<ReencryptionResponse, RequestError> {
-		let body = &request.body;
-		if body.version != WIRE_VERSION {
-			return Err(RequestError::UnsupportedVersion);
-		}
-		if body.ursula != self.keys.worker {
-			return Err(RequestError::NotAssigned);
-		}
-		if body.capsules.is_empty() || body.capsules.len() > MAX_CAPSULES_PER_REQUEST as usize {
-			return Err(RequestError::BadCapsuleCount);
-		}
-		let entry = self.book.get(&body.policy).ok_or(RequestError::UnknownPolicy)?;
-		let view = &entry.view;
-		if !view.ursulas.contains(&self.keys.worker) {
-			return Err(RequestError::NotAssigned);
-		}
-		let window = ServiceWindow {
-			start: view.start,
-			end: view.end,
-			revoked_at: match view.status {
-				PolicyStatus::Revoked(at) => Some(at),
-				_ => None,
-			},
-		};
-		let now = self.book.period();
-		match window.status(now, false) {
-			PolicyStatus::Revoked(_) => return Err(RequestError::PolicyRevoked),
-			PolicyStatus::Expired => return Err(RequestError::PolicyExpired),
-			PolicyStatus::Pending => return Err(RequestError::PolicyNotStarted),
-			PolicyStatus::Active => {},
-		}
-		if body.bob != view.bob {
-			return Err(RequestError::NotGrantee);
-		}
-		let bob: &[u8; 32] = body.bob.as_ref();
-		if !sr25519_signed(bob, &body.signing_payload(), &request.signature) {
-			return Err(RequestError::BadSignature);
-		}
-		if !self.bob_limiter.admit(&(body.policy, body.bob.clone()), body.capsules.len() as u32) {
-			return Err(RequestError::RateLimited);
-		}
-		let kfrag = entry.kfrag.map_err(|_| RequestError::NoKeyFrag)?;
-		let capsules = body
-			.capsules
-			.iter()
-			.enumerate()
-			.map(|(i, bytes)| {
-				// Only canonical bytes (what umbral-pre writes, which the runtime's adjudicator
-				// reads): a capsule with trailing bytes or another encoding would be signed here
-				// and refused there, so a signed answer to it could be neither judged nor trusted.
-				Capsule::from_bytes(bytes)
-					.ok()
-					.filter(|capsule| {
-						capsule.to_bytes().is_ok_and(|canonical| *canonical == bytes[..])
-					})
-					.ok_or(RequestError::MalformedCapsule(i as u32))
-			})
-			.collect::<Result<Vec<_>, _>>()?;
-		// The place in the log's queue first: a full queue must not burn a sequence number.
-		let place = self.log.reserve().ok_or(RequestError::Unavailable)?;
-		match self.replay_guard.claim(body.policy, &body.bob, body.sequence) {
-			Ok(true) => {},
-			Ok(false) => return Err(RequestError::ReplayedSequence),
-			Err(e) => {
-				log::error!(target: "ursula", "cannot reserve sequence numbers: {e}");
-				return Err(RequestError::Unavailable);
-			},
-		}
-		let mut cfrags = Vec::with_capacity(capsules.len());
-		for (capsule, capsule_bytes) in capsules.iter().zip(&body.capsules) {
-			let cfrag = umbral_pre::reencrypt(capsule, (*kfrag).clone())
-				.to_bytes()
-				.map_err(|_| RequestError::Unavailable)?
-				.into_vec();
-			let payload =
-				cfrag_signing_payload(&body.policy, &self.keys.worker, now, capsule_bytes, &cfrag);
-			let signature = self.keys.signer.sign(&payload).0;
-			cfrags.push(SignedCfrag { cfrag, signature });
-		}
-		let response = ReencryptionResponse {
-			version: WIRE_VERSION,
-			policy: body.policy,
-			ursula: self.keys.worker.clone(),
-			served_at: now,
-			cfrags,
-		};
-		self.log.append(
-			place,
-			ServedRecord {
-				version: WIRE_VERSION,
-				served_at: now,
-				cfrags: response.cfrags.clone(),
-				request,
-			},
-		);
-		Ok(response)
-	}
 }
 
 /// The HTTP status of each refusal.
@@ -409,8 +285,11 @@ pub async fn run(endpoint: Arc<Endpoint>, listener: tokio::net::TcpListener) {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::ursula::{
+		book::Book, keys::UrsulaSecrets, replay_guard::ReplayGuard, served_log::ServedLog,
+	};
 	use keymarket_primitives::policies::RequestBody;
-	use sp_core::sr25519;
+	use sp_core::{crypto::Pair as _, sr25519};
 
 	fn endpoint(dir: &std::path::Path, limits: Limits) -> Endpoint {
 		let signer = sr25519::Pair::from_string("//Ferdie", None).unwrap();

@@ -174,6 +174,7 @@ mod benchmarks {
 			period: NOW + 1,
 			served: Some(NOW),
 			stage: keymarket_primitives::staking::Stage::Inflation,
+			stake: 1_000,
 		};
 
 		#[block]

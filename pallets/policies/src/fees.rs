@@ -85,6 +85,78 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
+impl<T: Config> PolicyDirectory<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn accused_policy(id: &PolicyId, worker: &T::AccountId) -> Option<AccusedPolicy<T::AccountId>> {
+		let policy = Policies::<T>::get(id)?;
+		policy.ursulas.iter().any(|u| &u.worker == worker).then(|| AccusedPolicy {
+			bob: policy.grant.bob.clone(),
+			bob_key: policy.grant.bob_key,
+			verifying_key: policy.grant.verifying_key,
+			policy_key: policy.grant.policy_key,
+			window: policy.window(),
+		})
+	}
+
+	fn round_fees(worker: &T::AccountId, period: Period, rounds_per_period: u32) -> BalanceOf<T> {
+		ByUrsula::<T>::iter_key_prefix(worker)
+			.filter_map(Policies::<T>::get)
+			.filter(|policy| policy.window().pays_for(period))
+			.fold(Zero::zero(), |total: BalanceOf<T>, policy| {
+				total.saturating_add(policy.grant.rate / rounds_per_period.max(1).into())
+			})
+	}
+
+	fn refund_round(
+		worker: &T::AccountId,
+		staker: &T::AccountId,
+		period: Period,
+		rounds_per_period: u32,
+	) -> BalanceOf<T> {
+		let mut refunded: BalanceOf<T> = Zero::zero();
+		for id in ByUrsula::<T>::iter_key_prefix(worker) {
+			let Some(mut policy) = Policies::<T>::get(id) else { continue };
+			let paid = policy.ursulas.iter().any(|u| {
+				&u.worker == worker && u.paid_through.is_some_and(|through| through >= period)
+			});
+			if !paid || !policy.window().covers(period) {
+				continue;
+			}
+			let held = T::Currency::balance_on_hold(&HoldReason::Fees.into(), staker);
+			let amount = (policy.grant.rate / rounds_per_period.max(1).into()).min(held);
+			if amount.is_zero() {
+				continue;
+			}
+			let moved = T::Currency::transfer_on_hold(
+				&HoldReason::Fees.into(),
+				staker,
+				&policy.owner,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Force,
+			);
+			if moved.is_err() {
+				continue;
+			}
+			policy.paid = policy.paid.saturating_sub(amount);
+			Policies::<T>::insert(id, policy);
+			refunded = refunded.saturating_add(amount);
+			Self::deposit_event(Event::RoundFeeRefunded {
+				policy: id,
+				worker: worker.clone(),
+				staker: staker.clone(),
+				period,
+				amount,
+			});
+		}
+		refunded
+	}
+
+	fn max_policies_per_ursula() -> u32 {
+		T::MaxPoliciesPerUrsula::get()
+	}
+}
+
 impl<T: Config> OnCommitment<T::AccountId> for Pallet<T> {
 	fn on_commitment(commitment: &Commitment<T::AccountId>) -> Weight {
 		Self::pay_for_available_period(commitment)

@@ -51,7 +51,7 @@ mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod fees;
-pub mod fixture;
+pub use keymarket_primitives::policies::fixture;
 mod grant;
 pub mod types;
 pub mod weights;
@@ -60,7 +60,7 @@ pub mod weights;
 pub(crate) mod tests;
 
 pub use keymarket_primitives::{
-	policies::{CfragEvidence, PolicyId, UmbralPublicKey},
+	policies::{AccusedPolicy, CfragEvidence, PolicyDirectory, PolicyId, UmbralPublicKey},
 	registry::{Commitment, OnCommitment, RegisteredKeys, UrsulaRegistry},
 	time::Clock,
 };
@@ -96,25 +96,74 @@ pub mod pallet {
 		staking::Period,
 	};
 
-	#[pallet::config]
+	/// Defaults for test runtimes: a mock derives them
+	/// (`#[derive_impl(config_preludes::TestDefaultConfig)]`) and lists only what it changes —
+	/// its currency, its Ursulas and offences, and any price a test moves. Small numbers, `u128`
+	/// balances; places and deposits cost nothing unless a test prices them.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+		use frame_support::traits::{ConstU128, ConstU32};
+
+		/// The numbers below, by name, for the tests that reason about them.
+		pub const MIN_RATE: u128 = 10;
+		pub const MAX_URSULAS: u32 = 5;
+		pub const MAX_PER_URSULA: u32 = 3;
+		pub const MAX_PERIODS: Period = 100;
+		pub const MAX_DELAY: Period = 20;
+		pub const RETENTION: Period = 5;
+		pub const MAX_PENDING: u32 = 2;
+
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeEvent = ();
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type MaxUrsulas = ConstU32<MAX_URSULAS>;
+			type MaxPoliciesPerUrsula = ConstU32<MAX_PER_URSULA>;
+			type MaxPolicyPeriods = ConstU32<MAX_PERIODS>;
+			type MaxStartDelay = ConstU32<MAX_DELAY>;
+			type EvidenceRetention = ConstU32<RETENTION>;
+			type MaxKeyFragLen = ConstU32<1024>;
+			type MinFeeRate = ConstU128<MIN_RATE>;
+			type PlaceFee = ConstU128<0>;
+			type MaxPendingPerOwner = ConstU32<MAX_PENDING>;
+			type DepositBase = ConstU128<0>;
+			type DepositPerUrsula = ConstU128<0>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: frame_system::Config {
 		/// The overarching event type.
 		#[allow(deprecated)]
+		#[pallet::no_default_bounds]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 
 		/// The native currency: escrow and earned fees are holds on it.
+		#[pallet::no_default]
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
 			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The runtime's hold reasons, of which [`HoldReason`] are two.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The staking pallet: periods, stage, who is active, Ursula keys and sampling.
+		#[pallet::no_default]
 		type Ursulas: UrsulaRegistry<Self::AccountId>;
 
 		/// The slashing pallet: where the adjudicator reports incorrect capsule fragments.
+		#[pallet::no_default]
 		type Offences: ReportOffence<Self::AccountId, BalanceOf<Self>>;
 
 		/// The most Ursulas (N) of one policy.
@@ -144,12 +193,14 @@ pub mod pallet {
 
 		/// The lowest fee rate per Ursula per period (it prices spam).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinFeeRate: Get<BalanceOf<Self>>;
 
 		/// Paid by Alice to each Ursula's staker when a policy is made, never refunded: the
 		/// price of holding a place on that Ursula (a pending policy holds it before it pays
 		/// any fee, and revoking refunds the fees).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type PlaceFee: Get<BalanceOf<Self>>;
 
 		/// The most policies one owner may have waiting for their start period.
@@ -159,10 +210,12 @@ pub mod pallet {
 		/// Held on Alice's account for each policy record, and returned when the record is
 		/// removed (after the evidence window that follows its end or revocation).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type DepositBase: Get<BalanceOf<Self>>;
 
 		/// Held on Alice's account per Ursula of a policy, with `DepositBase`.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type DepositPerUrsula: Get<BalanceOf<Self>>;
 
 		/// Weights of the calls and hooks.
@@ -170,6 +223,7 @@ pub mod pallet {
 
 		/// Sets up Ursulas and periods for the benchmarks.
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
@@ -235,6 +289,15 @@ pub mod pallet {
 		},
 		/// A staker withdrew the fees its Ursula earned.
 		FeesWithdrawn { staker: T::AccountId, amount: BalanceOf<T> },
+		/// `worker` was proven silent for a round of `period`: `amount` of the fee `staker`
+		/// earned from `policy` for the period went back to Alice.
+		RoundFeeRefunded {
+			policy: PolicyId,
+			worker: T::AccountId,
+			staker: T::AccountId,
+			period: Period,
+			amount: BalanceOf<T>,
+		},
 		/// A capsule fragment `worker` signed failed its proof; slash `slash` follows.
 		IncorrectCfragReported {
 			policy: PolicyId,

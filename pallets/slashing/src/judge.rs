@@ -23,7 +23,8 @@ impl<T: Config> Pallet<T> {
 	/// - incorrect capsule fragment: `min(base + histCoef · history, stake / pctCoef)`;
 	/// - unavailability: what the Ursula would have earned in the round;
 	/// - false service claim: `min(claimed · FalseClaimMultiplier, stake / pctCoef)`;
-	/// - lottery fraud: what the payees lost.
+	/// - lottery fraud: what the payees lost;
+	/// - false accusation: `min(FalseAccusationPenalty, stake / pctCoef)`.
 	///
 	/// None exceeds what the staker holds when applied: the rest is recorded as unapplied.
 	pub fn penalty(kind: &OffenceKind<T::Balance>, stake: T::Balance, history: u32) -> T::Balance {
@@ -37,6 +38,7 @@ impl<T: Config> Pallet<T> {
 				claimed.saturating_mul(T::FalseClaimMultiplier::get().into()).min(cap)
 			},
 			OffenceKind::LotteryFraud { overdraft } => *overdraft,
+			OffenceKind::FalseAccusation { .. } => T::FalseAccusationPenalty::get().min(cap),
 		}
 	}
 

@@ -73,10 +73,58 @@ pub mod pallet {
 	use keymarket_primitives::{registry::UrsulaRegistry, staking::Period};
 	use sp_runtime::Perbill;
 
-	#[pallet::config]
+	/// Defaults for test runtimes: a mock derives them
+	/// (`#[derive_impl(config_preludes::TestDefaultConfig)]`) and lists only what it changes —
+	/// its stakes, its origin and any number a test moves. Small numbers, `u128` balances.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+		use frame_support::traits::{ConstU128, ConstU32};
+
+		/// The numbers below, by name, for the tests that reason about them.
+		pub const DEFER: Period = 2;
+		pub const WINDOW: Period = 4;
+		pub const MAX_PER_PERIOD: u32 = 4;
+		pub const MAX_PER_OFFENDER: u32 = 3;
+		pub const CFRAG_BASE: u128 = 100;
+		pub const CFRAG_HISTORY: u128 = 50;
+		pub const FALSE_ACCUSATION: u128 = 70;
+
+		frame_support::parameter_types! {
+			/// A tenth to the reporters.
+			pub const TestReporterShare: Perbill = Perbill::from_percent(10);
+		}
+
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeEvent = ();
+			type Balance = u128;
+			type DeferPeriods = ConstU32<DEFER>;
+			type EvidenceWindow = ConstU32<WINDOW>;
+			type MaxReporters = ConstU32<2>;
+			type MaxSlashesPerPeriod = ConstU32<MAX_PER_PERIOD>;
+			type MaxSlashesPerOffender = ConstU32<MAX_PER_OFFENDER>;
+			type CfragBasePenalty = ConstU128<CFRAG_BASE>;
+			type CfragHistoryPenalty = ConstU128<CFRAG_HISTORY>;
+			type MaxPenaltyDivisor = ConstU32<10>;
+			type FalseClaimMultiplier = ConstU32<2>;
+			type FalseAccusationPenalty = ConstU128<FALSE_ACCUSATION>;
+			type ReporterShare = TestReporterShare;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: frame_system::Config {
 		/// The overarching event type.
 		#[allow(deprecated)]
+		#[pallet::no_default_bounds]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 
 		/// The native currency's balance type.
@@ -84,9 +132,11 @@ pub mod pallet {
 
 		/// The staking pallet: the clock, who serves whom, what it holds, and the only way to
 		/// take stake.
+		#[pallet::no_default]
 		type Stakes: UrsulaRegistry<Self::AccountId> + StakeSlasher<Self::AccountId, Self::Balance>;
 
 		/// Who may cancel a deferred slash (governance).
+		#[pallet::no_default]
 		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// How many periods a slash waits before it is applied.
@@ -112,10 +162,12 @@ pub mod pallet {
 
 		/// Incorrect capsule fragment: the penalty of a first offence (`base`).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type CfragBasePenalty: Get<Self::Balance>;
 
 		/// Incorrect capsule fragment: added per earlier offence of the kind (`histCoef`).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type CfragHistoryPenalty: Get<Self::Balance>;
 
 		/// A capsule-fragment or false-claim penalty never exceeds `stake / MaxPenaltyDivisor`
@@ -127,6 +179,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type FalseClaimMultiplier: Get<u32>;
 
+		/// A false accusation (a gateway signed a proof of unavailability that the accused
+		/// answered on chain): the penalty, at most `stake / MaxPenaltyDivisor`.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type FalseAccusationPenalty: Get<Self::Balance>;
+
 		/// The reporters' part of what is taken (`1 / rewardCoef`); the rest is burned.
 		#[pallet::constant]
 		type ReporterShare: Get<Perbill>;
@@ -136,6 +194,7 @@ pub mod pallet {
 
 		/// Sets up stakers and periods for the benchmarks.
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 

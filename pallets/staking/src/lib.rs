@@ -92,28 +92,95 @@ pub mod pallet {
 		pallet_prelude::*,
 	};
 
-	#[pallet::config]
+	/// Defaults for test runtimes: a mock derives them
+	/// (`#[derive_impl(config_preludes::TestDefaultConfig)]`) and lists only what it changes —
+	/// this pallet's mock, and the mocks of the pallets built on staking. Small numbers: periods of
+	/// ten blocks, rounds of five, stakes of 100 to 10,000, `kmax` of 100.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+		use frame_support::traits::{ConstU128, ConstU32, ConstU64};
+
+		/// The numbers below, by name, for the tests that reason about them.
+		pub const BLOCKS_PER_PERIOD: u64 = 10;
+		pub const BLOCKS_PER_ROUND: u64 = 5;
+		pub const MIN_STAKE: u128 = 100;
+		pub const MAX_STAKE: u128 = 10_000;
+		/// Phase 1 mints up to this per period; it lasts while supply stays within
+		/// `FIRST_PHASE`.
+		pub const IMAX: u128 = 1_000;
+		pub const FIRST_PHASE: u128 = 200_000;
+		pub const SUPPLY_CAP: u128 = 300_000;
+		/// `kmax`, `k1 = kmax`, `k2 = 2 kmax`: NuCypher's proportions, small numbers.
+		pub const KMAX: u32 = 100;
+		pub const DECAY: u32 = 50;
+		pub const REWARD_HISTORY: u32 = 10;
+		/// Periods a former worker still answers for its staker.
+		pub const ACCOUNTABILITY: u32 = 5;
+
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeEvent = ();
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type BlocksPerPeriod = ConstU64<BLOCKS_PER_PERIOD>;
+			type BlocksPerRound = ConstU64<BLOCKS_PER_ROUND>;
+			type OnPeriodStart = ();
+			type MinStake = ConstU128<MIN_STAKE>;
+			type MaxStake = ConstU128<MAX_STAKE>;
+			type MinLockPeriods = ConstU32<2>;
+			type MaxLockPeriods = ConstU32<365>;
+			type MaxSubStakes = ConstU32<3>;
+			type MinWorkerPeriods = ConstU32<2>;
+			type WorkerAccountabilityPeriods = ConstU32<ACCOUNTABILITY>;
+			type AnswerablePeriods = ConstU32<{ ACCOUNTABILITY + 2 }>;
+			type MaxWorkerChangesPerPeriod = ConstU32<2>;
+			type MaxIssuancePerPeriod = ConstU128<IMAX>;
+			type FirstPhaseSupply = ConstU128<FIRST_PHASE>;
+			type SupplyCap = ConstU128<SUPPLY_CAP>;
+			type LockBonusPeriods = ConstU32<KMAX>;
+			type LockCoefficient1 = ConstU32<KMAX>;
+			type LockCoefficient2 = ConstU32<{ 2 * KMAX }>;
+			type DecayPeriods = ConstU32<DECAY>;
+			type RewardHistoryPeriods = ConstU32<REWARD_HISTORY>;
+			type OnCommitment = ();
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config:
 		frame_system::Config + SigningTypes + CreateSignedTransaction<Call<Self>>
 	{
 		/// The overarching event type.
 		#[allow(deprecated)]
+		#[pallet::no_default_bounds]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 
 		/// The native currency, in which stakes are held.
+		#[pallet::no_default]
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The runtime's hold reasons, of which [`HoldReason::Staking`] is one.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The length of a period in blocks (the runtime reads it from [`Durations`]).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type BlocksPerPeriod: Get<BlockNumberFor<Self>>;
 
 		/// The length of a round in blocks; divides the period (from [`Durations`] too).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type BlocksPerRound: Get<BlockNumberFor<Self>>;
 
 		/// Told in the first block of every period: the chain's one clock ticks here.
@@ -121,10 +188,12 @@ pub mod pallet {
 
 		/// The least a sub-stake may hold, and the least a staker must have locked to be active.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinStake: Get<BalanceOf<Self>>;
 
 		/// The most a staker may have staked in all its sub-stakes together.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MaxStake: Get<BalanceOf<Self>>;
 
 		/// The shortest lock of a sub-stake, in periods.
@@ -161,21 +230,26 @@ pub mod pallet {
 		type MaxWorkerChangesPerPeriod: Get<u32>;
 
 		/// The worker key in the node's keystore that the off-chain worker signs with.
+		#[pallet::no_default]
 		type WorkerKey: AppCrypto<Self::Public, <Self as SigningTypes>::Signature>;
 
 		/// Who may switch the network stage (governance).
+		#[pallet::no_default]
 		type StageOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Phase 1 of inflation: the most minted for one period (`Imax`).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MaxIssuancePerPeriod: Get<BalanceOf<Self>>;
 
 		/// Phase 1 lasts while a period's `Imax` keeps total issuance at or below this.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type FirstPhaseSupply: Get<BalanceOf<Self>>;
 
 		/// Inflation never takes total issuance above this; reaching it starts `FeesOnly`.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type SupplyCap: Get<BalanceOf<Self>>;
 
 		/// `kmax`: locks longer than this many periods earn no more bonus.
@@ -204,6 +278,9 @@ pub mod pallet {
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
+
+	/// How many rewarded periods [`RecentRewards`] remembers per staker.
+	pub const RECENT_REWARDS: u32 = 4;
 
 	/// The layout of this pallet's storage; a change of layout bumps it and ships a migration.
 	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
@@ -365,6 +442,17 @@ pub mod pallet {
 		Blake2_128Concat,
 		T::AccountId,
 		BoundedVec<(Period, Period), ConstU32<MAX_DOWNTIME_RECORDS>>,
+		ValueQuery,
+	>;
+
+	/// The rewards each staker was minted for its last [`RECENT_REWARDS`] rewarded periods: a
+	/// proof of unavailability that comes after the mint still prices the round's subsidy.
+	#[pallet::storage]
+	pub type RecentRewards<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<(Period, BalanceOf<T>), ConstU32<RECENT_REWARDS>>,
 		ValueQuery,
 	>;
 

@@ -26,9 +26,25 @@ use sp_runtime::{
 
 use crate::{
 	BalanceOf, Commitment, Config, CurrentStage, Error, Event, FormerWorkers, HoldReason, Issuance,
-	LockedInPeriod, Pallet, Period, PeriodTotal, Stage, StakerInfo, Stakers, SubStakes,
-	WorkersLeftIn,
+	LockedInPeriod, Pallet, Period, PeriodTotal, RecentRewards, Stage, StakerInfo, Stakers,
+	SubStakes, WorkersLeftIn,
 };
+
+impl<T: Config> keymarket_primitives::registry::PeriodReward<T::AccountId, BalanceOf<T>>
+	for Pallet<T>
+{
+	fn period_reward(staker: &T::AccountId, period: Period) -> BalanceOf<T> {
+		if let Some((_, minted)) =
+			RecentRewards::<T>::get(staker).into_iter().find(|(p, _)| *p == period)
+		{
+			return minted;
+		}
+		Stakers::<T>::get(staker)
+			.and_then(|info| info.unrewarded.into_iter().find(|c| c.period == period))
+			.map(|commitment| Self::reward_for(&commitment, LockedInPeriod::<T>::get(period)))
+			.unwrap_or_else(Zero::zero)
+	}
+}
 
 impl<T: Config> Pallet<T> {
 	/// The network stage: other pallets read it to decide how Ursulas are paid.
@@ -149,6 +165,13 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		Issuance::<T>::mutate(|record| record.minted = record.minted.saturating_add(reward));
+		RecentRewards::<T>::mutate(staker, |recent| {
+			if recent.is_full() {
+				recent.remove(0);
+			}
+			// Cannot fail: a place was freed above if needed.
+			let _ = recent.try_push((period, reward));
+		});
 		let mut restaked = false;
 		if info.restake {
 			SubStakes::<T>::mutate(staker, |subs| {

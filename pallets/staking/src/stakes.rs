@@ -311,6 +311,7 @@ impl<T: Config> Pallet<T> {
 			SubStakes::<T>::remove(staker);
 			Stakers::<T>::remove(staker);
 			crate::Downtime::<T>::remove(staker);
+			crate::RecentRewards::<T>::remove(staker);
 			Self::deposit_event(Event::StakerRemoved { staker: staker.clone() });
 		} else {
 			SubStakes::<T>::insert(staker, subs);

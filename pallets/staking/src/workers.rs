@@ -5,7 +5,7 @@ use frame_support::{ensure, pallet_prelude::*, traits::fungible::Inspect};
 use keymarket_primitives::registry::{Commitment as Committed, OnCommitment};
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	DispatchResult,
+	DispatchResult, SaturatedConversion,
 };
 
 use crate::{
@@ -179,6 +179,7 @@ impl<T: Config> Pallet<T> {
 		period: Period,
 	) -> Result<Weight, DispatchError> {
 		let (mut info, commitment) = Self::check_commit(worker, period)?;
+		let stake: u128 = commitment.locked.saturated_into();
 		let staker = info.staker.clone();
 		let mut staker_info = Self::catch_up(&staker).ok_or(Error::<T>::NotAStaker)?;
 		Self::mint_passed(&staker, &mut staker_info);
@@ -217,6 +218,7 @@ impl<T: Config> Pallet<T> {
 			period,
 			served,
 			stage: Self::stage(),
+			stake,
 		}))
 	}
 

@@ -41,7 +41,7 @@ pub const MAX_CFRAG_LEN: u32 = 1024;
 
 /// Where a policy is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
 pub enum PolicyStatus {
 	/// Created; service starts at its start period.
@@ -97,12 +97,15 @@ impl ServiceWindow {
 
 /// A policy as integrators see it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
 	feature = "std",
 	serde(
 		rename_all = "camelCase",
-		bound = "AccountId: serde::Serialize, Balance: core::fmt::Display"
+		bound(
+			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display",
+			deserialize = "AccountId: serde::Deserialize<'de>, Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
 	)
 )]
 pub struct PolicyView<AccountId, Balance> {
@@ -148,6 +151,40 @@ pub struct PolicyView<AccountId, Balance> {
 	pub status: PolicyStatus,
 }
 
+/// What the gateway pallet needs to know of a policy one of whose Ursulas is accused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccusedPolicy<AccountId> {
+	/// Bob: the account whose signature the complained request carries.
+	pub bob: AccountId,
+	/// Bob's Umbral key, Alice's verifying key and the policy key: the judge's three keys.
+	pub bob_key: UmbralPublicKey,
+	pub verifying_key: UmbralPublicKey,
+	pub policy_key: UmbralPublicKey,
+	/// When the policy serves.
+	pub window: ServiceWindow,
+}
+
+/// The policies pallet as the gateway pallet sees it: the facts of a policy, and the fee part of
+/// a silent round, which the Ursula does not keep.
+pub trait PolicyDirectory<AccountId, Balance> {
+	/// The policy `id` if `worker` is one of its Ursulas.
+	fn accused_policy(id: &PolicyId, worker: &AccountId) -> Option<AccusedPolicy<AccountId>>;
+	/// What `worker` earns in fees for one round of `period`: for each policy it serves that
+	/// pays for the period, its rate divided by `rounds_per_period`.
+	fn round_fees(worker: &AccountId, period: Period, rounds_per_period: u32) -> Balance;
+	/// Withholds one round's fees of `period` from `worker`'s staker: for each policy whose
+	/// fee for the period was paid, its round's part goes back from the staker's earned fees
+	/// to the policy's owner (as far as the staker still holds them). Returns what was refunded.
+	fn refund_round(
+		worker: &AccountId,
+		staker: &AccountId,
+		period: Period,
+		rounds_per_period: u32,
+	) -> Balance;
+	/// The most policies one Ursula serves: bounds the two calls above.
+	fn max_policies_per_ursula() -> u32;
+}
+
 sp_api::decl_runtime_apis! {
 	/// Policies and escrow for integrators, clients and the Ursula service.
 	pub trait PoliciesApi<AccountId, Balance>
@@ -174,6 +211,7 @@ sp_api::decl_runtime_apis! {
 }
 
 pub mod adjudication;
+pub mod fixture;
 pub mod wire;
 
 pub use adjudication::*;

@@ -70,6 +70,12 @@ pub mod dynamic_params {
 		/// A false claim costs twice the penalty it sought.
 		#[codec(index = 4)]
 		pub static FalseClaimMultiplier: u32 = 2;
+
+		/// A gateway that signed a proof of unavailability which the accused answered on
+		/// chain: ten tokens (at most a tenth of its stake). Enough that signing without
+		/// trying costs more than a round's share of a proof's reward.
+		#[codec(index = 5)]
+		pub static FalseAccusationPenalty: Balance = 10 * UNITS;
 	}
 }
 

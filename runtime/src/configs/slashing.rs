@@ -23,7 +23,8 @@ impl pallet_keymarket_slashing::Config for Runtime {
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type DeferPeriods = DeferPeriods;
 	type EvidenceWindow = EvidenceWindow;
-	type MaxReporters = ConstU32<8>;
+	/// Every gateway that signed a proof of unavailability shares its reward.
+	type MaxReporters = ConstU32<{ keymarket_primitives::gateway::MAX_GATEWAYS }>;
 	type MaxSlashesPerPeriod = ConstU32<64>;
 	/// One staker's offences can take at most a sixteenth of a period's places.
 	type MaxSlashesPerOffender = ConstU32<4>;
@@ -31,6 +32,7 @@ impl pallet_keymarket_slashing::Config for Runtime {
 	type CfragHistoryPenalty = slashing::CfragHistoryPenalty;
 	type MaxPenaltyDivisor = slashing::MaxPenaltyDivisor;
 	type FalseClaimMultiplier = slashing::FalseClaimMultiplier;
+	type FalseAccusationPenalty = slashing::FalseAccusationPenalty;
 	type ReporterShare = slashing::ReporterShare;
 	type WeightInfo = crate::weights::pallet_keymarket_slashing::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

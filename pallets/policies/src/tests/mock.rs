@@ -49,16 +49,11 @@ pub const POOR_ALICE: AccountId = 3;
 /// Stakers 21..=24 run workers 11..=14 (worker + 10).
 pub const URSULAS: [AccountId; 4] = [11, 12, 13, 14];
 pub const INITIAL: Balance = 1_000_000;
-pub const MIN_RATE: Balance = 10;
-pub const MAX_URSULAS: u32 = 5;
-pub const MAX_PER_URSULA: u32 = 3;
-pub const MAX_PERIODS: Period = 100;
-pub const MAX_DELAY: Period = 20;
-pub const RETENTION: Period = 5;
-pub const MAX_PENDING: u32 = 2;
+pub use crate::config_preludes::{
+	MAX_DELAY, MAX_PENDING, MAX_PERIODS, MAX_PER_URSULA, MAX_URSULAS, MIN_RATE, RETENTION,
+};
 
 parameter_types! {
-	pub const MinFeeRate: Balance = MIN_RATE;
 	/// Zero unless a test prices places or records (tests of the fee rules stay exact).
 	pub static PlaceFee: Balance = 0;
 	pub static DepositBase: Balance = 0;
@@ -137,24 +132,15 @@ impl ReportOffence<AccountId, Balance> for MockOffences {
 	}
 }
 
+/// The prelude's numbers; prices a test may move.
+#[derive_impl(pallet_keymarket_policies::config_preludes::TestDefaultConfig)]
 impl pallet_keymarket_policies::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type Ursulas = MockUrsulas;
 	type Offences = MockOffences;
-	type MaxUrsulas = ConstU32<MAX_URSULAS>;
-	type MaxPoliciesPerUrsula = ConstU32<MAX_PER_URSULA>;
-	type MaxPolicyPeriods = ConstU32<MAX_PERIODS>;
-	type MaxStartDelay = ConstU32<MAX_DELAY>;
-	type EvidenceRetention = ConstU32<RETENTION>;
-	type MaxKeyFragLen = ConstU32<1024>;
-	type MinFeeRate = MinFeeRate;
 	type PlaceFee = PlaceFee;
-	type MaxPendingPerOwner = ConstU32<MAX_PENDING>;
 	type DepositBase = DepositBase;
 	type DepositPerUrsula = DepositPerUrsula;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarks;
 }

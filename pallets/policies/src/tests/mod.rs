@@ -78,6 +78,7 @@ pub fn commit(worker: AccountId, period: Period) {
 		period,
 		served,
 		stage: MockUrsulas::stage(),
+		stake: 1_000,
 	};
 	<crate::Pallet<Test> as crate::OnCommitment<AccountId>>::on_commitment(&commitment);
 }

@@ -4,7 +4,7 @@
 
 use core::cell::RefCell;
 use frame_support::{
-	derive_impl, parameter_types,
+	derive_impl,
 	traits::{ConstU32, Currency, Imbalance, ReservableCurrency},
 };
 use frame_system::EnsureRoot;
@@ -44,18 +44,7 @@ impl pallet_balances::Config for Test {
 }
 
 pub const BLOCKS_PER_PERIOD: u64 = 10;
-pub const DEFER: Period = 2;
-pub const WINDOW: Period = 4;
-pub const MAX_PER_PERIOD: u32 = 4;
-pub const MAX_PER_OFFENDER: u32 = 3;
-pub const CFRAG_BASE: Balance = 100;
-pub const CFRAG_HISTORY: Balance = 50;
-
-parameter_types! {
-	pub const CfragBase: Balance = CFRAG_BASE;
-	pub const CfragHistory: Balance = CFRAG_HISTORY;
-	pub const ReporterShare: Perbill = Perbill::from_percent(10);
-}
+pub use crate::config_preludes::{CFRAG_BASE, DEFER, MAX_PER_OFFENDER, MAX_PER_PERIOD, WINDOW};
 
 thread_local! {
 	static BURNED: RefCell<Balance> = const { RefCell::new(0) };
@@ -129,22 +118,10 @@ impl StakeSlasher<AccountId, Balance> for ReservedStakes {
 	}
 }
 
+#[derive_impl(pallet_keymarket_slashing::config_preludes::TestDefaultConfig)]
 impl pallet_keymarket_slashing::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
-	type Balance = Balance;
 	type Stakes = ReservedStakes;
 	type CancelOrigin = EnsureRoot<AccountId>;
-	type DeferPeriods = ConstU32<DEFER>;
-	type EvidenceWindow = ConstU32<WINDOW>;
-	type MaxReporters = ConstU32<2>;
-	type MaxSlashesPerPeriod = ConstU32<MAX_PER_PERIOD>;
-	type MaxSlashesPerOffender = ConstU32<MAX_PER_OFFENDER>;
-	type CfragBasePenalty = CfragBase;
-	type CfragHistoryPenalty = CfragHistory;
-	type MaxPenaltyDivisor = ConstU32<10>;
-	type FalseClaimMultiplier = ConstU32<2>;
-	type ReporterShare = ReporterShare;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarks;
 }

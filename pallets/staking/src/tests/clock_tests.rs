@@ -62,6 +62,7 @@ fn the_commitment_hook_is_told_the_staker_the_stage_and_the_period_served() {
 			period,
 			served,
 			stage: Stage::Inflation,
+			stake: 1_000,
 		};
 		assert_eq!(told, vec![seen(1, None), seen(2, Some(1)), seen(4, None)]);
 	});

@@ -1,11 +1,7 @@
 //! A minimal runtime for the staking pallet's tests: system, balances and staking, with periods
 //! of ten blocks.
 
-use frame_support::{
-	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64},
-	weights::Weight,
-};
+use frame_support::{derive_impl, weights::Weight};
 use frame_system::EnsureRoot;
 use keymarket_primitives::{
 	registry::{Commitment, OnCommitment},
@@ -43,8 +39,9 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
-pub const BLOCKS_PER_PERIOD: u64 = 10;
-pub const BLOCKS_PER_ROUND: u64 = 5;
+pub use crate::config_preludes::{
+	ACCOUNTABILITY, BLOCKS_PER_PERIOD, MAX_STAKE, MIN_STAKE, REWARD_HISTORY, SUPPLY_CAP,
+};
 
 thread_local! {
 	/// The periods whose start the clock announced, in order.
@@ -75,29 +72,6 @@ impl OnCommitment<AccountId> for RecordCommitments {
 		Weight::zero()
 	}
 }
-pub const MIN_STAKE: Balance = 100;
-pub const MAX_STAKE: Balance = 10_000;
-
-/// Phase 1 mints up to this per period; it lasts while supply stays within `FIRST_PHASE`.
-pub const IMAX: Balance = 1_000;
-pub const FIRST_PHASE: Balance = 200_000;
-pub const SUPPLY_CAP: Balance = 300_000;
-/// `kmax`, `k1 = kmax`, `k2 = 2 kmax`: NuCypher's proportions, small numbers.
-pub const KMAX: u32 = 100;
-pub const DECAY: u32 = 50;
-pub const REWARD_HISTORY: u32 = 10;
-/// Periods a former worker still answers for its staker.
-pub const ACCOUNTABILITY: u32 = 5;
-
-parameter_types! {
-	pub const BlocksPerPeriod: u64 = BLOCKS_PER_PERIOD;
-	pub const MinStake: Balance = MIN_STAKE;
-	pub const MaxStake: Balance = MAX_STAKE;
-	pub const MaxIssuancePerPeriod: Balance = IMAX;
-	pub const FirstPhaseSupply: Balance = FIRST_PHASE;
-	pub const SupplyCap: Balance = SUPPLY_CAP;
-}
-
 /// The mock's worker key: `UintAuthorityId`s "sign" with `TestSignature`s.
 pub struct MockWorkerKey;
 
@@ -152,34 +126,14 @@ where
 	}
 }
 
+/// The prelude's numbers; the mock's own recorders, key and currency.
+#[derive_impl(pallet_keymarket_staking::config_preludes::TestDefaultConfig)]
 impl pallet_keymarket_staking::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type BlocksPerPeriod = BlocksPerPeriod;
-	type BlocksPerRound = ConstU64<BLOCKS_PER_ROUND>;
 	type OnPeriodStart = RecordPeriodStarts;
-	type MinStake = MinStake;
-	type MaxStake = MaxStake;
-	type MinLockPeriods = ConstU32<2>;
-	type MaxLockPeriods = ConstU32<365>;
-	type MaxSubStakes = ConstU32<3>;
-	type MinWorkerPeriods = ConstU32<2>;
-	type WorkerAccountabilityPeriods = ConstU32<ACCOUNTABILITY>;
-	type AnswerablePeriods = ConstU32<{ ACCOUNTABILITY + 2 }>;
-	type MaxWorkerChangesPerPeriod = ConstU32<2>;
 	type WorkerKey = MockWorkerKey;
 	type StageOrigin = EnsureRoot<AccountId>;
-	type MaxIssuancePerPeriod = MaxIssuancePerPeriod;
-	type FirstPhaseSupply = FirstPhaseSupply;
-	type SupplyCap = SupplyCap;
-	type LockBonusPeriods = ConstU32<KMAX>;
-	type LockCoefficient1 = ConstU32<KMAX>;
-	type LockCoefficient2 = ConstU32<{ 2 * KMAX }>;
-	type DecayPeriods = ConstU32<DECAY>;
-	type RewardHistoryPeriods = ConstU32<REWARD_HISTORY>;
 	type OnCommitment = RecordCommitments;
-	type WeightInfo = ();
 }
 
 /// Stakers 1..=4 hold 20,000 each; worker accounts (10+) hold nothing.

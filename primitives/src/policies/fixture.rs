@@ -1,8 +1,8 @@
-//! A wrong capsule fragment, as the adjudicator's benchmark and tests need it: made once with
-//! umbral-pre 0.11 from the keys `SecretKeyFactory::from_secure_randomness(&[seed; 32])
-//! .make_key(b"test")` (seed 4: Alice's policy key, 3: her signer, 2: Bob), a 1-of-1 key
-//! fragment, and a fragment of another capsule handed back for [`CAPSULE`]. The pallet's tests
-//! check that it judges as an incorrect re-encryption.
+//! Capsule fragments as the benchmarks and tests of the adjudicator and of the gateways' cases
+//! need them: made once with umbral-pre 0.11 from the keys
+//! `SecretKeyFactory::from_secure_randomness(&[seed; 32]).make_key(b"test")` (seed 4: Alice's
+//! policy key, 3: her signer, 2: Bob) and a 1-of-1 key fragment: a fragment of another capsule
+//! handed back for [`CAPSULE`] (wrong), and an honest one (correct). A test checks both verdicts.
 
 /// The policy key (Alice's delegating key).
 pub const POLICY_KEY: [u8; 33] = [
@@ -63,3 +63,41 @@ pub const WRONG_CFRAG: [u8; 381] = [
 	0xf8, 0x82, 0x0d, 0x9e, 0x07, 0x3e, 0xf2, 0x8d, 0x19, 0x9a, 0xe0, 0x8e, 0x09, 0x55, 0xcb, 0x5e,
 	0x2e, 0x65, 0xd4, 0x88, 0x10, 0x54, 0x00, 0x40, 0x1e, 0x3d, 0x28, 0xa7, 0xc4,
 ];
+
+/// A correct capsule fragment of [`CAPSULE`]: the 1-of-1 key fragment above, re-encrypted
+/// honestly (what an accused Ursula answers its case with, in the gateway's benchmark).
+pub const CORRECT_CFRAG: [u8; 381] = [
+	149, 196, 33, 2, 104, 81, 149, 162, 166, 141, 13, 59, 37, 209, 95, 63, 175, 214, 239, 76, 94,
+	253, 23, 24, 92, 174, 235, 99, 123, 71, 202, 233, 120, 8, 132, 141, 196, 33, 3, 197, 32, 19,
+	206, 113, 241, 125, 58, 81, 165, 168, 182, 56, 178, 141, 179, 151, 26, 19, 228, 125, 138, 185,
+	191, 190, 73, 213, 83, 103, 198, 33, 145, 196, 32, 169, 160, 70, 27, 177, 37, 101, 107, 185,
+	46, 203, 143, 3, 171, 203, 63, 9, 31, 1, 88, 17, 19, 240, 83, 95, 221, 229, 57, 33, 197, 207,
+	255, 196, 33, 3, 123, 19, 158, 157, 44, 213, 22, 124, 181, 39, 109, 237, 36, 203, 195, 183,
+	103, 66, 66, 53, 200, 92, 62, 213, 84, 234, 201, 85, 132, 53, 6, 177, 150, 196, 33, 3, 112,
+	205, 111, 181, 29, 153, 84, 75, 246, 188, 244, 154, 95, 253, 65, 226, 15, 36, 62, 245, 95, 21,
+	99, 144, 88, 67, 216, 26, 5, 122, 174, 146, 196, 33, 3, 210, 129, 135, 187, 199, 159, 252, 188,
+	14, 173, 78, 23, 0, 119, 58, 39, 139, 212, 253, 21, 126, 37, 246, 51, 194, 173, 39, 155, 182,
+	171, 21, 234, 196, 33, 3, 195, 65, 241, 55, 203, 200, 47, 140, 177, 233, 11, 72, 153, 50, 6,
+	192, 45, 251, 253, 0, 13, 236, 180, 212, 214, 185, 121, 150, 65, 151, 6, 4, 196, 33, 2, 238,
+	143, 128, 224, 63, 79, 244, 35, 64, 29, 82, 253, 30, 106, 77, 155, 184, 174, 68, 174, 161, 151,
+	69, 1, 207, 169, 141, 201, 253, 223, 33, 203, 196, 32, 93, 75, 22, 35, 144, 86, 15, 75, 49,
+	187, 65, 91, 24, 83, 174, 51, 144, 146, 190, 101, 199, 222, 96, 225, 32, 79, 91, 140, 154, 49,
+	72, 151, 196, 64, 19, 220, 54, 126, 140, 112, 97, 96, 141, 177, 143, 83, 207, 129, 235, 244,
+	229, 55, 52, 66, 50, 18, 176, 80, 66, 12, 110, 249, 148, 135, 228, 156, 78, 243, 100, 241, 49,
+	64, 173, 204, 85, 87, 130, 240, 184, 97, 87, 245, 29, 183, 203, 231, 108, 249, 51, 193, 12,
+	125, 178, 101, 82, 23, 41, 67,
+];
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::policies::{judge_cfrag, CfragVerdict};
+
+	#[test]
+	fn the_fixture_judges_as_it_says() {
+		let judge =
+			|cfrag: &[u8]| judge_cfrag(&CAPSULE, cfrag, &VERIFYING_KEY, &POLICY_KEY, &BOB_KEY);
+		assert_eq!(judge(&CORRECT_CFRAG), Ok(CfragVerdict::Correct));
+		assert_eq!(judge(&WRONG_CFRAG), Ok(CfragVerdict::IncorrectReencryption));
+	}
+}

@@ -1,0 +1,136 @@
+//! The Ursula's service state (its keys, its book of policies, its served-request log, its replay
+//! guard and its per-Bob rate limiter) and the protocol's checks of one re-encryption request, in
+//! the order the wire format states them. The HTTP endpoint (`server`) only carries bytes to
+//! [`Ursula::serve`] and its answer back.
+
+use keymarket_primitives::{
+	crypto::sr25519_signed,
+	policies::{
+		cfrag_signing_payload, PolicyId, PolicyStatus, ReencryptionRequest, ReencryptionResponse,
+		RequestError, ServedRecord, ServiceWindow, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
+		WIRE_VERSION,
+	},
+	AccountId,
+};
+use sp_core::crypto::Pair as _;
+use umbral_pre::{Capsule, DefaultDeserialize, DefaultSerialize};
+
+use super::{
+	book::Book, keys::UrsulaSecrets, rate_limiter::RateLimiter, replay_guard::ReplayGuard,
+	served_log::ServedLog,
+};
+
+/// What the endpoint serves from.
+pub struct Ursula {
+	pub keys: UrsulaSecrets,
+	pub book: Book,
+	pub log: ServedLog,
+	pub replay_guard: ReplayGuard,
+	/// Capsules per (policy, Bob).
+	pub bob_limiter: RateLimiter<(PolicyId, AccountId)>,
+}
+
+impl Ursula {
+	/// Serves one request: the checks in the order the protocol states them, then one signed
+	/// capsule fragment per capsule, queued for the served-request log before it is returned.
+	pub fn serve(
+		&self,
+		request: ReencryptionRequest,
+	) -> Result<ReencryptionResponse, RequestError> {
+		let body = &request.body;
+		if body.version != WIRE_VERSION {
+			return Err(RequestError::UnsupportedVersion);
+		}
+		if body.ursula != self.keys.worker {
+			return Err(RequestError::NotAssigned);
+		}
+		if body.capsules.is_empty() || body.capsules.len() > MAX_CAPSULES_PER_REQUEST as usize {
+			return Err(RequestError::BadCapsuleCount);
+		}
+		let entry = self.book.get(&body.policy).ok_or(RequestError::UnknownPolicy)?;
+		let view = &entry.view;
+		if !view.ursulas.contains(&self.keys.worker) {
+			return Err(RequestError::NotAssigned);
+		}
+		let window = ServiceWindow {
+			start: view.start,
+			end: view.end,
+			revoked_at: match view.status {
+				PolicyStatus::Revoked(at) => Some(at),
+				_ => None,
+			},
+		};
+		let now = self.book.period();
+		match window.status(now, false) {
+			PolicyStatus::Revoked(_) => return Err(RequestError::PolicyRevoked),
+			PolicyStatus::Expired => return Err(RequestError::PolicyExpired),
+			PolicyStatus::Pending => return Err(RequestError::PolicyNotStarted),
+			PolicyStatus::Active => {},
+		}
+		if body.bob != view.bob {
+			return Err(RequestError::NotGrantee);
+		}
+		let bob: &[u8; 32] = body.bob.as_ref();
+		if !sr25519_signed(bob, &body.signing_payload(), &request.signature) {
+			return Err(RequestError::BadSignature);
+		}
+		if !self.bob_limiter.admit(&(body.policy, body.bob.clone()), body.capsules.len() as u32) {
+			return Err(RequestError::RateLimited);
+		}
+		let kfrag = entry.kfrag.map_err(|_| RequestError::NoKeyFrag)?;
+		let capsules = body
+			.capsules
+			.iter()
+			.enumerate()
+			.map(|(i, bytes)| {
+				// Only canonical bytes (what umbral-pre writes, which the runtime's adjudicator
+				// reads): a capsule with trailing bytes or another encoding would be signed here
+				// and refused there, so a signed answer to it could be neither judged nor trusted.
+				Capsule::from_bytes(bytes)
+					.ok()
+					.filter(|capsule| {
+						capsule.to_bytes().is_ok_and(|canonical| *canonical == bytes[..])
+					})
+					.ok_or(RequestError::MalformedCapsule(i as u32))
+			})
+			.collect::<Result<Vec<_>, _>>()?;
+		// The place in the log's queue first: a full queue must not burn a sequence number.
+		let place = self.log.reserve().ok_or(RequestError::Unavailable)?;
+		match self.replay_guard.claim(body.policy, &body.bob, body.sequence) {
+			Ok(true) => {},
+			Ok(false) => return Err(RequestError::ReplayedSequence),
+			Err(e) => {
+				log::error!(target: "ursula", "cannot reserve sequence numbers: {e}");
+				return Err(RequestError::Unavailable);
+			},
+		}
+		let mut cfrags = Vec::with_capacity(capsules.len());
+		for (capsule, capsule_bytes) in capsules.iter().zip(&body.capsules) {
+			let cfrag = umbral_pre::reencrypt(capsule, (*kfrag).clone())
+				.to_bytes()
+				.map_err(|_| RequestError::Unavailable)?
+				.into_vec();
+			let payload =
+				cfrag_signing_payload(&body.policy, &self.keys.worker, now, capsule_bytes, &cfrag);
+			let signature = self.keys.signer.sign(&payload).0;
+			cfrags.push(SignedCfrag { cfrag, signature });
+		}
+		let response = ReencryptionResponse {
+			version: WIRE_VERSION,
+			policy: body.policy,
+			ursula: self.keys.worker.clone(),
+			served_at: now,
+			cfrags,
+		};
+		self.log.append(
+			place,
+			ServedRecord {
+				version: WIRE_VERSION,
+				served_at: now,
+				cfrags: response.cfrags.clone(),
+				request,
+			},
+		);
+		Ok(response)
+	}
+}

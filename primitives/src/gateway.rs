@@ -1,0 +1,532 @@
+//! Confirm availability (DESIGN.md section 7): who the gateways of a round are, what Bob sends a
+//! gateway when an Ursula stays silent, what the gateways sign when it stays silent for them too,
+//! and how a proof names its signers. One implementation for the runtime, the node and the
+//! clients.
+//!
+//! - Round `r`'s **beacon** is the hash of block [`beacon_block`]`(r)`, the last block of round
+//!   `r - 2`: when round `r` starts it is a full round and one block old, so under normal GRANDPA
+//!   operation it is final, and the author who made it could not know which round's draw it would
+//!   seed more than a round ahead. The runtime records it when the round starts.
+//! - The **gateways** are [`draw_gateways`]: up to `n` distinct active Ursulas drawn by stake from
+//!   the hash chain of [`gateway_seed`]`(beacon, r)`.
+//! - Bob's [`Complaint`] carries his exact signed request, a fresh nonce, proof-of-work of the
+//!   chain's difficulty ([`work_is_enough`]) and his signature ([`Complaint::signing_payload`]).
+//! - A gateway that got no answer signs the [`UnavailabilityClaim`]
+//!   ([`claim_signing_payload`]); a proof gives `t` such signatures and the [`SignerSet`] of
+//!   their gateway indices.
+
+use alloc::vec::Vec;
+use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_crypto_hashing::blake2_256;
+
+use crate::{crypto::Sr25519Signature, policies::PolicyId, sampling::HashChain, time::Round};
+
+/// The version of the complaint and claim formats.
+pub const GATEWAY_VERSION: u8 = 1;
+
+/// The most gateways of one round: a proof names its signers in a `u64` bitmap.
+pub const MAX_GATEWAYS: u32 = 64;
+
+/// The most capsules of a complained request: a complaint is about one silent Ursula, and its
+/// answer on chain is judged capsule by capsule.
+pub const MAX_COMPLAINT_CAPSULES: u32 = 4;
+
+/// The longest complained request in SCALE bytes: four capsules of
+/// [`crate::policies::MAX_CAPSULE_LEN`] and the envelope fit.
+pub const MAX_REQUEST_LEN: u32 = 2_048;
+
+/// The block whose hash seeds round `round`'s draw: the last block of round `round - 2` (block 0
+/// for the first two rounds).
+pub fn beacon_block(round: Round, blocks_per_round: u32) -> u32 {
+	round.saturating_sub(1).saturating_mul(blocks_per_round).saturating_sub(1)
+}
+
+/// The seed of round `round`'s gateway draw: its beacon (the hash of [`beacon_block`]) hashed
+/// with the round and a domain tag, so that no other draw from the same block repeats it.
+pub fn gateway_seed(beacon_block_hash: &[u8; 32], round: Round) -> [u8; 32] {
+	blake2_256(&(b"keymarket/gateways", crate::sampling::beacon(beacon_block_hash), round).encode())
+}
+
+/// The gateways of a round, as the runtime draws them: each hash of `seed`'s chain picks the
+/// point `hash mod total` on the candidates' cumulative stake line, `find` names the candidate
+/// under it (the runtime searches its stored line, a client its copy), and a candidate already
+/// drawn is skipped. Stops at `n` distinct candidates or after [`MAX_DRAW_TRIES`]` · n` hashes,
+/// whichever comes first, so that one candidate with most of the stake cannot make the draw
+/// long. Returns the candidates in draw order.
+pub fn draw_gateways(
+	seed: [u8; 32],
+	total_stake: u128,
+	n: u32,
+	mut find: impl FnMut(u128) -> Option<u32>,
+) -> Vec<u32> {
+	let mut drawn: Vec<u32> = Vec::with_capacity(n as usize);
+	if total_stake == 0 {
+		return drawn;
+	}
+	for hash in HashChain::new(seed).take((n as usize).saturating_mul(MAX_DRAW_TRIES as usize)) {
+		if drawn.len() >= n as usize {
+			break;
+		}
+		let mut low = [0u8; 16];
+		low.copy_from_slice(&hash[..16]);
+		let point = u128::from_le_bytes(low) % total_stake;
+		if let Some(index) = find(point) {
+			if !drawn.contains(&index) {
+				drawn.push(index);
+			}
+		}
+	}
+	drawn
+}
+
+/// Hashes per gateway a draw may take before it settles for fewer gateways.
+pub const MAX_DRAW_TRIES: u32 = 4;
+
+/// The candidate under `point` on a cumulative stake line: `line[i]` is the stake before
+/// candidate `i` (ascending), `total` the end of the line. The client's copy of the runtime's
+/// search.
+pub fn find_on_line(line: &[u128], total: u128, point: u128) -> Option<u32> {
+	if point >= total {
+		return None;
+	}
+	let after = line.partition_point(|start| *start <= point);
+	after.checked_sub(1).map(|i| i as u32)
+}
+
+/// Which gateways of a round signed a proof: bit `i` is gateway `i` of the round's list.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct SignerSet(pub u64);
+
+impl SignerSet {
+	/// The set of `indices` (each below [`MAX_GATEWAYS`]).
+	pub fn of(indices: &[u32]) -> Self {
+		Self(indices.iter().filter(|i| **i < MAX_GATEWAYS).fold(0, |bits, i| bits | 1 << i))
+	}
+
+	/// How many gateways signed.
+	pub fn len(&self) -> u32 {
+		self.0.count_ones()
+	}
+
+	/// Whether nobody signed.
+	pub fn is_empty(&self) -> bool {
+		self.0 == 0
+	}
+
+	/// The signers' indices, ascending: the order of a proof's signatures.
+	pub fn indices(&self) -> impl Iterator<Item = u32> + '_ {
+		(0..MAX_GATEWAYS).filter(move |i| self.0 & (1 << i) != 0)
+	}
+
+	/// The highest index named, if any.
+	pub fn highest(&self) -> Option<u32> {
+		(!self.is_empty()).then(|| 63 - self.0.leading_zeros())
+	}
+}
+
+/// What the gateways of a round attest when an Ursula did not answer a request they forwarded.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct UnavailabilityClaim<AccountId> {
+	/// The silent Ursula (worker account).
+	pub ursula: AccountId,
+	/// The policy the request was made under.
+	pub policy: PolicyId,
+	/// `blake2_256` of Bob's request exactly as he signed and sent it (SCALE
+	/// `ReencryptionRequest`).
+	pub request_hash: [u8; 32],
+	/// The round of the gateways that signed.
+	pub round: Round,
+	/// The block by which the Ursula had to answer.
+	pub deadline: u32,
+}
+
+/// The bytes a gateway signs for `claim`.
+pub fn claim_signing_payload<AccountId: Encode>(claim: &UnavailabilityClaim<AccountId>) -> Vec<u8> {
+	let mut payload = b"keymarket/unavailable/v1".to_vec();
+	claim.encode_to(&mut payload);
+	payload
+}
+
+/// Bob's complaint to a gateway (SCALE, `POST /v1/complain` of the gateway's endpoint).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Complaint<AccountId> {
+	/// The body Bob signs.
+	pub body: ComplaintBody<AccountId>,
+	/// Bob's sr25519 signature of [`ComplaintBody::signing_payload`].
+	pub signature: Sr25519Signature,
+}
+
+/// What Bob signs in a complaint.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ComplaintBody<AccountId> {
+	/// [`GATEWAY_VERSION`].
+	pub version: u8,
+	/// The round Bob complains in: the gateway's current round.
+	pub round: Round,
+	/// The gateway it is addressed to.
+	pub gateway: AccountId,
+	/// Bob's request to the silent Ursula, exactly as he signed it (SCALE
+	/// `ReencryptionRequest`); it names the Ursula, the policy and Bob.
+	pub request: Vec<u8>,
+	/// Fresh for each complaint: no two complaints of Bob share one.
+	pub nonce: [u8; 16],
+	/// Proof of work: with it the complaint's work hash meets the chain's difficulty.
+	pub work: u64,
+}
+
+impl<AccountId: Encode> ComplaintBody<AccountId> {
+	/// The bytes Bob signs.
+	pub fn signing_payload(&self) -> Vec<u8> {
+		let mut payload = b"keymarket/complaint/v1".to_vec();
+		self.encode_to(&mut payload);
+		payload
+	}
+
+	/// The hash the proof of work is judged by: everything but the work, then the work.
+	pub fn work_hash(&self) -> [u8; 32] {
+		work_hash(&self.unworked_hash(), self.work)
+	}
+
+	/// The hash of the complaint without its work, which the worker hashes with each try.
+	pub fn unworked_hash(&self) -> [u8; 32] {
+		blake2_256(
+			&(
+				b"keymarket/complaint-work",
+				self.version,
+				self.round,
+				&self.gateway,
+				&self.request,
+				self.nonce,
+			)
+				.encode(),
+		)
+	}
+}
+
+/// The work hash of `work` over a complaint's unworked hash.
+pub fn work_hash(unworked: &[u8; 32], work: u64) -> [u8; 32] {
+	let mut input = [0u8; 40];
+	input[..32].copy_from_slice(unworked);
+	input[32..].copy_from_slice(&work.to_le_bytes());
+	blake2_256(&input)
+}
+
+/// Whether `hash` starts with at least `difficulty` zero bits.
+pub fn work_is_enough(hash: &[u8; 32], difficulty: u8) -> bool {
+	let mut needed = u32::from(difficulty);
+	for byte in hash {
+		if needed == 0 {
+			return true;
+		}
+		let zeros = byte.leading_zeros().min(needed);
+		if zeros < needed.min(8) {
+			return false;
+		}
+		needed -= zeros;
+	}
+	needed == 0
+}
+
+/// Finds the work for `body` at `difficulty` (about `2^difficulty` hashes), trying from `from`.
+pub fn find_work<AccountId: Encode>(
+	body: &ComplaintBody<AccountId>,
+	difficulty: u8,
+	from: u64,
+) -> u64 {
+	let unworked = body.unworked_hash();
+	(from..=u64::MAX)
+		.find(|work| work_is_enough(&work_hash(&unworked, *work), difficulty))
+		.unwrap_or(from)
+}
+
+/// Why a gateway refuses a complaint: the SCALE body of its error answers, and what Bob's
+/// client reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum ComplaintError {
+	/// Not a complaint of this version.
+	Malformed,
+	/// The complaint names another round than the current one.
+	WrongRound,
+	/// The complaint is addressed to another gateway, or this Ursula is no gateway of the round.
+	WrongGateway,
+	/// The work does not meet the chain's difficulty.
+	NotEnoughWork,
+	/// Bob's signature (of the complaint or of the request) does not verify, or the request is
+	/// not Bob's.
+	BadSignature,
+	/// No such policy, the request is not for one of its Ursulas, or the policy is not in
+	/// service.
+	NotInService,
+	/// This nonce or this request was already complained about.
+	Replayed,
+	/// Bob, or the policy, complained too often this round.
+	RateLimited,
+	/// The accused answered: the answer is in the gateway's response.
+	Answered,
+	/// The gateway cannot take complaints now.
+	Unavailable,
+}
+
+/// A gateway's answer to a complaint.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum ComplaintOutcome {
+	/// The Ursula answered the forwarded request: its SCALE `ReencryptionResponse`.
+	Answered(Vec<u8>),
+	/// No gateway of the round got an answer: this many of them signed the claim, and the proof
+	/// went to the chain in a transaction of this hash.
+	Proven { signers: u32, transaction: [u8; 32] },
+	/// Too few gateways confirmed the silence: no proof (the Ursula may have answered them).
+	NotProven { signers: u32 },
+}
+
+/// A gateway as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+pub struct GatewayView<AccountId> {
+	pub worker: AccountId,
+	/// The sr25519 key it signs claims with.
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
+	pub signing_key: [u8; 32],
+}
+
+/// A round's gateways as clients see them, in draw order (a signer index is a place here).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+pub struct RoundView<AccountId> {
+	pub round: Round,
+	/// The draw's seed ([`gateway_seed`] of the round's beacon).
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
+	pub seed: [u8; 32],
+	pub gateways: Vec<GatewayView<AccountId>>,
+	/// Signatures a proof of the round needs.
+	pub threshold: u32,
+}
+
+/// Where a case is, as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "Balance: core::fmt::Display",
+			deserialize = "Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
+	)
+)]
+pub enum CaseStatusView<Balance> {
+	Open,
+	Answered,
+	Punished {
+		#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
+		penalty: Balance,
+		#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
+		refunded: Balance,
+	},
+	Unpunished,
+}
+
+/// A case as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display",
+			deserialize = "AccountId: serde::Deserialize<'de>, Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
+	)
+)]
+pub struct CaseView<AccountId, Balance> {
+	/// The claimed round.
+	pub round: Round,
+	pub ursula: AccountId,
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
+	pub policy: PolicyId,
+	/// Bob's request as he signed it (SCALE `ReencryptionRequest`).
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
+	pub request: Vec<u8>,
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
+	pub request_hash: [u8; 32],
+	pub deadline: u32,
+	/// The signing gateways' indices in the round's list.
+	pub signers: Vec<u32>,
+	pub submitter: AccountId,
+	pub opened_in: Round,
+	pub closes_at: Round,
+	pub status: CaseStatusView<Balance>,
+	/// The accused's answer: one capsule fragment per capsule (umbral-pre bytes).
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex_list"))]
+	pub answer: Vec<Vec<u8>>,
+}
+
+/// What is known of an Ursula as an accused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+pub struct AccusedView {
+	pub accused: u32,
+	pub answered: u32,
+	pub punished: u32,
+	pub last_round: Round,
+}
+
+sp_api::decl_runtime_apis! {
+	/// Gateways, cases and proofs for Bob's client, the Ursula service and integrators.
+	pub trait GatewayApi<AccountId, Balance>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+	{
+		/// The gateways of `round` (recent rounds only: `None` before it began or once pruned).
+		fn round_gateways(round: Round) -> Option<RoundView<AccountId>>;
+		/// The case against `ursula` for `round`.
+		fn case(round: Round, ursula: AccountId) -> Option<CaseView<AccountId, Balance>>;
+		/// The recent cases against `ursula`, oldest first.
+		fn cases_of(ursula: AccountId) -> Vec<CaseView<AccountId, Balance>>;
+		/// The cases open now, by closing round.
+		fn open_cases() -> Vec<CaseView<AccountId, Balance>>;
+		/// `ursula`'s record as an accused.
+		fn accused(ursula: AccountId) -> AccusedView;
+		/// The leading zero bits a complaint's work needs now.
+		fn complaint_difficulty() -> u8;
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_beacon_block_is_the_last_block_of_the_round_before_last() {
+		assert_eq!(beacon_block(0, 5), 0);
+		assert_eq!(beacon_block(1, 5), 0);
+		assert_eq!(beacon_block(2, 5), 4);
+		assert_eq!(beacon_block(7, 5), 29);
+		// Round 7 starts at block 35: its beacon block is a round and a block old.
+		assert_eq!(7 * 5 - beacon_block(7, 5), 5 + 1);
+	}
+
+	/// Stakes 10, 0, 30, 5 as a cumulative line.
+	const LINE: [u128; 4] = [0, 10, 10, 40];
+	const TOTAL: u128 = 45;
+
+	#[test]
+	fn a_point_finds_the_candidate_under_it() {
+		let find = |point| find_on_line(&LINE, TOTAL, point);
+		assert_eq!(find(0), Some(0));
+		assert_eq!(find(9), Some(0));
+		// Candidate 1 has no stake: nothing of the line is its.
+		assert_eq!(find(10), Some(2));
+		assert_eq!(find(39), Some(2));
+		assert_eq!(find(40), Some(3));
+		assert_eq!(find(44), Some(3));
+		assert_eq!(find(45), None);
+	}
+
+	#[test]
+	fn the_gateways_are_distinct_by_stake_and_all_when_few() {
+		let seed = gateway_seed(&[1; 32], 3);
+		let find = |point| find_on_line(&LINE, TOTAL, point);
+		let drawn = draw_gateways(seed, TOTAL, 2, find);
+		assert_eq!(drawn.len(), 2);
+		assert_ne!(drawn[0], drawn[1]);
+		assert!(!drawn.contains(&1), "no stake, never drawn");
+		let mut all = draw_gateways(seed, TOTAL, 10, find);
+		all.sort();
+		assert_eq!(all, vec![0, 2, 3], "every staked candidate when there are few");
+		assert_eq!(draw_gateways(seed, TOTAL, 2, find), drawn, "reproducible");
+		assert_ne!(gateway_seed(&[1; 32], 3), gateway_seed(&[1; 32], 4));
+		assert!(draw_gateways(seed, 0, 2, find).is_empty());
+	}
+
+	#[test]
+	fn a_draw_follows_stake() {
+		// Over many rounds, the candidate with 30 of 45 is drawn first about two times in three.
+		let find = |point| find_on_line(&LINE, TOTAL, point);
+		let firsts = (0..3_000u32)
+			.filter(|round| draw_gateways(gateway_seed(&[2; 32], *round), TOTAL, 1, find) == [2])
+			.count();
+		assert!((1_850..2_150).contains(&firsts), "{firsts} of 3000");
+	}
+
+	#[test]
+	fn a_dominant_stake_cannot_make_a_draw_long() {
+		// One candidate holds nearly all: the draw stops after 4n hashes with what it has.
+		let line = [0u128, u128::MAX / 2, u128::MAX / 2 + 1];
+		let total = u128::MAX / 2 + 2;
+		let mut tries = 0;
+		let drawn = draw_gateways([3; 32], total, 3, |point| {
+			tries += 1;
+			find_on_line(&line, total, point)
+		});
+		assert_eq!(tries, 12);
+		assert!(drawn.len() < 3 && drawn.contains(&0));
+	}
+
+	#[test]
+	fn a_signer_set_lists_its_indices_in_order() {
+		let set = SignerSet::of(&[5, 0, 63, 5]);
+		assert_eq!(set.len(), 3);
+		assert_eq!(set.indices().collect::<Vec<_>>(), vec![0, 5, 63]);
+		assert_eq!(set.highest(), Some(63));
+		assert_eq!(SignerSet::default().highest(), None);
+		assert_eq!(SignerSet::of(&[64]), SignerSet::default());
+	}
+
+	#[test]
+	fn work_is_judged_by_leading_zero_bits() {
+		let mut hash = [0xffu8; 32];
+		assert!(work_is_enough(&hash, 0));
+		assert!(!work_is_enough(&hash, 1));
+		hash[0] = 0x0f;
+		assert!(work_is_enough(&hash, 4));
+		assert!(!work_is_enough(&hash, 5));
+		hash[0] = 0;
+		hash[1] = 0x7f;
+		assert!(work_is_enough(&hash, 9));
+		assert!(!work_is_enough(&hash, 10));
+		assert!(work_is_enough(&[0; 32], 255));
+	}
+
+	#[test]
+	fn found_work_meets_the_difficulty_and_changes_with_the_complaint() {
+		let body = ComplaintBody {
+			version: GATEWAY_VERSION,
+			round: 4,
+			gateway: [7u8; 32],
+			request: vec![1, 2, 3],
+			nonce: [9; 16],
+			work: 0,
+		};
+		let work = find_work(&body, 12, 0);
+		let worked = ComplaintBody { work, ..body.clone() };
+		assert!(work_is_enough(&worked.work_hash(), 12));
+		// The first that meets it: every smaller try fails.
+		let unworked = body.unworked_hash();
+		assert!((0..work).all(|w| !work_is_enough(&work_hash(&unworked, w), 12)));
+		// The work covers the whole complaint: another nonce hashes otherwise.
+		let other = ComplaintBody { nonce: [8; 16], work, ..body };
+		assert_ne!(other.work_hash(), worked.work_hash());
+	}
+}
