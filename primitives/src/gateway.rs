@@ -294,6 +294,30 @@ pub enum ComplaintOutcome {
 	NotProven { signers: u32 },
 }
 
+/// The key of the node's gateway outbox in persistent off-chain storage: the Ursula service
+/// appends the duties it prepared (a proof its round's gateways signed, an answer to a case
+/// against it), and the gateway pallet's off-chain worker submits each as its worker's signed,
+/// fee-free transaction. A SCALE `Vec<GatewayDuty<AccountId>>`.
+pub const OUTBOX_KEY: &[u8] = b"keymarket/gateway/outbox";
+
+/// The most duties the outbox holds: more wait for the next block.
+pub const MAX_OUTBOX: usize = 16;
+
+/// A duty the Ursula service hands to the off-chain worker.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum GatewayDuty<AccountId> {
+	/// Submit a proof of unavailability as `submitter` (one of its signing gateways).
+	Prove {
+		submitter: AccountId,
+		claim: UnavailabilityClaim<AccountId>,
+		request: Vec<u8>,
+		signers: SignerSet,
+		signatures: Vec<Sr25519Signature>,
+	},
+	/// Answer the case of `round` against `ursula` with these fragments.
+	Answer { ursula: AccountId, round: Round, cfrags: Vec<Vec<u8>> },
+}
+
 /// A gateway as clients see it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]

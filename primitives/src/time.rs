@@ -63,6 +63,9 @@ pub struct Durations {
 	pub max_policy_periods: Period,
 	/// How far ahead a policy may start.
 	pub max_start_delay: Period,
+	/// Rounds an Ursula proven unavailable has to answer the complained request on chain
+	/// before the proof becomes an offence.
+	pub answer_rounds: Round,
 }
 
 /// Why a chain spec's durations cannot run a chain.
@@ -82,6 +85,9 @@ pub enum DurationsError {
 	ShortRewardHistory,
 	/// A policy must be able to last at least a period.
 	NoPolicyPeriods,
+	/// An accused Ursula must have at least a round to answer, and the case must close (a round
+	/// of proof window and the answer window) within the evidence window.
+	BadAnswerWindow,
 }
 
 impl Durations {
@@ -101,7 +107,13 @@ impl Durations {
 			reward_history_periods: 7 * 24 * 60,
 			max_policy_periods: 365 * 24 * 60,
 			max_start_delay: 24 * 60,
+			answer_rounds: 4,
 		}
+	}
+
+	/// Rounds in a period.
+	pub fn rounds_per_period(&self) -> u32 {
+		self.blocks_per_period.checked_div(self.blocks_per_round).unwrap_or(1).max(1)
 	}
 
 	/// How long stake stays answerable after its worker left: the evidence window and the
@@ -150,6 +162,10 @@ impl Durations {
 		}
 		if self.max_policy_periods == 0 {
 			return Err(DurationsError::NoPolicyPeriods);
+		}
+		let evidence_rounds = self.evidence_window.saturating_mul(self.rounds_per_period());
+		if self.answer_rounds == 0 || self.answer_rounds.saturating_add(2) > evidence_rounds {
+			return Err(DurationsError::BadAnswerWindow);
 		}
 		Ok(())
 	}

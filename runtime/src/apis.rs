@@ -23,8 +23,9 @@ use keymarket_primitives::{
 };
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Policies, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, Slashing, Staking, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, Executive, Gateway, Grandpa, InherentDataExt, Nonce, Policies,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, Slashing, Staking, System, TransactionPayment,
+	VERSION,
 };
 
 impl_runtime_apis! {
@@ -295,6 +296,35 @@ impl_runtime_apis! {
 
 		fn earned_fees(staker: AccountId) -> Balance {
 			Policies::earned_fees(&staker)
+		}
+	}
+
+	impl keymarket_primitives::gateway::GatewayApi<Block, AccountId, Balance> for Runtime {
+		fn round_gateways(round: u32) -> Option<keymarket_primitives::gateway::RoundView<AccountId>> {
+			Gateway::round_view(round)
+		}
+
+		fn case(
+			round: u32,
+			ursula: AccountId,
+		) -> Option<keymarket_primitives::gateway::CaseView<AccountId, Balance>> {
+			Gateway::case_view(round, ursula)
+		}
+
+		fn cases_of(ursula: AccountId) -> Vec<keymarket_primitives::gateway::CaseView<AccountId, Balance>> {
+			Gateway::cases_of(ursula)
+		}
+
+		fn open_cases() -> Vec<keymarket_primitives::gateway::CaseView<AccountId, Balance>> {
+			Gateway::open_cases()
+		}
+
+		fn accused(ursula: AccountId) -> keymarket_primitives::gateway::AccusedView {
+			Gateway::accused_view(ursula)
+		}
+
+		fn complaint_difficulty() -> u8 {
+			Gateway::complaint_difficulty()
 		}
 	}
 

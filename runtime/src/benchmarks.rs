@@ -8,6 +8,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_keymarket_staking, Staking]
 	[pallet_keymarket_slashing, Slashing]
 	[pallet_keymarket_policies, Policies]
+	[pallet_keymarket_gateway, Gateway]
 	[pallet_parameters, Parameters]
 );
 

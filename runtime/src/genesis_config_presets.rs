@@ -44,6 +44,9 @@ pub const STAGING_DURATIONS: Durations = Durations {
 	// Policies of up to two years, starting at most a month ahead.
 	max_policy_periods: 2 * 365,
 	max_start_delay: 30,
+	// A day to answer a proof of unavailability on chain: an Ursula that was down for hours,
+	// or framed by its round's gateways, learns of it and answers before it is punished.
+	answer_rounds: 24,
 };
 
 /// A genesis state: validators (Aura and GRANDPA keys), funded accounts, the sudo key and the

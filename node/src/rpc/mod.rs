@@ -2,6 +2,7 @@
 //! (`system_accountNextIndex`, `system_dryRun`) and fee queries (`payment_queryInfo`,
 //! `payment_queryFeeDetails`) and Keymarket's own `keymarket_*` methods, one module per pallet.
 
+pub mod gateway;
 pub mod policies;
 pub mod slashing;
 pub mod staking;
@@ -40,9 +41,11 @@ where
 		+ keymarket_primitives::staking::StakingApi<Block, AccountId, Balance>
 		+ keymarket_primitives::slashing::SlashingApi<Block, AccountId, Balance>
 		+ keymarket_primitives::policies::PoliciesApi<Block, AccountId, Balance>
+		+ keymarket_primitives::gateway::GatewayApi<Block, AccountId, Balance>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
+	use gateway::{Gateway, GatewayApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use policies::{Policies, PoliciesApiServer};
 	use slashing::{Slashing, SlashingApiServer};
@@ -56,7 +59,8 @@ where
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(Staking::new(client.clone()).into_rpc())?;
 	module.merge(Slashing::new(client.clone()).into_rpc())?;
-	module.merge(Policies::new(client).into_rpc())?;
+	module.merge(Policies::new(client.clone()).into_rpc())?;
+	module.merge(Gateway::new(client).into_rpc())?;
 
 	Ok(module)
 }

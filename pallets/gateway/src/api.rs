@@ -1,7 +1,9 @@
 //! What the runtime API tells of gateways and cases.
 
 use frame_support::traits::Get;
-use keymarket_primitives::gateway::{AccusedView, CaseStatusView, CaseView, GatewayView, RoundView};
+use keymarket_primitives::gateway::{
+	AccusedView, CaseStatusView, CaseView, GatewayView, RoundView,
+};
 
 use crate::*;
 
@@ -22,7 +24,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The case against `ursula` for `round`.
-	pub fn case_view(round: Round, ursula: T::AccountId) -> Option<CaseView<T::AccountId, T::Balance>> {
+	pub fn case_view(
+		round: Round,
+		ursula: T::AccountId,
+	) -> Option<CaseView<T::AccountId, T::Balance>> {
 		let case = Cases::<T>::get(round, &ursula)?;
 		Some(CaseView {
 			round,

@@ -33,19 +33,22 @@ impl<T: Config> Pallet<T> {
 	) -> Result<CheckedProof<T::AccountId>, Error<T>> {
 		let now = T::Ursulas::current_round();
 		let round = claim.round;
-		ensure!(round <= now && now <= round.saturating_add(T::ProofRounds::get()), Error::<T>::ProofWindowClosed);
+		ensure!(
+			round <= now && now <= round.saturating_add(T::ProofRounds::get()),
+			Error::<T>::ProofWindowClosed
+		);
 		let gateways = Rounds::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
 		ensure!(!Cases::<T>::contains_key(round, &claim.ursula), Error::<T>::AlreadyAccused);
-		ensure!(CasesClaimed::<T>::get(round) < T::MaxCasesPerRound::get(), Error::<T>::TooManyCases);
+		ensure!(
+			CasesClaimed::<T>::get(round) < T::MaxCasesPerRound::get(),
+			Error::<T>::TooManyCases
+		);
 		let closes_at = now.saturating_add(T::AnswerRounds::get());
 		ensure!(
 			(Closing::<T>::decode_len(closes_at).unwrap_or(0) as u32) < T::MaxCasesPerRound::get(),
 			Error::<T>::TooManyCases
 		);
-		ensure!(
-			signers.len() >= gateways.threshold.max(1),
-			Error::<T>::NotEnoughSigners
-		);
+		ensure!(signers.len() >= gateways.threshold.max(1), Error::<T>::NotEnoughSigners);
 		ensure!(signatures.len() == signers.len() as usize, Error::<T>::SignatureCountMismatch);
 		ensure!(
 			signers.highest().is_some_and(|i| (i as usize) < gateways.gateways.len()),
@@ -64,8 +67,8 @@ impl<T: Config> Pallet<T> {
 			sp_crypto_hashing::blake2_256(request) == claim.request_hash,
 			Error::<T>::RequestHashMismatch
 		);
-		let request =
-			ReencryptionRequest::decode_all(&mut &request[..]).map_err(|_| Error::<T>::MalformedRequest)?;
+		let request = ReencryptionRequest::decode_all(&mut &request[..])
+			.map_err(|_| Error::<T>::MalformedRequest)?;
 		let body = &request.body;
 		ensure!(body.version == WIRE_VERSION, Error::<T>::MalformedRequest);
 		ensure!(
@@ -158,8 +161,8 @@ impl<T: Config> Pallet<T> {
 		let request = ReencryptionRequest::decode_all(&mut &case.request[..])
 			.map_err(|_| Error::<T>::MalformedRequest)?;
 		ensure!(cfrags.len() == request.body.capsules.len(), Error::<T>::WrongAnswerCount);
-		let policy = T::Policies::accused_policy(&case.policy, ursula)
-			.ok_or(Error::<T>::NotPolicyUrsula)?;
+		let policy =
+			T::Policies::accused_policy(&case.policy, ursula).ok_or(Error::<T>::NotPolicyUrsula)?;
 		for (capsule, cfrag) in request.body.capsules.iter().zip(cfrags) {
 			let verdict = judge_cfrag(
 				capsule,
@@ -186,14 +189,18 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_answer(
 		ursula: T::AccountId,
 		round: Round,
-		cfrags: BoundedVec<BoundedVec<u8, ConstU32<MAX_CFRAG_LEN>>, ConstU32<MAX_COMPLAINT_CAPSULES>>,
+		cfrags: BoundedVec<
+			BoundedVec<u8, ConstU32<MAX_CFRAG_LEN>>,
+			ConstU32<MAX_COMPLAINT_CAPSULES>,
+		>,
 	) -> Result<u32, DispatchError> {
 		let (mut case, gateways) = Self::check_answer(&ursula, round, &cfrags)?;
 		Closing::<T>::mutate(case.closes_at, |closing| {
 			closing.retain(|(claimed, accused)| !(*claimed == round && *accused == ursula))
 		});
-		let evidence =
-			sp_crypto_hashing::blake2_256(&(b"keymarket/false-accusation", round, &ursula, case.request_hash).encode());
+		let evidence = sp_crypto_hashing::blake2_256(
+			&(b"keymarket/false-accusation", round, &ursula, case.request_hash).encode(),
+		);
 		let mut reported = 0u32;
 		for gateway in gateways {
 			let offence = Offence {

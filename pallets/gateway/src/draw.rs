@@ -72,7 +72,10 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		T::WeightInfo::start_round(drawn.len() as u32, line.count)
-			.saturating_add(T::WeightInfo::close_case(T::Policies::max_policies_per_ursula()).saturating_mul(closed.into()))
+			.saturating_add(
+				T::WeightInfo::close_case(T::Policies::max_policies_per_ursula())
+					.saturating_mul(closed.into()),
+			)
 			.saturating_add(T::DbWeight::get().writes(pruned.into()))
 	}
 

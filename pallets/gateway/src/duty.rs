@@ -129,7 +129,8 @@ where
 						return Ok((ValidTransaction::default(), (), origin));
 					},
 				}
-				let window_ends = claim.round.saturating_add(T::ProofRounds::get()).saturating_add(1);
+				let window_ends =
+					claim.round.saturating_add(T::ProofRounds::get()).saturating_add(1);
 				(
 					(b"keymarket/duty/unavailable", claim.round, claim.ursula.clone()).encode(),
 					Pallet::<T>::blocks_until_round(window_ends),

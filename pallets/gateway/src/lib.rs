@@ -50,12 +50,14 @@ mod benchmarking;
 mod cases;
 mod draw;
 pub mod duty;
+pub mod offchain;
 pub mod types;
 pub mod weights;
 
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use duty::{CheckGatewayDuty, DUTY_PRIORITY};
 pub use keymarket_primitives::{
 	gateway::{SignerSet, UnavailabilityClaim, MAX_COMPLAINT_CAPSULES, MAX_GATEWAYS},
 	policies::{PolicyDirectory, PolicyId},
@@ -108,10 +110,7 @@ pub mod pallet {
 
 		pub struct TestDefaultConfig;
 
-		#[derive_impl(
-			frame_system::config_preludes::TestDefaultConfig,
-			no_aggregated_types
-		)]
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
 		impl frame_system::DefaultConfig for TestDefaultConfig {}
 
 		#[frame_support::register_default_impl(TestDefaultConfig)]
@@ -133,7 +132,11 @@ pub mod pallet {
 	}
 
 	#[pallet::config(with_default)]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config
+		+ frame_system::offchain::SigningTypes
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
 		/// The overarching event type.
 		#[allow(deprecated)]
 		#[pallet::no_default_bounds]
@@ -158,6 +161,14 @@ pub mod pallet {
 		/// rule), of which a silent round's part is withheld.
 		#[pallet::no_default]
 		type Rewards: PeriodReward<Self::AccountId, Self::Balance>;
+
+		/// The worker key in the node's keystore that the off-chain worker signs duties with (the
+		/// staking pallet's).
+		#[pallet::no_default]
+		type WorkerKey: frame_system::offchain::AppCrypto<
+			Self::Public,
+			<Self as frame_system::offchain::SigningTypes>::Signature,
+		>;
 
 		/// The length of a round in blocks (the chain's durations).
 		#[pallet::constant]
@@ -357,6 +368,10 @@ pub mod pallet {
 				return Weight::zero();
 			}
 			Self::start_round(block / per_round)
+		}
+
+		fn offchain_worker(_: BlockNumberFor<T>) {
+			Self::submit_outbox();
 		}
 
 		fn integrity_test() {

@@ -92,8 +92,7 @@ pub struct Case<AccountId, Balance> {
 }
 
 /// A case as this runtime stores it.
-pub type CaseOf<T> =
-	Case<<T as frame_system::Config>::AccountId, <T as crate::Config>::Balance>;
+pub type CaseOf<T> = Case<<T as frame_system::Config>::AccountId, <T as crate::Config>::Balance>;
 
 /// What is known of an Ursula as an accused.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]

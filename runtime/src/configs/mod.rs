@@ -1,11 +1,12 @@
 //! One `Config` implementation per pallet, one file each. What a chain spec chooses (the
 //! durations) is read from genesis state in [`time`]; what governance may tune (fee rates,
-//! penalties, shares) is a `pallet-parameters` parameter in [`parameters`]; everything else is a
+//! penalties, shares, gateways) is a `pallet-parameters` parameter in [`parameters`]; everything else is a
 //! constant beside the pallet it configures.
 
 mod balances;
 mod consensus;
 mod fees;
+mod gateway;
 mod offchain;
 pub mod parameters;
 mod policies;
@@ -19,4 +20,4 @@ pub use fees::ToBlockAuthor;
 pub use offchain::worker_key;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
 #[cfg(feature = "runtime-benchmarks")]
-pub use {policies::PoliciesBenchmarks, slashing::SlashingBenchmarks};
+pub use {gateway::GatewayBenchmarks, policies::PoliciesBenchmarks, slashing::SlashingBenchmarks};

@@ -1,6 +1,7 @@
 //! The economic knobs that governance may turn while the chain runs, through
 //! `pallet-parameters` (`Parameters.set_parameter`, root only): fee rates and deposits of
-//! policies, penalties and the reporters' share of slashes. Each is a `Get` that reads its
+//! policies, penalties and the reporters' share of slashes, the gateways' `n` and `t` and the
+//! complaint difficulty. Each is a `Get` that reads its
 //! current value (or the default below, until governance sets one), so the pallets keep asking
 //! their `Config`. Integrators read them from storage (`Parameters.Parameters`) or from the
 //! pallets' metadata constants, which show the values in force.
@@ -76,6 +77,26 @@ pub mod dynamic_params {
 		/// trying costs more than a round's share of a proof's reward.
 		#[codec(index = 5)]
 		pub static FalseAccusationPenalty: Balance = 10 * UNITS;
+	}
+
+	/// Who confirms availability, and what a complaint costs Bob.
+	#[dynamic_pallet_params]
+	#[codec(index = 2)]
+	pub mod gateway {
+		/// `n`: eight gateways a round. With `t = 5`, a round proves nobody silent unless at
+		/// least five of its gateways sign; docs/availability.md tabulates what collusion
+		/// needs for other `n`, `t` and honest fractions. At most 64.
+		#[codec(index = 0)]
+		pub static GatewayCount: u32 = 8;
+
+		/// `t`: five signatures prove a silence (a majority of eight).
+		#[codec(index = 1)]
+		pub static GatewayThreshold: u32 = 5;
+
+		/// Sixteen leading zero bits: about 65,000 hashes, tens of milliseconds of Bob's
+		/// machine per complaint, and as much for anyone who would flood the gateways.
+		#[codec(index = 2)]
+		pub static ComplaintDifficulty: u8 = 16;
 	}
 }
 

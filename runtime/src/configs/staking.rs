@@ -51,6 +51,7 @@ impl pallet_keymarket_staking::Config for Runtime {
 	type DecayPeriods = DecayPeriods;
 	type RewardHistoryPeriods = RewardHistoryPeriods;
 	/// The policies pallet pays fees for the period a commitment shows was served.
-	type OnCommitment = crate::Policies;
+	/// Policies pay fees for available periods; the gateway pallet draws from the committed.
+	type OnCommitment = (crate::Policies, crate::Gateway);
 	type WeightInfo = crate::weights::pallet_keymarket_staking::WeightInfo<Runtime>;
 }

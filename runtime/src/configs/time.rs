@@ -55,6 +55,10 @@ from_durations! {
 	MaxPolicyPeriods: Period = |d| d.max_policy_periods;
 	/// How far ahead a policy may start.
 	MaxStartDelay: Period = |d| d.max_start_delay;
+	/// Rounds in a period.
+	RoundsPerPeriod: u32 = |d| d.rounds_per_period();
+	/// Rounds an accused Ursula has to answer on chain.
+	AnswerRounds: u32 = |d| d.answer_rounds;
 	/// NuCypher's `kmax`: a year.
 	LockBonusPeriods: Period = |d| d.periods_per_year;
 	/// NuCypher's `k1 = 0.5 k2`: a year.

@@ -53,10 +53,8 @@ fn a_client_recomputes_the_same_gateways_from_the_beacon_and_the_line() {
 		let indices = keymarket_primitives::gateway::draw_gateways(seed, line.total, 5, |point| {
 			find_on_line(&starts, line.total, point)
 		});
-		let expected: Vec<AccountId> = indices
-			.iter()
-			.map(|i| Candidates::<Test>::get(period, i).unwrap().worker)
-			.collect();
+		let expected: Vec<AccountId> =
+			indices.iter().map(|i| Candidates::<Test>::get(period, i).unwrap().worker).collect();
 		let stored: Vec<AccountId> = drawn.gateways.iter().map(|g| g.worker.clone()).collect();
 		assert_eq!(stored, expected);
 	});

@@ -19,7 +19,14 @@ fn validate(
 	let call = RuntimeCall::Gateway(call);
 	let info = call.get_dispatch_info();
 	CheckGatewayDuty::<Test>::new()
-		.validate_only(RuntimeOrigin::signed(who.clone()), &call, &info, 0, TransactionSource::External, 0)
+		.validate_only(
+			RuntimeOrigin::signed(who.clone()),
+			&call,
+			&info,
+			0,
+			TransactionSource::External,
+			0,
+		)
 		.map(|(valid, _, _)| valid)
 }
 
@@ -59,7 +66,13 @@ fn a_signing_gateways_proof_is_a_free_duty_with_one_place_per_case() {
 		else {
 			unreachable!()
 		};
-		assert!(Gateway::proof_is_a_duty(&origin(&gateway_at(signers[0])), claim, r, s, signatures));
+		assert!(Gateway::proof_is_a_duty(
+			&origin(&gateway_at(signers[0])),
+			claim,
+			r,
+			s,
+			signatures
+		));
 		assert!(!Gateway::proof_is_a_duty(&origin(&account("Submitter")), claim, r, s, signatures));
 		// A stranger's proof is an ordinary transaction: no duty priority.
 		let ordinary = validate(&account("Submitter"), call).unwrap();

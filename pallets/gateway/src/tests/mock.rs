@@ -113,8 +113,8 @@ impl PolicyDirectory<AccountId, Balance> for MockPolicies {
 		})
 	}
 	fn round_fees(worker: &AccountId, _: Period, _: u32) -> Balance {
-		network(|n| n.policies.values().filter(|(u, _)| u.contains(worker)).count() as Balance) *
-			ROUND_FEE
+		network(|n| n.policies.values().filter(|(u, _)| u.contains(worker)).count() as Balance)
+			* ROUND_FEE
 	}
 	fn refund_round(worker: &AccountId, _: &AccountId, period: Period, _: u32) -> Balance {
 		network(|n| n.refunds.push((worker.clone(), period)));
@@ -150,6 +150,59 @@ impl ReportOffence<AccountId, Balance> for MockOffences {
 	}
 }
 
+/// The worker key, as the staking pallet declares it: sr25519 of key type `ursw`.
+pub mod worker_key {
+	use keymarket_primitives::staking::WORKER_KEY_TYPE;
+	use sp_runtime::{
+		app_crypto::{app_crypto, sr25519},
+		MultiSignature, MultiSigner,
+	};
+
+	app_crypto!(sr25519, WORKER_KEY_TYPE);
+
+	pub struct WorkerAuthId;
+
+	impl frame_system::offchain::AppCrypto<MultiSigner, MultiSignature> for WorkerAuthId {
+		type RuntimeAppPublic = Public;
+		type GenericPublic = sr25519::Public;
+		type GenericSignature = sr25519::Signature;
+	}
+}
+
+pub type Extrinsic =
+	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, sp_runtime::MultiSignature, ()>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = sp_runtime::MultiSigner;
+	type Signature = sp_runtime::MultiSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	/// Signs the call's encoding with the worker key, as the runtime signs its payload.
+	fn create_signed_transaction<
+		K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: sp_runtime::MultiSigner,
+		account: AccountId,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		let signature = call.using_encoded(|payload| K::sign(payload, public))?;
+		Some(Extrinsic::new_signed(call, account, signature, ()))
+	}
+}
+
 /// The prelude's numbers: rounds of five blocks, two per period, five gateways, three
 /// signatures.
 #[derive_impl(pallet_keymarket_gateway::config_preludes::TestDefaultConfig)]
@@ -158,6 +211,7 @@ impl pallet_keymarket_gateway::Config for Test {
 	type Policies = MockPolicies;
 	type Offences = MockOffences;
 	type Rewards = MockRewards;
+	type WorkerKey = worker_key::WorkerAuthId;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::tests::MockBenchmarks;
 }

@@ -3,6 +3,7 @@ pub mod mock;
 mod answer_tests;
 mod draw_tests;
 mod duty_tests;
+mod offchain_tests;
 mod proof_tests;
 
 use frame_support::{assert_noop, assert_ok, BoundedVec};
@@ -26,7 +27,7 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarks {
 				keymarket_primitives::registry::RegisteredKeys { umbral_key: [2; 33], signing_key },
 			)
 		});
-		let period = MockUrsulas::current_period();
+		let period = <MockUrsulas as keymarket_primitives::time::Clock>::current_period();
 		for p in period..=period + 1 {
 			commit(&worker, p, 100 + index as u128);
 		}
@@ -57,7 +58,11 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarks {
 
 /// Submits a proof against `accused` on `request` signed by the gateways at `signers`, from
 /// the first of them.
-fn prove(accused: &AccountId, request: &[u8], signers: &[u32]) -> sp_runtime::DispatchResultWithInfo<frame_support::dispatch::PostDispatchInfo> {
+fn prove(
+	accused: &AccountId,
+	request: &[u8],
+	signers: &[u32],
+) -> sp_runtime::DispatchResultWithInfo<frame_support::dispatch::PostDispatchInfo> {
 	let (claim, set, signatures) = proof(accused, request, signers);
 	submit(claim, request, set, signatures)
 }

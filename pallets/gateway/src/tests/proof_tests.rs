@@ -2,9 +2,9 @@
 //! proof refused with its error, changing nothing.
 
 use super::*;
-use sp_core::Pair as _;
 use crate::{CaseStatus, Cases, CasesClaimed, Closing, Records, Rounds};
 use keymarket_primitives::gateway::claim_signing_payload;
+use sp_core::Pair as _;
 
 /// An accused that is not a gateway of round 2, of the policy (Ursulas 0..3).
 fn accused() -> AccountId {
@@ -71,7 +71,10 @@ fn forged_short_or_misnumbered_signatures_are_refused() {
 		// One signature by the wrong key.
 		let mut forged = signatures.clone();
 		forged[1] = pair("Mallory").sign(&claim_signing_payload(&claim)).0;
-		assert_noop!(submit(claim.clone(), &request, set, forged), Error::<Test>::BadGatewaySignature);
+		assert_noop!(
+			submit(claim.clone(), &request, set, forged),
+			Error::<Test>::BadGatewaySignature
+		);
 
 		// A signature of another claim (the same gateways, another request).
 		let other = crate::UnavailabilityClaim { request_hash: [9; 32], ..claim.clone() };
@@ -83,7 +86,10 @@ fn forged_short_or_misnumbered_signatures_are_refused() {
 				pair(&format!("u{u}")).sign(&claim_signing_payload(&other)).0
 			})
 			.collect();
-		assert_noop!(submit(claim.clone(), &request, set, replayed), Error::<Test>::BadGatewaySignature);
+		assert_noop!(
+			submit(claim.clone(), &request, set, replayed),
+			Error::<Test>::BadGatewaySignature
+		);
 
 		// Fewer than t signers.
 		let (c, few, sigs) = proof(&accused, &request, &signers[..2]);
@@ -121,7 +127,10 @@ fn the_accused_cannot_sign_against_itself_nor_be_proven_twice_in_a_round() {
 
 		assert_ok!(prove(&accused, &request, &signers_against(&accused)));
 		let again = super::mock::request(&accused, vec![umbral.capsule.clone()], 2);
-		assert_noop!(prove(&accused, &again, &signers_against(&accused)), Error::<Test>::AlreadyAccused);
+		assert_noop!(
+			prove(&accused, &again, &signers_against(&accused)),
+			Error::<Test>::AlreadyAccused
+		);
 	});
 }
 
@@ -136,10 +145,7 @@ fn the_request_must_be_bobs_exact_request_to_the_accused_under_the_policy() {
 		// Not the request the gateways signed for.
 		let (claim, set, signatures) = proof(&accused, &good, &signers);
 		let other = request(&accused, vec![umbral.capsule.clone()], 2);
-		assert_noop!(
-			submit(claim, &other, set, signatures),
-			Error::<Test>::RequestHashMismatch
-		);
+		assert_noop!(submit(claim, &other, set, signatures), Error::<Test>::RequestHashMismatch);
 
 		// Garbage.
 		assert_noop!(prove(&accused, &[1, 2, 3], &signers), Error::<Test>::MalformedRequest);
@@ -186,7 +192,10 @@ fn only_an_ursula_on_duty_for_the_policy_can_be_accused() {
 		let accused = accused();
 		network(|n| n.committed.remove(&(accused.clone(), 1)));
 		let request = request(&accused, vec![umbral.capsule.clone()], 1);
-		assert_noop!(prove(&accused, &request, &signers_against(&accused)), Error::<Test>::NotOnDuty);
+		assert_noop!(
+			prove(&accused, &request, &signers_against(&accused)),
+			Error::<Test>::NotOnDuty
+		);
 		network(|n| n.committed.insert((accused.clone(), 1)));
 		// A policy out of service in the period.
 		network(|n| n.policies.get_mut(&POLICY).unwrap().1.window.end = 1);
@@ -212,7 +221,8 @@ fn the_deadline_lies_in_the_round_and_has_passed() {
 			let signatures = set
 				.indices()
 				.map(|i| {
-					let u = (0..URSULAS).find(|u| ursula(*u) == gateways[i as usize].worker).unwrap();
+					let u =
+						(0..URSULAS).find(|u| ursula(*u) == gateways[i as usize].worker).unwrap();
 					pair(&format!("u{u}")).sign(&claim_signing_payload(&claim)).0
 				})
 				.collect();
