@@ -84,15 +84,9 @@ fn wait_for_refusal(
 	refusal: RequestError,
 ) {
 	wait_for(&format!("the Ursula to answer {refusal:?}"), Duration::from_secs(60), || {
-		let answer = ask(
-			endpoint,
-			&pair("Bob"),
-			&account("Bob"),
-			policy,
-			ursula,
-			now_micros(),
-			vec![capsule.to_vec()],
-		);
+		let request = harness::bobs_request(policy, ursula, capsule);
+		let answer = harness::ursula_api::send(endpoint, ursula, &request)
+			.expect("the Ursula answers in the protocol");
 		(answer.err() == Some(refusal)).then_some(())
 	});
 }
@@ -478,5 +472,5 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 }
 
 fn now_micros() -> u64 {
-	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64
+	harness::now_micros()
 }

@@ -276,10 +276,28 @@ pub enum ComplaintError {
 	Replayed,
 	/// Bob, or the policy, complained too often this round.
 	RateLimited,
-	/// The accused answered: the answer is in the gateway's response.
-	Answered,
 	/// The gateway cannot take complaints now.
 	Unavailable,
+}
+
+/// A gateway's request to the other gateways of its round (SCALE, `POST /v1/confirm`): try the
+/// accused yourselves, and sign `claim` if it stays silent.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Confirmation<AccountId> {
+	pub claim: UnavailabilityClaim<AccountId>,
+	/// Bob's request, as he signed it; `claim.request_hash` is its hash.
+	pub request: Vec<u8>,
+}
+
+/// A gateway's answer to a [`Confirmation`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Confirmed {
+	/// The accused stayed silent: this gateway's signature of the claim.
+	Signed(Sr25519Signature),
+	/// The accused answered this gateway: its SCALE `ReencryptionResponse`.
+	Answered(Vec<u8>),
+	/// The accused refused the request (its SCALE `RequestError`): it is up.
+	Refused(Vec<u8>),
 }
 
 /// A gateway's answer to a complaint.
@@ -287,11 +305,14 @@ pub enum ComplaintError {
 pub enum ComplaintOutcome {
 	/// The Ursula answered the forwarded request: its SCALE `ReencryptionResponse`.
 	Answered(Vec<u8>),
-	/// No gateway of the round got an answer: this many of them signed the claim, and the proof
-	/// went to the chain in a transaction of this hash.
-	Proven { signers: u32, transaction: [u8; 32] },
-	/// Too few gateways confirmed the silence: no proof (the Ursula may have answered them).
-	NotProven { signers: u32 },
+	/// The Ursula refused the forwarded request (its SCALE `RequestError`): it is up, and says
+	/// why it does not serve it.
+	Refused(Vec<u8>),
+	/// `signers` gateways of `round` confirmed the silence: the proof goes to the chain with the
+	/// gateway's next block, and the case is `keymarket_case(round, ursula)`.
+	Proven { round: Round, signers: u32 },
+	/// Fewer gateways than the round needs confirmed the silence: no proof.
+	NotProven { signers: u32, needed: u32 },
 }
 
 /// The key of the node's gateway outbox in persistent off-chain storage: the Ursula service

@@ -26,7 +26,7 @@ pub mod decimal {
 /// The bytes of a `0x`-prefixed (or bare) hex string.
 fn unhex<E: serde::de::Error>(text: &str) -> Result<alloc::vec::Vec<u8>, E> {
 	let digits = text.strip_prefix("0x").unwrap_or(text);
-	if digits.len() % 2 != 0 {
+	if !digits.len().is_multiple_of(2) {
 		return Err(E::custom("hex of an odd length"));
 	}
 	(0..digits.len())

@@ -107,7 +107,7 @@ impl Durations {
 			reward_history_periods: 7 * 24 * 60,
 			max_policy_periods: 365 * 24 * 60,
 			max_start_delay: 24 * 60,
-			answer_rounds: 4,
+			answer_rounds: 2,
 		}
 	}
 
@@ -240,6 +240,23 @@ mod tests {
 		assert_eq!(with(|d| d.defer_periods = 0), Err(DurationsError::NoEvidenceWindow));
 		assert_eq!(with(|d| d.reward_history_periods = 1), Err(DurationsError::ShortRewardHistory));
 		assert_eq!(with(|d| d.max_policy_periods = 0), Err(DurationsError::NoPolicyPeriods));
+		assert_eq!(with(|d| d.answer_rounds = 0), Err(DurationsError::BadAnswerWindow));
+		// One period of evidence holds two rounds: a round of proof window and an answer
+		// window of one round would close on its edge.
+		assert_eq!(
+			with(|d| {
+				d.evidence_window = 1;
+				d.answer_rounds = 1;
+			}),
+			Err(DurationsError::BadAnswerWindow)
+		);
+		assert_eq!(
+			with(|d| {
+				d.evidence_window = 2;
+				d.answer_rounds = 2;
+			}),
+			Ok(())
+		);
 	}
 
 	#[test]

@@ -8,7 +8,7 @@ use codec::DecodeAll;
 use frame_support::BoundedVec;
 use keymarket_primitives::{
 	crypto::sr25519_signed,
-	policies::{cfrag_signing_payload, judge_cfrag, CfragEvidence, CfragVerdict},
+	policies::{cfrag_signing_payload, judge_cfrag, CfragEvidence, CfragVerdict, RequestError},
 	AccountId,
 };
 use keymarket_runtime::RuntimeCall;
@@ -50,6 +50,10 @@ pub enum BobCmd {
 		/// when the report is accepted).
 		#[arg(long)]
 		report: bool,
+		/// Do not complain to a gateway about an Ursula that stays silent (by default Bob
+		/// complains, and says what came of it).
+		#[arg(long)]
+		no_complaints: bool,
 		#[command(flatten)]
 		rpc: RpcFlag,
 	},
@@ -70,8 +74,8 @@ impl BobCmd {
 				println!("{}", json!({ "bobKey": chain::hex_of(&key) }));
 				Ok(())
 			},
-			BobCmd::Retrieve { keys, suri, input, out, report, rpc } => {
-				retrieve(keys, suri, input, out, *report, &rpc.rpc)
+			BobCmd::Retrieve { keys, suri, input, out, report, no_complaints, rpc } => {
+				retrieve(keys, suri, input, out, *report, !*no_complaints, &rpc.rpc)
 			},
 		}
 	}
@@ -91,6 +95,7 @@ fn retrieve(
 	input: &PathBuf,
 	out: &PathBuf,
 	report: bool,
+	complain: bool,
 	rpc_url: &str,
 ) -> Result<(), String> {
 	let chain = Chain::new(rpc_url)?;
@@ -126,8 +131,7 @@ fn retrieve(
 		};
 		let endpoint = String::from_utf8_lossy(&ursula_view.endpoint).into_owned();
 		let bob_account: AccountId = bob.public().into();
-		let answer = super::ursula_api::reencrypt(
-			&endpoint,
+		let request = super::ursula_api::signed_request(
 			&bob,
 			&bob_account,
 			file.policy,
@@ -135,6 +139,36 @@ fn retrieve(
 			fresh_sequence(),
 			vec![file.capsule.clone()],
 		);
+		let answer = super::ursula_api::send(&endpoint, ursula, &request);
+		let silent = match &answer {
+			Err(_) => true,
+			Ok(Err(error)) => {
+				matches!(error, RequestError::Unavailable | RequestError::RateLimited)
+			},
+			Ok(Ok(_)) => false,
+		};
+		let answer = if silent && complain {
+			// A gateway of the round forwards the same request; if the Ursula stays silent for
+			// the round's gateways too, they prove it.
+			match super::complaint::complain(&chain, &bob, ursula, &request) {
+				Ok(super::complaint::Complained::Answered(response)) => {
+					problems.push(
+						json!({ "ursula": ursula, "complained": "answered through a gateway" }),
+					);
+					Ok(Ok(response))
+				},
+				Ok(outcome) => {
+					problems.push(json!({ "ursula": ursula, "complained": outcome.to_string() }));
+					answer
+				},
+				Err(e) => {
+					problems.push(json!({ "ursula": ursula, "complaintFailed": e }));
+					answer
+				},
+			}
+		} else {
+			answer
+		};
 		let response = match answer {
 			Ok(Ok(response)) => response,
 			Ok(Err(error)) => {

@@ -5,6 +5,7 @@
 pub mod alice;
 pub mod bob;
 pub mod chain;
+pub mod complaint;
 pub mod enrico;
 pub mod load;
 pub mod rpc;

@@ -15,15 +15,20 @@ const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Connects to `address` (`host:port`) with [`DEADLINE`] on every step.
 fn connect(address: &str) -> Result<TcpStream, String> {
+	connect_within(address, DEADLINE)
+}
+
+/// Connects to `address` with `deadline` on connecting, sending and each read.
+fn connect_within(address: &str, deadline: Duration) -> Result<TcpStream, String> {
 	let socket = address
 		.to_socket_addrs()
 		.map_err(|e| format!("bad address {address}: {e}"))?
 		.next()
 		.ok_or_else(|| format!("{address} resolves to nothing"))?;
-	let stream = TcpStream::connect_timeout(&socket, DEADLINE)
+	let stream = TcpStream::connect_timeout(&socket, deadline)
 		.map_err(|e| format!("connect to {address}: {e}"))?;
-	stream.set_read_timeout(Some(DEADLINE)).map_err(|e| e.to_string())?;
-	stream.set_write_timeout(Some(DEADLINE)).map_err(|e| e.to_string())?;
+	stream.set_read_timeout(Some(deadline)).map_err(|e| e.to_string())?;
+	stream.set_write_timeout(Some(deadline)).map_err(|e| e.to_string())?;
 	Ok(stream)
 }
 
@@ -258,7 +263,18 @@ pub fn read_from(reader: &mut impl BufRead) -> Result<(u16, Vec<u8>), String> {
 
 /// POSTs `body` to `http://host:port/path` and returns the status and body of the answer.
 pub fn post(address: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
-	let mut stream = connect(address)?;
+	post_within(address, path, body, DEADLINE)
+}
+
+/// [`post`] with `deadline` on connecting, sending and each read: what a gateway gives an
+/// accused Ursula to answer.
+pub fn post_within(
+	address: &str,
+	path: &str,
+	body: &[u8],
+	deadline: Duration,
+) -> Result<(u16, Vec<u8>), String> {
+	let mut stream = connect_within(address, deadline)?;
 	write!(
 		stream,
 		"POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/octet-stream\r\n\

@@ -13,8 +13,9 @@ use sp_core::{crypto::Pair as _, sr25519};
 use super::rpc;
 
 /// Sends `capsules` to `ursula` at `endpoint` (`http://host:port`) as Bob's request number
-/// `sequence` on `policy`, signed by `signer` (Bob's key when `bob` is Bob). `Ok(Err(_))` is the
-/// Ursula's refusal; `Err(_)` a transport failure or an answer that is not the protocol's.
+/// `sequence` on `policy`, signed by `signer` (Bob's key when `bob` is Bob): [`signed_request`]
+/// then [`send`].
+#[allow(dead_code)] // The integration tests ask Ursulas this way.
 pub fn reencrypt(
 	endpoint: &str,
 	signer: &sr25519::Pair,
@@ -24,8 +25,18 @@ pub fn reencrypt(
 	sequence: u64,
 	capsules: Vec<Vec<u8>>,
 ) -> Result<Result<ReencryptionResponse, RequestError>, String> {
-	let request = signed_request(signer, bob, policy, ursula, sequence, capsules);
-	let (status, answer) = rpc::post(&rpc::address_of(endpoint)?, "/v1/reencrypt", &request)?;
+	send(endpoint, ursula, &signed_request(signer, bob, policy, ursula, sequence, capsules))
+}
+
+/// Sends a signed request's SCALE bytes to `ursula` at `endpoint` (`http://host:port`).
+/// `Ok(Err(_))` is the Ursula's refusal; `Err(_)` a transport failure or an answer that is not
+/// the protocol's.
+pub fn send(
+	endpoint: &str,
+	ursula: &AccountId,
+	request: &[u8],
+) -> Result<Result<ReencryptionResponse, RequestError>, String> {
+	let (status, answer) = rpc::post(&rpc::address_of(endpoint)?, "/v1/reencrypt", request)?;
 	decode_answer(ursula, status, &answer)
 }
 

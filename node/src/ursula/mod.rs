@@ -1,11 +1,14 @@
 //! The Ursula service inside the node: with `--ursula-listen` and a worker key (`ursw`) in the
 //! keystore, the node keeps a book of the policies that name its Ursula (key fragments opened,
 //! verified and kept), and serves re-encryption requests from Bobs on its endpoint, logging each
-//! served request durably. The availability commitment itself is the staking pallet's off-chain
-//! worker.
+//! served request durably. As a gateway of its rounds it takes Bobs' complaints about silent
+//! Ursulas and confirms other gateways' ([`gateway`]); as an accused it answers cases against it
+//! on chain. The availability commitment and the submission of proofs and answers are the
+//! pallets' off-chain workers.
 
 pub mod book;
 pub mod connection_limiter;
+pub mod gateway;
 pub mod keys;
 pub mod rate_limiter;
 pub mod replay_guard;
@@ -59,9 +62,35 @@ pub struct UrsulaParams {
 	/// with 503 at once.
 	#[arg(long, value_name = "N", default_value_t = 256)]
 	pub ursula_capsules_in_flight: u32,
+
+	/// Seconds an accused Ursula has to answer a request this node forwards as a gateway.
+	#[arg(long, value_name = "SECONDS", default_value_t = 3)]
+	pub gateway_forward_timeout: u64,
+
+	/// Complaints one Bob may make to this gateway in a round.
+	#[arg(long, value_name = "N", default_value_t = 8)]
+	pub gateway_complaints_per_bob: u32,
+
+	/// Complaints and confirmations one policy may cause at this gateway in a round.
+	#[arg(long, value_name = "N", default_value_t = 16)]
+	pub gateway_complaints_per_policy: u32,
+
+	/// Answer proofs of unavailability against this Ursula on chain, with the fragments of the
+	/// complained request (`false`: let the cases close and the penalties apply).
+	#[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+	pub ursula_answer_cases: bool,
 }
 
 impl UrsulaParams {
+	/// The gateway's limits.
+	pub fn gateway_limits(&self) -> gateway::GatewayLimits {
+		gateway::GatewayLimits {
+			forward_timeout: Duration::from_secs(self.gateway_forward_timeout.max(1)),
+			per_bob: self.gateway_complaints_per_bob,
+			per_policy: self.gateway_complaints_per_policy,
+		}
+	}
+
 	/// The endpoint's limits.
 	pub fn limits(&self) -> server::Limits {
 		server::Limits {
@@ -86,7 +115,9 @@ pub fn start<B, C, S>(
 where
 	B: sp_runtime::traits::Block,
 	C: ProvideRuntimeApi<B> + HeaderBackend<B> + BlockchainEvents<B> + Send + Sync + 'static,
-	C::Api: PoliciesApi<B, AccountId, Balance> + StakingApi<B, AccountId, Balance>,
+	C::Api: PoliciesApi<B, AccountId, Balance>
+		+ StakingApi<B, AccountId, Balance>
+		+ keymarket_primitives::gateway::GatewayApi<B, AccountId, Balance>,
 	S: OffchainStorage + 'static,
 {
 	let Some(listen) = params.ursula_listen else { return Ok(()) };
@@ -124,15 +155,26 @@ where
 			server::MAX_TRACKED_CLIENTS,
 		),
 	});
-	let endpoint = Arc::new(server::Endpoint::new(ursula.clone(), &limits));
+	let gateway = Arc::new(gateway::Gateway::new(
+		ursula.clone(),
+		Arc::new(gateway::ClientView::new(client.clone())),
+		Arc::new(gateway::OffchainOutbox::new(storage.clone())),
+		params.gateway_limits(),
+	));
+	let endpoint = Arc::new(server::Endpoint::new(ursula.clone(), Some(gateway.clone()), &limits));
 	ursula.book.refresh(&*client, &mut storage, &ursula.keys, client.info().best_hash);
 
 	let book_keeper = ursula.clone();
+	let answer_cases = params.ursula_answer_cases;
 	spawn.spawn("ursula-book", Some("ursula"), async move {
 		let mut blocks = client.import_notification_stream();
 		while let Some(block) = blocks.next().await {
 			if block.is_new_best {
 				book_keeper.book.refresh(&*client, &mut storage, &book_keeper.keys, block.hash);
+				// Cases against this Ursula are answered from the book just refreshed.
+				if answer_cases {
+					gateway.answer_cases();
+				}
 			}
 		}
 	});

@@ -38,9 +38,11 @@ use tokio::{sync::Semaphore, time::Instant};
 
 use super::{
 	connection_limiter::ConnectionLimiter,
+	gateway::{self, Gateway},
 	rate_limiter::{ClientAddress, RateLimiter},
 	service::Ursula,
 };
+use keymarket_primitives::gateway::{ComplaintError, GATEWAY_VERSION};
 
 /// The largest request body accepted: 32 capsules of umbral-pre bytes and the envelope fit well.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -103,9 +105,10 @@ fn too_large() -> Response<Full<Bytes>> {
 	reply(StatusCode::PAYLOAD_TOO_LARGE, (WIRE_VERSION, RequestError::Malformed).encode())
 }
 
-/// The endpoint: the Ursula and the limits that protect it.
+/// The endpoint: the Ursula, its gateway, and the limits that protect them.
 pub struct Endpoint {
 	ursula: Arc<Ursula>,
+	gateway: Option<Arc<Gateway>>,
 	address_limiter: RateLimiter<ClientAddress>,
 	connections: Arc<ConnectionLimiter>,
 	/// One permit per capsule queued for or in re-encryption.
@@ -114,9 +117,10 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-	pub fn new(ursula: Arc<Ursula>, limits: &Limits) -> Self {
+	pub fn new(ursula: Arc<Ursula>, gateway: Option<Arc<Gateway>>, limits: &Limits) -> Self {
 		Self {
 			ursula,
+			gateway,
 			address_limiter: RateLimiter::new(limits.capsules_per_address, MAX_TRACKED_CLIENTS),
 			connections: ConnectionLimiter::new(limits.connections_per_address),
 			// A request of the most capsules must always fit.
@@ -133,8 +137,15 @@ impl Endpoint {
 		B: hyper::body::Body,
 		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 	{
-		if request.method() != Method::POST || request.uri().path() != "/v1/reencrypt" {
-			return reply(StatusCode::NOT_FOUND, b"POST /v1/reencrypt".to_vec());
+		let path = request.uri().path().to_string();
+		if request.method() == Method::POST && (path == "/v1/complain" || path == "/v1/confirm") {
+			return self.answer_gateway(client, &path, request).await;
+		}
+		if request.method() != Method::POST || path != "/v1/reencrypt" {
+			return reply(
+				StatusCode::NOT_FOUND,
+				b"POST /v1/reencrypt, /v1/complain or /v1/confirm".to_vec(),
+			);
 		}
 		// One token before anything is read; the rest once the capsules are counted.
 		if !self.address_limiter.admit(&client, 1) {
@@ -175,6 +186,52 @@ impl Endpoint {
 			Ok(Ok(response)) => reply(StatusCode::OK, response.encode()),
 			Ok(Err(error)) => refuse(error),
 			Err(_) => refuse(RequestError::Unavailable),
+		}
+	}
+}
+
+impl Endpoint {
+	/// Answers a complaint or a confirmation: one token of the address's bucket, the body
+	/// bounded as a request's, the gateway's work off the async workers (it waits on the
+	/// accused and on the other gateways).
+	async fn answer_gateway<B>(
+		&self,
+		client: ClientAddress,
+		path: &str,
+		request: Request<B>,
+	) -> Response<Full<Bytes>>
+	where
+		B: hyper::body::Body,
+		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+	{
+		let refuse_complaint = |error: ComplaintError| {
+			let status =
+				StatusCode::from_u16(gateway::status_of(error)).unwrap_or(StatusCode::BAD_REQUEST);
+			reply(status, (GATEWAY_VERSION, error).encode())
+		};
+		let Some(gateway) = self.gateway.clone() else {
+			return refuse_complaint(ComplaintError::Unavailable);
+		};
+		if !self.address_limiter.admit(&client, 1) {
+			return refuse_complaint(ComplaintError::RateLimited);
+		}
+		let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES).collect().await {
+			Ok(body) => body.to_bytes(),
+			Err(_) => return refuse_complaint(ComplaintError::Malformed),
+		};
+		let confirm = path == "/v1/confirm";
+		let answered = tokio::task::spawn_blocking(move || {
+			if confirm {
+				gateway.confirm(&body).map(|answer| answer.encode())
+			} else {
+				gateway.complain(&body).map(|outcome| outcome.encode())
+			}
+		})
+		.await;
+		match answered {
+			Ok(Ok(body)) => reply(StatusCode::OK, body),
+			Ok(Err(error)) => refuse_complaint(error),
+			Err(_) => refuse_complaint(ComplaintError::Unavailable),
 		}
 	}
 }
@@ -303,7 +360,7 @@ mod tests {
 			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000).unwrap(),
 			bob_limiter: RateLimiter::new(limits.capsules_per_bob, 10),
 		};
-		Endpoint::new(Arc::new(ursula), &limits)
+		Endpoint::new(Arc::new(ursula), None, &limits)
 	}
 
 	fn limits() -> Limits {

@@ -31,6 +31,30 @@ pub struct Ursula {
 }
 
 impl Ursula {
+	/// The capsule fragments (umbral-pre bytes) of `request`, for a case against this Ursula
+	/// that the chain asks it to answer: the request's own checks but not the replay guard nor
+	/// the rate limits (the chain asks once per case), and nothing logged as served.
+	pub fn answer_case(&self, request: &ReencryptionRequest) -> Result<Vec<Vec<u8>>, RequestError> {
+		let body = &request.body;
+		if body.ursula != self.keys.worker {
+			return Err(RequestError::NotAssigned);
+		}
+		let entry = self.book.get(&body.policy).ok_or(RequestError::UnknownPolicy)?;
+		let kfrag = entry.kfrag.map_err(|_| RequestError::NoKeyFrag)?;
+		body.capsules
+			.iter()
+			.enumerate()
+			.map(|(i, bytes)| {
+				let capsule = Capsule::from_bytes(bytes)
+					.map_err(|_| RequestError::MalformedCapsule(i as u32))?;
+				umbral_pre::reencrypt(&capsule, (*kfrag).clone())
+					.to_bytes()
+					.map(|cfrag| cfrag.into_vec())
+					.map_err(|_| RequestError::Unavailable)
+			})
+			.collect()
+	}
+
 	/// Serves one request: the checks in the order the protocol states them, then one signed
 	/// capsule fragment per capsule, queued for the served-request log before it is returned.
 	pub fn serve(

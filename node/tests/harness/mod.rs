@@ -507,6 +507,28 @@ pub fn peer_id_of(node_key_hex: &str) -> String {
 	stdout.trim().to_string()
 }
 
+/// Microseconds since the Unix epoch: a sequence number above any Bob's client used before.
+pub fn now_micros() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.expect("after 1970")
+		.as_micros() as u64
+}
+
+/// Bob's (`//Bob`) signed request to `ursula` under `policy` for one capsule, with a fresh
+/// sequence number: its SCALE bytes.
+pub fn bobs_request(policy: [u8; 16], ursula: &sp_runtime::AccountId32, capsule: &[u8]) -> Vec<u8> {
+	let bob = dev_pair("Bob");
+	ursula_api::signed_request(
+		&bob,
+		&bob.public().into(),
+		policy,
+		ursula,
+		now_micros(),
+		vec![capsule.to_vec()],
+	)
+}
+
 /// The development key pair `//<name>`.
 pub fn dev_pair(name: &str) -> sr25519::Pair {
 	sr25519::Pair::from_string(&format!("//{name}"), None).expect("a dev key")

@@ -17,6 +17,10 @@ use sp_runtime::traits::{Saturating, Zero};
 
 use crate::*;
 
+/// A case an answer voids, and the gateways that signed it.
+pub(crate) type AnsweredCase<T> =
+	(CaseOf<T>, alloc::vec::Vec<<T as frame_system::Config>::AccountId>);
+
 /// What a valid proof establishes, ready to be recorded.
 pub(crate) struct CheckedProof<AccountId> {
 	pub gateways: alloc::vec::Vec<AccountId>,
@@ -155,7 +159,7 @@ impl<T: Config> Pallet<T> {
 		ursula: &T::AccountId,
 		round: Round,
 		cfrags: &[BoundedVec<u8, ConstU32<MAX_CFRAG_LEN>>],
-	) -> Result<(CaseOf<T>, alloc::vec::Vec<T::AccountId>), Error<T>> {
+	) -> Result<AnsweredCase<T>, Error<T>> {
 		let case = Cases::<T>::get(round, ursula).ok_or(Error::<T>::NoSuchCase)?;
 		ensure!(case.status == CaseStatus::Open, Error::<T>::CaseClosed);
 		let request = ReencryptionRequest::decode_all(&mut &case.request[..])

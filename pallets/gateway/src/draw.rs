@@ -63,7 +63,7 @@ impl<T: Config> Pallet<T> {
 			pruned = Cases::<T>::clear_prefix(old, T::MaxCasesPerRound::get(), None).backend;
 		}
 		// A period's line is drawn from while its rounds last: forget the one before last.
-		if round % T::RoundsPerPeriod::get().max(1) == 0 {
+		if round.is_multiple_of(T::RoundsPerPeriod::get().max(1)) {
 			if let Some(old) = period.checked_sub(2) {
 				Lines::<T>::remove(old);
 				pruned = pruned.saturating_add(

@@ -364,7 +364,7 @@ pub mod pallet {
 			use sp_runtime::traits::UniqueSaturatedInto;
 			let block: u32 = block.unique_saturated_into();
 			let per_round = T::BlocksPerRound::get().max(1);
-			if block % per_round != 0 {
+			if !block.is_multiple_of(per_round) {
 				return Weight::zero();
 			}
 			Self::start_round(block / per_round)

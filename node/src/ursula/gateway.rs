@@ -1,0 +1,545 @@
+//! The Ursula as a gateway of its rounds, and as an accused (DESIGN.md section 7).
+//!
+//! - `POST /v1/complain` takes Bob's SCALE [`Complaint`]. Cheap checks first (version, round,
+//!   addressee, work, then signatures and the policy, then replay and per-Bob and per-policy
+//!   bounds); then Bob's exact request is forwarded to the accused with a deadline, as any Bob's
+//!   request would come. An answer goes back to Bob. Silence: the round's other gateways are
+//!   asked to try (`POST /v1/confirm`, a SCALE [`Confirmation`]); with the round's threshold of
+//!   signatures, the proof goes to the outbox, and the off-chain worker submits it.
+//! - `POST /v1/confirm`: the same checks of the request, its own forward, and its signature of
+//!   the claim if the accused stays silent for it too (once per claim: a second ask gets the
+//!   same answer, never a second forward).
+//! - On every new best block, the accused side: each open case against this Ursula is answered
+//!   with the capsule fragments of the complained request, through the outbox.
+
+use std::{
+	collections::{HashMap, HashSet},
+	sync::{Arc, Mutex},
+	time::Duration,
+};
+
+use codec::{DecodeAll, Encode};
+use keymarket_primitives::{
+	crypto::sr25519_signed,
+	gateway::{
+		claim_signing_payload, work_is_enough, CaseStatusView, CaseView, Complaint, ComplaintError,
+		ComplaintOutcome, Confirmation, Confirmed, GatewayApi, GatewayDuty, RoundView, SignerSet,
+		UnavailabilityClaim, GATEWAY_VERSION, MAX_OUTBOX, OUTBOX_KEY,
+	},
+	policies::{
+		PoliciesApi, PolicyId, PolicyStatus, PolicyView, ReencryptionRequest, ReencryptionResponse,
+		RequestError, WIRE_VERSION,
+	},
+	staking::StakingApi,
+	time::Round,
+	AccountId, Balance,
+};
+use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
+use sp_core::{
+	crypto::Pair as _,
+	offchain::{OffchainStorage, STORAGE_PREFIX},
+};
+
+use super::service::Ursula;
+use crate::clients::rpc;
+
+/// What the gateway reads of the chain, as of the best block.
+pub trait ChainView: Send + Sync {
+	/// The best block's number.
+	fn best_number(&self) -> u32;
+	/// The current round.
+	fn current_round(&self) -> Round;
+	/// The gateways of `round`.
+	fn round(&self, round: Round) -> Option<RoundView<AccountId>>;
+	/// The complaint difficulty in force.
+	fn difficulty(&self) -> u8;
+	/// A policy.
+	fn policy(&self, id: PolicyId) -> Option<PolicyView<AccountId, Balance>>;
+	/// Where `worker` serves.
+	fn endpoint(&self, worker: &AccountId) -> Option<String>;
+	/// The recent cases against `worker`.
+	fn cases_against(&self, worker: &AccountId) -> Vec<CaseView<AccountId, Balance>>;
+}
+
+/// [`ChainView`] over the node's client.
+pub struct ClientView<B, C> {
+	client: Arc<C>,
+	_block: std::marker::PhantomData<B>,
+}
+
+impl<B, C> ClientView<B, C> {
+	pub fn new(client: Arc<C>) -> Self {
+		Self { client, _block: Default::default() }
+	}
+}
+
+impl<B, C> ChainView for ClientView<B, C>
+where
+	B: sp_runtime::traits::Block,
+	C: ProvideRuntimeApi<B> + HeaderBackend<B> + Send + Sync,
+	C::Api: PoliciesApi<B, AccountId, Balance>
+		+ StakingApi<B, AccountId, Balance>
+		+ GatewayApi<B, AccountId, Balance>,
+{
+	fn best_number(&self) -> u32 {
+		use sp_runtime::traits::UniqueSaturatedInto;
+		self.client.info().best_number.unique_saturated_into()
+	}
+	fn current_round(&self) -> Round {
+		let best = self.client.info().best_hash;
+		self.client.runtime_api().current_round(best).unwrap_or_default()
+	}
+	fn round(&self, round: Round) -> Option<RoundView<AccountId>> {
+		let best = self.client.info().best_hash;
+		self.client.runtime_api().round_gateways(best, round).ok().flatten()
+	}
+	fn difficulty(&self) -> u8 {
+		let best = self.client.info().best_hash;
+		self.client.runtime_api().complaint_difficulty(best).unwrap_or(u8::MAX)
+	}
+	fn policy(&self, id: PolicyId) -> Option<PolicyView<AccountId, Balance>> {
+		let best = self.client.info().best_hash;
+		self.client.runtime_api().policy(best, id).ok().flatten()
+	}
+	fn endpoint(&self, worker: &AccountId) -> Option<String> {
+		let best = self.client.info().best_hash;
+		let ursula = self.client.runtime_api().ursula(best, worker.clone()).ok().flatten()?;
+		Some(String::from_utf8_lossy(&ursula.endpoint).into_owned())
+	}
+	fn cases_against(&self, worker: &AccountId) -> Vec<CaseView<AccountId, Balance>> {
+		let best = self.client.info().best_hash;
+		self.client.runtime_api().cases_of(best, worker.clone()).unwrap_or_default()
+	}
+}
+
+/// Where prepared duties go: the node's persistent off-chain storage, read by the gateway
+/// pallet's off-chain worker.
+pub trait Outbox: Send + Sync {
+	fn push(&self, duty: GatewayDuty<AccountId>) -> Result<(), String>;
+}
+
+/// [`Outbox`] in the node's off-chain storage.
+pub struct OffchainOutbox<S> {
+	storage: Mutex<S>,
+}
+
+impl<S> OffchainOutbox<S> {
+	pub fn new(storage: S) -> Self {
+		Self { storage: Mutex::new(storage) }
+	}
+}
+
+impl<S: OffchainStorage> Outbox for OffchainOutbox<S> {
+	fn push(&self, duty: GatewayDuty<AccountId>) -> Result<(), String> {
+		let mut storage = self.storage.lock().expect("not poisoned");
+		// The off-chain worker takes the list with a compare-and-set: so does this.
+		for _ in 0..8 {
+			let old = storage.get(STORAGE_PREFIX, OUTBOX_KEY);
+			let mut duties: Vec<GatewayDuty<AccountId>> = old
+				.as_ref()
+				.and_then(|bytes| Vec::decode_all(&mut &bytes[..]).ok())
+				.unwrap_or_default();
+			if duties.len() >= MAX_OUTBOX * 4 {
+				return Err("the outbox is full".into());
+			}
+			duties.push(duty.clone());
+			if storage.compare_and_set(STORAGE_PREFIX, OUTBOX_KEY, old.as_deref(), &duties.encode())
+			{
+				return Ok(());
+			}
+		}
+		Err("the outbox kept changing".into())
+	}
+}
+
+/// What the accused did with a forwarded request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forwarded {
+	/// A response with one fragment per capsule (SCALE bytes).
+	Answered(Vec<u8>),
+	/// A refusal that shows it read the request (SCALE `RequestError`).
+	Refused(Vec<u8>),
+	/// No answer within the deadline, a refusal for lack of capacity, or garbage.
+	Silent,
+}
+
+/// The gateway's limits.
+#[derive(Clone, Debug)]
+pub struct GatewayLimits {
+	/// How long the accused has to answer a forwarded request.
+	pub forward_timeout: Duration,
+	/// Complaints one Bob may make in a round.
+	pub per_bob: u32,
+	/// Complaints (and confirmations) one policy may cause in a round.
+	pub per_policy: u32,
+}
+
+impl Default for GatewayLimits {
+	fn default() -> Self {
+		Self { forward_timeout: Duration::from_secs(3), per_bob: 8, per_policy: 16 }
+	}
+}
+
+/// What a gateway remembers of its round.
+#[derive(Default)]
+struct RoundMemory {
+	round: Round,
+	nonces: HashSet<(AccountId, [u8; 16])>,
+	complained: HashSet<[u8; 32]>,
+	per_bob: HashMap<AccountId, u32>,
+	per_policy: HashMap<PolicyId, u32>,
+	/// Answers given to confirmations, by claim hash: asked again, answered the same.
+	confirmed: HashMap<[u8; 32], Confirmed>,
+}
+
+/// The gateway and the accused side of one Ursula.
+pub struct Gateway {
+	ursula: Arc<Ursula>,
+	chain: Arc<dyn ChainView>,
+	outbox: Arc<dyn Outbox>,
+	limits: GatewayLimits,
+	memory: Mutex<RoundMemory>,
+	/// The cases this Ursula answered, with the block it last handed the answer over.
+	answered: Mutex<HashMap<(Round, PolicyId), u32>>,
+}
+
+/// Blocks after which an answer still needed is handed over again.
+const ANSWER_RETRY_BLOCKS: u32 = 5;
+
+impl Gateway {
+	pub fn new(
+		ursula: Arc<Ursula>,
+		chain: Arc<dyn ChainView>,
+		outbox: Arc<dyn Outbox>,
+		limits: GatewayLimits,
+	) -> Self {
+		Self {
+			ursula,
+			chain,
+			outbox,
+			limits,
+			memory: Default::default(),
+			answered: Default::default(),
+		}
+	}
+
+	/// Asks the gateway at `endpoint` to confirm: it forwards too, so it has the accused's
+	/// deadline and a margin.
+	fn ask(&self, endpoint: &str, confirmation: &[u8]) -> Result<(u16, Vec<u8>), String> {
+		let deadline = self.limits.forward_timeout * 2 + Duration::from_secs(2);
+		rpc::post_within(&rpc::address_of(endpoint)?, "/v1/confirm", confirmation, deadline)
+	}
+
+	fn me(&self) -> &AccountId {
+		&self.ursula.keys.worker
+	}
+
+	/// My index among `round`'s gateways.
+	fn my_index(&self, round: &RoundView<AccountId>) -> Option<u32> {
+		round.gateways.iter().position(|g| &g.worker == self.me()).map(|i| i as u32)
+	}
+
+	/// Bob's request: decoded, signed by the policy's Bob, to one of its Ursulas (not to this
+	/// gateway), under a policy in service.
+	fn check_request(
+		&self,
+		bytes: &[u8],
+	) -> Result<(ReencryptionRequest, PolicyView<AccountId, Balance>), ComplaintError> {
+		let request = ReencryptionRequest::decode_all(&mut &bytes[..])
+			.map_err(|_| ComplaintError::Malformed)?;
+		let body = &request.body;
+		if body.version != WIRE_VERSION {
+			return Err(ComplaintError::Malformed);
+		}
+		let bob: &[u8; 32] = body.bob.as_ref();
+		if !sr25519_signed(bob, &body.signing_payload(), &request.signature) {
+			return Err(ComplaintError::BadSignature);
+		}
+		let policy = self.chain.policy(body.policy).ok_or(ComplaintError::NotInService)?;
+		if policy.bob != body.bob {
+			return Err(ComplaintError::BadSignature);
+		}
+		if !policy.ursulas.contains(&body.ursula) || &body.ursula == self.me() {
+			return Err(ComplaintError::NotInService);
+		}
+		if policy.status != PolicyStatus::Active {
+			return Err(ComplaintError::NotInService);
+		}
+		Ok((request, policy))
+	}
+
+	/// Counts one complaint (or confirmation) against the round's per-policy bound, and, for a
+	/// complaint, against Bob's.
+	fn admit(
+		&self,
+		round: Round,
+		bob: Option<&AccountId>,
+		policy: PolicyId,
+	) -> Result<(), ComplaintError> {
+		let mut memory = self.memory.lock().expect("not poisoned");
+		if memory.round != round {
+			*memory = RoundMemory { round, ..Default::default() };
+		}
+		let on_policy = memory.per_policy.get(&policy).copied().unwrap_or(0);
+		let on_bob = bob.map(|bob| memory.per_bob.get(bob).copied().unwrap_or(0)).unwrap_or(0);
+		if on_policy >= self.limits.per_policy || on_bob >= self.limits.per_bob {
+			return Err(ComplaintError::RateLimited);
+		}
+		*memory.per_policy.entry(policy).or_default() += 1;
+		if let Some(bob) = bob {
+			*memory.per_bob.entry(bob.clone()).or_default() += 1;
+		}
+		Ok(())
+	}
+
+	/// Forwards Bob's exact request to the accused and judges what comes back.
+	pub fn forward(&self, accused: &AccountId, request: &[u8], capsules: usize) -> Forwarded {
+		let Some(endpoint) = self.chain.endpoint(accused) else { return Forwarded::Silent };
+		let address = match rpc::address_of(&endpoint) {
+			Ok(address) => address,
+			Err(_) => return Forwarded::Silent,
+		};
+		match rpc::post_within(&address, "/v1/reencrypt", request, self.limits.forward_timeout) {
+			Ok((200, body)) => match ReencryptionResponse::decode_all(&mut &body[..]) {
+				Ok(response)
+					if response.cfrags.len() == capsules && &response.ursula == accused =>
+				{
+					Forwarded::Answered(body)
+				},
+				_ => Forwarded::Silent,
+			},
+			Ok((status, body)) => match <(u8, RequestError)>::decode_all(&mut &body[..]) {
+				// Out of capacity is no answer: Bob still has nothing.
+				Ok((_, RequestError::Unavailable | RequestError::RateLimited)) => Forwarded::Silent,
+				Ok((_, error)) if status < 500 => Forwarded::Refused(error.encode()),
+				_ => Forwarded::Silent,
+			},
+			Err(_) => Forwarded::Silent,
+		}
+	}
+
+	/// Bob's complaint (SCALE bytes): see the module docs.
+	pub fn complain(&self, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintError> {
+		let complaint = Complaint::<AccountId>::decode_all(&mut &bytes[..])
+			.map_err(|_| ComplaintError::Malformed)?;
+		let body = &complaint.body;
+		if body.version != GATEWAY_VERSION {
+			return Err(ComplaintError::Malformed);
+		}
+		let now = self.chain.current_round();
+		if body.round != now {
+			return Err(ComplaintError::WrongRound);
+		}
+		let round = self.chain.round(now).ok_or(ComplaintError::Unavailable)?;
+		if &body.gateway != self.me() || self.my_index(&round).is_none() {
+			return Err(ComplaintError::WrongGateway);
+		}
+		if !work_is_enough(&body.work_hash(), self.chain.difficulty()) {
+			return Err(ComplaintError::NotEnoughWork);
+		}
+		let (request, policy) = self.check_request(&body.request)?;
+		let bob: &[u8; 32] = request.body.bob.as_ref();
+		if !sr25519_signed(bob, &body.signing_payload(), &complaint.signature) {
+			return Err(ComplaintError::BadSignature);
+		}
+		let request_hash = sp_crypto_hashing::blake2_256(&body.request);
+		{
+			let mut memory = self.memory.lock().expect("not poisoned");
+			if memory.round != now {
+				*memory = RoundMemory { round: now, ..Default::default() };
+			}
+			let nonce = (request.body.bob.clone(), body.nonce);
+			if memory.nonces.contains(&nonce) || memory.complained.contains(&request_hash) {
+				return Err(ComplaintError::Replayed);
+			}
+			memory.nonces.insert(nonce);
+			memory.complained.insert(request_hash);
+		}
+		self.admit(now, Some(&request.body.bob), policy.id)?;
+
+		let accused = request.body.ursula.clone();
+		let capsules = request.body.capsules.len();
+		match self.forward(&accused, &body.request, capsules) {
+			Forwarded::Answered(response) => return Ok(ComplaintOutcome::Answered(response)),
+			Forwarded::Refused(error) => return Ok(ComplaintOutcome::Refused(error)),
+			Forwarded::Silent => {},
+		}
+		let claim = UnavailabilityClaim {
+			ursula: accused.clone(),
+			policy: policy.id,
+			request_hash,
+			round: now,
+			deadline: self.chain.best_number(),
+		};
+		let payload = claim_signing_payload(&claim);
+		let mut signatures = vec![(
+			self.my_index(&round).expect("checked above"),
+			self.ursula.keys.signer.sign(&payload).0,
+		)];
+		let confirmation =
+			Confirmation { claim: claim.clone(), request: body.request.clone() }.encode();
+		let others: Vec<(u32, AccountId)> = round
+			.gateways
+			.iter()
+			.enumerate()
+			.filter(|(_, g)| &g.worker != self.me() && g.worker != accused)
+			.map(|(i, g)| (i as u32, g.worker.clone()))
+			.collect();
+		// The others try at once, each on its own thread: their deadlines run side by side.
+		let answers: Vec<(u32, Option<Confirmed>)> = std::thread::scope(|scope| {
+			let asks: Vec<_> = others
+				.iter()
+				.map(|(index, worker)| {
+					let confirmation = &confirmation;
+					scope.spawn(move || {
+						let answer = self.chain.endpoint(worker).and_then(|endpoint| {
+							match self.ask(&endpoint, confirmation) {
+								Ok((200, body)) => Confirmed::decode_all(&mut &body[..]).ok(),
+								_ => None,
+							}
+						});
+						(*index, answer)
+					})
+				})
+				.collect();
+			asks.into_iter().filter_map(|ask| ask.join().ok()).collect()
+		});
+		for (index, answer) in answers {
+			match answer {
+				Some(Confirmed::Signed(signature)) => {
+					let key = round.gateways[index as usize].signing_key;
+					if sr25519_signed(&key, &payload, &signature) {
+						signatures.push((index, signature));
+					}
+				},
+				// Another gateway got the answer: it goes to Bob, and nobody signs.
+				Some(Confirmed::Answered(response)) => {
+					return Ok(ComplaintOutcome::Answered(response))
+				},
+				Some(Confirmed::Refused(error)) => return Ok(ComplaintOutcome::Refused(error)),
+				None => {},
+			}
+		}
+		let signers = signatures.len() as u32;
+		if signers < round.threshold.max(1) {
+			return Ok(ComplaintOutcome::NotProven { signers, needed: round.threshold });
+		}
+		signatures.sort_by_key(|(index, _)| *index);
+		let set = SignerSet::of(&signatures.iter().map(|(index, _)| *index).collect::<Vec<_>>());
+		self.outbox
+			.push(GatewayDuty::Prove {
+				submitter: self.me().clone(),
+				claim,
+				request: body.request.clone(),
+				signers: set,
+				signatures: signatures.into_iter().map(|(_, signature)| signature).collect(),
+			})
+			.map_err(|e| {
+				log::error!(target: "ursula", "cannot hand a proof over: {e}");
+				ComplaintError::Unavailable
+			})?;
+		log::info!(target: "ursula", "proved {accused} silent in round {now} with {signers} signatures");
+		Ok(ComplaintOutcome::Proven { round: now, signers })
+	}
+
+	/// Another gateway's confirmation request (SCALE bytes): see the module docs.
+	pub fn confirm(&self, bytes: &[u8]) -> Result<Confirmed, ComplaintError> {
+		let confirmation = Confirmation::<AccountId>::decode_all(&mut &bytes[..])
+			.map_err(|_| ComplaintError::Malformed)?;
+		let claim = &confirmation.claim;
+		let now = self.chain.current_round();
+		if claim.round != now {
+			return Err(ComplaintError::WrongRound);
+		}
+		let round = self.chain.round(now).ok_or(ComplaintError::Unavailable)?;
+		if self.my_index(&round).is_none() {
+			return Err(ComplaintError::WrongGateway);
+		}
+		if sp_crypto_hashing::blake2_256(&confirmation.request) != claim.request_hash {
+			return Err(ComplaintError::Malformed);
+		}
+		let key = sp_crypto_hashing::blake2_256(&claim.encode());
+		if let Some(answer) = self.memory.lock().expect("not poisoned").confirmed.get(&key) {
+			return Ok(answer.clone());
+		}
+		let (request, policy) = self.check_request(&confirmation.request)?;
+		if request.body.ursula != claim.ursula || policy.id != claim.policy {
+			return Err(ComplaintError::Malformed);
+		}
+		// The asking gateway gave up at its best block: not a block ahead of this one's.
+		if claim.deadline > self.chain.best_number().saturating_add(1) {
+			return Err(ComplaintError::WrongRound);
+		}
+		self.admit(now, None, policy.id)?;
+		let answer =
+			match self.forward(&claim.ursula, &confirmation.request, request.body.capsules.len()) {
+				Forwarded::Answered(response) => Confirmed::Answered(response),
+				Forwarded::Refused(error) => Confirmed::Refused(error),
+				Forwarded::Silent => {
+					Confirmed::Signed(self.ursula.keys.signer.sign(&claim_signing_payload(claim)).0)
+				},
+			};
+		self.memory.lock().expect("not poisoned").confirmed.insert(key, answer.clone());
+		Ok(answer)
+	}
+
+	/// The accused side: hands over the answer to each open case against this Ursula (again
+	/// after [`ANSWER_RETRY_BLOCKS`] if it is still open).
+	pub fn answer_cases(&self) {
+		let best = self.chain.best_number();
+		for case in self.chain.cases_against(self.me()) {
+			if case.status != CaseStatusView::Open {
+				continue;
+			}
+			let key = (case.round, case.policy);
+			let last = self.answered.lock().expect("not poisoned").get(&key).copied();
+			if last.is_some_and(|at| best < at + ANSWER_RETRY_BLOCKS) {
+				continue;
+			}
+			let cfrags = match ReencryptionRequest::decode_all(&mut &case.request[..]) {
+				Ok(request) => self.ursula.answer_case(&request),
+				Err(_) => Err(RequestError::Malformed),
+			};
+			match cfrags {
+				Ok(cfrags) => {
+					let duty = GatewayDuty::Answer {
+						ursula: self.me().clone(),
+						round: case.round,
+						cfrags,
+					};
+					match self.outbox.push(duty) {
+						Ok(()) => {
+							log::info!(
+								target: "ursula",
+								"answering the case of round {} on chain",
+								case.round
+							);
+							self.answered.lock().expect("not poisoned").insert(key, best);
+						},
+						Err(e) => log::error!(target: "ursula", "cannot hand an answer over: {e}"),
+					}
+				},
+				Err(e) => log::warn!(
+					target: "ursula",
+					"cannot answer the case of round {}: {e:?}",
+					case.round
+				),
+			}
+		}
+	}
+}
+
+/// The HTTP status of a complaint's refusal.
+pub fn status_of(error: ComplaintError) -> u16 {
+	use ComplaintError::*;
+	match error {
+		Malformed | NotEnoughWork => 400,
+		BadSignature | WrongGateway => 403,
+		NotInService => 404,
+		WrongRound => 409,
+		Replayed => 409,
+		RateLimited => 429,
+		Unavailable => 503,
+	}
+}

@@ -1,0 +1,431 @@
+//! Confirming availability end to end, on five nodes of the `local` chain each hosting an Ursula
+//! (three validators and two full nodes). Governance sets five gateways a round and three
+//! signatures a proof. Then, on the real network:
+//!
+//! - an Ursula that answers is never accused, however many complaints Bob makes;
+//! - each kind of bad complaint is refused by the gateway with its error;
+//! - an Ursula whose endpoint is cut (its node up and committing, its endpoint behind a proxy the
+//!   test closes, and it does not answer cases on chain) is proven unavailable by the round's
+//!   gateways and punished exactly once for the round;
+//! - an Ursula accused by colluding gateways (the test signs for three of them) answers on
+//!   chain with its fragments, is not punished, and the gateways are reported;
+//! - a forged proof is refused on chain with its error.
+
+mod harness;
+
+use std::{
+	io::{Read, Write},
+	net::{TcpListener, TcpStream},
+	path::Path,
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc,
+	},
+	time::Duration,
+};
+
+use codec::{Decode, Encode};
+use harness::{client, free_port, wait_for, Node, NodeConfig};
+use keymarket_primitives::{
+	gateway::{
+		claim_signing_payload, find_work, work_hash, work_is_enough, Complaint, ComplaintBody,
+		ComplaintError, ComplaintOutcome, SignerSet, UnavailabilityClaim, GATEWAY_VERSION,
+	},
+	AccountId,
+};
+use keymarket_runtime::{dynamic_params::gateway, RuntimeCall, RuntimeParameters};
+use serde_json::{json, Value};
+use sp_core::{crypto::Pair as _, sr25519};
+
+const STAKERS: [&str; 5] = ["Alice", "Bob", "Charlie", "Alice//stash", "Bob//stash"];
+const WORKERS: [&str; 5] = ["Dave", "Eve", "Ferdie", "Charlie//stash", "Dave//stash"];
+const NODES: [&str; 5] = ["alice", "bob", "charlie", "dave", "eve"];
+/// The Ursula whose endpoint the test cuts.
+const VICTIM: usize = 4;
+/// An Ursula that always answers (and is accused by colluding gateways).
+const HONEST: usize = 0;
+/// The complaint difficulty governance sets for the test: quick for Bob.
+const DIFFICULTY: u8 = 8;
+
+fn pair(name: &str) -> sr25519::Pair {
+	harness::dev_pair(name)
+}
+
+fn account(name: &str) -> AccountId {
+	pair(name).public().into()
+}
+
+fn path(dir: &Path, name: &str) -> String {
+	dir.join(name).display().to_string()
+}
+
+/// A TCP proxy to `target` that the test can cut: after [`Proxy::cut`] every connection is
+/// closed unanswered.
+struct Proxy {
+	port: u16,
+	cut: Arc<AtomicBool>,
+}
+
+impl Proxy {
+	fn start(target: u16) -> Self {
+		let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+		let port = listener.local_addr().unwrap().port();
+		let cut = Arc::new(AtomicBool::new(false));
+		let is_cut = cut.clone();
+		std::thread::spawn(move || {
+			for client in listener.incoming().flatten() {
+				if is_cut.load(Ordering::SeqCst) {
+					drop(client);
+					continue;
+				}
+				let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { continue };
+				let pipe = |mut from: TcpStream, mut to: TcpStream| {
+					std::thread::spawn(move || {
+						let mut buffer = [0u8; 16 * 1024];
+						while let Ok(n) = from.read(&mut buffer) {
+							if n == 0 || to.write_all(&buffer[..n]).is_err() {
+								break;
+							}
+						}
+						let _ = to.shutdown(std::net::Shutdown::Both);
+					});
+				};
+				pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+				pipe(server, client);
+			}
+		});
+		Self { port, cut }
+	}
+
+	fn cut(&self) {
+		self.cut.store(true, Ordering::SeqCst);
+	}
+}
+
+/// Sudo sets a gateway parameter.
+fn set_parameter(node: &Node, parameter: gateway::Parameters) {
+	let call = RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+		call: Box::new(RuntimeCall::Parameters(pallet_parameters::Call::set_parameter {
+			key_value: RuntimeParameters::Gateway(parameter),
+		})),
+	});
+	node.chain().submit(&pair("Alice"), call).expect("sudo sets a parameter");
+}
+
+/// The current round's gateways (workers, in order) and its threshold.
+fn gateways(node: &Node) -> (u32, Vec<AccountId>, u32) {
+	let view = node.rpc("keymarket_gateways", json!([]));
+	let workers = view["gateways"]
+		.as_array()
+		.map(|list| {
+			list.iter().map(|g| serde_json::from_value(g["worker"].clone()).unwrap()).collect()
+		})
+		.unwrap_or_default();
+	(
+		view["round"].as_u64().unwrap_or(0) as u32,
+		workers,
+		view["threshold"].as_u64().unwrap_or(0) as u32,
+	)
+}
+
+/// Bob's signed request to `ursula` for `capsule` under `policy` (a fresh sequence number).
+fn request(policy: [u8; 16], ursula: &AccountId, capsule: &[u8]) -> Vec<u8> {
+	harness::bobs_request(policy, ursula, capsule)
+}
+
+/// A complaint body about `request` to `gateway` in `round`, its work done.
+fn complaint_body(round: u32, gateway: &AccountId, request: &[u8]) -> ComplaintBody<AccountId> {
+	let mut nonce = [0u8; 16];
+	nonce[..8].copy_from_slice(&now_micros().to_le_bytes());
+	let mut body = ComplaintBody {
+		version: GATEWAY_VERSION,
+		round,
+		gateway: gateway.clone(),
+		request: request.to_vec(),
+		nonce,
+		work: 0,
+	};
+	body.work = find_work(&body, DIFFICULTY, 0);
+	body
+}
+
+/// Signs `body` as `signer` and posts it to the gateway at `endpoint`.
+fn post_complaint(
+	endpoint: &str,
+	body: &ComplaintBody<AccountId>,
+	signer: &str,
+) -> Result<ComplaintOutcome, ComplaintError> {
+	let signature = pair(signer).sign(&body.signing_payload()).0;
+	post_raw(endpoint, &Complaint { body: body.clone(), signature }.encode())
+}
+
+fn post_raw(endpoint: &str, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintError> {
+	let address = harness::rpc::address_of(endpoint).unwrap();
+	let (status, answer) =
+		harness::rpc::post(&address, "/v1/complain", bytes).expect("the gateway answers");
+	if status == 200 {
+		Ok(ComplaintOutcome::decode(&mut &answer[..]).expect("an outcome"))
+	} else {
+		Err(<(u8, ComplaintError)>::decode(&mut &answer[..]).expect("a complaint error").1)
+	}
+}
+
+fn now_micros() -> u64 {
+	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64
+}
+
+#[test]
+fn gateways_prove_the_silent_and_never_the_answering() {
+	// Five nodes; the victim's endpoint is registered behind a proxy.
+	let mut nodes: Vec<Node> = Vec::new();
+	let mut endpoints = Vec::new();
+	let mut proxy = None;
+	for (i, (name, worker)) in NODES.iter().zip(WORKERS).enumerate() {
+		let port = free_port();
+		let mut config = NodeConfig::local_validator(name);
+		config.extra_args = vec!["--ursula-listen".into(), format!("127.0.0.1:{port}")];
+		if i == VICTIM {
+			// Its node commits; its endpoint will go silent; it does not answer on chain.
+			config.extra_args.extend(["--ursula-answer-cases".into(), "false".into()]);
+			let p = Proxy::start(port);
+			endpoints.push(format!("http://127.0.0.1:{}", p.port));
+			proxy = Some(p);
+		} else {
+			endpoints.push(format!("http://127.0.0.1:{port}"));
+		}
+		config.keys = harness::ursula_keys(worker);
+		if let Some(first) = nodes.first() {
+			config.bootnodes = vec![first.multiaddr()];
+		}
+		nodes.push(Node::start(name, config));
+	}
+	let proxy = proxy.expect("the victim's proxy");
+	let url = nodes[0].rpc_url();
+	wait_for("the nodes to peer", Duration::from_secs(60), || {
+		nodes.iter().all(|node| node.peers() >= 4).then_some(())
+	});
+
+	for ((staker, worker), endpoint) in STAKERS.iter().zip(WORKERS).zip(&endpoints) {
+		harness::stake_for_ursula(&nodes[0], staker, worker, endpoint);
+	}
+	set_parameter(&nodes[0], gateway::Parameters::GatewayCount(gateway::GatewayCount, Some(5)));
+	set_parameter(
+		&nodes[0],
+		gateway::Parameters::GatewayThreshold(gateway::GatewayThreshold, Some(3)),
+	);
+	set_parameter(
+		&nodes[0],
+		gateway::Parameters::ComplaintDifficulty(gateway::ComplaintDifficulty, Some(DIFFICULTY)),
+	);
+	wait_for("five active Ursulas", Duration::from_secs(240), || {
+		let active = nodes[0].rpc("keymarket_activeUrsulas", json!([]));
+		(active.as_array().map(Vec::len) == Some(5)).then_some(())
+	});
+	wait_for("a round of five gateways", Duration::from_secs(120), || {
+		let (_, workers, threshold) = gateways(&nodes[0]);
+		(workers.len() == 5 && threshold == 3).then_some(())
+	});
+
+	// Alice grants Bob 2-of-5 on all five; Enrico encrypts; Bob decrypts.
+	let dir = tempfile::tempdir().expect("a temp dir");
+	client(&["alice", "keygen", "--out", &path(dir.path(), "alice.json")]);
+	let bob_key = client(&["bob", "keygen", "--out", &path(dir.path(), "bob.json")])["bobKey"]
+		.as_str()
+		.unwrap()
+		.to_string();
+	let mut grant = vec![
+		"alice".to_string(),
+		"grant".into(),
+		"--keys".into(),
+		path(dir.path(), "alice.json"),
+		"--suri".into(),
+		"//Alice".into(),
+		"--label".into(),
+		"files".into(),
+		"--bob".into(),
+		account("Bob").to_string(),
+		"--bob-key".into(),
+		bob_key,
+		"--threshold".into(),
+		"2".into(),
+		"--periods".into(),
+		"60".into(),
+		"--rate".into(),
+		"1000000000".into(),
+		"--rpc".into(),
+		url.clone(),
+	];
+	for worker in WORKERS {
+		grant.extend(["--ursula".into(), account(worker).to_string()]);
+	}
+	let policy = client(&grant.iter().map(String::as_str).collect::<Vec<_>>());
+	let policy_id: [u8; 16] =
+		harness::unhex(policy["policy"].as_str().unwrap()).try_into().unwrap();
+	std::fs::write(dir.path().join("plain.txt"), b"for Bob").unwrap();
+	client(&[
+		"enrico",
+		"encrypt",
+		"--policy",
+		policy["policy"].as_str().unwrap(),
+		"--in",
+		&path(dir.path(), "plain.txt"),
+		"--out",
+		&path(dir.path(), "secret.enc"),
+		"--rpc",
+		&url,
+	]);
+	let file = std::fs::read(dir.path().join("secret.enc")).unwrap();
+	let (_, _, capsule, _) = <(u8, [u8; 16], Vec<u8>, Vec<u8>)>::decode(&mut &file[..]).unwrap();
+	// The Ursulas pick their key fragments up with the next blocks.
+	let honest = account(WORKERS[HONEST]);
+	wait_for("the honest Ursula to serve", Duration::from_secs(60), || {
+		harness::ursula_api::send(
+			&endpoints[HONEST],
+			&honest,
+			&request(policy_id, &honest, &capsule),
+		)
+		.ok()
+		.and_then(Result::ok)
+	});
+
+	// An Ursula that answers is never accused, however many complaints Bob makes.
+	let gateway_of = |accused: &AccountId| -> (u32, AccountId, String) {
+		let (round, workers, _) = gateways(&nodes[0]);
+		let gateway = workers
+			.into_iter()
+			.find(|w| w != accused && *w != account(WORKERS[VICTIM]))
+			.expect("a gateway other than the accused");
+		let index = WORKERS.iter().position(|w| account(w) == gateway).unwrap();
+		(round, gateway, endpoints[index].clone())
+	};
+	for _ in 0..3 {
+		let (round, gateway, endpoint) = gateway_of(&honest);
+		let body = complaint_body(round, &gateway, &request(policy_id, &honest, &capsule));
+		match post_complaint(&endpoint, &body, "Bob") {
+			Ok(ComplaintOutcome::Answered(_)) | Err(ComplaintError::WrongRound) => {},
+			other => panic!("an answering Ursula's complaint came back {other:?}"),
+		}
+	}
+
+	// Each kind of bad complaint is refused with its error.
+	let (round, gateway, endpoint) = gateway_of(&honest);
+	let good = complaint_body(round, &gateway, &request(policy_id, &honest, &capsule));
+	assert_eq!(post_raw(&endpoint, b"not a complaint"), Err(ComplaintError::Malformed));
+	let wrong_round = complaint_body(round + 7, &gateway, &good.request);
+	assert_eq!(post_complaint(&endpoint, &wrong_round, "Bob"), Err(ComplaintError::WrongRound));
+	let elsewhere = complaint_body(round, &account("Mallory"), &good.request);
+	let refused = post_complaint(&endpoint, &elsewhere, "Bob");
+	assert!(
+		matches!(refused, Err(ComplaintError::WrongGateway | ComplaintError::WrongRound)),
+		"{refused:?}"
+	);
+	let mut lazy = good.clone();
+	lazy.work =
+		(0..).find(|w| !work_is_enough(&work_hash(&good.unworked_hash(), *w), DIFFICULTY)).unwrap();
+	let refused = post_complaint(&endpoint, &lazy, "Bob");
+	assert!(matches!(refused, Err(ComplaintError::NotEnoughWork | ComplaintError::WrongRound)));
+	let refused = post_complaint(&endpoint, &good, "Charlie");
+	assert!(matches!(refused, Err(ComplaintError::BadSignature | ComplaintError::WrongRound)));
+	let first = post_complaint(&endpoint, &good, "Bob");
+	if matches!(first, Ok(ComplaintOutcome::Answered(_))) {
+		assert_eq!(post_complaint(&endpoint, &good, "Bob"), Err(ComplaintError::Replayed));
+	}
+	let record = nodes[0].rpc("keymarket_accused", json!([honest]));
+	assert_eq!(record["accused"], 0, "an answering Ursula is never accused: {record}");
+
+	// The victim's endpoint goes silent; its node keeps committing. Bob complains until the
+	// round's gateways prove it (a round may turn while they confirm).
+	proxy.cut();
+	let victim = account(WORKERS[VICTIM]);
+	let proven_round =
+		wait_for("the gateways to prove the victim silent", Duration::from_secs(120), || {
+			let (round, gateway, endpoint) = gateway_of(&victim);
+			let body = complaint_body(round, &gateway, &request(policy_id, &victim, &capsule));
+			match post_complaint(&endpoint, &body, "Bob") {
+				Ok(ComplaintOutcome::Proven { round, signers }) => {
+					assert!(signers >= 3, "{signers} signers");
+					Some(round)
+				},
+				_ => None,
+			}
+		});
+	wait_for("the case on chain", Duration::from_secs(60), || {
+		let case = nodes[0].rpc("keymarket_case", json!([proven_round, victim]));
+		(case["status"] == "open").then_some(())
+	});
+
+	// Meanwhile colluding gateways accuse the honest Ursula: the test signs for three of them.
+	let (round, workers, _) = gateways(&nodes[0]);
+	let colluders: Vec<(u32, &str)> = workers
+		.iter()
+		.enumerate()
+		.filter(|(_, w)| **w != honest)
+		.take(3)
+		.map(|(i, w)| (i as u32, WORKERS[WORKERS.iter().position(|n| account(n) == *w).unwrap()]))
+		.collect();
+	let framed = request(policy_id, &honest, &capsule);
+	let claim = UnavailabilityClaim {
+		ursula: honest.clone(),
+		policy: policy_id,
+		request_hash: sp_crypto_hashing::blake2_256(&framed),
+		round,
+		deadline: round * 5,
+	};
+	let payload = claim_signing_payload(&claim);
+	let signers = SignerSet::of(&colluders.iter().map(|(i, _)| *i).collect::<Vec<_>>());
+	let signatures: Vec<[u8; 64]> =
+		colluders.iter().map(|(_, w)| pair(w).sign(&payload).0).collect();
+	let prove = |signatures: Vec<[u8; 64]>| {
+		RuntimeCall::Gateway(pallet_keymarket_gateway::Call::prove_unavailable {
+			claim: claim.clone(),
+			request: framed.clone().try_into().unwrap(),
+			signers,
+			signatures: signatures.try_into().unwrap(),
+		})
+	};
+	// A forged proof first: refused with its error, changing nothing.
+	let mut forged = signatures.clone();
+	forged[0] = pair("Mallory").sign(&payload).0;
+	let refusal = nodes[0].chain().submit(&pair("Charlie"), prove(forged)).unwrap_err();
+	assert!(refusal.contains("gateway.BadGatewaySignature"), "{refusal}");
+	nodes[0].chain().submit(&pair("Charlie"), prove(signatures)).expect("the colluders' proof");
+
+	// The honest Ursula answers on chain; the victim stays silent and is punished once.
+	wait_for("the honest Ursula's answer", Duration::from_secs(120), || {
+		let case = nodes[0].rpc("keymarket_case", json!([round, honest]));
+		(case["status"] == "answered").then_some(case)
+	});
+	let case = nodes[0].rpc("keymarket_case", json!([round, honest]));
+	assert_eq!(case["answer"].as_array().map(Vec::len), Some(1), "Bob's fragment on chain");
+	let punished: Value = wait_for("the victim's punishment", Duration::from_secs(180), || {
+		let case = nodes[0].rpc("keymarket_case", json!([proven_round, victim]));
+		case["status"].get("punished").cloned()
+	});
+	assert!(punished["penalty"].as_str().is_some(), "{punished}");
+	let staker = account(STAKERS[VICTIM]);
+	let slashes = nodes[0].rpc("keymarket_pendingSlashes", json!([staker]));
+	let unavailability: Vec<&Value> = slashes
+		.as_array()
+		.unwrap()
+		.iter()
+		.filter(|s| s["kind"].get("unavailability").is_some())
+		.collect();
+	assert_eq!(unavailability.len(), 1, "once for the round: {slashes}");
+	assert_eq!(unavailability[0]["kind"]["unavailability"]["round"], proven_round);
+	// The colluders are reported for their false accusation; the honest Ursula never punished.
+	for (_, worker) in &colluders {
+		let staker = STAKERS[WORKERS.iter().position(|w| w == worker).unwrap()];
+		let slashes = nodes[0].rpc("keymarket_pendingSlashes", json!([account(staker)]));
+		assert!(
+			slashes.as_array().unwrap().iter().any(|s| s["kind"].get("falseAccusation").is_some()),
+			"{worker}: {slashes}"
+		);
+	}
+	let record = nodes[0].rpc("keymarket_accused", json!([honest]));
+	assert_eq!((record["answered"].clone(), record["punished"].clone()), (json!(1), json!(0)));
+	let record = nodes[0].rpc("keymarket_accused", json!([victim]));
+	assert_eq!(record["punished"], 1, "{record}");
+	for node in &mut nodes {
+		node.assert_running();
+	}
+}
