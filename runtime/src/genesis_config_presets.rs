@@ -252,6 +252,20 @@ mod tests {
 					<crate::Staking as Clock>::current_round(),
 					3 * durations.blocks_per_period / durations.blocks_per_round + 1
 				);
+				// The gateway pallet counts the same rounds and the chain's answer window.
+				type Gateway = crate::Runtime;
+				assert_eq!(
+					<Gateway as pallet_keymarket_gateway::Config>::BlocksPerRound::get(),
+					durations.blocks_per_round
+				);
+				assert_eq!(
+					<Gateway as pallet_keymarket_gateway::Config>::RoundsPerPeriod::get(),
+					durations.blocks_per_period / durations.blocks_per_round
+				);
+				assert_eq!(
+					<Gateway as pallet_keymarket_gateway::Config>::AnswerRounds::get(),
+					durations.answer_rounds
+				);
 			});
 		}
 	}

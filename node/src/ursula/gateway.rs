@@ -543,3 +543,261 @@ pub fn status_of(error: ComplaintError) -> u16 {
 		Unavailable => 503,
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::ursula::{
+		book::Book, keys::UrsulaSecrets, rate_limiter::RateLimiter, replay_guard::ReplayGuard,
+		served_log::ServedLog,
+	};
+	use keymarket_primitives::gateway::{find_work, ComplaintBody, GatewayView};
+	use sp_core::sr25519;
+
+	const POLICY: PolicyId = [3; 16];
+	const ROUND: Round = 7;
+	const DIFFICULTY: u8 = 6;
+
+	fn pair(name: &str) -> sr25519::Pair {
+		sr25519::Pair::from_string(&format!("//{name}"), None).unwrap()
+	}
+
+	fn account(name: &str) -> AccountId {
+		pair(name).public().into()
+	}
+
+	/// A chain where this gateway (//Ferdie) and //Dave are the round's gateways, //Eve serves
+	/// the policy at an endpoint nobody listens on, and //Bob is the grantee.
+	struct FakeChain;
+
+	impl ChainView for FakeChain {
+		fn best_number(&self) -> u32 {
+			36
+		}
+		fn current_round(&self) -> Round {
+			ROUND
+		}
+		fn round(&self, round: Round) -> Option<RoundView<AccountId>> {
+			(round == ROUND).then(|| RoundView {
+				round,
+				seed: [0; 32],
+				gateways: ["Ferdie", "Dave"]
+					.iter()
+					.map(|name| GatewayView {
+						worker: account(name),
+						signing_key: pair(name).public().0,
+					})
+					.collect(),
+				threshold: 2,
+			})
+		}
+		fn difficulty(&self) -> u8 {
+			DIFFICULTY
+		}
+		fn policy(&self, id: PolicyId) -> Option<PolicyView<AccountId, Balance>> {
+			(id == POLICY).then(|| PolicyView {
+				id,
+				owner: account("Alice"),
+				bob: account("Bob"),
+				bob_key: [2; 33],
+				verifying_key: [2; 33],
+				policy_key: [2; 33],
+				threshold: 1,
+				ursulas: vec![account("Eve")],
+				signing_keys: vec![pair("Eve").public().0],
+				start: 0,
+				end: 100,
+				rate: 1,
+				escrow: 100,
+				paid: 0,
+				status: PolicyStatus::Active,
+			})
+		}
+		fn endpoint(&self, _: &AccountId) -> Option<String> {
+			// A port nobody listens on: every forward and every ask goes unanswered.
+			Some("http://127.0.0.1:9".into())
+		}
+		fn cases_against(&self, _: &AccountId) -> Vec<CaseView<AccountId, Balance>> {
+			vec![]
+		}
+	}
+
+	#[derive(Default)]
+	struct FakeOutbox(Mutex<Vec<GatewayDuty<AccountId>>>);
+
+	impl Outbox for FakeOutbox {
+		fn push(&self, duty: GatewayDuty<AccountId>) -> Result<(), String> {
+			self.0.lock().unwrap().push(duty);
+			Ok(())
+		}
+	}
+
+	fn gateway(dir: &std::path::Path, per_bob: u32) -> Gateway {
+		let signer = pair("Ferdie");
+		let umbral = umbral_pre::SecretKey::random();
+		let umbral_public =
+			umbral.public_key().to_compressed_bytes().as_ref().try_into().expect("33 bytes");
+		let ursula = Ursula {
+			keys: UrsulaSecrets { worker: signer.public().into(), signer, umbral, umbral_public },
+			book: Book::default(),
+			log: ServedLog::open(&dir.join("served"), 16).unwrap(),
+			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000).unwrap(),
+			bob_limiter: RateLimiter::new(100, 10),
+		};
+		Gateway::new(
+			Arc::new(ursula),
+			Arc::new(FakeChain),
+			Arc::new(FakeOutbox::default()),
+			GatewayLimits { forward_timeout: Duration::from_millis(200), per_bob, per_policy: 100 },
+		)
+	}
+
+	fn request(sequence: u64) -> Vec<u8> {
+		crate::clients::ursula_api::signed_request(
+			&pair("Bob"),
+			&account("Bob"),
+			POLICY,
+			&account("Eve"),
+			sequence,
+			vec![vec![1; 10]],
+		)
+	}
+
+	fn complaint(body: &ComplaintBody<AccountId>, signer: &str) -> Vec<u8> {
+		let signature = pair(signer).sign(&body.signing_payload()).0;
+		Complaint { body: body.clone(), signature }.encode()
+	}
+
+	fn body(sequence: u64, nonce: u8) -> ComplaintBody<AccountId> {
+		let mut body = ComplaintBody {
+			version: GATEWAY_VERSION,
+			round: ROUND,
+			gateway: account("Ferdie"),
+			request: request(sequence),
+			nonce: [nonce; 16],
+			work: 0,
+		};
+		body.work = find_work(&body, DIFFICULTY, 0);
+		body
+	}
+
+	#[test]
+	fn every_bad_complaint_is_refused_with_its_error() {
+		let dir = tempfile::tempdir().unwrap();
+		let gateway = gateway(dir.path(), 100);
+		assert_eq!(gateway.complain(b"junk").unwrap_err(), ComplaintError::Malformed);
+		let wrong_round = ComplaintBody { round: ROUND + 1, ..body(1, 1) };
+		assert_eq!(
+			gateway.complain(&complaint(&wrong_round, "Bob")).unwrap_err(),
+			ComplaintError::WrongRound
+		);
+		let elsewhere = ComplaintBody { gateway: account("Dave"), ..body(1, 1) };
+		assert_eq!(
+			gateway.complain(&complaint(&elsewhere, "Bob")).unwrap_err(),
+			ComplaintError::WrongGateway
+		);
+		let good = body(1, 1);
+		let lazy = ComplaintBody {
+			work: (0..)
+				.find(|w| {
+					!work_is_enough(
+						&keymarket_primitives::gateway::work_hash(&good.unworked_hash(), *w),
+						DIFFICULTY,
+					)
+				})
+				.unwrap(),
+			..good.clone()
+		};
+		assert_eq!(
+			gateway.complain(&complaint(&lazy, "Bob")).unwrap_err(),
+			ComplaintError::NotEnoughWork
+		);
+		assert_eq!(
+			gateway.complain(&complaint(&good, "Mallory")).unwrap_err(),
+			ComplaintError::BadSignature
+		);
+		let foreign = ComplaintBody {
+			request: crate::clients::ursula_api::signed_request(
+				&pair("Bob"),
+				&account("Bob"),
+				[9; 16],
+				&account("Eve"),
+				1,
+				vec![vec![1; 10]],
+			),
+			..body(1, 2)
+		};
+		let foreign = ComplaintBody { work: find_work(&foreign, DIFFICULTY, 0), ..foreign };
+		assert_eq!(
+			gateway.complain(&complaint(&foreign, "Bob")).unwrap_err(),
+			ComplaintError::NotInService
+		);
+	}
+
+	#[test]
+	fn a_silence_without_enough_confirmations_proves_nothing_and_replays_are_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let gateway = gateway(dir.path(), 100);
+		let good = body(1, 1);
+		// Eve is silent and //Dave cannot be reached: one signature of two.
+		let outcome = gateway.complain(&complaint(&good, "Bob")).unwrap();
+		assert_eq!(outcome, ComplaintOutcome::NotProven { signers: 1, needed: 2 });
+		// The same complaint, or the same request with a fresh nonce, again: refused.
+		assert_eq!(
+			gateway.complain(&complaint(&good, "Bob")).unwrap_err(),
+			ComplaintError::Replayed
+		);
+		let again = ComplaintBody { nonce: [9; 16], ..good };
+		let again = ComplaintBody { work: find_work(&again, DIFFICULTY, 0), ..again };
+		assert_eq!(
+			gateway.complain(&complaint(&again, "Bob")).unwrap_err(),
+			ComplaintError::Replayed
+		);
+	}
+
+	#[test]
+	fn a_bob_that_floods_is_limited_per_round() {
+		let dir = tempfile::tempdir().unwrap();
+		let gateway = gateway(dir.path(), 2);
+		for i in 0..2u8 {
+			assert!(gateway.complain(&complaint(&body(10 + i as u64, i), "Bob")).is_ok());
+		}
+		assert_eq!(
+			gateway.complain(&complaint(&body(20, 9), "Bob")).unwrap_err(),
+			ComplaintError::RateLimited
+		);
+	}
+
+	#[test]
+	fn a_confirmation_is_signed_once_and_repeated() {
+		let dir = tempfile::tempdir().unwrap();
+		let gateway = gateway(dir.path(), 100);
+		let request = request(5);
+		let claim = UnavailabilityClaim {
+			ursula: account("Eve"),
+			policy: POLICY,
+			request_hash: sp_crypto_hashing::blake2_256(&request),
+			round: ROUND,
+			deadline: 35,
+		};
+		let ask = Confirmation { claim: claim.clone(), request: request.clone() }.encode();
+		let Confirmed::Signed(signature) = gateway.confirm(&ask).unwrap() else {
+			panic!("a silent Ursula's claim is signed")
+		};
+		assert!(sr25519_signed(
+			&pair("Ferdie").public().0,
+			&claim_signing_payload(&claim),
+			&signature
+		));
+		assert_eq!(gateway.confirm(&ask).unwrap(), Confirmed::Signed(signature));
+		// A claim that does not match its request, or of another round, is refused.
+		let mismatched = Confirmation {
+			claim: UnavailabilityClaim { request_hash: [0; 32], ..claim.clone() },
+			request: request.clone(),
+		};
+		assert_eq!(gateway.confirm(&mismatched.encode()).unwrap_err(), ComplaintError::Malformed);
+		let late =
+			Confirmation { claim: UnavailabilityClaim { round: ROUND - 1, ..claim }, request };
+		assert_eq!(gateway.confirm(&late.encode()).unwrap_err(), ComplaintError::WrongRound);
+	}
+}

@@ -136,3 +136,31 @@ test('the chain spec chose the durations; governance tunes a price and nobody el
   const stored = (await api.query.parameters.parameters(key)).unwrap().toJSON();
   assert.deepEqual(stored, { policies: { placeFee: 200_000_000_000 } });
 });
+
+test('gateways are readable and a proof of unavailability is built from metadata alone', async () => {
+  // The answer window is a duration; n, t and the difficulty are governance's parameters.
+  const durations = (await api.query.staking.durations()).toJSON();
+  assert.equal(durations.answerRounds, 2);
+  assert.equal(api.consts.gateway.answerRounds.toNumber(), durations.answerRounds);
+  assert.equal(await provider.send('keymarket_complaintDifficulty', []), 16);
+  // The current round's gateways (none: nobody committed on this chain) and no cases.
+  const round = await provider.send('keymarket_currentRound', []);
+  const gateways = await provider.send('keymarket_gateways', []);
+  assert.ok(gateways === null || (gateways.round === round && Array.isArray(gateways.gateways)));
+  assert.deepEqual(await provider.send('keymarket_openCases', []), []);
+
+  // Anyone may submit a proof; one for a round that is not recorded is refused with the
+  // pallet's error, and the submitter (not a gateway) paid the fee for learning it.
+  const eve = new Keyring({ type: 'sr25519' }).addFromUri('//Eve');
+  const claim = {
+    ursula: eve.address,
+    policy: '0x' + '01'.repeat(16),
+    requestHash: '0x' + '02'.repeat(32),
+    round: 1_000_000,
+    deadline: 1,
+  };
+  const proof = api.tx.gateway.proveUnavailable(claim, '0x00', 7, ['0x' + '00'.repeat(64)]);
+  const refused = await send(proof, eve);
+  const error = api.registry.findMetaError(refused.dispatchError.asModule);
+  assert.equal(`${error.section}.${error.name}`, 'gateway.ProofWindowClosed');
+});

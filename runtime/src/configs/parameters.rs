@@ -105,8 +105,8 @@ impl pallet_parameters::Config for Runtime {
 	type RuntimeParameters = RuntimeParameters;
 	/// Governance (today the sudo key).
 	type AdminOrigin = AsEnsureOriginWithArg<EnsureRoot<AccountId>>;
-	/// The crate's own reference weights (one storage write; it exports no other).
-	type WeightInfo = ();
+	/// Benchmarked in this runtime (`./scripts/bench pallet_parameters`).
+	type WeightInfo = crate::weights::pallet_parameters::WeightInfo<Runtime>;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
