@@ -281,12 +281,14 @@ pub enum ComplaintError {
 }
 
 /// A gateway's request to the other gateways of its round (SCALE, `POST /v1/confirm`): try the
-/// accused yourselves, and sign `claim` if it stays silent.
+/// accused yourselves, and sign `claim` if it stays silent. It carries Bob's complaint as he sent
+/// it, so that each confirming gateway checks Bob's signature and work itself: nobody but the
+/// policy's Bob, paying the work, can make the gateways forward anything.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Confirmation<AccountId> {
 	pub claim: UnavailabilityClaim<AccountId>,
-	/// Bob's request, as he signed it; `claim.request_hash` is its hash.
-	pub request: Vec<u8>,
+	/// Bob's complaint to the asking gateway; its request hashes to `claim.request_hash`.
+	pub complaint: Complaint<AccountId>,
 }
 
 /// A gateway's answer to a [`Confirmation`].

@@ -6,9 +6,11 @@
 //!   request would come. An answer goes back to Bob. Silence: the round's other gateways are
 //!   asked to try (`POST /v1/confirm`, a SCALE [`Confirmation`]); with the round's threshold of
 //!   signatures, the proof goes to the outbox, and the off-chain worker submits it.
-//! - `POST /v1/confirm`: the same checks of the request, its own forward, and its signature of
-//!   the claim if the accused stays silent for it too (once per claim: a second ask gets the
-//!   same answer, never a second forward).
+//! - `POST /v1/confirm`: Bob's complaint (carried in the confirmation) checked again — his
+//!   signatures, his work, a gateway of the round as its addressee — then its own forward, and
+//!   its signature of the claim if the accused stays silent for it too (once per claim: a second
+//!   ask gets the same answer, never a second forward). Nobody but the policy's Bob, paying the
+//!   work, makes the gateways forward anything.
 //! - On every new best block, the accused side: each open case against this Ursula is answered
 //!   with the capsule fragments of the complained request, through the outbox.
 
@@ -193,6 +195,9 @@ struct RoundMemory {
 	confirmed: HashMap<[u8; 32], Confirmed>,
 }
 
+/// A complaint that passed its checks: the round's gateways, Bob's request and its policy.
+type CheckedComplaint = (RoundView<AccountId>, ReencryptionRequest, PolicyView<AccountId, Balance>);
+
 /// The gateway and the accused side of one Ursula.
 pub struct Gateway {
 	ursula: Arc<Ursula>,
@@ -319,10 +324,13 @@ impl Gateway {
 		}
 	}
 
-	/// Bob's complaint (SCALE bytes): see the module docs.
-	pub fn complain(&self, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintError> {
-		let complaint = Complaint::<AccountId>::decode_all(&mut &bytes[..])
-			.map_err(|_| ComplaintError::Malformed)?;
+	/// Bob's complaint's own checks: its version and round, that `addressee` is a gateway of the
+	/// round it names, its work, the request, and Bob's signatures.
+	fn check_complaint(
+		&self,
+		complaint: &Complaint<AccountId>,
+		addressee: &AccountId,
+	) -> Result<CheckedComplaint, ComplaintError> {
 		let body = &complaint.body;
 		if body.version != GATEWAY_VERSION {
 			return Err(ComplaintError::Malformed);
@@ -332,7 +340,7 @@ impl Gateway {
 			return Err(ComplaintError::WrongRound);
 		}
 		let round = self.chain.round(now).ok_or(ComplaintError::Unavailable)?;
-		if &body.gateway != self.me() || self.my_index(&round).is_none() {
+		if &body.gateway != addressee || !round.gateways.iter().any(|g| &g.worker == addressee) {
 			return Err(ComplaintError::WrongGateway);
 		}
 		if !work_is_enough(&body.work_hash(), self.chain.difficulty()) {
@@ -343,6 +351,16 @@ impl Gateway {
 		if !sr25519_signed(bob, &body.signing_payload(), &complaint.signature) {
 			return Err(ComplaintError::BadSignature);
 		}
+		Ok((round, request, policy))
+	}
+
+	/// Bob's complaint (SCALE bytes): see the module docs.
+	pub fn complain(&self, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintError> {
+		let complaint = Complaint::<AccountId>::decode_all(&mut &bytes[..])
+			.map_err(|_| ComplaintError::Malformed)?;
+		let (round, request, policy) = self.check_complaint(&complaint, self.me())?;
+		let body = &complaint.body;
+		let now = round.round;
 		let request_hash = sp_crypto_hashing::blake2_256(&body.request);
 		{
 			let mut memory = self.memory.lock().expect("not poisoned");
@@ -378,7 +396,7 @@ impl Gateway {
 			self.ursula.keys.signer.sign(&payload).0,
 		)];
 		let confirmation =
-			Confirmation { claim: claim.clone(), request: body.request.clone() }.encode();
+			Confirmation { claim: claim.clone(), complaint: complaint.clone() }.encode();
 		let others: Vec<(u32, AccountId)> = round
 			.gateways
 			.iter()
@@ -448,22 +466,24 @@ impl Gateway {
 		let confirmation = Confirmation::<AccountId>::decode_all(&mut &bytes[..])
 			.map_err(|_| ComplaintError::Malformed)?;
 		let claim = &confirmation.claim;
-		let now = self.chain.current_round();
-		if claim.round != now {
+		let body = &confirmation.complaint.body;
+		if claim.round != body.round {
 			return Err(ComplaintError::WrongRound);
 		}
-		let round = self.chain.round(now).ok_or(ComplaintError::Unavailable)?;
-		if self.my_index(&round).is_none() {
-			return Err(ComplaintError::WrongGateway);
-		}
-		if sp_crypto_hashing::blake2_256(&confirmation.request) != claim.request_hash {
+		if sp_crypto_hashing::blake2_256(&body.request) != claim.request_hash {
 			return Err(ComplaintError::Malformed);
 		}
 		let key = sp_crypto_hashing::blake2_256(&claim.encode());
 		if let Some(answer) = self.memory.lock().expect("not poisoned").confirmed.get(&key) {
 			return Ok(answer.clone());
 		}
-		let (request, policy) = self.check_request(&confirmation.request)?;
+		// Bob's complaint, checked here as its addressee checked it; and this node is a gateway
+		// of the round too.
+		let (round, request, policy) =
+			self.check_complaint(&confirmation.complaint, &body.gateway)?;
+		if self.my_index(&round).is_none() || &body.gateway == self.me() {
+			return Err(ComplaintError::WrongGateway);
+		}
 		if request.body.ursula != claim.ursula || policy.id != claim.policy {
 			return Err(ComplaintError::Malformed);
 		}
@@ -471,15 +491,14 @@ impl Gateway {
 		if claim.deadline > self.chain.best_number().saturating_add(1) {
 			return Err(ComplaintError::WrongRound);
 		}
-		self.admit(now, None, policy.id)?;
-		let answer =
-			match self.forward(&claim.ursula, &confirmation.request, request.body.capsules.len()) {
-				Forwarded::Answered(response) => Confirmed::Answered(response),
-				Forwarded::Refused(error) => Confirmed::Refused(error),
-				Forwarded::Silent => {
-					Confirmed::Signed(self.ursula.keys.signer.sign(&claim_signing_payload(claim)).0)
-				},
-			};
+		self.admit(round.round, None, policy.id)?;
+		let answer = match self.forward(&claim.ursula, &body.request, request.body.capsules.len()) {
+			Forwarded::Answered(response) => Confirmed::Answered(response),
+			Forwarded::Refused(error) => Confirmed::Refused(error),
+			Forwarded::Silent => {
+				Confirmed::Signed(self.ursula.keys.signer.sign(&claim_signing_payload(claim)).0)
+			},
+		};
 		self.memory.lock().expect("not poisoned").confirmed.insert(key, answer.clone());
 		Ok(answer)
 	}
@@ -769,19 +788,63 @@ mod tests {
 	}
 
 	#[test]
-	fn a_confirmation_is_signed_once_and_repeated() {
+	fn a_confirmation_is_signed_once_and_repeated_and_needs_bobs_complaint() {
 		let dir = tempfile::tempdir().unwrap();
 		let gateway = gateway(dir.path(), 100);
-		let request = request(5);
+		// Bob complained to //Dave, which asks this gateway (//Ferdie).
+		let to_dave = ComplaintBody { gateway: account("Dave"), ..body(5, 5) };
+		let to_dave = ComplaintBody { work: find_work(&to_dave, DIFFICULTY, 0), ..to_dave };
+		let signed = |body: &ComplaintBody<AccountId>, signer: &str| Complaint {
+			body: body.clone(),
+			signature: pair(signer).sign(&body.signing_payload()).0,
+		};
 		let claim = UnavailabilityClaim {
 			ursula: account("Eve"),
 			policy: POLICY,
-			request_hash: sp_crypto_hashing::blake2_256(&request),
+			request_hash: sp_crypto_hashing::blake2_256(&to_dave.request),
 			round: ROUND,
 			deadline: 35,
 		};
-		let ask = Confirmation { claim: claim.clone(), request: request.clone() }.encode();
-		let Confirmed::Signed(signature) = gateway.confirm(&ask).unwrap() else {
+		let ask = |claim: &UnavailabilityClaim<AccountId>, complaint: Complaint<AccountId>| {
+			gateway.confirm(&Confirmation { claim: claim.clone(), complaint }.encode())
+		};
+		// Without Bob's signature, or with his work undone, nothing is forwarded.
+		assert_eq!(
+			ask(&claim, signed(&to_dave, "Mallory")).unwrap_err(),
+			ComplaintError::BadSignature
+		);
+		let lazy = ComplaintBody {
+			work: (0..)
+				.find(|w| {
+					!work_is_enough(
+						&keymarket_primitives::gateway::work_hash(&to_dave.unworked_hash(), *w),
+						DIFFICULTY,
+					)
+				})
+				.unwrap(),
+			..to_dave.clone()
+		};
+		assert_eq!(ask(&claim, signed(&lazy, "Bob")).unwrap_err(), ComplaintError::NotEnoughWork);
+		// A claim that does not match the complaint's request, or of another round: refused.
+		let mismatched = UnavailabilityClaim { request_hash: [0; 32], ..claim.clone() };
+		assert_eq!(
+			ask(&mismatched, signed(&to_dave, "Bob")).unwrap_err(),
+			ComplaintError::Malformed
+		);
+		let late = UnavailabilityClaim { round: ROUND - 1, ..claim.clone() };
+		assert_eq!(ask(&late, signed(&to_dave, "Bob")).unwrap_err(), ComplaintError::WrongRound);
+		// A complaint addressed to this gateway is not another gateway's to pass on.
+		let to_me = body(6, 6);
+		let claim_to_me = UnavailabilityClaim {
+			request_hash: sp_crypto_hashing::blake2_256(&to_me.request),
+			..claim.clone()
+		};
+		assert_eq!(
+			ask(&claim_to_me, signed(&to_me, "Bob")).unwrap_err(),
+			ComplaintError::WrongGateway
+		);
+
+		let Confirmed::Signed(signature) = ask(&claim, signed(&to_dave, "Bob")).unwrap() else {
 			panic!("a silent Ursula's claim is signed")
 		};
 		assert!(sr25519_signed(
@@ -789,15 +852,6 @@ mod tests {
 			&claim_signing_payload(&claim),
 			&signature
 		));
-		assert_eq!(gateway.confirm(&ask).unwrap(), Confirmed::Signed(signature));
-		// A claim that does not match its request, or of another round, is refused.
-		let mismatched = Confirmation {
-			claim: UnavailabilityClaim { request_hash: [0; 32], ..claim.clone() },
-			request: request.clone(),
-		};
-		assert_eq!(gateway.confirm(&mismatched.encode()).unwrap_err(), ComplaintError::Malformed);
-		let late =
-			Confirmation { claim: UnavailabilityClaim { round: ROUND - 1, ..claim }, request };
-		assert_eq!(gateway.confirm(&late.encode()).unwrap_err(), ComplaintError::WrongRound);
+		assert_eq!(ask(&claim, signed(&to_dave, "Bob")).unwrap(), Confirmed::Signed(signature));
 	}
 }
