@@ -566,10 +566,6 @@ pub fn status_of(error: ComplaintError) -> u16 {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::ursula::{
-		book::Book, keys::UrsulaSecrets, rate_limiter::RateLimiter, replay_guard::ReplayGuard,
-		served_log::ServedLog,
-	};
 	use keymarket_primitives::gateway::{find_work, ComplaintBody, GatewayView};
 	use sp_core::sr25519;
 
@@ -652,17 +648,7 @@ mod tests {
 	}
 
 	fn gateway(dir: &std::path::Path, per_bob: u32) -> Gateway {
-		let signer = pair("Ferdie");
-		let umbral = umbral_pre::SecretKey::random();
-		let umbral_public =
-			umbral.public_key().to_compressed_bytes().as_ref().try_into().expect("33 bytes");
-		let ursula = Ursula {
-			keys: UrsulaSecrets { worker: signer.public().into(), signer, umbral, umbral_public },
-			book: Book::default(),
-			log: ServedLog::open(&dir.join("served"), 16).unwrap(),
-			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000).unwrap(),
-			bob_limiter: RateLimiter::new(100, 10),
-		};
+		let ursula = Ursula::for_tests(dir, pair("Ferdie"), 100);
 		Gateway::new(
 			Arc::new(ursula),
 			Arc::new(FakeChain),

@@ -31,6 +31,7 @@ use hyper::{
 	body::Bytes, server::conn::http1, service::service_fn, Method, Request, Response, StatusCode,
 };
 use hyper_util::rt::TokioIo;
+use keymarket_primitives::gateway::{ComplaintError, GATEWAY_VERSION};
 use keymarket_primitives::policies::{
 	ReencryptionRequest, RequestError, MAX_CAPSULES_PER_REQUEST, WIRE_VERSION,
 };
@@ -42,7 +43,6 @@ use super::{
 	rate_limiter::{ClientAddress, RateLimiter},
 	service::Ursula,
 };
-use keymarket_primitives::gateway::{ComplaintError, GATEWAY_VERSION};
 
 /// The largest request body accepted: 32 capsules of umbral-pre bytes and the envelope fit well.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -342,24 +342,12 @@ pub async fn run(endpoint: Arc<Endpoint>, listener: tokio::net::TcpListener) {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::ursula::{
-		book::Book, keys::UrsulaSecrets, replay_guard::ReplayGuard, served_log::ServedLog,
-	};
 	use keymarket_primitives::policies::RequestBody;
 	use sp_core::{crypto::Pair as _, sr25519};
 
 	fn endpoint(dir: &std::path::Path, limits: Limits) -> Endpoint {
 		let signer = sr25519::Pair::from_string("//Ferdie", None).unwrap();
-		let umbral = umbral_pre::SecretKey::random();
-		let umbral_public =
-			umbral.public_key().to_compressed_bytes().as_ref().try_into().expect("33 bytes");
-		let ursula = Ursula {
-			keys: UrsulaSecrets { worker: signer.public().into(), signer, umbral, umbral_public },
-			book: Book::default(),
-			log: ServedLog::open(&dir.join("served"), 16).unwrap(),
-			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000).unwrap(),
-			bob_limiter: RateLimiter::new(limits.capsules_per_bob, 10),
-		};
+		let ursula = Ursula::for_tests(dir, signer, limits.capsules_per_bob);
 		Endpoint::new(Arc::new(ursula), None, &limits)
 	}
 

@@ -158,3 +158,26 @@ impl Ursula {
 		Ok(response)
 	}
 }
+
+#[cfg(test)]
+impl Ursula {
+	/// An Ursula for the node's unit tests: `signer`'s worker with a fresh Umbral key, an empty
+	/// book, its log and reservations under `dir`, `capsules_per_bob` a second for each Bob.
+	pub fn for_tests(
+		dir: &std::path::Path,
+		signer: sp_core::sr25519::Pair,
+		capsules_per_bob: u32,
+	) -> Self {
+		let umbral = umbral_pre::SecretKey::random();
+		let umbral_public =
+			umbral.public_key().to_compressed_bytes().as_ref().try_into().expect("33 bytes");
+		Ursula {
+			keys: UrsulaSecrets { worker: signer.public().into(), signer, umbral, umbral_public },
+			book: Book::default(),
+			log: ServedLog::open(&dir.join("served"), 16).expect("a writable temp dir"),
+			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000)
+				.expect("a writable temp dir"),
+			bob_limiter: RateLimiter::new(capsules_per_bob, 10),
+		}
+	}
+}

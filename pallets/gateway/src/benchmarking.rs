@@ -77,6 +77,33 @@ fn request<T: Config>(
 	ReencryptionRequest { body, signature: signature.0 }.encode()
 }
 
+/// An open case of [`ROUND`] against `accused` on `request`, signed by the round's first
+/// `signers` gateways, as a proof leaves it (closing list and count included).
+fn open_case<T: Config>(accused: &T::AccountId, policy: PolicyId, request: Vec<u8>, signers: u32) {
+	let closes_at = ROUND + T::AnswerRounds::get();
+	Cases::<T>::insert(
+		ROUND,
+		accused,
+		Case {
+			policy,
+			request_hash: sp_crypto_hashing::blake2_256(&request),
+			request: request.try_into().expect("a short request"),
+			deadline: Pallet::<T>::round_start(ROUND),
+			signers: SignerSet::of(&(0..signers).collect::<Vec<_>>()),
+			submitter: account("submitter", 0, 0),
+			opened_in: ROUND,
+			closes_at,
+			status: CaseStatus::Open,
+			answer: Default::default(),
+		},
+	);
+	CasesClaimed::<T>::insert(ROUND, 1);
+	Closing::<T>::insert(
+		closes_at,
+		BoundedVec::truncate_from(alloc::vec![(ROUND, accused.clone())]),
+	);
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -121,29 +148,7 @@ mod benchmarks {
 	fn answer_case(c: Linear<1, MAX_COMPLAINT_CAPSULES>, g: Linear<1, MAX_GATEWAYS>) {
 		let (_, accused, policy, bob) = round_with_accused::<T>(g, 1);
 		let request = request::<T>(&accused, policy, bob, c);
-		let now = ROUND;
-		let closes_at = now + T::AnswerRounds::get();
-		Cases::<T>::insert(
-			ROUND,
-			&accused,
-			Case {
-				policy,
-				request_hash: sp_crypto_hashing::blake2_256(&request),
-				request: request.try_into().expect("a short request"),
-				deadline: Pallet::<T>::round_start(ROUND),
-				signers: SignerSet::of(&(0..g).collect::<Vec<_>>()),
-				submitter: account("submitter", 0, 0),
-				opened_in: now,
-				closes_at,
-				status: CaseStatus::Open,
-				answer: Default::default(),
-			},
-		);
-		CasesClaimed::<T>::insert(ROUND, 1);
-		Closing::<T>::insert(
-			closes_at,
-			BoundedVec::truncate_from(alloc::vec![(ROUND, accused.clone())]),
-		);
+		open_case::<T>(&accused, policy, request, g);
 		let cfrags: Answer = BoundedVec::truncate_from(alloc::vec![
 			BoundedVec::truncate_from(fixture::CORRECT_CFRAG.to_vec());
 			c as usize
@@ -188,22 +193,7 @@ mod benchmarks {
 	fn close_case(p: Linear<1, { T::Policies::max_policies_per_ursula() }>) {
 		let (_, accused, policy, bob) = round_with_accused::<T>(MAX_GATEWAYS.min(8), p);
 		let request = request::<T>(&accused, policy, bob, 1);
-		Cases::<T>::insert(
-			ROUND,
-			&accused,
-			Case {
-				policy,
-				request_hash: sp_crypto_hashing::blake2_256(&request),
-				request: request.try_into().expect("a short request"),
-				deadline: Pallet::<T>::round_start(ROUND),
-				signers: SignerSet::of(&(0..MAX_GATEWAYS.min(8)).collect::<Vec<_>>()),
-				submitter: account("submitter", 0, 0),
-				opened_in: ROUND,
-				closes_at: ROUND + T::AnswerRounds::get(),
-				status: CaseStatus::Open,
-				answer: Default::default(),
-			},
-		);
+		open_case::<T>(&accused, policy, request, MAX_GATEWAYS.min(8));
 
 		#[block]
 		{

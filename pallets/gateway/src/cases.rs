@@ -177,14 +177,7 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(verdict == Ok(CfragVerdict::Correct), Error::<T>::IncorrectAnswer);
 		}
-		let gateways = Rounds::<T>::get(round)
-			.map(|r| {
-				case.signers
-					.indices()
-					.filter_map(|i| r.gateways.get(i as usize).map(|g| g.worker.clone()))
-					.collect()
-			})
-			.unwrap_or_default();
+		let gateways = Self::signing_gateways(round, case.signers);
 		Ok((case, gateways))
 	}
 
@@ -246,14 +239,7 @@ impl<T: Config> Pallet<T> {
 			.map(|staker| T::Rewards::period_reward(staker, period) / per_period.into())
 			.unwrap_or_else(Zero::zero);
 		let penalty = fees.saturating_add(subsidy);
-		let reporters = Rounds::<T>::get(claimed)
-			.map(|r| {
-				case.signers
-					.indices()
-					.filter_map(|i| r.gateways.get(i as usize).map(|g| g.worker.clone()))
-					.collect()
-			})
-			.unwrap_or_default();
+		let reporters = Self::signing_gateways(claimed, case.signers);
 		let offence = Offence {
 			offender: ursula.clone(),
 			kind: OffenceKind::Unavailability { round: claimed, earnings: penalty },
@@ -289,25 +275,39 @@ impl<T: Config> Pallet<T> {
 		Cases::<T>::insert(claimed, ursula, case);
 	}
 
+	/// The workers of `round`'s gateways named in `signers` (none once the round is forgotten).
+	pub(crate) fn signing_gateways(
+		round: Round,
+		signers: SignerSet,
+	) -> alloc::vec::Vec<T::AccountId> {
+		Rounds::<T>::get(round)
+			.map(|r| {
+				signers
+					.indices()
+					.filter_map(|i| r.gateways.get(i as usize).map(|g| g.worker.clone()))
+					.collect()
+			})
+			.unwrap_or_default()
+	}
+
 	/// The current block number.
 	pub(crate) fn block_number() -> u32 {
 		use sp_runtime::traits::UniqueSaturatedInto;
 		frame_system::Pallet::<T>::block_number().unique_saturated_into()
 	}
 
-	/// The `feeless_if` of [`Pallet::prove_unavailable`]: a signing gateway of the claim's
-	/// round submitting a proof that will be accepted pays no fee.
+	/// The `feeless_if` of [`Pallet::prove_unavailable`]: one of the proof's signing gateways
+	/// pays no fee. Only this cheap read is repeated at dispatch: the pool's duty check
+	/// ([`crate::duty::CheckGatewayDuty`]) already ran every check of a gateway's proof, so a
+	/// failing one never reaches a block, and the call checks the proof once more itself.
 	pub(crate) fn proof_is_a_duty(
 		origin: &OriginFor<T>,
 		claim: &UnavailabilityClaim<T::AccountId>,
-		request: &[u8],
 		signers: &SignerSet,
-		signatures: &[Sr25519Signature],
 	) -> bool {
 		use frame_support::traits::OriginTrait;
 		let Some(who) = origin.as_signer() else { return false };
-		Self::check_proof(claim, request, *signers, signatures)
-			.is_ok_and(|proof| proof.gateways.contains(who))
+		Self::signing_gateways(claim.round, *signers).contains(who)
 	}
 
 	/// The `feeless_if` of [`Pallet::answer_case`]: the accused of an open case, answering with

@@ -9,11 +9,7 @@ use keymarket_primitives::slashing::{OffenceError, OffenceKind};
 /// gateway: all of them collude. Returns the accused and the Umbral side.
 fn open_case() -> (AccountId, Umbral) {
 	let umbral = setup();
-	let gateways = Rounds::<Test>::get(2).unwrap().gateways;
-	let accused = (0..3)
-		.map(ursula)
-		.find(|u| gateways.iter().all(|g| &g.worker != u))
-		.unwrap_or_else(|| ursula(0));
+	let accused = accused();
 	let request = request(&accused, vec![umbral.capsule.clone()], 1);
 	assert_ok!(prove(&accused, &request, &other_gateways(&accused)));
 	(accused, umbral)

@@ -62,18 +62,14 @@ fn a_signing_gateways_proof_is_a_free_duty_with_one_place_per_case() {
 
 		// Fee-free for a signer, not for anyone else.
 		let origin = |who: &AccountId| RuntimeOrigin::signed(who.clone());
-		let crate::Call::prove_unavailable { claim, request: r, signers: s, signatures } = &call
-		else {
+		let crate::Call::prove_unavailable { claim, signers: s, .. } = &call else {
 			unreachable!()
 		};
-		assert!(Gateway::proof_is_a_duty(
-			&origin(&gateway_at(signers[0])),
-			claim,
-			r,
-			s,
-			signatures
-		));
-		assert!(!Gateway::proof_is_a_duty(&origin(&account("Submitter")), claim, r, s, signatures));
+		assert!(Gateway::proof_is_a_duty(&origin(&gateway_at(signers[0])), claim, s));
+		assert!(!Gateway::proof_is_a_duty(&origin(&account("Submitter")), claim, s));
+		// A gateway of the round that did not sign pays like anyone.
+		let bystander = (0..5).find(|i| !signers.contains(i) && gateway_at(*i) != accused).unwrap();
+		assert!(!Gateway::proof_is_a_duty(&origin(&gateway_at(bystander)), claim, s));
 		// A stranger's proof is an ordinary transaction: no duty priority.
 		let ordinary = validate(&account("Submitter"), call).unwrap();
 		assert_eq!(ordinary.priority, 0);
@@ -109,11 +105,7 @@ fn a_gateways_failing_proof_is_refused_in_the_pool_with_its_error() {
 fn the_accuseds_answer_is_a_free_duty_only_when_correct() {
 	run(|| {
 		let umbral = setup();
-		let gateways = Rounds::<Test>::get(2).unwrap().gateways;
-		let accused = (0..3)
-			.map(ursula)
-			.find(|u| gateways.iter().all(|g| &g.worker != u))
-			.unwrap_or_else(|| ursula(0));
+		let accused = accused();
 		let request = request(&accused, vec![umbral.capsule.clone()], 1);
 		assert_ok!(prove(&accused, &request, &signers_against(&accused)));
 		let good = Call::answer_case { round: 2, cfrags: answer(&[&umbral.cfrag]) };

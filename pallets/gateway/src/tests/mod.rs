@@ -95,6 +95,15 @@ fn answer(
 		.expect("a few fragments")
 }
 
+/// An Ursula of the policy (Ursulas 0..3) that is not a gateway of round 2, if there is one.
+fn accused() -> AccountId {
+	let gateways = crate::Rounds::<Test>::get(2).expect("round 2 began").gateways;
+	(0..3)
+		.map(ursula)
+		.find(|u| gateways.iter().all(|g| &g.worker != u))
+		.unwrap_or_else(|| ursula(0))
+}
+
 /// The first `THRESHOLD` gateways of the current round other than `accused`.
 fn signers_against(accused: &AccountId) -> Vec<u32> {
 	other_gateways(accused).into_iter().take(THRESHOLD as usize).collect()

@@ -6,15 +6,6 @@ use crate::{CaseStatus, Cases, CasesClaimed, Closing, Records, Rounds};
 use keymarket_primitives::gateway::claim_signing_payload;
 use sp_core::Pair as _;
 
-/// An accused that is not a gateway of round 2, of the policy (Ursulas 0..3).
-fn accused() -> AccountId {
-	let gateways = Rounds::<Test>::get(2).unwrap().gateways;
-	(0..3)
-		.map(ursula)
-		.find(|u| gateways.iter().all(|g| &g.worker != u))
-		.unwrap_or_else(|| ursula(0))
-}
-
 #[test]
 fn t_gateway_signatures_open_one_case() {
 	run(|| {
