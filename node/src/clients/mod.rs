@@ -9,6 +9,8 @@ pub mod complaint;
 pub mod enrico;
 pub mod load;
 pub mod rpc;
+#[cfg(test)]
+mod rpc_tests;
 pub mod ursula_api;
 
 use std::path::{Path, PathBuf};
