@@ -7,6 +7,9 @@
 //! - an Ursula whose endpoint is cut (its node up and committing, its endpoint behind a proxy the
 //!   test closes, and it does not answer cases on chain) is proven unavailable by the round's
 //!   gateways and punished exactly once for the round;
+//! - the same Ursula, a gateway of every round, stays silent when Bob complains to it: Bob
+//!   complains about it to a gateway of the round before, whose gateways prove it silent, and
+//!   it is punished for that round too (once);
 //! - an Ursula accused by colluding gateways (the test signs for three of them) answers on
 //!   chain with its fragments, is not punished, and the gateways are reported;
 //! - a forged proof is refused on chain with its error.
@@ -28,8 +31,9 @@ use codec::{Decode, Encode};
 use harness::{client, free_port, wait_for, Node, NodeConfig};
 use keymarket_primitives::{
 	gateway::{
-		claim_signing_payload, find_work, work_hash, work_is_enough, Complaint, ComplaintBody,
-		ComplaintError, ComplaintOutcome, SignerSet, UnavailabilityClaim, GATEWAY_VERSION,
+		claim_signing_payload, find_work, work_hash, work_is_enough, ClaimKind, Complaint,
+		ComplaintBody, ComplaintError, ComplaintOutcome, SignerSet, UnavailabilityClaim,
+		GATEWAY_VERSION,
 	},
 	AccountId,
 };
@@ -114,7 +118,12 @@ fn set_parameter(node: &Node, parameter: gateway::Parameters) {
 
 /// The current round's gateways (workers, in order) and its threshold.
 fn gateways(node: &Node) -> (u32, Vec<AccountId>, u32) {
-	let view = node.rpc("keymarket_gateways", json!([]));
+	gateways_of(node, json!([]))
+}
+
+/// The gateways of the round `params` names (none: the current one).
+fn gateways_of(node: &Node, params: Value) -> (u32, Vec<AccountId>, u32) {
+	let view = node.rpc("keymarket_gateways", params);
 	let workers = view["gateways"]
 		.as_array()
 		.map(|list| {
@@ -135,13 +144,24 @@ fn request(policy: [u8; 16], ursula: &AccountId, capsule: &[u8]) -> Vec<u8> {
 
 /// A complaint body about `request` to `gateway` in `round`, its work done.
 fn complaint_body(round: u32, gateway: &AccountId, request: &[u8]) -> ComplaintBody<AccountId> {
+	worked_body(round, gateway, ClaimKind::Serve, request)
+}
+
+/// A complaint body of `kind` about `message` to `gateway` of `round`, its work done.
+fn worked_body(
+	round: u32,
+	gateway: &AccountId,
+	kind: ClaimKind,
+	message: &[u8],
+) -> ComplaintBody<AccountId> {
 	let mut nonce = [0u8; 16];
 	nonce[..8].copy_from_slice(&now_micros().to_le_bytes());
 	let mut body = ComplaintBody {
 		version: GATEWAY_VERSION,
 		round,
 		gateway: gateway.clone(),
-		request: request.to_vec(),
+		kind,
+		request: message.to_vec(),
 		nonce,
 		work: 0,
 	};
@@ -354,6 +374,41 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 		(case["status"] == "open").then_some(())
 	});
 
+	// In a later round, Bob complains to the victim as a gateway (five gateways of five
+	// Ursulas: it is one of every round) about the honest Ursula. It is silent; he complains
+	// about it to a gateway of the round before, whose gateways prove it silent.
+	let mediated_round =
+		wait_for("the round before to prove the silent gateway", Duration::from_secs(180), || {
+			let (round, workers, _) = gateways(&nodes[0]);
+			if round <= proven_round || !workers.contains(&victim) {
+				return None;
+			}
+			let to_victim = complaint_body(round, &victim, &request(policy_id, &honest, &capsule));
+			let signature = pair("Bob").sign(&to_victim.signing_payload()).0;
+			let to_victim = Complaint { body: to_victim, signature }.encode();
+			let address = harness::rpc::address_of(&endpoints[VICTIM]).unwrap();
+			assert!(
+				harness::rpc::post(&address, "/v1/complain", &to_victim).is_err(),
+				"the victim's endpoint is cut"
+			);
+			let (before, previous, _) = gateways_of(&nodes[0], json!([round - 1]));
+			let mediator = previous.into_iter().find(|w| *w != victim)?;
+			let index = WORKERS.iter().position(|w| account(w) == mediator).unwrap();
+			let about = worked_body(before, &mediator, ClaimKind::Mediate, &to_victim);
+			match post_complaint(&endpoints[index], &about, "Bob") {
+				Ok(ComplaintOutcome::Proven { round: silent, signers }) => {
+					assert_eq!(silent, round, "the silent gateway's own round");
+					assert!(signers >= 3, "{signers} signers");
+					Some(round)
+				},
+				_ => None,
+			}
+		});
+	wait_for("the silent gateway's case on chain", Duration::from_secs(60), || {
+		let case = nodes[0].rpc("keymarket_case", json!([mediated_round, victim]));
+		(case["status"] == "open" && case["kind"] == "mediate").then_some(())
+	});
+
 	// Meanwhile colluding gateways accuse the honest Ursula: the test signs for three of them.
 	let (round, workers, _) = gateways(&nodes[0]);
 	let colluders: Vec<(u32, &str)> = workers
@@ -370,6 +425,7 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 		request_hash: sp_crypto_hashing::blake2_256(&framed),
 		round,
 		deadline: round * 5,
+		kind: ClaimKind::Serve,
 	};
 	let payload = claim_signing_payload(&claim);
 	let signers = SignerSet::of(&colluders.iter().map(|(i, _)| *i).collect::<Vec<_>>());
@@ -402,6 +458,10 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 		case["status"].get("punished").cloned()
 	});
 	assert!(punished["penalty"].as_str().is_some(), "{punished}");
+	wait_for("the silent gateway's punishment", Duration::from_secs(180), || {
+		let case = nodes[0].rpc("keymarket_case", json!([mediated_round, victim]));
+		case["status"].get("punished").cloned()
+	});
 	let staker = account(STAKERS[VICTIM]);
 	let slashes = nodes[0].rpc("keymarket_pendingSlashes", json!([staker]));
 	let unavailability: Vec<&Value> = slashes
@@ -410,8 +470,16 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 		.iter()
 		.filter(|s| s["kind"].get("unavailability").is_some())
 		.collect();
-	assert_eq!(unavailability.len(), 1, "once for the round: {slashes}");
-	assert_eq!(unavailability[0]["kind"]["unavailability"]["round"], proven_round);
+	let mut rounds: Vec<u64> = unavailability
+		.iter()
+		.map(|s| s["kind"]["unavailability"]["round"].as_u64().unwrap())
+		.collect();
+	rounds.sort();
+	assert_eq!(
+		rounds,
+		vec![proven_round as u64, mediated_round as u64],
+		"once for each round it was silent in: {slashes}"
+	);
 	// The colluders are reported for their false accusation; the honest Ursula never punished.
 	for (_, worker) in &colluders {
 		let staker = STAKERS[WORKERS.iter().position(|w| w == worker).unwrap()];
@@ -424,7 +492,7 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 	let record = nodes[0].rpc("keymarket_accused", json!([honest]));
 	assert_eq!((record["answered"].clone(), record["punished"].clone()), (json!(1), json!(0)));
 	let record = nodes[0].rpc("keymarket_accused", json!([victim]));
-	assert_eq!(record["punished"], 1, "{record}");
+	assert_eq!(record["punished"], 2, "{record}");
 	for node in &mut nodes {
 		node.assert_running();
 	}

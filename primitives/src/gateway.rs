@@ -14,16 +14,30 @@
 //! - A gateway that got no answer signs the [`UnavailabilityClaim`]
 //!   ([`claim_signing_payload`]); a proof gives `t` such signatures and the [`SignerSet`] of
 //!   their gateway indices.
+//! - A gateway that does not mediate is complained about in turn ([`ClaimKind::Mediate`]): Bob
+//!   sends his complaint to the silent gateway, wrapped in a new complaint, to a gateway of the
+//!   round before; its gateways forward his complaint to the silent one, and sign if it stays
+//!   silent. Each level goes one round back, so the proof window bounds the recursion
+//!   ([`MAX_MEDIATION_DEPTH`] bounds its decoding).
 
 use alloc::vec::Vec;
-use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use codec::{Codec, Decode, DecodeAll, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_crypto_hashing::blake2_256;
 
-use crate::{crypto::Sr25519Signature, policies::PolicyId, sampling::HashChain, time::Round};
+use crate::{
+	crypto::{sr25519_signed, Sr25519Signature},
+	policies::{PolicyId, ReencryptionRequest, WIRE_VERSION},
+	sampling::HashChain,
+	time::Round,
+};
 
 /// The version of the complaint and claim formats.
-pub const GATEWAY_VERSION: u8 = 1;
+pub const GATEWAY_VERSION: u8 = 2;
+
+/// The most complaints one complaint may wrap: a complaint about a silent gateway wraps Bob's
+/// complaint to it, which may itself be about a silent gateway of the next round.
+pub const MAX_MEDIATION_DEPTH: u32 = 2;
 
 /// The most gateways of one round: a proof names its signers in a `u64` bitmap.
 pub const MAX_GATEWAYS: u32 = 64;
@@ -35,6 +49,14 @@ pub const MAX_COMPLAINT_CAPSULES: u32 = 4;
 /// The longest complained request in SCALE bytes: four capsules of
 /// [`crate::policies::MAX_CAPSULE_LEN`] and the envelope fit.
 pub const MAX_REQUEST_LEN: u32 = 2_048;
+
+/// The most bytes a complaint adds around what it wraps (version, round, gateway, length,
+/// nonce, work, kind, signature), with room to spare.
+pub const COMPLAINT_ENVELOPE_LEN: u32 = 192;
+
+/// The longest complained message a proof carries: a request, or complaints wrapping one up
+/// to [`MAX_MEDIATION_DEPTH`] deep.
+pub const MAX_COMPLAINED_LEN: u32 = MAX_REQUEST_LEN + MAX_MEDIATION_DEPTH * COMPLAINT_ENVELOPE_LEN;
 
 /// The block whose hash seeds round `round`'s draw: the last block of round `round - 2` (block 0
 /// for the first two rounds).
@@ -137,27 +159,67 @@ impl SignerSet {
 	}
 }
 
-/// What the gateways of a round attest when an Ursula did not answer a request they forwarded.
+/// What the accused of a claim failed to do.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+pub enum ClaimKind {
+	/// Serve Bob's re-encryption request: the complained message is his SCALE
+	/// `ReencryptionRequest`, and the accused is the Ursula it names.
+	#[default]
+	Serve,
+	/// Mediate Bob's complaint as a gateway: the complained message is Bob's SCALE [`Complaint`]
+	/// to the accused, a gateway of the round after the signers'.
+	Mediate,
+}
+
+/// What the gateways of a round attest when an Ursula did not answer a request they forwarded,
+/// or a gateway of the next round did not answer a complaint they forwarded.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
 pub struct UnavailabilityClaim<AccountId> {
 	/// The silent Ursula (worker account).
 	pub ursula: AccountId,
-	/// The policy the request was made under.
+	/// The policy Bob's request was made under.
 	pub policy: PolicyId,
-	/// `blake2_256` of Bob's request exactly as he signed and sent it (SCALE
-	/// `ReencryptionRequest`).
+	/// `blake2_256` of the complained message exactly as Bob signed and sent it (see
+	/// [`ClaimKind`]).
 	pub request_hash: [u8; 32],
 	/// The round of the gateways that signed.
 	pub round: Round,
 	/// The block by which the Ursula had to answer.
 	pub deadline: u32,
+	/// What the Ursula failed to do.
+	pub kind: ClaimKind,
+}
+
+impl<AccountId> UnavailabilityClaim<AccountId> {
+	/// The round the accused was silent in, which its case is kept under: the signers' own
+	/// round for a request, the next one (where the accused was a gateway) for a complaint.
+	pub fn silent_round(&self) -> Round {
+		match self.kind {
+			ClaimKind::Serve => self.round,
+			ClaimKind::Mediate => self.round.saturating_add(1),
+		}
+	}
 }
 
 /// The bytes a gateway signs for `claim`.
 pub fn claim_signing_payload<AccountId: Encode>(claim: &UnavailabilityClaim<AccountId>) -> Vec<u8> {
-	let mut payload = b"keymarket/unavailable/v1".to_vec();
+	let mut payload = b"keymarket/unavailable/v2".to_vec();
 	claim.encode_to(&mut payload);
 	payload
 }
@@ -176,12 +238,16 @@ pub struct Complaint<AccountId> {
 pub struct ComplaintBody<AccountId> {
 	/// [`GATEWAY_VERSION`].
 	pub version: u8,
-	/// The round Bob complains in: the gateway's current round.
+	/// The round of the gateway it is addressed to: the current round for a request, the round
+	/// before the silent gateway's for a complaint ([`ClaimKind::Mediate`]).
 	pub round: Round,
 	/// The gateway it is addressed to.
 	pub gateway: AccountId,
+	/// What Bob complains of, and so what `request` holds.
+	pub kind: ClaimKind,
 	/// Bob's request to the silent Ursula, exactly as he signed it (SCALE
-	/// `ReencryptionRequest`); it names the Ursula, the policy and Bob.
+	/// `ReencryptionRequest`; it names the Ursula, the policy and Bob), or, for a silent gateway,
+	/// his SCALE [`Complaint`] to it.
 	pub request: Vec<u8>,
 	/// Fresh for each complaint: no two complaints of Bob share one.
 	pub nonce: [u8; 16],
@@ -192,7 +258,7 @@ pub struct ComplaintBody<AccountId> {
 impl<AccountId: Encode> ComplaintBody<AccountId> {
 	/// The bytes Bob signs.
 	pub fn signing_payload(&self) -> Vec<u8> {
-		let mut payload = b"keymarket/complaint/v1".to_vec();
+		let mut payload = b"keymarket/complaint/v2".to_vec();
 		self.encode_to(&mut payload);
 		payload
 	}
@@ -210,6 +276,7 @@ impl<AccountId: Encode> ComplaintBody<AccountId> {
 				self.version,
 				self.round,
 				&self.gateway,
+				self.kind,
 				&self.request,
 				self.nonce,
 			)
@@ -254,6 +321,79 @@ pub fn find_work<AccountId: Encode>(
 		.unwrap_or(from)
 }
 
+/// A complained message opened up: the complaints it wraps, outermost first (none for a
+/// request), and Bob's request at its heart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opened<AccountId> {
+	pub complaints: Vec<Complaint<AccountId>>,
+	pub request: ReencryptionRequest,
+	/// `blake2_256` of the request's SCALE bytes as Bob sent them.
+	pub request_hash: [u8; 32],
+}
+
+/// Opens the complained message of a `kind` claim or complaint: for [`ClaimKind::Mediate`],
+/// Bob's complaint to the silent gateway, which may wrap another down to
+/// [`MAX_MEDIATION_DEPTH`], each of the round after the one wrapping it; at the heart a SCALE
+/// `ReencryptionRequest` of this wire version. Only the shape is checked here: Bob's work and
+/// signatures are [`Opened::check_bob`]'s, his signature of the request, the policy and the
+/// gateways of each round the caller's.
+pub fn open_complained<AccountId: Decode>(
+	kind: ClaimKind,
+	bytes: &[u8],
+) -> Result<Opened<AccountId>, ComplaintError> {
+	let mut complaints: Vec<Complaint<AccountId>> = Vec::new();
+	let mut kind = kind;
+	// The innermost message so far: `bytes` itself, or the request of the last complaint.
+	let mut inner: Option<Vec<u8>> = None;
+	while kind == ClaimKind::Mediate {
+		if complaints.len() >= MAX_MEDIATION_DEPTH as usize {
+			return Err(ComplaintError::Malformed);
+		}
+		let message = inner.as_deref().unwrap_or(bytes);
+		let complaint = Complaint::<AccountId>::decode_all(&mut &message[..])
+			.map_err(|_| ComplaintError::Malformed)?;
+		if complaint.body.version != GATEWAY_VERSION {
+			return Err(ComplaintError::Malformed);
+		}
+		if let Some(outer) = complaints.last() {
+			if complaint.body.round != outer.body.round.saturating_add(1) {
+				return Err(ComplaintError::WrongRound);
+			}
+		}
+		kind = complaint.body.kind;
+		inner = Some(complaint.body.request.clone());
+		complaints.push(complaint);
+	}
+	let message = inner.as_deref().unwrap_or(bytes);
+	let request = ReencryptionRequest::decode_all(&mut &message[..])
+		.map_err(|_| ComplaintError::Malformed)?;
+	if request.body.version != WIRE_VERSION {
+		return Err(ComplaintError::Malformed);
+	}
+	Ok(Opened { complaints, request_hash: blake2_256(message), request })
+}
+
+impl<AccountId: Encode> Opened<AccountId> {
+	/// Each wrapped complaint is signed by the request's Bob and meets `difficulty`.
+	pub fn check_bob(&self, difficulty: u8) -> Result<(), ComplaintError> {
+		let bob: &[u8; 32] = self.request.body.bob.as_ref();
+		for complaint in &self.complaints {
+			if !work_is_enough(&complaint.body.work_hash(), difficulty) {
+				return Err(ComplaintError::NotEnoughWork);
+			}
+			if !sr25519_signed(bob, &complaint.body.signing_payload(), &complaint.signature) {
+				return Err(ComplaintError::BadSignature);
+			}
+		}
+		Ok(())
+	}
+
+	/// What the complaint to the accused asks it to mediate: the kind and the bytes it wraps.
+	pub fn mediated(&self) -> Option<(ClaimKind, &[u8])> {
+		self.complaints.first().map(|c| (c.body.kind, &c.body.request[..]))
+	}
+}
+
 /// Why a gateway refuses a complaint: the SCALE body of its error answers, and what Bob's
 /// client reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -296,9 +436,11 @@ pub struct Confirmation<AccountId> {
 pub enum Confirmed {
 	/// The accused stayed silent: this gateway's signature of the claim.
 	Signed(Sr25519Signature),
-	/// The accused answered this gateway: its SCALE `ReencryptionResponse`.
+	/// The accused answered this gateway: its SCALE `ReencryptionResponse` (for a silent
+	/// gateway: its SCALE [`ComplaintOutcome`]).
 	Answered(Vec<u8>),
-	/// The accused refused the request (its SCALE `RequestError`): it is up.
+	/// The accused refused the request (its SCALE `RequestError`; for a silent gateway its SCALE
+	/// [`ComplaintError`]): it is up.
 	Refused(Vec<u8>),
 }
 
@@ -315,6 +457,12 @@ pub enum ComplaintOutcome {
 	Proven { round: Round, signers: u32 },
 	/// Fewer gateways than the round needs confirmed the silence: no proof.
 	NotProven { signers: u32, needed: u32 },
+	/// The accused already has a case for `round` (one per Ursula and round): nothing more to
+	/// prove; the case is `keymarket_case(round, ursula)`.
+	AlreadyAccused { round: Round },
+	/// The silent gateway Bob complained about answered, but refused his complaint with this
+	/// error: it is up.
+	GatewayRefused(ComplaintError),
 }
 
 /// The key of the node's gateway outbox in persistent off-chain storage: the Ursula service
@@ -339,6 +487,9 @@ pub enum GatewayDuty<AccountId> {
 	},
 	/// Answer the case of `round` against `ursula` with these fragments.
 	Answer { ursula: AccountId, round: Round, cfrags: Vec<Vec<u8>> },
+	/// Pass the case of `round` against `gateway` (a silent-gateway case) on to the one it
+	/// mediated for, which stayed silent for it.
+	Pass { gateway: AccountId, round: Round },
 }
 
 /// A gateway as clients see it.
@@ -382,6 +533,8 @@ pub struct RoundView<AccountId> {
 pub enum CaseStatusView<Balance> {
 	Open,
 	Answered,
+	/// The accused gateway passed the case on to the one it mediated for.
+	Passed,
 	Punished {
 		#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 		penalty: Balance,
@@ -405,12 +558,17 @@ pub enum CaseStatusView<Balance> {
 	)
 )]
 pub struct CaseView<AccountId, Balance> {
-	/// The claimed round.
+	/// The round the accused was silent in (the case's key).
 	pub round: Round,
 	pub ursula: AccountId,
+	/// What it failed to do.
+	pub kind: ClaimKind,
+	/// The round of the gateways that signed (the round before `round` for a silent gateway).
+	pub signed_in: Round,
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
 	pub policy: PolicyId,
-	/// Bob's request as he signed it (SCALE `ReencryptionRequest`).
+	/// The complained message as Bob signed it (SCALE `ReencryptionRequest`, or his SCALE
+	/// `Complaint` to a silent gateway).
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
 	pub request: Vec<u8>,
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
@@ -562,6 +720,7 @@ mod tests {
 			version: GATEWAY_VERSION,
 			round: 4,
 			gateway: [7u8; 32],
+			kind: ClaimKind::Serve,
 			request: vec![1, 2, 3],
 			nonce: [9; 16],
 			work: 0,
@@ -575,5 +734,109 @@ mod tests {
 		// The work covers the whole complaint: another nonce hashes otherwise.
 		let other = ComplaintBody { nonce: [8; 16], work, ..body };
 		assert_ne!(other.work_hash(), worked.work_hash());
+	}
+
+	mod opening {
+		use super::super::*;
+		use crate::policies::RequestBody;
+		use sp_core::{crypto::Pair as _, sr25519};
+
+		fn bob() -> sr25519::Pair {
+			sr25519::Pair::from_string("//Bob", None).unwrap()
+		}
+
+		fn request() -> Vec<u8> {
+			let body = RequestBody {
+				version: WIRE_VERSION,
+				policy: [1; 16],
+				ursula: [5u8; 32].into(),
+				bob: bob().public().into(),
+				sequence: 1,
+				capsules: vec![vec![1; 10]],
+			};
+			let signature = bob().sign(&body.signing_payload()).0;
+			ReencryptionRequest { body, signature }.encode()
+		}
+
+		/// Bob's complaint to `gateway` of `round` about `message`, worked for difficulty 4.
+		fn wrap(
+			round: Round,
+			gateway: u8,
+			kind: ClaimKind,
+			message: Vec<u8>,
+			signer: &sr25519::Pair,
+		) -> Vec<u8> {
+			let mut body = ComplaintBody {
+				version: GATEWAY_VERSION,
+				round,
+				gateway: [gateway; 32],
+				kind,
+				request: message,
+				nonce: [round as u8; 16],
+				work: 0,
+			};
+			body.work = find_work(&body, 4, 0);
+			let signature = signer.sign(&body.signing_payload()).0;
+			Complaint { body, signature }.encode()
+		}
+
+		#[test]
+		fn a_request_opens_as_itself() {
+			let request = request();
+			let opened = open_complained::<[u8; 32]>(ClaimKind::Serve, &request).unwrap();
+			assert_eq!(opened.check_bob(40), Ok(()), "no complaint, no work");
+			assert!(opened.complaints.is_empty());
+			assert_eq!(opened.request_hash, blake2_256(&request));
+		}
+
+		#[test]
+		fn complaints_open_down_to_bobs_request_one_round_apart() {
+			// Bob complained to gateway 7 of round 9; it was silent, so to gateway 6 of round 8;
+			// silent too, so to gateway 5 of round 7 about gateway 6.
+			let request = request();
+			let to_7 = wrap(9, 7, ClaimKind::Serve, request.clone(), &bob());
+			let to_6 = wrap(8, 6, ClaimKind::Mediate, to_7.clone(), &bob());
+			let open = |bytes: &[u8], difficulty| {
+				open_complained::<[u8; 32]>(ClaimKind::Mediate, bytes)
+					.and_then(|opened| opened.check_bob(difficulty).map(|_| opened))
+			};
+			let opened = open(&to_6, 4).unwrap();
+			assert_eq!(opened.complaints.len(), 2);
+			// The accused (gateway 6) was asked to mediate Bob's complaint to gateway 7.
+			assert_eq!(opened.mediated(), Some((ClaimKind::Mediate, &to_7[..])));
+			assert_eq!(opened.complaints[0].body.gateway, [6; 32]);
+			assert_eq!(opened.complaints[1].body.gateway, [7; 32]);
+			assert_eq!(opened.request_hash, blake2_256(&request));
+
+			// One level more than the bound is refused.
+			let to_5 = wrap(7, 5, ClaimKind::Mediate, to_6.clone(), &bob());
+			assert_eq!(open(&to_5, 4).unwrap_err(), ComplaintError::Malformed);
+			// Rounds that do not follow each other, another signer, too little work, garbage.
+			let skipped = wrap(7, 6, ClaimKind::Mediate, to_7.clone(), &bob());
+			assert_eq!(open(&skipped, 4).unwrap_err(), ComplaintError::WrongRound);
+			let mallory = sr25519::Pair::from_string("//Mallory", None).unwrap();
+			let forged = wrap(8, 6, ClaimKind::Mediate, to_7.clone(), &mallory);
+			assert_eq!(open(&forged, 4).unwrap_err(), ComplaintError::BadSignature);
+			assert_eq!(open(&to_6, 40).unwrap_err(), ComplaintError::NotEnoughWork);
+			assert_eq!(open(&request, 4).unwrap_err(), ComplaintError::Malformed);
+			assert_eq!(
+				open_complained::<[u8; 32]>(ClaimKind::Serve, &to_7).unwrap_err(),
+				ComplaintError::Malformed
+			);
+		}
+
+		#[test]
+		fn the_silent_round_is_the_accused_ones() {
+			let claim = UnavailabilityClaim {
+				ursula: [1u8; 32],
+				policy: [1; 16],
+				request_hash: [0; 32],
+				round: 8,
+				deadline: 0,
+				kind: ClaimKind::Serve,
+			};
+			assert_eq!(claim.silent_round(), 8);
+			assert_eq!(UnavailabilityClaim { kind: ClaimKind::Mediate, ..claim }.silent_round(), 9);
+		}
 	}
 }

@@ -43,6 +43,9 @@ pub trait PeriodReward<AccountId, Balance> {
 	/// `staker`'s reward for `period`: minted already (the last few periods are remembered) or
 	/// still due for a commitment; zero when it earned none.
 	fn period_reward(staker: &AccountId, period: Period) -> Balance;
+	/// Withholds `amount` of `staker`'s inflation: it is taken off the rewards minted to it
+	/// from now on (the one still due for the silent round's period first), never minted.
+	fn withhold(staker: &AccountId, amount: Balance);
 }
 
 /// A commitment as the staking pallet has just recorded it.

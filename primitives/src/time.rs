@@ -85,8 +85,9 @@ pub enum DurationsError {
 	ShortRewardHistory,
 	/// A policy must be able to last at least a period.
 	NoPolicyPeriods,
-	/// An accused Ursula must have at least a round to answer, and the case must close (a round
-	/// of proof window and the answer window) within the evidence window.
+	/// An accused Ursula must have at least a round to answer, and the case must close within
+	/// the evidence window: a round of proof window, the answer window, and a second answer
+	/// window for a silent gateway's case it passed on.
 	BadAnswerWindow,
 }
 
@@ -164,7 +165,9 @@ impl Durations {
 			return Err(DurationsError::NoPolicyPeriods);
 		}
 		let evidence_rounds = self.evidence_window.saturating_mul(self.rounds_per_period());
-		if self.answer_rounds == 0 || self.answer_rounds.saturating_add(2) > evidence_rounds {
+		if self.answer_rounds == 0
+			|| self.answer_rounds.saturating_mul(2).saturating_add(2) > evidence_rounds
+		{
 			return Err(DurationsError::BadAnswerWindow);
 		}
 		Ok(())
@@ -241,8 +244,8 @@ mod tests {
 		assert_eq!(with(|d| d.reward_history_periods = 1), Err(DurationsError::ShortRewardHistory));
 		assert_eq!(with(|d| d.max_policy_periods = 0), Err(DurationsError::NoPolicyPeriods));
 		assert_eq!(with(|d| d.answer_rounds = 0), Err(DurationsError::BadAnswerWindow));
-		// One period of evidence holds two rounds: a round of proof window and an answer
-		// window of one round would close on its edge.
+		// One period of evidence holds two rounds: a round of proof window and two answer
+		// windows of one round (a case, and the case a silent gateway passes on) do not fit.
 		assert_eq!(
 			with(|d| {
 				d.evidence_window = 1;
@@ -254,6 +257,13 @@ mod tests {
 			with(|d| {
 				d.evidence_window = 2;
 				d.answer_rounds = 2;
+			}),
+			Err(DurationsError::BadAnswerWindow)
+		);
+		assert_eq!(
+			with(|d| {
+				d.evidence_window = 2;
+				d.answer_rounds = 1;
 			}),
 			Ok(())
 		);

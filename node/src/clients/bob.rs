@@ -150,7 +150,16 @@ fn retrieve(
 		let answer = if silent && complain {
 			// A gateway of the round forwards the same request; if the Ursula stays silent for
 			// the round's gateways too, they prove it.
-			match super::complaint::complain(&chain, &bob, ursula, &request) {
+			let complaints = super::complaint::complain(&chain, &bob, ursula, &request);
+			for (gateway, outcome) in &complaints.silent_gateways {
+				problems.push(match outcome {
+					Ok(outcome) => {
+						json!({ "gateway": gateway, "silentGateway": outcome.to_string() })
+					},
+					Err(e) => json!({ "gateway": gateway, "silentGatewayComplaintFailed": e }),
+				});
+			}
+			match complaints.outcome {
 				Ok(super::complaint::Complained::Answered(response)) => {
 					problems.push(
 						json!({ "ursula": ursula, "complained": "answered through a gateway" }),

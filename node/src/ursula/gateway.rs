@@ -6,13 +6,20 @@
 //!   request would come. An answer goes back to Bob. Silence: the round's other gateways are
 //!   asked to try (`POST /v1/confirm`, a SCALE [`Confirmation`]); with the round's threshold of
 //!   signatures, the proof goes to the outbox, and the off-chain worker submits it.
+//! - A complaint about a silent gateway ([`ClaimKind::Mediate`], to a gateway of the round
+//!   before the silent one's) runs the same way, but what is forwarded is Bob's complaint to the
+//!   silent gateway (`POST /v1/complain` of its endpoint), and any outcome or refusal it gives is
+//!   an answer: it mediated. If an accused Ursula stays silent and its case already exists for
+//!   the round, the gateway says so (`AlreadyAccused`) instead of proving it again.
 //! - `POST /v1/confirm`: Bob's complaint (carried in the confirmation) checked again — his
 //!   signatures, his work, a gateway of the round as its addressee — then its own forward, and
 //!   its signature of the claim if the accused stays silent for it too (once per claim: a second
 //!   ask gets the same answer, never a second forward). Nobody but the policy's Bob, paying the
 //!   work, makes the gateways forward anything.
 //! - On every new best block, the accused side: each open case against this Ursula is answered
-//!   with the capsule fragments of the complained request, through the outbox.
+//!   with the capsule fragments of the complained request, through the outbox; a case against
+//!   it as a silent gateway with the fragments the accused Ursula gave it, if it has them, or
+//!   else passed on to the one it mediated for (`Gateway.pass_case`).
 
 use std::{
 	collections::{HashMap, HashSet},
@@ -24,13 +31,14 @@ use codec::{DecodeAll, Encode};
 use keymarket_primitives::{
 	crypto::sr25519_signed,
 	gateway::{
-		claim_signing_payload, work_is_enough, CaseStatusView, CaseView, Complaint, ComplaintError,
-		ComplaintOutcome, Confirmation, Confirmed, GatewayApi, GatewayDuty, RoundView, SignerSet,
-		UnavailabilityClaim, GATEWAY_VERSION, MAX_OUTBOX, OUTBOX_KEY,
+		claim_signing_payload, open_complained, work_is_enough, CaseStatusView, CaseView,
+		ClaimKind, Complaint, ComplaintError, ComplaintOutcome, Confirmation, Confirmed,
+		GatewayApi, GatewayDuty, RoundView, SignerSet, UnavailabilityClaim, GATEWAY_VERSION,
+		MAX_OUTBOX, OUTBOX_KEY,
 	},
 	policies::{
 		PoliciesApi, PolicyId, PolicyStatus, PolicyView, ReencryptionRequest, ReencryptionResponse,
-		RequestError, WIRE_VERSION,
+		RequestError,
 	},
 	staking::StakingApi,
 	time::Round,
@@ -195,8 +203,20 @@ struct RoundMemory {
 	confirmed: HashMap<[u8; 32], Confirmed>,
 }
 
-/// A complaint that passed its checks: the round's gateways, Bob's request and its policy.
-type CheckedComplaint = (RoundView<AccountId>, ReencryptionRequest, PolicyView<AccountId, Balance>);
+/// A complaint that passed its checks.
+struct Checked {
+	/// The gateways of the complaint's round (its addressee's).
+	round: RoundView<AccountId>,
+	/// The current round: the innermost complaint's.
+	now: Round,
+	/// The Ursula that did not answer, or the silent gateway a complaint is about.
+	accused: AccountId,
+	/// The round the accused was silent in.
+	silent_round: Round,
+	/// Bob's request at the heart of the complaint, and its policy.
+	request: ReencryptionRequest,
+	policy: PolicyView<AccountId, Balance>,
+}
 
 /// The gateway and the accused side of one Ursula.
 pub struct Gateway {
@@ -206,11 +226,17 @@ pub struct Gateway {
 	limits: GatewayLimits,
 	memory: Mutex<RoundMemory>,
 	/// The cases this Ursula answered, with the block it last handed the answer over.
-	answered: Mutex<HashMap<(Round, PolicyId), u32>>,
+	answered: Mutex<HashMap<Round, u32>>,
+	/// The fragments accused Ursulas gave this gateway, by the hash of Bob's request: its
+	/// answer if it is accused of not mediating.
+	relayed: Mutex<HashMap<[u8; 32], Vec<Vec<u8>>>>,
 }
 
 /// Blocks after which an answer still needed is handed over again.
 const ANSWER_RETRY_BLOCKS: u32 = 5;
+
+/// The most relayed answers a gateway keeps (the oldest go first).
+const MAX_RELAYED: usize = 1_024;
 
 impl Gateway {
 	pub fn new(
@@ -226,13 +252,28 @@ impl Gateway {
 			limits,
 			memory: Default::default(),
 			answered: Default::default(),
+			relayed: Default::default(),
+		}
+	}
+
+	/// How long the accused has to answer a forwarded message: a request, or Bob's complaint to
+	/// a gateway, which mediates it first (its own forward and its round's confirmations).
+	fn forward_deadline(&self, kind: ClaimKind) -> Duration {
+		match kind {
+			ClaimKind::Serve => self.limits.forward_timeout,
+			ClaimKind::Mediate => self.limits.forward_timeout * 3 + Duration::from_secs(4),
 		}
 	}
 
 	/// Asks the gateway at `endpoint` to confirm: it forwards too, so it has the accused's
 	/// deadline and a margin.
-	fn ask(&self, endpoint: &str, confirmation: &[u8]) -> Result<(u16, Vec<u8>), String> {
-		let deadline = self.limits.forward_timeout * 2 + Duration::from_secs(2);
+	fn ask(
+		&self,
+		endpoint: &str,
+		kind: ClaimKind,
+		confirmation: &[u8],
+	) -> Result<(u16, Vec<u8>), String> {
+		let deadline = self.forward_deadline(kind) * 2 + Duration::from_secs(2);
 		rpc::post_within(&rpc::address_of(endpoint)?, "/v1/confirm", confirmation, deadline)
 	}
 
@@ -245,18 +286,18 @@ impl Gateway {
 		round.gateways.iter().position(|g| &g.worker == self.me()).map(|i| i as u32)
 	}
 
-	/// Bob's request: decoded, signed by the policy's Bob, to one of its Ursulas (not to this
-	/// gateway), under a policy in service.
+	/// Whether `worker` is a gateway of `round`.
+	fn is_gateway(&self, round: Round, worker: &AccountId) -> bool {
+		self.chain.round(round).is_some_and(|r| r.gateways.iter().any(|g| &g.worker == worker))
+	}
+
+	/// Bob's request: signed by the policy's Bob, to one of its Ursulas (not to this gateway),
+	/// under a policy in service.
 	fn check_request(
 		&self,
-		bytes: &[u8],
-	) -> Result<(ReencryptionRequest, PolicyView<AccountId, Balance>), ComplaintError> {
-		let request = ReencryptionRequest::decode_all(&mut &bytes[..])
-			.map_err(|_| ComplaintError::Malformed)?;
+		request: &ReencryptionRequest,
+	) -> Result<PolicyView<AccountId, Balance>, ComplaintError> {
 		let body = &request.body;
-		if body.version != WIRE_VERSION {
-			return Err(ComplaintError::Malformed);
-		}
 		let bob: &[u8; 32] = body.bob.as_ref();
 		if !sr25519_signed(bob, &body.signing_payload(), &request.signature) {
 			return Err(ComplaintError::BadSignature);
@@ -271,7 +312,7 @@ impl Gateway {
 		if policy.status != PolicyStatus::Active {
 			return Err(ComplaintError::NotInService);
 		}
-		Ok((request, policy))
+		Ok(policy)
 	}
 
 	/// Counts one complaint (or confirmation) against the round's per-policy bound, and, for a
@@ -298,101 +339,203 @@ impl Gateway {
 		Ok(())
 	}
 
-	/// Forwards Bob's exact request to the accused and judges what comes back.
-	pub fn forward(&self, accused: &AccountId, request: &[u8], capsules: usize) -> Forwarded {
+	/// Forwards Bob's exact message to the accused (a request to an Ursula, a complaint to a
+	/// gateway) and judges what comes back.
+	pub fn forward(
+		&self,
+		kind: ClaimKind,
+		accused: &AccountId,
+		message: &[u8],
+		capsules: usize,
+	) -> Forwarded {
 		let Some(endpoint) = self.chain.endpoint(accused) else { return Forwarded::Silent };
 		let address = match rpc::address_of(&endpoint) {
 			Ok(address) => address,
 			Err(_) => return Forwarded::Silent,
 		};
-		match rpc::post_within(&address, "/v1/reencrypt", request, self.limits.forward_timeout) {
-			Ok((200, body)) => match ReencryptionResponse::decode_all(&mut &body[..]) {
-				Ok(response)
-					if response.cfrags.len() == capsules && &response.ursula == accused =>
-				{
-					Forwarded::Answered(body)
-				},
-				_ => Forwarded::Silent,
+		let (path, deadline) = match kind {
+			ClaimKind::Serve => ("/v1/reencrypt", self.forward_deadline(kind)),
+			ClaimKind::Mediate => ("/v1/complain", self.forward_deadline(kind)),
+		};
+		let answer = rpc::post_within(&address, path, message, deadline);
+		match (kind, answer) {
+			(ClaimKind::Serve, Ok((200, body))) => {
+				match ReencryptionResponse::decode_all(&mut &body[..]) {
+					Ok(response)
+						if response.cfrags.len() == capsules && &response.ursula == accused =>
+					{
+						Forwarded::Answered(body)
+					},
+					_ => Forwarded::Silent,
+				}
 			},
-			Ok((status, body)) => match <(u8, RequestError)>::decode_all(&mut &body[..]) {
-				// Out of capacity is no answer: Bob still has nothing.
-				Ok((_, RequestError::Unavailable | RequestError::RateLimited)) => Forwarded::Silent,
-				Ok((_, error)) if status < 500 => Forwarded::Refused(error.encode()),
-				_ => Forwarded::Silent,
+			(ClaimKind::Serve, Ok((status, body))) => {
+				match <(u8, RequestError)>::decode_all(&mut &body[..]) {
+					// Out of capacity is no answer: Bob still has nothing.
+					Ok((_, RequestError::Unavailable | RequestError::RateLimited)) => {
+						Forwarded::Silent
+					},
+					Ok((_, error)) if status < 500 => Forwarded::Refused(error.encode()),
+					_ => Forwarded::Silent,
+				}
 			},
-			Err(_) => Forwarded::Silent,
+			(ClaimKind::Mediate, Ok((200, body))) => {
+				match ComplaintOutcome::decode_all(&mut &body[..]) {
+					Ok(_) => Forwarded::Answered(body),
+					Err(_) => Forwarded::Silent,
+				}
+			},
+			(ClaimKind::Mediate, Ok((_, body))) => {
+				match <(u8, ComplaintError)>::decode_all(&mut &body[..]) {
+					// A gateway that cannot take complaints does not mediate.
+					Ok((_, ComplaintError::Unavailable | ComplaintError::RateLimited)) => {
+						Forwarded::Silent
+					},
+					Ok((_, error)) => Forwarded::Refused(error.encode()),
+					Err(_) => Forwarded::Silent,
+				}
+			},
+			(_, Err(_)) => Forwarded::Silent,
 		}
 	}
 
-	/// Bob's complaint's own checks: its version and round, that `addressee` is a gateway of the
-	/// round it names, its work, the request, and Bob's signatures.
+	/// Bob's complaint's own checks: its version; `addressee` a gateway of the complaint's
+	/// round; for a complaint about a silent gateway, each complaint it wraps addressed to a
+	/// gateway of the next round (another than the one around it), the innermost of the
+	/// current round; the work; the request and its policy; Bob's signatures.
 	fn check_complaint(
 		&self,
 		complaint: &Complaint<AccountId>,
 		addressee: &AccountId,
-	) -> Result<CheckedComplaint, ComplaintError> {
+	) -> Result<Checked, ComplaintError> {
 		let body = &complaint.body;
 		if body.version != GATEWAY_VERSION {
 			return Err(ComplaintError::Malformed);
 		}
+		let opened = open_complained::<AccountId>(body.kind, &body.request)?;
 		let now = self.chain.current_round();
-		if body.round != now {
+		if body.round.saturating_add(opened.complaints.len() as Round) != now {
 			return Err(ComplaintError::WrongRound);
 		}
-		let round = self.chain.round(now).ok_or(ComplaintError::Unavailable)?;
+		let round = self.chain.round(body.round).ok_or(ComplaintError::Unavailable)?;
 		if &body.gateway != addressee || !round.gateways.iter().any(|g| &g.worker == addressee) {
 			return Err(ComplaintError::WrongGateway);
 		}
-		if !work_is_enough(&body.work_hash(), self.chain.difficulty()) {
+		let mut around = (body.round, addressee);
+		for wrapped in &opened.complaints {
+			let c = &wrapped.body;
+			if c.round != around.0 + 1 {
+				return Err(ComplaintError::WrongRound);
+			}
+			if &c.gateway == around.1 || !self.is_gateway(c.round, &c.gateway) {
+				return Err(ComplaintError::WrongGateway);
+			}
+			around = (c.round, &c.gateway);
+		}
+		let difficulty = self.chain.difficulty();
+		if !work_is_enough(&body.work_hash(), difficulty) {
 			return Err(ComplaintError::NotEnoughWork);
 		}
-		let (request, policy) = self.check_request(&body.request)?;
+		let request = opened.request.clone();
+		let policy = self.check_request(&request)?;
+		if opened.complaints.last().is_some_and(|c| c.body.gateway == request.body.ursula) {
+			return Err(ComplaintError::WrongGateway);
+		}
+		opened.check_bob(difficulty)?;
 		let bob: &[u8; 32] = request.body.bob.as_ref();
 		if !sr25519_signed(bob, &body.signing_payload(), &complaint.signature) {
 			return Err(ComplaintError::BadSignature);
 		}
-		Ok((round, request, policy))
+		let (accused, silent_round) = match opened.complaints.first() {
+			Some(first) => (first.body.gateway.clone(), first.body.round),
+			None => (request.body.ursula.clone(), body.round),
+		};
+		Ok(Checked { round, now, accused, silent_round, request, policy })
+	}
+
+	/// Keeps the fragments an accused Ursula gave this gateway for Bob's request.
+	fn remember(&self, request: &[u8], response: &[u8]) {
+		let Ok(response) = ReencryptionResponse::decode_all(&mut &response[..]) else { return };
+		let mut relayed = self.relayed.lock().expect("not poisoned");
+		if relayed.len() >= MAX_RELAYED {
+			relayed.clear();
+		}
+		relayed.insert(
+			sp_crypto_hashing::blake2_256(request),
+			response.cfrags.into_iter().map(|c| c.cfrag).collect(),
+		);
+	}
+
+	/// What Bob learns when the accused answered a forward: the Ursula's response, or the
+	/// silent gateway's own outcome (it mediated after all).
+	fn answered(kind: ClaimKind, response: Vec<u8>) -> ComplaintOutcome {
+		match kind {
+			ClaimKind::Serve => ComplaintOutcome::Answered(response),
+			ClaimKind::Mediate => ComplaintOutcome::decode_all(&mut &response[..])
+				.unwrap_or(ComplaintOutcome::Answered(response)),
+		}
+	}
+
+	/// What Bob learns when the accused refused a forward.
+	fn refused(kind: ClaimKind, error: Vec<u8>) -> ComplaintOutcome {
+		match kind {
+			ClaimKind::Serve => ComplaintOutcome::Refused(error),
+			ClaimKind::Mediate => ComplaintOutcome::GatewayRefused(
+				ComplaintError::decode_all(&mut &error[..]).unwrap_or(ComplaintError::Malformed),
+			),
+		}
 	}
 
 	/// Bob's complaint (SCALE bytes): see the module docs.
 	pub fn complain(&self, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintError> {
 		let complaint = Complaint::<AccountId>::decode_all(&mut &bytes[..])
 			.map_err(|_| ComplaintError::Malformed)?;
-		let (round, request, policy) = self.check_complaint(&complaint, self.me())?;
+		let checked = self.check_complaint(&complaint, self.me())?;
 		let body = &complaint.body;
-		let now = round.round;
-		let request_hash = sp_crypto_hashing::blake2_256(&body.request);
+		let now = checked.now;
+		let message_hash = sp_crypto_hashing::blake2_256(&body.request);
 		{
 			let mut memory = self.memory.lock().expect("not poisoned");
 			if memory.round != now {
 				*memory = RoundMemory { round: now, ..Default::default() };
 			}
-			let nonce = (request.body.bob.clone(), body.nonce);
-			if memory.nonces.contains(&nonce) || memory.complained.contains(&request_hash) {
+			let nonce = (checked.request.body.bob.clone(), body.nonce);
+			if memory.nonces.contains(&nonce) || memory.complained.contains(&message_hash) {
 				return Err(ComplaintError::Replayed);
 			}
 			memory.nonces.insert(nonce);
-			memory.complained.insert(request_hash);
+			memory.complained.insert(message_hash);
 		}
-		self.admit(now, Some(&request.body.bob), policy.id)?;
+		self.admit(now, Some(&checked.request.body.bob), checked.policy.id)?;
 
-		let accused = request.body.ursula.clone();
-		let capsules = request.body.capsules.len();
-		match self.forward(&accused, &body.request, capsules) {
-			Forwarded::Answered(response) => return Ok(ComplaintOutcome::Answered(response)),
-			Forwarded::Refused(error) => return Ok(ComplaintOutcome::Refused(error)),
+		let accused = checked.accused.clone();
+		// One case per Ursula and round: once it has one, there is nothing more to prove.
+		if self.chain.cases_against(&accused).iter().any(|c| c.round == checked.silent_round) {
+			return Ok(ComplaintOutcome::AlreadyAccused { round: checked.silent_round });
+		}
+		let capsules = checked.request.body.capsules.len();
+		match self.forward(body.kind, &accused, &body.request, capsules) {
+			Forwarded::Answered(response) => {
+				if body.kind == ClaimKind::Serve {
+					self.remember(&body.request, &response);
+				}
+				return Ok(Self::answered(body.kind, response));
+			},
+			Forwarded::Refused(error) => return Ok(Self::refused(body.kind, error)),
 			Forwarded::Silent => {},
 		}
+		let round = &checked.round;
 		let claim = UnavailabilityClaim {
 			ursula: accused.clone(),
-			policy: policy.id,
-			request_hash,
-			round: now,
+			policy: checked.policy.id,
+			request_hash: message_hash,
+			round: round.round,
 			deadline: self.chain.best_number(),
+			kind: body.kind,
 		};
 		let payload = claim_signing_payload(&claim);
 		let mut signatures = vec![(
-			self.my_index(&round).expect("checked above"),
+			self.my_index(round).expect("checked above"),
 			self.ursula.keys.signer.sign(&payload).0,
 		)];
 		let confirmation =
@@ -412,7 +555,7 @@ impl Gateway {
 					let confirmation = &confirmation;
 					scope.spawn(move || {
 						let answer = self.chain.endpoint(worker).and_then(|endpoint| {
-							match self.ask(&endpoint, confirmation) {
+							match self.ask(&endpoint, body.kind, confirmation) {
 								Ok((200, body)) => Confirmed::decode_all(&mut &body[..]).ok(),
 								_ => None,
 							}
@@ -433,9 +576,12 @@ impl Gateway {
 				},
 				// Another gateway got the answer: it goes to Bob, and nobody signs.
 				Some(Confirmed::Answered(response)) => {
-					return Ok(ComplaintOutcome::Answered(response))
+					if body.kind == ClaimKind::Serve {
+						self.remember(&body.request, &response);
+					}
+					return Ok(Self::answered(body.kind, response));
 				},
-				Some(Confirmed::Refused(error)) => return Ok(ComplaintOutcome::Refused(error)),
+				Some(Confirmed::Refused(error)) => return Ok(Self::refused(body.kind, error)),
 				None => {},
 			}
 		}
@@ -457,8 +603,13 @@ impl Gateway {
 				log::error!(target: "ursula", "cannot hand a proof over: {e}");
 				ComplaintError::Unavailable
 			})?;
-		log::info!(target: "ursula", "proved {accused} silent in round {now} with {signers} signatures");
-		Ok(ComplaintOutcome::Proven { round: now, signers })
+		log::info!(
+			target: "ursula",
+			"proved {accused} silent ({:?}) in round {} with {signers} signatures",
+			body.kind,
+			checked.silent_round
+		);
+		Ok(ComplaintOutcome::Proven { round: checked.silent_round, signers })
 	}
 
 	/// Another gateway's confirmation request (SCALE bytes): see the module docs.
@@ -470,7 +621,9 @@ impl Gateway {
 		if claim.round != body.round {
 			return Err(ComplaintError::WrongRound);
 		}
-		if sp_crypto_hashing::blake2_256(&body.request) != claim.request_hash {
+		if claim.kind != body.kind
+			|| sp_crypto_hashing::blake2_256(&body.request) != claim.request_hash
+		{
 			return Err(ComplaintError::Malformed);
 		}
 		let key = sp_crypto_hashing::blake2_256(&claim.encode());
@@ -479,20 +632,20 @@ impl Gateway {
 		}
 		// Bob's complaint, checked here as its addressee checked it; and this node is a gateway
 		// of the round too.
-		let (round, request, policy) =
-			self.check_complaint(&confirmation.complaint, &body.gateway)?;
-		if self.my_index(&round).is_none() || &body.gateway == self.me() {
+		let checked = self.check_complaint(&confirmation.complaint, &body.gateway)?;
+		if self.my_index(&checked.round).is_none() || &body.gateway == self.me() {
 			return Err(ComplaintError::WrongGateway);
 		}
-		if request.body.ursula != claim.ursula || policy.id != claim.policy {
+		if checked.accused != claim.ursula || checked.policy.id != claim.policy {
 			return Err(ComplaintError::Malformed);
 		}
 		// The asking gateway gave up at its best block: not a block ahead of this one's.
 		if claim.deadline > self.chain.best_number().saturating_add(1) {
 			return Err(ComplaintError::WrongRound);
 		}
-		self.admit(round.round, None, policy.id)?;
-		let answer = match self.forward(&claim.ursula, &body.request, request.body.capsules.len()) {
+		self.admit(checked.now, None, checked.policy.id)?;
+		let capsules = checked.request.body.capsules.len();
+		let answer = match self.forward(claim.kind, &claim.ursula, &body.request, capsules) {
 			Forwarded::Answered(response) => Confirmed::Answered(response),
 			Forwarded::Refused(error) => Confirmed::Refused(error),
 			Forwarded::Silent => {
@@ -504,47 +657,64 @@ impl Gateway {
 	}
 
 	/// The accused side: hands over the answer to each open case against this Ursula (again
-	/// after [`ANSWER_RETRY_BLOCKS`] if it is still open).
+	/// after [`ANSWER_RETRY_BLOCKS`] if it is still open). A case about a request is answered
+	/// with its fragments; a case about a complaint this gateway did not mediate, with the
+	/// fragments the Ursula gave it if it has them, else passed on to the one it mediated for.
 	pub fn answer_cases(&self) {
 		let best = self.chain.best_number();
 		for case in self.chain.cases_against(self.me()) {
 			if case.status != CaseStatusView::Open {
 				continue;
 			}
-			let key = (case.round, case.policy);
-			let last = self.answered.lock().expect("not poisoned").get(&key).copied();
+			let last = self.answered.lock().expect("not poisoned").get(&case.round).copied();
 			if last.is_some_and(|at| best < at + ANSWER_RETRY_BLOCKS) {
 				continue;
 			}
-			let cfrags = match ReencryptionRequest::decode_all(&mut &case.request[..]) {
-				Ok(request) => self.ursula.answer_case(&request),
-				Err(_) => Err(RequestError::Malformed),
-			};
-			match cfrags {
-				Ok(cfrags) => {
-					let duty = GatewayDuty::Answer {
-						ursula: self.me().clone(),
-						round: case.round,
-						cfrags,
-					};
-					match self.outbox.push(duty) {
-						Ok(()) => {
-							log::info!(
-								target: "ursula",
-								"answering the case of round {} on chain",
-								case.round
-							);
-							self.answered.lock().expect("not poisoned").insert(key, best);
-						},
-						Err(e) => log::error!(target: "ursula", "cannot hand an answer over: {e}"),
-					}
+			let duty = match self.case_duty(&case) {
+				Ok(duty) => duty,
+				Err(e) => {
+					log::warn!(
+						target: "ursula",
+						"cannot answer the case of round {}: {e:?}",
+						case.round
+					);
+					continue;
 				},
-				Err(e) => log::warn!(
-					target: "ursula",
-					"cannot answer the case of round {}: {e:?}",
-					case.round
-				),
+			};
+			match self.outbox.push(duty) {
+				Ok(()) => {
+					log::info!(
+						target: "ursula",
+						"answering the case of round {} on chain ({:?})",
+						case.round,
+						case.kind
+					);
+					self.answered.lock().expect("not poisoned").insert(case.round, best);
+				},
+				Err(e) => log::error!(target: "ursula", "cannot hand an answer over: {e}"),
 			}
+		}
+	}
+
+	/// The duty that answers `case`.
+	fn case_duty(
+		&self,
+		case: &CaseView<AccountId, Balance>,
+	) -> Result<GatewayDuty<AccountId>, RequestError> {
+		let opened = open_complained::<AccountId>(case.kind, &case.request)
+			.map_err(|_| RequestError::Malformed)?;
+		let answer =
+			|cfrags| GatewayDuty::Answer { ursula: self.me().clone(), round: case.round, cfrags };
+		match case.kind {
+			ClaimKind::Serve => self.ursula.answer_case(&opened.request).map(answer),
+			ClaimKind::Mediate => {
+				let relayed =
+					self.relayed.lock().expect("not poisoned").get(&opened.request_hash).cloned();
+				Ok(match relayed {
+					Some(cfrags) => answer(cfrags),
+					None => GatewayDuty::Pass { gateway: self.me().clone(), round: case.round },
+				})
+			},
 		}
 	}
 }
@@ -581,8 +751,9 @@ mod tests {
 		pair(name).public().into()
 	}
 
-	/// A chain where this gateway (//Ferdie) and //Dave are the round's gateways, //Eve serves
-	/// the policy at an endpoint nobody listens on, and //Bob is the grantee.
+	/// A chain where this gateway (//Ferdie) and //Dave are the gateways of this round and the
+	/// last, //Charlie of this one too, //Eve serves the policy, every endpoint is one nobody
+	/// listens on, and //Bob is the grantee.
 	struct FakeChain;
 
 	impl ChainView for FakeChain {
@@ -593,10 +764,15 @@ mod tests {
 			ROUND
 		}
 		fn round(&self, round: Round) -> Option<RoundView<AccountId>> {
-			(round == ROUND).then(|| RoundView {
+			let names: &[&str] = match round {
+				ROUND => &["Ferdie", "Dave", "Charlie"],
+				r if r == ROUND - 1 => &["Ferdie", "Dave"],
+				_ => return None,
+			};
+			Some(RoundView {
 				round,
 				seed: [0; 32],
-				gateways: ["Ferdie", "Dave"]
+				gateways: names
 					.iter()
 					.map(|name| GatewayView {
 						worker: account(name),
@@ -678,12 +854,126 @@ mod tests {
 			version: GATEWAY_VERSION,
 			round: ROUND,
 			gateway: account("Ferdie"),
+			kind: ClaimKind::Serve,
 			request: request(sequence),
 			nonce: [nonce; 16],
 			work: 0,
 		};
 		body.work = find_work(&body, DIFFICULTY, 0);
 		body
+	}
+
+	/// Bob's complaint to //Ferdie, of the last round, about `silent` of this round, which did
+	/// not mediate `to_silent` (his complaint to it).
+	fn about_gateway(
+		to_silent: &ComplaintBody<AccountId>,
+		signer: &str,
+	) -> ComplaintBody<AccountId> {
+		let mut body = ComplaintBody {
+			version: GATEWAY_VERSION,
+			round: ROUND - 1,
+			gateway: account("Ferdie"),
+			kind: ClaimKind::Mediate,
+			request: complaint(to_silent, signer),
+			nonce: [77; 16],
+			work: 0,
+		};
+		body.work = find_work(&body, DIFFICULTY, 0);
+		body
+	}
+
+	#[test]
+	fn a_silent_gateway_is_complained_about_to_the_round_before() {
+		let dir = tempfile::tempdir().unwrap();
+		let gateway = gateway(dir.path(), 100);
+		let to_charlie = ComplaintBody { gateway: account("Charlie"), ..body(30, 3) };
+		let to_charlie =
+			ComplaintBody { work: find_work(&to_charlie, DIFFICULTY, 0), ..to_charlie };
+		// //Charlie is silent and //Dave cannot be reached: one signature of two.
+		let good = about_gateway(&to_charlie, "Bob");
+		assert_eq!(
+			gateway.complain(&complaint(&good, "Bob")).unwrap(),
+			ComplaintOutcome::NotProven { signers: 1, needed: 2 }
+		);
+
+		// The wrapped complaint not Bob's, not to a gateway of this round, to this gateway
+		// itself, or the outer one not of the round before: refused.
+		let forged = about_gateway(&to_charlie, "Mallory");
+		assert_eq!(
+			gateway.complain(&complaint(&forged, "Bob")).unwrap_err(),
+			ComplaintError::BadSignature
+		);
+		let to_eve = ComplaintBody { gateway: account("Eve"), ..to_charlie.clone() };
+		let to_eve = ComplaintBody { work: find_work(&to_eve, DIFFICULTY, 0), ..to_eve };
+		assert_eq!(
+			gateway.complain(&complaint(&about_gateway(&to_eve, "Bob"), "Bob")).unwrap_err(),
+			ComplaintError::WrongGateway
+		);
+		let to_me = body(31, 4);
+		assert_eq!(
+			gateway.complain(&complaint(&about_gateway(&to_me, "Bob"), "Bob")).unwrap_err(),
+			ComplaintError::WrongGateway
+		);
+		let now = ComplaintBody { round: ROUND, ..about_gateway(&to_charlie, "Bob") };
+		let now = ComplaintBody { work: find_work(&now, DIFFICULTY, 0), ..now };
+		assert_eq!(
+			gateway.complain(&complaint(&now, "Bob")).unwrap_err(),
+			ComplaintError::WrongRound
+		);
+		// A request is not a complaint.
+		let as_request = ComplaintBody { kind: ClaimKind::Mediate, ..body(32, 5) };
+		let as_request =
+			ComplaintBody { work: find_work(&as_request, DIFFICULTY, 0), ..as_request };
+		assert_eq!(
+			gateway.complain(&complaint(&as_request, "Bob")).unwrap_err(),
+			ComplaintError::Malformed
+		);
+	}
+
+	#[test]
+	fn an_accused_gateway_answers_with_what_it_relayed_or_passes_the_case_on() {
+		let dir = tempfile::tempdir().unwrap();
+		let gateway = gateway(dir.path(), 100);
+		let to_me = body(40, 6);
+		let case = CaseView {
+			round: ROUND,
+			ursula: account("Ferdie"),
+			kind: ClaimKind::Mediate,
+			signed_in: ROUND - 1,
+			policy: POLICY,
+			request: complaint(&to_me, "Bob"),
+			request_hash: [0; 32],
+			deadline: 30,
+			signers: vec![0, 1],
+			submitter: account("Dave"),
+			opened_in: ROUND,
+			closes_at: ROUND + 2,
+			status: CaseStatusView::Open,
+			answer: vec![],
+		};
+		assert_eq!(
+			gateway.case_duty(&case).unwrap(),
+			GatewayDuty::Pass { gateway: account("Ferdie"), round: ROUND }
+		);
+		let response = ReencryptionResponse {
+			version: keymarket_primitives::policies::WIRE_VERSION,
+			policy: POLICY,
+			ursula: account("Eve"),
+			served_at: 3,
+			cfrags: vec![keymarket_primitives::policies::SignedCfrag {
+				cfrag: vec![5; 8],
+				signature: [0; 64],
+			}],
+		};
+		gateway.remember(&to_me.request, &response.encode());
+		assert_eq!(
+			gateway.case_duty(&case).unwrap(),
+			GatewayDuty::Answer {
+				ursula: account("Ferdie"),
+				round: ROUND,
+				cfrags: vec![vec![5; 8]]
+			}
+		);
 	}
 
 	#[test]
@@ -790,6 +1080,7 @@ mod tests {
 			request_hash: sp_crypto_hashing::blake2_256(&to_dave.request),
 			round: ROUND,
 			deadline: 35,
+			kind: ClaimKind::Serve,
 		};
 		let ask = |claim: &UnavailabilityClaim<AccountId>, complaint: Complaint<AccountId>| {
 			gateway.confirm(&Confirmation { claim: claim.clone(), complaint }.encode())

@@ -158,9 +158,14 @@ test('gateways are readable and a proof of unavailability is built from metadata
     requestHash: '0x' + '02'.repeat(32),
     round: 1_000_000,
     deadline: 1,
+    kind: 'Mediate',
   };
   const proof = api.tx.gateway.proveUnavailable(claim, '0x00', 7, ['0x' + '00'.repeat(64)]);
   const refused = await send(proof, eve);
   const error = api.registry.findMetaError(refused.dispatchError.asModule);
   assert.equal(`${error.section}.${error.name}`, 'gateway.ProofWindowClosed');
+  // Only the accused gateway of an open silent-gateway case passes it on.
+  const pass = await send(api.tx.gateway.passCase(round), eve);
+  const passError = api.registry.findMetaError(pass.dispatchError.asModule);
+  assert.equal(`${passError.section}.${passError.name}`, 'gateway.NoSuchCase');
 });

@@ -32,6 +32,8 @@ impl<T: Config> Pallet<T> {
 		Some(CaseView {
 			round,
 			ursula,
+			kind: case.kind,
+			signed_in: case.signed_in,
 			policy: case.policy,
 			request: case.request.into_inner(),
 			request_hash: case.request_hash,
@@ -43,6 +45,7 @@ impl<T: Config> Pallet<T> {
 			status: match case.status {
 				CaseStatus::Open => CaseStatusView::Open,
 				CaseStatus::Answered => CaseStatusView::Answered,
+				CaseStatus::Passed => CaseStatusView::Passed,
 				CaseStatus::Punished { penalty, refunded } => {
 					CaseStatusView::Punished { penalty, refunded }
 				},
@@ -84,13 +87,19 @@ impl<T: Config> Pallet<T> {
 		T::ComplaintDifficulty::get()
 	}
 
-	/// The pallet's invariants: every open case waits in the closing list of its closing round,
+	/// The pallet's invariants: a case's signers are of its own round (a request) or the one
+	/// before (a silent gateway), every open case waits in the closing list of its closing round,
 	/// every listed case is open, the claimed counts match, each round has at most
 	/// [`MAX_GATEWAYS`] gateways, and each line's starts ascend to below its total.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::ensure;
 		for (round, ursula, case) in Cases::<T>::iter() {
+			let signers_round = match case.kind {
+				ClaimKind::Serve => round,
+				ClaimKind::Mediate => round.saturating_sub(1),
+			};
+			ensure!(case.signed_in == signers_round, "a case's signers are of its round's kind");
 			if case.status == CaseStatus::Open {
 				ensure!(
 					Closing::<T>::get(case.closes_at).contains(&(round, ursula.clone())),

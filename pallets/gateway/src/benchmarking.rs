@@ -9,7 +9,10 @@ use frame_benchmarking::v2::*;
 use frame_support::{traits::Get, BoundedVec};
 use frame_system::RawOrigin;
 use keymarket_primitives::{
-	gateway::{claim_signing_payload, SignerSet, MAX_GATEWAYS},
+	gateway::{
+		claim_signing_payload, ClaimKind, Complaint, ComplaintBody, SignerSet, GATEWAY_VERSION,
+		MAX_GATEWAYS,
+	},
 	policies::{ReencryptionRequest, RequestBody, WIRE_VERSION},
 	staking::WORKER_KEY_TYPE,
 };
@@ -77,18 +80,31 @@ fn request<T: Config>(
 	ReencryptionRequest { body, signature: signature.0 }.encode()
 }
 
-/// An open case of [`ROUND`] against `accused` on `request`, signed by the round's first
-/// `signers` gateways, as a proof leaves it (closing list and count included).
-fn open_case<T: Config>(accused: &T::AccountId, policy: PolicyId, request: Vec<u8>, signers: u32) {
+/// An open case of [`ROUND`] of `kind` against `accused` on `request`, signed by the first
+/// `signers` gateways of its signers' round, as a proof leaves it (closing list and count
+/// included).
+fn open_case<T: Config>(
+	kind: ClaimKind,
+	accused: &T::AccountId,
+	policy: PolicyId,
+	request: Vec<u8>,
+	signers: u32,
+) {
 	let closes_at = ROUND + T::AnswerRounds::get();
+	let signed_in = match kind {
+		ClaimKind::Serve => ROUND,
+		ClaimKind::Mediate => ROUND - 1,
+	};
 	Cases::<T>::insert(
 		ROUND,
 		accused,
 		Case {
+			kind,
 			policy,
 			request_hash: sp_crypto_hashing::blake2_256(&request),
 			request: request.try_into().expect("a short request"),
 			deadline: Pallet::<T>::round_start(ROUND),
+			signed_in,
 			signers: SignerSet::of(&(0..signers).collect::<Vec<_>>()),
 			submitter: account("submitter", 0, 0),
 			opened_in: ROUND,
@@ -121,6 +137,7 @@ mod benchmarks {
 			request_hash: sp_crypto_hashing::blake2_256(&request),
 			round: ROUND,
 			deadline: Pallet::<T>::round_start(ROUND),
+			kind: ClaimKind::Serve,
 		};
 		let payload = claim_signing_payload(&claim);
 		let signatures: Vec<_> = gateways
@@ -148,7 +165,7 @@ mod benchmarks {
 	fn answer_case(c: Linear<1, MAX_COMPLAINT_CAPSULES>, g: Linear<1, MAX_GATEWAYS>) {
 		let (_, accused, policy, bob) = round_with_accused::<T>(g, 1);
 		let request = request::<T>(&accused, policy, bob, c);
-		open_case::<T>(&accused, policy, request, g);
+		open_case::<T>(ClaimKind::Serve, &accused, policy, request, g);
 		let cfrags: Answer = BoundedVec::truncate_from(alloc::vec![
 			BoundedVec::truncate_from(fixture::CORRECT_CFRAG.to_vec());
 			c as usize
@@ -193,7 +210,7 @@ mod benchmarks {
 	fn close_case(p: Linear<1, { T::Policies::max_policies_per_ursula() }>) {
 		let (_, accused, policy, bob) = round_with_accused::<T>(MAX_GATEWAYS.min(8), p);
 		let request = request::<T>(&accused, policy, bob, 1);
-		open_case::<T>(&accused, policy, request, MAX_GATEWAYS.min(8));
+		open_case::<T>(ClaimKind::Serve, &accused, policy, request, MAX_GATEWAYS.min(8));
 
 		#[block]
 		{
@@ -201,6 +218,34 @@ mod benchmarks {
 		}
 
 		assert!(Cases::<T>::get(ROUND, &accused).is_some_and(|c| c.status != CaseStatus::Open));
+	}
+
+	/// A silent gateway passes its case on: Bob's complaint to it (about the accused's
+	/// request of the most capsules) is opened, and a case opens against the accused.
+	#[benchmark]
+	fn pass_case() {
+		let (gateways, accused, policy, bob) = round_with_accused::<T>(MAX_GATEWAYS, 1);
+		let request = request::<T>(&accused, policy, bob, MAX_COMPLAINT_CAPSULES);
+		let gateway = gateways[MAX_GATEWAYS as usize - 1].0.clone();
+		let body = ComplaintBody {
+			version: GATEWAY_VERSION,
+			round: ROUND,
+			gateway: gateway.clone(),
+			kind: ClaimKind::Serve,
+			request,
+			nonce: [0; 16],
+			work: 0,
+		};
+		let signature = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, &bob, &body.signing_payload())
+			.expect("Bob's key is in the keystore");
+		let complaint = Complaint { body, signature: signature.0 }.encode();
+		open_case::<T>(ClaimKind::Mediate, &gateway, policy, complaint, MAX_GATEWAYS.min(8));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(gateway.clone()), ROUND);
+
+		assert!(Cases::<T>::get(ROUND, &gateway).is_some_and(|c| c.status == CaseStatus::Passed));
+		assert!(Cases::<T>::get(ROUND, &accused).is_some_and(|c| c.status == CaseStatus::Open));
 	}
 
 	impl_benchmark_test_suite!(

@@ -18,10 +18,13 @@ impl<T: Config> Pallet<T> {
 		round.saturating_mul(T::BlocksPerRound::get())
 	}
 
-	/// How long a round's records stay: past its proof window and the answer window of a case
-	/// opened at the window's end, and one more round.
+	/// How long a round's records stay: past its proof window, the answer window of a case
+	/// opened at the window's end, the answer window of the case a silent gateway may pass it
+	/// on to at that window's end, and one more round.
 	pub fn retained_rounds() -> Round {
-		T::ProofRounds::get().saturating_add(T::AnswerRounds::get()).saturating_add(2)
+		T::ProofRounds::get()
+			.saturating_add(T::AnswerRounds::get().saturating_mul(2))
+			.saturating_add(2)
 	}
 
 	/// Round `round` begins: draws its gateways, closes the cases whose answer window ended,

@@ -4,9 +4,10 @@
 //! `feeless_if` when, and only when, they will succeed.
 //!
 //! - A proof of unavailability submitted by one of its signing gateways: valid at
-//!   [`DUTY_PRIORITY`], one per case in the pool (tag: claimed round and accused), until the
+//!   [`DUTY_PRIORITY`], one per case in the pool (tag: the case's round and accused), until the
 //!   proof window closes.
-//! - The accused's answer to its open case: the same, until the case closes.
+//! - The accused's answer to its open case, or a silent gateway passing its case on: the same,
+//!   until the case closes.
 //!
 //! Anyone else's proof is an ordinary transaction: it pays its fee, and this extension does
 //! nothing for it. A duty that would fail is refused here with the pallet's error as a
@@ -87,9 +88,13 @@ where
 
 	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
 		match call.is_sub_type() {
-			Some(Call::prove_unavailable { signatures, .. }) => {
-				T::WeightInfo::prove_unavailable(signatures.len() as u32)
+			Some(Call::prove_unavailable { claim, signatures, .. }) => {
+				T::WeightInfo::prove_unavailable(
+					(signatures.len() as u32)
+						.saturating_add(Pallet::<T>::bob_signatures(claim.kind)),
+				)
 			},
+			Some(Call::pass_case { .. }) => T::WeightInfo::pass_case(),
 			Some(Call::answer_case { cfrags, .. }) => {
 				T::WeightInfo::answer_case(cfrags.len() as u32, 0)
 			},
@@ -132,8 +137,20 @@ where
 				let window_ends =
 					claim.round.saturating_add(T::ProofRounds::get()).saturating_add(1);
 				(
-					(b"keymarket/duty/unavailable", claim.round, claim.ursula.clone()).encode(),
+					(b"keymarket/duty/unavailable", claim.silent_round(), claim.ursula.clone())
+						.encode(),
 					Pallet::<T>::blocks_until_round(window_ends),
+				)
+			},
+			Some(Call::pass_case { round }) => {
+				if !crate::Cases::<T>::contains_key(round, who) {
+					return Ok((ValidTransaction::default(), (), origin));
+				}
+				let (case, _, _) = Pallet::<T>::check_pass(who, *round)
+					.map_err(|error| TransactionValidityError::from(validity_code(error)))?;
+				(
+					(b"keymarket/duty/answer", *round, who.clone()).encode(),
+					Pallet::<T>::blocks_until_round(case.closes_at),
 				)
 			},
 			Some(Call::answer_case { round, cfrags }) => {

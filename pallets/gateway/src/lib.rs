@@ -59,7 +59,10 @@ pub(crate) mod tests;
 
 pub use duty::{CheckGatewayDuty, DUTY_PRIORITY};
 pub use keymarket_primitives::{
-	gateway::{SignerSet, UnavailabilityClaim, MAX_COMPLAINT_CAPSULES, MAX_GATEWAYS},
+	gateway::{
+		ClaimKind, SignerSet, UnavailabilityClaim, MAX_COMPLAINT_CAPSULES, MAX_GATEWAYS,
+		MAX_MEDIATION_DEPTH,
+	},
 	policies::{PolicyDirectory, PolicyId},
 	registry::{Commitment, OnCommitment, PeriodReward, UrsulaRegistry},
 	slashing::ReportOffence,
@@ -226,11 +229,13 @@ pub mod pallet {
 		/// Round `round` began with `gateways` gateways; proofs of it need `threshold`
 		/// signatures.
 		RoundStarted { round: Round, gateways: u32, threshold: u32 },
-		/// `signers` gateways of `round` proved `ursula` silent on a request under `policy`;
-		/// it may answer on chain until round `closes_at` starts.
+		/// `signers` gateways proved `ursula` silent in `round` on a request under `policy`
+		/// (or, as a gateway, on Bob's complaint: `kind`); it may answer on chain until round
+		/// `closes_at` starts.
 		UnavailabilityProven {
 			round: Round,
 			ursula: T::AccountId,
+			kind: ClaimKind,
 			policy: PolicyId,
 			request_hash: [u8; 32],
 			signers: u32,
@@ -253,6 +258,17 @@ pub mod pallet {
 		},
 		/// The case closed unanswered but the slashing pallet refused the offence.
 		PunishmentRefused { round: Round, ursula: T::AccountId, reason: OffenceError },
+		/// The accused gateway of a silent-gateway case passed it on to `to`, the one it
+		/// mediated for: its own case is void, and a case against `to` was opened (`opened`;
+		/// false when `to` already had one for the round), answerable until round
+		/// `opened_in + AnswerRounds`.
+		CasePassed {
+			round: Round,
+			gateway: T::AccountId,
+			to: T::AccountId,
+			opened: bool,
+			opened_in: Round,
+		},
 	}
 
 	#[pallet::error]
@@ -303,6 +319,16 @@ pub mod pallet {
 		WrongAnswerCount,
 		/// A fragment of the answer is not a correct re-encryption of its capsule.
 		IncorrectAnswer,
+		/// A complaint Bob wrapped is not addressed to the accused (or to the gateway the
+		/// complaint around it is about), not to a gateway of its round, or not in the round
+		/// after the one around it.
+		ComplaintMismatch,
+		/// A complaint of Bob's does not carry the chain's proof of work.
+		NotEnoughWork,
+		/// A capsule of the request does not verify itself: nobody could answer it.
+		InvalidCapsule,
+		/// Only a silent gateway's case can be passed on.
+		NotPassable,
 	}
 
 	/// The candidates of a period's draws, in commitment order: `(period, index)` to the worker
@@ -327,7 +353,7 @@ pub mod pallet {
 	pub type Rounds<T: Config> =
 		StorageMap<_, Twox64Concat, Round, RoundGateways<T::AccountId>, OptionQuery>;
 
-	/// The cases, by claimed round and accused worker.
+	/// The cases, by the round the accused was silent in and the accused worker.
 	#[pallet::storage]
 	pub type Cases<T: Config> = StorageDoubleMap<
 		_,
@@ -339,11 +365,12 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// How many cases claim each recent round (at most `MaxCasesPerRound`).
+	/// How many cases each recent round has (at most `MaxCasesPerRound` proven; passed cases
+	/// come on top).
 	#[pallet::storage]
 	pub type CasesClaimed<T: Config> = StorageMap<_, Twox64Concat, Round, u32, ValueQuery>;
 
-	/// The open cases that close at the start of each round: `(claimed round, accused)`.
+	/// The open cases that close at the start of each round: `(case round, accused)`.
 	#[pallet::storage]
 	pub type Closing<T: Config> = StorageMap<
 		_,
@@ -395,9 +422,15 @@ pub mod pallet {
 		/// cheapest first: the round and its windows, the case's place, the signer set, the
 		/// request and the policy, Bob's signature, then each gateway's.
 		///
+		/// A silent gateway's proof (`claim.kind` = `Mediate`) also checks Bob's complaints
+		/// (each a signature and a work hash): it is charged as [`MAX_MEDIATION_DEPTH`] more
+		/// signatures.
+		///
 		/// Anyone may submit a proof; a signing gateway pays no fee (its duty).
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::prove_unavailable(signatures.len() as u32))]
+		#[pallet::weight(T::WeightInfo::prove_unavailable(
+			(signatures.len() as u32).saturating_add(Pallet::<T>::bob_signatures(claim.kind))
+		))]
 		#[pallet::feeless_if(|origin: &OriginFor<T>,
 			claim: &UnavailabilityClaim<T::AccountId>,
 			request: &Request,
@@ -414,8 +447,10 @@ pub mod pallet {
 			signatures: Signatures,
 		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
+			let kind = claim.kind;
 			Self::do_prove(submitter, claim, request, signers, &signatures)?;
-			Ok(Some(T::WeightInfo::prove_unavailable(signatures.len() as u32)).into())
+			let checked = (signatures.len() as u32).saturating_add(Self::bob_signatures(kind));
+			Ok(Some(T::WeightInfo::prove_unavailable(checked)).into())
 		}
 
 		/// The accused answers its case of `round`: one capsule fragment per capsule of the
@@ -437,6 +472,23 @@ pub mod pallet {
 			let ursula = ensure_signed(origin)?;
 			let reported = Self::do_answer(ursula, round, cfrags.clone())?;
 			Ok(Some(T::WeightInfo::answer_case(cfrags.len() as u32, reported)).into())
+		}
+
+		/// The accused gateway of a silent-gateway case of `round` passes it on: it forwarded
+		/// Bob's complaint, and the Ursula (or the next round's gateway) it mediated for stayed
+		/// silent. Its case is void, and a case opens against that one with this gateway as its
+		/// only signer, answerable for a whole answer window; if that one answers it, this
+		/// gateway is reported for a false accusation. Only the case's accused may pass it, free
+		/// while it is open.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::pass_case())]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, round: &Round| -> bool {
+			Pallet::<T>::pass_is_a_duty(origin, *round)
+		})]
+		pub fn pass_case(origin: OriginFor<T>, round: Round) -> DispatchResultWithPostInfo {
+			let gateway = ensure_signed(origin)?;
+			Self::do_pass(gateway, round)?;
+			Ok(().into())
 		}
 	}
 }

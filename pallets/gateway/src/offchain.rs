@@ -101,6 +101,10 @@ impl<T: Config> Pallet<T> {
 				Self::check_answer(&ursula, round, &cfrags).map_err(<&'static str>::from)?;
 				Ok((ursula, Call::answer_case { round, cfrags }))
 			},
+			GatewayDuty::Pass { gateway, round } => {
+				Self::check_pass(&gateway, round).map_err(<&'static str>::from)?;
+				Ok((gateway, Call::pass_case { round }))
+			},
 		}
 	}
 }

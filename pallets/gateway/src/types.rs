@@ -3,14 +3,15 @@
 use codec::{Decode, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use keymarket_primitives::{
-	gateway::{SignerSet, MAX_COMPLAINT_CAPSULES, MAX_GATEWAYS, MAX_REQUEST_LEN},
+	gateway::{ClaimKind, SignerSet, MAX_COMPLAINED_LEN, MAX_COMPLAINT_CAPSULES, MAX_GATEWAYS},
 	policies::{PolicyId, MAX_CFRAG_LEN},
 	time::Round,
 };
 use scale_info::TypeInfo;
 
-/// Bob's complained request as a proof carries it (SCALE `ReencryptionRequest`).
-pub type Request = BoundedVec<u8, ConstU32<MAX_REQUEST_LEN>>;
+/// The complained message as a proof carries it: Bob's SCALE `ReencryptionRequest`, or his SCALE
+/// `Complaint` to a silent gateway (see [`ClaimKind`]).
+pub type Request = BoundedVec<u8, ConstU32<MAX_COMPLAINED_LEN>>;
 
 /// The gateways' signatures of a claim, in the order of their indices.
 pub type Signatures =
@@ -62,6 +63,9 @@ pub enum CaseStatus<Balance> {
 	Open,
 	/// The accused answered correctly (its fragments are in the case): void.
 	Answered,
+	/// The accused gateway passed the case on to the one it mediated for (a case of its own,
+	/// with this gateway as its accuser): void.
+	Passed,
 	/// Closed unanswered: `penalty` goes from the Ursula's stake, `refunded` of its fees went
 	/// back to Alice.
 	Punished { penalty: Balance, refunded: Balance },
@@ -69,16 +73,21 @@ pub enum CaseStatus<Balance> {
 	Unpunished,
 }
 
-/// A case against an Ursula for one round.
+/// A case against an Ursula for the round it was silent in.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct Case<AccountId, Balance> {
+	/// What the accused failed to do.
+	pub kind: ClaimKind,
 	pub policy: PolicyId,
-	/// Bob's request exactly as he signed it (SCALE `ReencryptionRequest`).
-	pub request: BoundedVec<u8, ConstU32<MAX_REQUEST_LEN>>,
+	/// The complained message exactly as Bob signed it (see [`ClaimKind`]).
+	pub request: Request,
 	pub request_hash: [u8; 32],
 	/// The block by which the gateways waited for the Ursula's answer.
 	pub deadline: u32,
-	/// The gateways of the claimed round that signed.
+	/// The round of the gateways that signed: the case's own round for a request, the round
+	/// before for a silent gateway.
+	pub signed_in: Round,
+	/// The gateways of `signed_in` that signed.
 	pub signers: SignerSet,
 	/// Who submitted the proof.
 	pub submitter: AccountId,
@@ -103,6 +112,6 @@ pub struct UrsulaRecord {
 	pub answered: u32,
 	/// Cases closed unanswered and punished.
 	pub punished: u32,
-	/// The claimed round of its latest case.
+	/// The round of its latest case.
 	pub last_round: Round,
 }

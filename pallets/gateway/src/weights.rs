@@ -15,6 +15,8 @@ pub trait WeightInfo {
 	fn start_round(n: u32, m: u32) -> Weight;
 	/// Closing one case of an Ursula that serves `p` policies.
 	fn close_case(p: u32) -> Weight;
+	/// A silent gateway passing its case on (opening one against the next).
+	fn pass_case() -> Weight;
 }
 
 /// Unit weights for tests.
@@ -30,5 +32,8 @@ impl WeightInfo for () {
 	}
 	fn close_case(p: u32) -> Weight {
 		Weight::from_parts(10_000 + 1_000 * p as u64, 0)
+	}
+	fn pass_case() -> Weight {
+		Weight::from_parts(10_000, 0)
 	}
 }

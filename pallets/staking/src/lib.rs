@@ -345,6 +345,14 @@ pub mod pallet {
 		},
 		/// Inflation paid `value` for the staker's committed `period`; `restaked`: it was locked.
 		RewardMinted { staker: T::AccountId, period: Period, value: BalanceOf<T>, restaked: bool },
+		/// `value` of the staker's reward for `period` was withheld (never minted) for a silent
+		/// round; `left` is still to be withheld from its later rewards.
+		RewardWithheld {
+			staker: T::AccountId,
+			period: Period,
+			value: BalanceOf<T>,
+			left: BalanceOf<T>,
+		},
 		/// The network entered `stage`.
 		StageChanged { stage: Stage },
 	}
@@ -445,8 +453,9 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// The rewards each staker was minted for its last [`RECENT_REWARDS`] rewarded periods: a
-	/// proof of unavailability that comes after the mint still prices the round's subsidy.
+	/// The rewards each staker earned for its last [`RECENT_REWARDS`] rewarded periods (before
+	/// any withholding): a proof of unavailability that comes after the mint still prices the
+	/// round's subsidy.
 	#[pallet::storage]
 	pub type RecentRewards<T: Config> = StorageMap<
 		_,
@@ -455,6 +464,12 @@ pub mod pallet {
 		BoundedVec<(Period, BalanceOf<T>), ConstU32<RECENT_REWARDS>>,
 		ValueQuery,
 	>;
+
+	/// Inflation still to be withheld from each staker's next rewards: the subsidy of the rounds
+	/// its Ursula was proven silent in (the gateway pallet's `PeriodReward::withhold`).
+	#[pallet::storage]
+	pub type Withheld<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
 
 	/// The tokens locked by all stakers whose workers committed to a period (the denominator of
 	/// the inflation formula) and the supply its inflation is measured against. Kept for

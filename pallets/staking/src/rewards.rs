@@ -27,7 +27,7 @@ use sp_runtime::{
 use crate::{
 	BalanceOf, Commitment, Config, CurrentStage, Error, Event, FormerWorkers, HoldReason, Issuance,
 	LockedInPeriod, Pallet, Period, PeriodTotal, RecentRewards, Stage, StakerInfo, Stakers,
-	SubStakes, WorkersLeftIn,
+	SubStakes, Withheld, WorkersLeftIn,
 };
 
 impl<T: Config> keymarket_primitives::registry::PeriodReward<T::AccountId, BalanceOf<T>>
@@ -43,6 +43,12 @@ impl<T: Config> keymarket_primitives::registry::PeriodReward<T::AccountId, Balan
 			.and_then(|info| info.unrewarded.into_iter().find(|c| c.period == period))
 			.map(|commitment| Self::reward_for(&commitment, LockedInPeriod::<T>::get(period)))
 			.unwrap_or_else(Zero::zero)
+	}
+
+	fn withhold(staker: &T::AccountId, amount: BalanceOf<T>) {
+		if !amount.is_zero() {
+			Withheld::<T>::mutate(staker, |left| *left = left.saturating_add(amount));
+		}
 	}
 }
 
@@ -152,26 +158,45 @@ impl<T: Config> Pallet<T> {
 		due.len()
 	}
 
-	/// Mints `reward` to the staker: locked into its longest sub-stake when it re-stakes and has
-	/// a locked sub-stake, free otherwise.
+	/// Mints `earned`, less what is withheld from the staker, to it: locked into its longest
+	/// sub-stake when it re-stakes and has a locked sub-stake, free otherwise. The withheld part
+	/// is never minted.
 	fn pay_reward(
 		staker: &T::AccountId,
 		period: Period,
-		reward: BalanceOf<T>,
+		earned: BalanceOf<T>,
 		info: &StakerInfo<T::AccountId, BalanceOf<T>>,
 	) {
-		if let Err(e) = T::Currency::mint_into(staker, reward) {
-			log::error!(target: "runtime::staking", "minting a reward of {reward:?} failed: {e:?}");
-			return;
-		}
-		Issuance::<T>::mutate(|record| record.minted = record.minted.saturating_add(reward));
 		RecentRewards::<T>::mutate(staker, |recent| {
 			if recent.is_full() {
 				recent.remove(0);
 			}
 			// Cannot fail: a place was freed above if needed.
-			let _ = recent.try_push((period, reward));
+			let _ = recent.try_push((period, earned));
 		});
+		let withheld = Withheld::<T>::get(staker).min(earned);
+		let reward = earned.saturating_sub(withheld);
+		if !withheld.is_zero() {
+			let left = Withheld::<T>::mutate_exists(staker, |left| {
+				let rest = left.unwrap_or_default().saturating_sub(withheld);
+				*left = (!rest.is_zero()).then_some(rest);
+				rest
+			});
+			Self::deposit_event(Event::RewardWithheld {
+				staker: staker.clone(),
+				period,
+				value: withheld,
+				left,
+			});
+		}
+		if reward.is_zero() {
+			return;
+		}
+		if let Err(e) = T::Currency::mint_into(staker, reward) {
+			log::error!(target: "runtime::staking", "minting a reward of {reward:?} failed: {e:?}");
+			return;
+		}
+		Issuance::<T>::mutate(|record| record.minted = record.minted.saturating_add(reward));
 		let mut restaked = false;
 		if info.restake {
 			SubStakes::<T>::mutate(staker, |subs| {

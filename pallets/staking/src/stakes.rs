@@ -312,6 +312,7 @@ impl<T: Config> Pallet<T> {
 			Stakers::<T>::remove(staker);
 			crate::Downtime::<T>::remove(staker);
 			crate::RecentRewards::<T>::remove(staker);
+			crate::Withheld::<T>::remove(staker);
 			Self::deposit_event(Event::StakerRemoved { staker: staker.clone() });
 		} else {
 			SubStakes::<T>::insert(staker, subs);

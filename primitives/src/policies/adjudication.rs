@@ -46,6 +46,13 @@ pub enum EvidenceError {
 	MalformedKey,
 }
 
+/// Whether `capsule` is an umbral-pre capsule that verifies itself (msgpack bytes): only such a
+/// capsule can be re-encrypted, so only a request of such capsules can be held against an
+/// Ursula that did not answer it.
+pub fn capsule_is_valid(capsule: &[u8]) -> bool {
+	crate::msgpack::from_slice::<umbral_pre::Capsule>(capsule).is_ok()
+}
+
 /// Checks a capsule fragment against its capsule and the policy's three keys (Alice's verifying
 /// key, the policy key and Bob's key) with umbral-pre. The one check that the runtime's
 /// adjudicator and Bob's client both run.

@@ -100,4 +100,15 @@ mod tests {
 		assert_eq!(judge(&CORRECT_CFRAG), Ok(CfragVerdict::Correct));
 		assert_eq!(judge(&WRONG_CFRAG), Ok(CfragVerdict::IncorrectReencryption));
 	}
+
+	#[test]
+	fn only_a_capsule_that_verifies_itself_is_valid() {
+		use crate::policies::capsule_is_valid;
+		assert!(capsule_is_valid(&CAPSULE));
+		let mut tampered = CAPSULE;
+		tampered[CAPSULE.len() - 1] ^= 1;
+		assert!(!capsule_is_valid(&tampered));
+		assert!(!capsule_is_valid(&[1; 10]));
+		assert!(!capsule_is_valid(&[]));
+	}
 }

@@ -206,4 +206,12 @@ impl<T: frame_system::Config> pallet_keymarket_gateway::WeightInfo for WeightInf
 			.saturating_add(T::DbWeight::get().writes(9))
 			.saturating_add(Weight::from_parts(0, 3854).saturating_mul(p.into()))
 	}
+	/// Provisional until `./scripts/bench pallet_keymarket_gateway` runs again: a close's
+	/// reads and writes, which a pass does less of.
+	fn pass_case() -> Weight {
+		Weight::from_parts(300_000_000, 0)
+			.saturating_add(Weight::from_parts(0, 9813))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(8))
+	}
 }

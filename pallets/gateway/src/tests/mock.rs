@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use codec::Encode;
 use frame_support::{derive_impl, traits::Hooks};
 use keymarket_primitives::{
-	gateway::{claim_signing_payload, SignerSet, UnavailabilityClaim},
+	gateway::{
+		claim_signing_payload, find_work, ClaimKind, Complaint, ComplaintBody, SignerSet,
+		UnavailabilityClaim, GATEWAY_VERSION,
+	},
 	policies::{
 		AccusedPolicy, PolicyDirectory, PolicyId, ReencryptionRequest, RequestBody, ServiceWindow,
 		WIRE_VERSION,
@@ -56,6 +59,8 @@ pub struct Network {
 	pub refuse_reports: Option<OffenceError>,
 	/// `(worker, period)` whose round fees were refunded.
 	pub refunds: Vec<(AccountId, Period)>,
+	/// `(staker, amount)` of inflation withheld.
+	pub withheld: Vec<(AccountId, Balance)>,
 }
 
 thread_local! {
@@ -130,6 +135,9 @@ pub struct MockRewards;
 impl PeriodReward<AccountId, Balance> for MockRewards {
 	fn period_reward(_: &AccountId, _: Period) -> Balance {
 		PERIOD_REWARD
+	}
+	fn withhold(staker: &AccountId, amount: Balance) {
+		network(|n| n.withheld.push((staker.clone(), amount)));
 	}
 }
 
@@ -361,8 +369,53 @@ pub fn proof(
 		request_hash: sp_crypto_hashing::blake2_256(request),
 		round,
 		deadline: round * BLOCKS_PER_ROUND,
+		kind: ClaimKind::Serve,
 	};
-	let gateways = crate::Rounds::<Test>::get(round).expect("the round began").gateways;
+	sign_claim(claim, signers)
+}
+
+/// Bob's complaint to `gateway` of `round` about `message` (a request, or for `Mediate` his
+/// complaint to a silent gateway), its work done for the prelude's difficulty.
+pub fn complaint(round: Round, gateway: &AccountId, kind: ClaimKind, message: Vec<u8>) -> Vec<u8> {
+	let mut body = ComplaintBody {
+		version: GATEWAY_VERSION,
+		round,
+		gateway: gateway.clone(),
+		kind,
+		request: message,
+		nonce: [round as u8; 16],
+		work: 0,
+	};
+	body.work = find_work(&body, crate::config_preludes::DIFFICULTY, 0);
+	let signature = pair("Bob").sign(&body.signing_payload()).0;
+	Complaint { body, signature }.encode()
+}
+
+/// A proof that the gateway `silent` of the current round did not mediate `complaint` (Bob's
+/// complaint to it), signed by the gateways of the round before at `signers`.
+pub fn mediation_proof(
+	silent: &AccountId,
+	complaint: &[u8],
+	signers: &[u32],
+) -> (UnavailabilityClaim<AccountId>, SignerSet, Vec<[u8; 64]>) {
+	let round = MockUrsulas::current_round() - 1;
+	let claim = UnavailabilityClaim {
+		ursula: silent.clone(),
+		policy: POLICY,
+		request_hash: sp_crypto_hashing::blake2_256(complaint),
+		round,
+		deadline: (round + 1) * BLOCKS_PER_ROUND,
+		kind: ClaimKind::Mediate,
+	};
+	sign_claim(claim, signers)
+}
+
+/// `claim` signed by the gateways of its round at `signers`, each with its own key.
+pub fn sign_claim(
+	claim: UnavailabilityClaim<AccountId>,
+	signers: &[u32],
+) -> (UnavailabilityClaim<AccountId>, SignerSet, Vec<[u8; 64]>) {
+	let gateways = crate::Rounds::<Test>::get(claim.round).expect("the round began").gateways;
 	let set = SignerSet::of(signers);
 	let payload = claim_signing_payload(&claim);
 	let signatures = set
@@ -378,7 +431,11 @@ pub fn proof(
 
 /// The indices of the current round's gateways other than `accused`.
 pub fn other_gateways(accused: &AccountId) -> Vec<u32> {
-	let round = MockUrsulas::current_round();
+	gateways_of(MockUrsulas::current_round(), accused)
+}
+
+/// The indices of `round`'s gateways other than `accused`.
+pub fn gateways_of(round: Round, accused: &AccountId) -> Vec<u32> {
 	crate::Rounds::<Test>::get(round)
 		.expect("the round began")
 		.gateways

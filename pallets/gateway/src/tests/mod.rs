@@ -3,6 +3,7 @@ pub mod mock;
 mod answer_tests;
 mod draw_tests;
 mod duty_tests;
+mod mediation_tests;
 mod offchain_tests;
 mod proof_tests;
 

@@ -25,6 +25,7 @@ fn t_gateway_signatures_open_one_case() {
 		assert!(gateway_events().contains(&Event::UnavailabilityProven {
 			round: 2,
 			ursula: accused.clone(),
+			kind: keymarket_primitives::gateway::ClaimKind::Serve,
 			policy: POLICY,
 			request_hash: sp_crypto_hashing::blake2_256(&request),
 			signers: THRESHOLD,

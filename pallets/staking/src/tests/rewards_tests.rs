@@ -233,3 +233,49 @@ fn a_period_is_measured_against_the_supply_when_it_was_first_committed_to() {
 		assert_eq!(values, vec![550, 550]);
 	});
 }
+
+#[test]
+fn a_silent_rounds_inflation_is_withheld_from_the_rewards_minted_after_it() {
+	use keymarket_primitives::registry::PeriodReward;
+	run(|| {
+		staked_and_registered(ALICE, URSULA_A);
+		commit(URSULA_A);
+		go_to_period(1);
+		commit(URSULA_A);
+		// The gateway pallet withholds a silent round's share (and then some more) before the
+		// period's reward is minted.
+		assert_eq!(<Staking as PeriodReward<_, _>>::period_reward(&ALICE, 1), 550);
+		<Staking as PeriodReward<_, _>>::withhold(&ALICE, 200);
+		<Staking as PeriodReward<_, _>>::withhold(&ALICE, 500);
+		<Staking as PeriodReward<_, _>>::withhold(&ALICE, 0);
+		assert_eq!(crate::Withheld::<Test>::get(ALICE), 700);
+		go_to_period(2);
+		assert_ok!(Staking::mint(RuntimeOrigin::signed(ALICE)));
+		// Period 1 earned 550, all withheld: nothing minted, the rest waits for period 2.
+		assert!(staking_events().contains(&Event::RewardWithheld {
+			staker: ALICE,
+			period: 1,
+			value: 550,
+			left: 150
+		}));
+		assert!(!reward_events().iter().any(|e| matches!(e, Event::RewardMinted { .. })));
+		assert_eq!(Issuance::<Test>::get().minted, 0);
+		assert_eq!(SubStakes::<Test>::get(ALICE)[0].value, 1_000);
+		// What it earned still prices its rounds.
+		assert_eq!(<Staking as PeriodReward<_, _>>::period_reward(&ALICE, 1), 550);
+
+		commit(URSULA_A);
+		go_to_period(3);
+		assert_ok!(Staking::mint(RuntimeOrigin::signed(ALICE)));
+		let minted = Issuance::<Test>::get().minted;
+		let earned = <Staking as PeriodReward<_, _>>::period_reward(&ALICE, 2);
+		assert_eq!(minted, earned - 150, "the rest comes off period 2's reward");
+		assert!(staking_events().contains(&Event::RewardWithheld {
+			staker: ALICE,
+			period: 2,
+			value: 150,
+			left: 0
+		}));
+		assert!(!crate::Withheld::<Test>::contains_key(ALICE));
+	});
+}
