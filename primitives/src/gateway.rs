@@ -755,7 +755,7 @@ mod tests {
 				capsules: vec![vec![1; 10]],
 			};
 			let signature = bob().sign(&body.signing_payload()).0;
-			ReencryptionRequest { body, signature }.encode()
+			ReencryptionRequest { body, signature, ticket: None }.encode()
 		}
 
 		/// Bob's complaint to `gateway` of `round` about `message`, worked for difficulty 4.

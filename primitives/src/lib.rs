@@ -17,6 +17,7 @@ extern crate alloc;
 
 pub mod crypto;
 pub mod gateway;
+pub mod lottery;
 pub mod msgpack;
 pub mod policies;
 pub mod registry;

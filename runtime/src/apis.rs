@@ -23,9 +23,9 @@ use keymarket_primitives::{
 };
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Gateway, Grandpa, InherentDataExt, Nonce, Policies,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, Slashing, Staking, System, TransactionPayment,
-	VERSION,
+	AccountId, Aura, Balance, Block, Executive, Gateway, Grandpa, InherentDataExt, Lottery, Nonce,
+	Policies, Runtime, RuntimeCall, RuntimeGenesisConfig, Slashing, Staking, System,
+	TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -325,6 +325,31 @@ impl_runtime_apis! {
 
 		fn complaint_difficulty() -> u8 {
 			Gateway::complaint_difficulty()
+		}
+	}
+
+	impl keymarket_primitives::lottery::LotteryApi<Block, AccountId, Balance> for Runtime {
+		fn funds(
+			payer: AccountId,
+			policy: keymarket_primitives::policies::PolicyId,
+		) -> Option<keymarket_primitives::lottery::FundsView<Balance>> {
+			Lottery::funds_view(payer, policy)
+		}
+
+		fn commitment(worker: AccountId) -> Option<keymarket_primitives::lottery::CommitmentView> {
+			Lottery::commitment_view(worker)
+		}
+
+		fn redeemed(expires: u32, id: [u8; 32]) -> bool {
+			Lottery::is_redeemed(expires, id)
+		}
+
+		fn winnings(worker: AccountId) -> keymarket_primitives::lottery::WinningsView<Balance> {
+			Lottery::winnings_view(worker)
+		}
+
+		fn ticket_rounds() -> u32 {
+			<<Runtime as pallet_keymarket_lottery::Config>::TicketRounds as frame_support::traits::Get<u32>>::get()
 		}
 	}
 

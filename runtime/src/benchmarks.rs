@@ -9,6 +9,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_keymarket_slashing, Slashing]
 	[pallet_keymarket_policies, Policies]
 	[pallet_keymarket_gateway, Gateway]
+	[pallet_keymarket_lottery, Lottery]
 	[pallet_parameters, Parameters]
 );
 

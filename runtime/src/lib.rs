@@ -234,4 +234,7 @@ mod runtime {
 
 	#[runtime::pallet_index(12)]
 	pub type Gateway = pallet_keymarket_gateway;
+
+	#[runtime::pallet_index(13)]
+	pub type Lottery = pallet_keymarket_lottery;
 }

@@ -133,7 +133,7 @@ fn raw_reencryptions(threads: usize, run: Duration) -> f64 {
 /// request, check Bob's signature, read the capsule (umbral-pre checks it), re-encrypt, encode
 /// and sign the fragment — the endpoint's CPU work, less HTTP and the log.
 fn raw_requests(threads: usize, run: Duration, request: &[u8]) -> f64 {
-	use keymarket_primitives::{crypto::sr25519_signed, policies::ReencryptionRequest};
+	use keymarket_primitives::policies::ReencryptionRequest;
 	use umbral_pre::{DefaultDeserialize, DefaultSerialize};
 	let alice = umbral_pre::SecretKey::random();
 	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
@@ -150,9 +150,7 @@ fn raw_requests(threads: usize, run: Duration, request: &[u8]) -> f64 {
 					let Ok(request) = ReencryptionRequest::decode_all(&mut &request[..]) else {
 						return 0;
 					};
-					let bob: &[u8; 32] = request.body.bob.as_ref();
-					let signed =
-						sr25519_signed(bob, &request.body.signing_payload(), &request.signature);
+					let signed = request.bob_signed();
 					let Ok(capsule) = umbral_pre::Capsule::from_bytes(&request.body.capsules[0])
 					else {
 						return 0;

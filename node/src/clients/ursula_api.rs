@@ -58,7 +58,7 @@ pub fn signed_request(
 		capsules,
 	};
 	let signature = signer.sign(&body.signing_payload()).0;
-	ReencryptionRequest { body, signature }.encode()
+	ReencryptionRequest { body, signature, ticket: None }.encode()
 }
 
 /// An Ursula's answer: its response, its refusal, or an error when it is neither.

@@ -3,6 +3,7 @@
 //! `payment_queryFeeDetails`) and Keymarket's own `keymarket_*` methods, one module per pallet.
 
 pub mod gateway;
+pub mod lottery;
 pub mod policies;
 pub mod slashing;
 pub mod staking;
@@ -42,10 +43,12 @@ where
 		+ keymarket_primitives::slashing::SlashingApi<Block, AccountId, Balance>
 		+ keymarket_primitives::policies::PoliciesApi<Block, AccountId, Balance>
 		+ keymarket_primitives::gateway::GatewayApi<Block, AccountId, Balance>
+		+ keymarket_primitives::lottery::LotteryApi<Block, AccountId, Balance>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
 	use gateway::{Gateway, GatewayApiServer};
+	use lottery::{Lottery, LotteryApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use policies::{Policies, PoliciesApiServer};
 	use slashing::{Slashing, SlashingApiServer};
@@ -60,9 +63,24 @@ where
 	module.merge(Staking::new(client.clone()).into_rpc())?;
 	module.merge(Slashing::new(client.clone()).into_rpc())?;
 	module.merge(Policies::new(client.clone()).into_rpc())?;
-	module.merge(Gateway::new(client).into_rpc())?;
+	module.merge(Gateway::new(client.clone()).into_rpc())?;
+	module.merge(Lottery::new(client).into_rpc())?;
 
 	Ok(module)
+}
+
+/// `bytes` as an array of `N` bytes, or the invalid-params error naming `what`.
+pub(crate) fn fixed_bytes<const N: usize>(
+	bytes: &sp_core::Bytes,
+	what: &str,
+) -> jsonrpsee::core::RpcResult<[u8; N]> {
+	bytes.0.as_slice().try_into().map_err(|_| {
+		jsonrpsee::types::ErrorObjectOwned::owned(
+			jsonrpsee::types::error::INVALID_PARAMS_CODE,
+			format!("{what} is {N} bytes, not {}", bytes.0.len()),
+			None::<()>,
+		)
+	})
 }
 
 /// Calls a runtime API of `client` at block `at`, or at the best block; a failed call is

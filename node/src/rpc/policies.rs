@@ -7,11 +7,7 @@
 
 use std::{marker::PhantomData, sync::Arc};
 
-use jsonrpsee::{
-	core::RpcResult,
-	proc_macros::rpc,
-	types::{error::INVALID_PARAMS_CODE, ErrorObjectOwned},
-};
+use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use keymarket_primitives::{
 	policies::{PoliciesApi as PoliciesRuntimeApi, PolicyId, PolicyView},
 	AccountId, Balance,
@@ -69,14 +65,9 @@ impl<C, B> Policies<C, B> {
 	}
 }
 
-fn policy_id(id: &Bytes) -> RpcResult<PolicyId> {
-	id.0.as_slice().try_into().map_err(|_| {
-		ErrorObjectOwned::owned(
-			INVALID_PARAMS_CODE,
-			format!("a policy id is 16 bytes, not {}", id.0.len()),
-			None::<()>,
-		)
-	})
+/// A policy id from its bytes, or the invalid-params error.
+pub(crate) fn policy_id(id: &Bytes) -> RpcResult<PolicyId> {
+	super::fixed_bytes(id, "a policy id")
 }
 
 fn ids(ids: Vec<PolicyId>) -> Vec<Bytes> {

@@ -298,8 +298,7 @@ impl Gateway {
 		request: &ReencryptionRequest,
 	) -> Result<PolicyView<AccountId, Balance>, ComplaintError> {
 		let body = &request.body;
-		let bob: &[u8; 32] = body.bob.as_ref();
-		if !sr25519_signed(bob, &body.signing_payload(), &request.signature) {
+		if !request.bob_signed() {
 			return Err(ComplaintError::BadSignature);
 		}
 		let policy = self.chain.policy(body.policy).ok_or(ComplaintError::NotInService)?;

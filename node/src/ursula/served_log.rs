@@ -188,11 +188,15 @@ fn open_period(dir: &Path, period: Period) -> io::Result<PeriodFiles> {
 
 /// The framed bytes of `record`.
 pub fn frame(record: &ServedRecord) -> Vec<u8> {
-	let payload = record.encode();
+	frame_payload(&record.encode())
+}
+
+/// `payload` framed: the marker, its length, its hash, itself.
+fn frame_payload(payload: &[u8]) -> Vec<u8> {
 	let mut framed = Vec::with_capacity(HEADER_BYTES + payload.len());
 	framed.extend(RECORD_MAGIC);
 	framed.extend((payload.len() as u32).to_le_bytes());
-	framed.extend(sp_crypto_hashing::blake2_128(&payload));
+	framed.extend(sp_crypto_hashing::blake2_128(payload));
 	framed.extend(payload);
 	framed
 }
@@ -210,8 +214,25 @@ fn unframe(bytes: &[u8]) -> Option<(ServedRecord, usize)> {
 	if sp_crypto_hashing::blake2_128(payload) != bytes[8..HEADER_BYTES] {
 		return None;
 	}
-	let record = ServedRecord::decode_all(&mut &payload[..]).ok()?;
+	let record =
+		ServedRecord::decode_all(&mut &payload[..]).ok().or_else(|| legacy_record(payload))?;
 	Some((record, HEADER_BYTES + len))
+}
+
+/// A record written before requests carried a ticket: the request was its body and signature.
+fn legacy_record(payload: &[u8]) -> Option<ServedRecord> {
+	use keymarket_primitives::{
+		crypto::Sr25519Signature,
+		policies::{ReencryptionRequest, RequestBody, SignedCfrag},
+		staking::Period,
+	};
+	let (version, body, signature, served_at, cfrags) =
+		<(u8, RequestBody, Sr25519Signature, Period, Vec<SignedCfrag>)>::decode_all(
+			&mut &payload[..],
+		)
+		.ok()?;
+	let request = ReencryptionRequest { body, signature, ticket: None };
+	Some(ServedRecord { version, request, served_at, cfrags })
 }
 
 /// The records of one period's log, where each sits, and how many bytes were damaged.
@@ -355,10 +376,27 @@ mod tests {
 					capsules: vec![vec![4; 105]],
 				},
 				signature: [5; 64],
+				ticket: None,
 			},
 			served_at,
 			cfrags: vec![],
 		}
+	}
+
+	#[test]
+	fn a_record_from_before_tickets_still_reads() {
+		let new = record(7, 3);
+		let old = (
+			new.version,
+			new.request.body.clone(),
+			new.request.signature,
+			new.served_at,
+			new.cfrags.clone(),
+		)
+			.encode();
+		let framed = frame_payload(&old);
+		let (read, len) = unframe(&framed).expect("a legacy record reads");
+		assert_eq!((read, len), (new, framed.len()));
 	}
 
 	fn sequences(records: &PeriodRecords) -> Vec<u64> {

@@ -374,7 +374,7 @@ mod tests {
 			capsules: vec![vec![0; 105]; capsules],
 		};
 		let signature = bob.sign(&body.signing_payload()).0;
-		let bytes = ReencryptionRequest { body, signature }.encode();
+		let bytes = ReencryptionRequest { body, signature, ticket: None }.encode();
 		Request::post("/v1/reencrypt").body(Full::new(Bytes::from(bytes))).unwrap()
 	}
 

@@ -4,7 +4,6 @@
 //! [`Ursula::serve`] and its answer back.
 
 use keymarket_primitives::{
-	crypto::sr25519_signed,
 	policies::{
 		cfrag_signing_payload, PolicyId, PolicyStatus, ReencryptionRequest, ReencryptionResponse,
 		RequestError, ServedRecord, ServiceWindow, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
@@ -94,8 +93,7 @@ impl Ursula {
 		if body.bob != view.bob {
 			return Err(RequestError::NotGrantee);
 		}
-		let bob: &[u8; 32] = body.bob.as_ref();
-		if !sr25519_signed(bob, &body.signing_payload(), &request.signature) {
+		if !request.bob_signed() {
 			return Err(RequestError::BadSignature);
 		}
 		if !self.bob_limiter.admit(&(body.policy, body.bob.clone()), body.capsules.len() as u32) {

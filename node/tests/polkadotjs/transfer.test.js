@@ -169,3 +169,28 @@ test('gateways are readable and a proof of unavailability is built from metadata
   const passError = api.registry.findMetaError(pass.dispatchError.asModule);
   assert.equal(`${passError.section}.${passError.name}`, 'gateway.NoSuchCase');
 });
+
+test('the lottery is reachable from metadata alone: funds, commitments, redemptions and their errors', async () => {
+  assert.equal(api.consts.lottery.ticketRounds.toNumber(), 2);
+  assert.equal(api.consts.lottery.maxBatch.toNumber(), 2048);
+  const eve = new Keyring({ type: 'sr25519' }).addFromUri('//Eve');
+  const policy = '0x' + '05'.repeat(16);
+  // Nothing funded, nothing committed, nothing redeemed.
+  assert.equal(await provider.send('keymarket_lotteryFunds', [eve.address, policy]), null);
+  assert.equal(await provider.send('keymarket_lotteryCommitment', [eve.address]), null);
+  assert.equal(await provider.send('keymarket_ticketRedeemed', [7, '0x' + '00'.repeat(32)]), false);
+  assert.deepEqual(await provider.send('keymarket_lotteryWinnings', [eve.address]),
+    { tickets: 0, paid: '0', fromReserves: '0' });
+  await assert.rejects(provider.send('keymarket_ticketRedeemed', [7, '0x00']),
+    /a ticket id is 32 bytes, not 1/);
+  // Each call refused with the pallet's error: no such policy, not a worker, nothing to reveal.
+  const errorOf = async (tx) => {
+    const { dispatchError } = await send(tx, eve);
+    const error = api.registry.findMetaError(dispatchError.asModule);
+    return `${error.section}.${error.name}`;
+  };
+  assert.equal(await errorOf(api.tx.lottery.fund(policy, 1000, 0)), 'lottery.UnknownPolicy');
+  assert.equal(await errorOf(api.tx.lottery.commit('0x' + '01'.repeat(32))), 'lottery.NotAWorker');
+  assert.equal(await errorOf(api.tx.lottery.redeem('0x' + '02'.repeat(32), [])), 'lottery.NothingToReveal');
+  assert.equal(await errorOf(api.tx.lottery.unlock(policy)), 'lottery.NoAccount');
+});

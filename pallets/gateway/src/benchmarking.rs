@@ -77,7 +77,7 @@ fn request<T: Config>(
 	};
 	let signature = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, &bob, &body.signing_payload())
 		.expect("Bob's key is in the keystore");
-	ReencryptionRequest { body, signature: signature.0 }.encode()
+	ReencryptionRequest { body, signature: signature.0, ticket: None }.encode()
 }
 
 /// An open case of [`ROUND`] of `kind` against `accused` on `request`, signed by the first

@@ -145,11 +145,7 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(body.capsules.iter().all(|c| capsule_is_valid(c)), Error::<T>::InvalidCapsule);
 
-		let bob: &[u8; 32] = body.bob.as_ref();
-		ensure!(
-			sr25519_signed(bob, &body.signing_payload(), &opened.request.signature),
-			Error::<T>::BadBobSignature
-		);
+		ensure!(opened.request.bob_signed(), Error::<T>::BadBobSignature);
 		opened.check_bob(T::ComplaintDifficulty::get()).map_err(Self::complaint_error)
 	}
 

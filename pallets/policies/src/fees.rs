@@ -157,6 +157,17 @@ impl<T: Config> PolicyDirectory<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 }
 
+impl<T: Config> keymarket_primitives::lottery::TicketPolicies<T::AccountId> for Pallet<T> {
+	fn bob_and_ursulas(id: &PolicyId) -> Option<(T::AccountId, alloc::vec::Vec<T::AccountId>)> {
+		let policy = Policies::<T>::get(id)?;
+		Some((policy.grant.bob, policy.ursulas.into_iter().map(|u| u.worker).collect()))
+	}
+
+	fn max_ursulas() -> u32 {
+		T::MaxUrsulas::get()
+	}
+}
+
 impl<T: Config> OnCommitment<T::AccountId> for Pallet<T> {
 	fn on_commitment(commitment: &Commitment<T::AccountId>) -> Weight {
 		Self::pay_for_available_period(commitment)

@@ -88,13 +88,42 @@ impl RequestBody {
 	}
 }
 
-/// A re-encryption request: the body and Bob's sr25519 signature of its payload.
+/// A re-encryption request: the body, the lottery ticket that pays for it (if the policy's
+/// payer pays by tickets), and Bob's one sr25519 signature of both.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct ReencryptionRequest {
 	/// What is asked.
 	pub body: RequestBody,
-	/// Bob's signature of [`RequestBody::signing_payload`].
+	/// Bob's signature: of the ticket's payload when there is a ticket (the ticket names the
+	/// body by [`ReencryptionRequest::body_hash`]), else of [`RequestBody::signing_payload`].
 	pub signature: Sr25519Signature,
+	/// The ticket paying for the request.
+	pub ticket: Option<crate::lottery::Ticket<AccountId, crate::Balance>>,
+}
+
+impl ReencryptionRequest {
+	/// The hash a ticket names its request by: `blake2_256` of the SCALE body.
+	pub fn body_hash(&self) -> [u8; 32] {
+		sp_crypto_hashing::blake2_256(&self.body.encode())
+	}
+
+	/// What Bob signed: the ticket's payload, or the body's.
+	pub fn signed_payload(&self) -> Vec<u8> {
+		match &self.ticket {
+			Some(ticket) => ticket.signing_payload(),
+			None => self.body.signing_payload(),
+		}
+	}
+
+	/// Whether the body's Bob signed the request: the body's payload, or a ticket that names
+	/// this very body.
+	pub fn bob_signed(&self) -> bool {
+		if self.ticket.as_ref().is_some_and(|t| t.request_hash != self.body_hash()) {
+			return false;
+		}
+		let bob: &[u8; 32] = self.body.bob.as_ref();
+		crate::crypto::sr25519_signed(bob, &self.signed_payload(), &self.signature)
+	}
 }
 
 /// One capsule fragment and the Ursula's signature that makes it evidence.

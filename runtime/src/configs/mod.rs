@@ -7,6 +7,7 @@ mod balances;
 mod consensus;
 mod fees;
 mod gateway;
+mod lottery;
 mod offchain;
 pub mod parameters;
 mod policies;
@@ -20,4 +21,7 @@ pub use fees::ToBlockAuthor;
 pub use offchain::worker_key;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
 #[cfg(feature = "runtime-benchmarks")]
-pub use {gateway::GatewayBenchmarks, policies::PoliciesBenchmarks, slashing::SlashingBenchmarks};
+pub use {
+	gateway::GatewayBenchmarks, lottery::LotteryBenchmarks, policies::PoliciesBenchmarks,
+	slashing::SlashingBenchmarks,
+};

@@ -3,6 +3,7 @@
 //! `pallet-parameters` in this runtime (`./scripts/bench pallet_parameters`).
 
 pub mod pallet_keymarket_gateway;
+pub mod pallet_keymarket_lottery;
 pub mod pallet_keymarket_policies;
 pub mod pallet_keymarket_slashing;
 pub mod pallet_keymarket_staking;

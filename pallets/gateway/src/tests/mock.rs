@@ -352,7 +352,7 @@ pub fn request(ursula: &AccountId, capsules: Vec<Vec<u8>>, sequence: u64) -> Vec
 		capsules,
 	};
 	let signature = pair("Bob").sign(&body.signing_payload()).0;
-	ReencryptionRequest { body, signature }.encode()
+	ReencryptionRequest { body, signature, ticket: None }.encode()
 }
 
 /// A proof that `accused` was silent on `request` in the current round, signed by the gateways

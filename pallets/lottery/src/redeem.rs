@@ -1,0 +1,356 @@
+//! Commitments, redemption, the reserve, and forgetting expired tickets.
+
+use alloc::{collections::BTreeMap, vec::Vec};
+use codec::Encode;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+	},
+};
+use frame_system::pallet_prelude::{BlockNumberFor, OriginFor};
+use keymarket_primitives::{
+	crypto::sr25519_signed,
+	lottery::{commitment_of, expected_value, wins, TICKET_VERSION},
+	slashing::{Offence, OffenceKind},
+};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	SaturatedConversion,
+};
+
+use crate::*;
+
+/// A policy as redemption needs it: its Bob and its Ursulas.
+type PolicyParties<AccountId> = Option<(AccountId, Vec<AccountId>)>;
+
+/// A payer's account for a policy as a redemption holds it (`None`: it has none).
+type AccountsSeen<T> =
+	BTreeMap<(<T as frame_system::Config>::AccountId, PolicyId), Option<Account<BalanceOf<T>>>>;
+
+/// What a redemption learned as it went, written back once at its end.
+struct Ledger<T: Config> {
+	accounts: AccountsSeen<T>,
+	policies: BTreeMap<PolicyId, PolicyParties<T::AccountId>>,
+	/// What each payer's deposit owes the worker's staker.
+	owed: BTreeMap<T::AccountId, BalanceOf<T>>,
+	/// Whether a reserve was shared out already in this batch, and among how many.
+	shared: Option<u32>,
+}
+
+impl<T: Config> Ledger<T> {
+	fn new() -> Self {
+		Self {
+			accounts: BTreeMap::new(),
+			policies: BTreeMap::new(),
+			owed: BTreeMap::new(),
+			shared: None,
+		}
+	}
+
+	fn policy(&mut self, id: PolicyId) -> &PolicyParties<T::AccountId> {
+		self.policies.entry(id).or_insert_with(|| T::Policies::bob_and_ursulas(&id))
+	}
+
+	fn account(
+		&mut self,
+		payer: &T::AccountId,
+		policy: PolicyId,
+	) -> &mut Option<Account<BalanceOf<T>>> {
+		self.accounts
+			.entry((payer.clone(), policy))
+			.or_insert_with(|| Accounts::<T>::get(payer, policy))
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The round a commitment by `worker` would be published in, if it may commit now.
+	pub(crate) fn check_commit(worker: &T::AccountId) -> Result<Round, Error<T>> {
+		ensure!(
+			T::Ursulas::keys(worker).is_some() && T::Ursulas::staker_of(worker).is_some(),
+			Error::<T>::NotAWorker
+		);
+		let now = T::Ursulas::current_round();
+		if let Some(commitments) = CommitmentsOf::<T>::get(worker) {
+			ensure!(commitments.previous.is_none(), Error::<T>::PreviousUnrevealed);
+			ensure!(commitments.since < now, Error::<T>::AlreadyCommitted);
+		}
+		Ok(now)
+	}
+
+	/// The `feeless_if` of [`Pallet::commit`]: a worker that may commit now.
+	pub(crate) fn commit_is_a_duty(origin: &OriginFor<T>) -> bool {
+		use frame_support::traits::OriginTrait;
+		origin.as_signer().is_some_and(|worker| Self::check_commit(worker).is_ok())
+	}
+
+	/// The `feeless_if` of [`Pallet::redeem`]: a worker whose reveal opens its previous
+	/// commitment (at most once per commitment, and a worker commits once a round).
+	pub(crate) fn reveal_is_a_duty(origin: &OriginFor<T>, revealed: &[u8; 32]) -> bool {
+		use frame_support::traits::OriginTrait;
+		origin.as_signer().is_some_and(|worker| {
+			CommitmentsOf::<T>::get(worker)
+				.and_then(|c| c.previous)
+				.is_some_and(|(hash, _, _)| commitment_of(revealed) == hash)
+		})
+	}
+
+	/// The weight of redeeming `batch`: its tickets, and the distinct (payer, policy) accounts
+	/// they draw on, which a redemption writes and pays from once each.
+	pub(crate) fn redeem_weight(batch: &[SignedTicket<T::AccountId, BalanceOf<T>>]) -> Weight {
+		let accounts: alloc::collections::BTreeSet<(&T::AccountId, &PolicyId)> =
+			batch.iter().map(|t| (&t.ticket.payer, &t.ticket.policy)).collect();
+		let accounts = accounts.len() as u32;
+		T::WeightInfo::redeem((batch.len() as u32).saturating_sub(accounts), accounts.max(1))
+	}
+
+	/// The first block of `round`.
+	pub(crate) fn round_start(round: Round) -> u32 {
+		round.saturating_mul(T::BlocksPerRound::get())
+	}
+
+	/// Reveals `worker`'s previous value and redeems `batch`. Returns among how many Ursulas a
+	/// reserve was shared, if one was.
+	pub(crate) fn do_redeem(
+		worker: T::AccountId,
+		revealed: [u8; 32],
+		batch: &[SignedTicket<T::AccountId, BalanceOf<T>>],
+	) -> Result<Option<u32>, DispatchError> {
+		let mut commitments =
+			CommitmentsOf::<T>::get(&worker).ok_or(Error::<T>::NothingToReveal)?;
+		ensure!(
+			commitments.previous.is_some() || commitments.opened.is_some(),
+			Error::<T>::NothingToReveal
+		);
+		let opening = commitment_of(&revealed);
+		let (hash, since, replaced_in) = [commitments.previous, commitments.opened]
+			.into_iter()
+			.flatten()
+			.find(|(hash, _, _)| *hash == opening)
+			.ok_or(Error::<T>::WrongReveal)?;
+		let staker = T::Ursulas::staker_of(&worker).ok_or(Error::<T>::NotAWorker)?;
+
+		let mut ledger = Ledger::<T>::new();
+		let (mut paid, mut value, mut refused) = (0u32, BalanceOf::<T>::zero(), 0u32);
+		for (index, signed) in batch.iter().enumerate() {
+			match Self::redeem_one(
+				&worker,
+				&revealed,
+				(hash, since, replaced_in),
+				signed,
+				&mut ledger,
+			) {
+				Ok(face) => {
+					paid += 1;
+					value = value.saturating_add(face);
+				},
+				Err(error) => {
+					refused += 1;
+					Self::deposit_event(Event::TicketRefused {
+						worker: worker.clone(),
+						index: index as u32,
+						error,
+					});
+				},
+			}
+		}
+
+		// Write back what changed, and pay each payer's part in one transfer.
+		for ((payer, policy), account) in core::mem::take(&mut ledger.accounts) {
+			if let Some(account) = account {
+				Accounts::<T>::insert(&payer, policy, account);
+			}
+		}
+		for (payer, amount) in core::mem::take(&mut ledger.owed) {
+			T::Currency::transfer_on_hold(
+				&HoldReason::TicketDeposit.into(),
+				&payer,
+				&staker,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			)?;
+		}
+		if paid > 0 {
+			WinningsOf::<T>::mutate(&worker, |w| {
+				w.tickets = w.tickets.saturating_add(paid.into());
+				w.paid = w.paid.saturating_add(value);
+			});
+		}
+		if commitments.previous.is_some_and(|(previous, _, _)| previous == hash) {
+			commitments.opened = commitments.previous.take();
+		}
+		CommitmentsOf::<T>::insert(&worker, commitments);
+		Self::deposit_event(Event::Redeemed { worker, paid, value, refused });
+		Ok(ledger.shared)
+	}
+
+	/// Every check of one winning ticket, cheapest first; pays it into the ledger. Returns its
+	/// face value.
+	fn redeem_one(
+		worker: &T::AccountId,
+		revealed: &[u8; 32],
+		(hash, since, replaced_in): ([u8; 32], Round, Round),
+		signed: &SignedTicket<T::AccountId, BalanceOf<T>>,
+		ledger: &mut Ledger<T>,
+	) -> Result<BalanceOf<T>, TicketError> {
+		let ticket = &signed.ticket;
+		ensure!(ticket.version == TICKET_VERSION, TicketError::Malformed);
+		ensure!(&ticket.recipient == worker, TicketError::WrongRecipient);
+		ensure!(ticket.commitment == hash, TicketError::WrongCommitment);
+		let now = T::Ursulas::current_round();
+		// Made while the commitment was the current one, living no longer than a ticket may.
+		ensure!(
+			since <= ticket.created_round
+				&& ticket.created_round <= replaced_in
+				&& ticket.created_round <= ticket.expires
+				&& ticket.expires <= ticket.created_round.saturating_add(T::TicketRounds::get()),
+			TicketError::BadCreation
+		);
+		ensure!(now <= ticket.expires, TicketError::Expired);
+		let block = Self::round_start(ticket.created_round);
+		let known = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::from(block));
+		// An unknown block reads as zeros: a ticket must name a real one.
+		ensure!(
+			ticket.created_hash != [0; 32] && known.as_ref() == ticket.created_hash.as_slice(),
+			TicketError::BadCreation
+		);
+		ensure!(wins(&signed.signature, revealed, ticket.win_probability), TicketError::NotAWinner);
+		let id = ticket.id();
+		ensure!(!Redeemed::<T>::contains_key(ticket.expires, id), TicketError::Replayed);
+
+		let bob_key: [u8; 32] = match ledger.policy(ticket.policy) {
+			Some((bob, ursulas)) if ursulas.contains(worker) => {
+				bob.encode().try_into().map_err(|_| TicketError::BadSignature)?
+			},
+			_ => return Err(TicketError::WrongRecipient),
+		};
+		let period = T::Ursulas::current_period();
+		let account = ledger.account(&ticket.payer, ticket.policy).clone();
+		let Some(mut account) = account else { return Err(TicketError::NotAuthorized) };
+		ensure!(!account.cap.is_zero(), TicketError::NotAuthorized);
+		let worth = expected_value(ticket.win_probability, ticket.face_value.saturated_into());
+		ensure!(
+			worth <= account.price.saturated_into::<u128>().saturating_add(1),
+			TicketError::WrongPrice
+		);
+		ensure!(
+			sr25519_signed(&bob_key, &ticket.signing_payload(), &signed.signature),
+			TicketError::BadSignature
+		);
+
+		if account.spent_in != period {
+			account.spent = Zero::zero();
+			account.spent_in = period;
+		}
+		ensure!(
+			account.spent.saturating_add(ticket.face_value) <= account.cap,
+			TicketError::OverCap
+		);
+		if account.deposit < ticket.face_value {
+			if !account.reserve.is_zero() && ledger.shared.is_none() {
+				let ursulas =
+					ledger.policy(ticket.policy).clone().map(|(_, u)| u).unwrap_or_default();
+				let shared =
+					Self::share_reserve(&ticket.payer, ticket.policy, &mut account, &ursulas);
+				ledger.shared = Some(shared);
+			}
+			*ledger.account(&ticket.payer, ticket.policy) = Some(account);
+			return Err(TicketError::Unfunded);
+		}
+		account.deposit = account.deposit.saturating_sub(ticket.face_value);
+		account.spent = account.spent.saturating_add(ticket.face_value);
+		*ledger.account(&ticket.payer, ticket.policy) = Some(account);
+		let owed = ledger.owed.entry(ticket.payer.clone()).or_insert_with(Zero::zero);
+		*owed = owed.saturating_add(ticket.face_value);
+		Redeemed::<T>::insert(ticket.expires, id, ());
+		Ok(ticket.face_value)
+	}
+
+	/// The payer's deposit failed a winner: its whole reserve goes, in equal fixed shares, to
+	/// the stakers of the policy's Ursulas (what does not divide stays held), and the payer is
+	/// reported for lottery fraud. Returns among how many Ursulas it was shared.
+	pub(crate) fn share_reserve(
+		payer: &T::AccountId,
+		policy: PolicyId,
+		account: &mut Account<BalanceOf<T>>,
+		ursulas: &[T::AccountId],
+	) -> u32 {
+		let stakers: Vec<(T::AccountId, T::AccountId)> = ursulas
+			.iter()
+			.filter_map(|u| T::Ursulas::staker_of(u).map(|s| (u.clone(), s)))
+			.collect();
+		let count = stakers.len() as u32;
+		if count == 0 {
+			return 0;
+		}
+		let share = account.reserve / count.into();
+		if share.is_zero() {
+			return 0;
+		}
+		let mut given = BalanceOf::<T>::zero();
+		for (ursula, staker) in &stakers {
+			let moved = T::Currency::transfer_on_hold(
+				&HoldReason::TicketReserve.into(),
+				payer,
+				staker,
+				share,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			);
+			if moved.is_ok() {
+				given = given.saturating_add(share);
+				WinningsOf::<T>::mutate(ursula, |w| {
+					w.from_reserves = w.from_reserves.saturating_add(share)
+				});
+			}
+		}
+		account.reserve = account.reserve.saturating_sub(given);
+		Self::deposit_event(Event::ReserveShared {
+			payer: payer.clone(),
+			policy,
+			share,
+			ursulas: count,
+		});
+		let offence = Offence {
+			offender: payer.clone(),
+			kind: OffenceKind::LotteryFraud { overdraft: given },
+			evidence: sp_io::hashing::blake2_256(
+				&(b"keymarket/lottery-fraud", payer, policy, T::Ursulas::current_round()).encode(),
+			),
+			period: T::Ursulas::current_period(),
+			reporters: alloc::vec![],
+		};
+		if let Err(reason) = T::Offences::report(offence) {
+			Self::deposit_event(Event::FraudNotReported { payer: payer.clone(), reason });
+		}
+		count
+	}
+
+	/// Forgets the redeemed tickets of rounds past, as far as `remaining` allows. Returns the
+	/// weight used.
+	pub(crate) fn forget_expired(remaining: Weight) -> Weight {
+		let db = T::DbWeight::get();
+		let per_key = db.writes(1);
+		let mut used = db.reads_writes(1, 1);
+		if remaining.any_lt(used.saturating_add(per_key)) {
+			return Weight::zero();
+		}
+		let now = T::Ursulas::current_round();
+		let round = ForgottenBefore::<T>::get();
+		if round >= now {
+			return db.reads(1);
+		}
+		let limit = remaining.saturating_sub(used).ref_time() / per_key.ref_time().max(1);
+		let limit = limit.min(u32::MAX as u64) as u32;
+		let result = Redeemed::<T>::clear_prefix(round, limit, None);
+		used = used.saturating_add(per_key.saturating_mul(result.unique.into()));
+		if result.maybe_cursor.is_none() {
+			ForgottenBefore::<T>::put(round.saturating_add(1));
+		}
+		used
+	}
+}
