@@ -31,9 +31,8 @@ use codec::{Decode, Encode};
 use harness::{client, free_port, wait_for, Node, NodeConfig};
 use keymarket_primitives::{
 	gateway::{
-		claim_signing_payload, find_work, work_hash, work_is_enough, ClaimKind, Complaint,
-		ComplaintBody, ComplaintError, ComplaintOutcome, SignerSet, UnavailabilityClaim,
-		GATEWAY_VERSION,
+		claim_signing_payload, work_hash, work_is_enough, ClaimKind, Complaint, ComplaintBody,
+		ComplaintError, ComplaintOutcome, SignerSet, UnavailabilityClaim,
 	},
 	AccountId,
 };
@@ -156,17 +155,7 @@ fn worked_body(
 ) -> ComplaintBody<AccountId> {
 	let mut nonce = [0u8; 16];
 	nonce[..8].copy_from_slice(&now_micros().to_le_bytes());
-	let mut body = ComplaintBody {
-		version: GATEWAY_VERSION,
-		round,
-		gateway: gateway.clone(),
-		kind,
-		request: message.to_vec(),
-		nonce,
-		work: 0,
-	};
-	body.work = find_work(&body, DIFFICULTY, 0);
-	body
+	ComplaintBody::worked(round, gateway.clone(), kind, message.to_vec(), nonce, DIFFICULTY)
 }
 
 /// Signs `body` as `signer` and posts it to the gateway at `endpoint`.

@@ -256,6 +256,29 @@ pub struct ComplaintBody<AccountId> {
 }
 
 impl<AccountId: Encode> ComplaintBody<AccountId> {
+	/// Bob's complaint of `kind` about `message` to `gateway` of `round`, with `nonce`, its work
+	/// done for `difficulty` (about `2^difficulty` hashes).
+	pub fn worked(
+		round: Round,
+		gateway: AccountId,
+		kind: ClaimKind,
+		message: Vec<u8>,
+		nonce: [u8; 16],
+		difficulty: u8,
+	) -> Self {
+		let mut body = ComplaintBody {
+			version: GATEWAY_VERSION,
+			round,
+			gateway,
+			kind,
+			request: message,
+			nonce,
+			work: 0,
+		};
+		body.work = find_work(&body, difficulty, 0);
+		body
+	}
+
 	/// The bytes Bob signs.
 	pub fn signing_payload(&self) -> Vec<u8> {
 		let mut payload = b"keymarket/complaint/v2".to_vec();

@@ -4,10 +4,7 @@
 
 use codec::{DecodeAll, Encode};
 use keymarket_primitives::{
-	gateway::{
-		find_work, ClaimKind, Complaint, ComplaintBody, ComplaintError, ComplaintOutcome,
-		GATEWAY_VERSION,
-	},
+	gateway::{ClaimKind, Complaint, ComplaintBody, ComplaintError, ComplaintOutcome},
 	policies::ReencryptionResponse,
 	AccountId,
 };
@@ -72,16 +69,8 @@ fn signed_complaint(
 ) -> Result<Vec<u8>, String> {
 	let mut nonce = [0u8; 16];
 	getrandom::getrandom(&mut nonce).map_err(|e| e.to_string())?;
-	let mut body = ComplaintBody {
-		version: GATEWAY_VERSION,
-		round,
-		gateway: gateway.clone(),
-		kind,
-		request: message.to_vec(),
-		nonce,
-		work: 0,
-	};
-	body.work = find_work(&body, difficulty, 0);
+	let body =
+		ComplaintBody::worked(round, gateway.clone(), kind, message.to_vec(), nonce, difficulty);
 	let signature = bob.sign(&body.signing_payload()).0;
 	Ok(Complaint { body, signature }.encode())
 }

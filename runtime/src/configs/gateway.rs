@@ -11,8 +11,8 @@ use super::{
 use crate::{Balance, Runtime, RuntimeEvent};
 #[cfg(feature = "runtime-benchmarks")]
 use {
-	super::{policies::PoliciesBenchmarks, staking::MinStake},
-	crate::{AccountId, RuntimeOrigin, System},
+	super::policies::PoliciesBenchmarks,
+	crate::{AccountId, System},
 	frame_support::traits::Get,
 };
 
@@ -60,41 +60,10 @@ impl pallet_keymarket_gateway::BenchmarkHelper<AccountId> for GatewayBenchmarks 
 		bob: &AccountId,
 		policies: u32,
 	) -> pallet_keymarket_gateway::PolicyId {
-		use codec::Encode;
-		use frame_support::traits::fungible::Mutate;
-		use keymarket_primitives::policies::{fixture::*, EncryptedKeyFrag, WIRE_VERSION};
-		let now = crate::Staking::current_period();
-		let envelope = EncryptedKeyFrag {
-			version: WIRE_VERSION,
-			capsule: CAPSULE.to_vec(),
-			ciphertext: alloc::vec![7; 300],
-		}
-		.encode();
 		for i in 0..policies.max(1) {
-			let alice: AccountId = frame_benchmarking::account("alice", i, 0);
-			let _ = crate::Balances::set_balance(&alice, MinStake::get() * 1_000);
-			let grant = pallet_keymarket_policies::PolicyGrant {
-				bob: bob.clone(),
-				bob_key: BOB_KEY,
-				verifying_key: VERIFYING_KEY,
-				policy_key: POLICY_KEY,
-				threshold: 1,
-				start: now,
-				end: now + 100,
-				rate: super::parameters::dynamic_params::policies::MinFeeRate::get(),
-			};
 			let mut id = [0u8; 16];
 			id[..4].copy_from_slice(&i.to_le_bytes());
-			crate::Policies::create_policy(
-				RuntimeOrigin::signed(alice),
-				id,
-				grant,
-				alloc::vec![worker.clone()].try_into().expect("one Ursula"),
-				alloc::vec![envelope.clone().try_into().expect("a short key fragment")]
-					.try_into()
-					.expect("one key fragment"),
-			)
-			.expect("an active Ursula with room takes the policy");
+			super::policies::benchmark_policy(i, id, bob, alloc::vec![worker.clone()]);
 		}
 		[0; 16]
 	}

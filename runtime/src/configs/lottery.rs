@@ -7,8 +7,8 @@ use super::time::BlocksPerRound;
 use crate::{Runtime, RuntimeEvent, RuntimeHoldReason};
 #[cfg(feature = "runtime-benchmarks")]
 use {
-	super::{policies::PoliciesBenchmarks, staking::MinStake},
-	crate::{AccountId, RuntimeOrigin, System},
+	super::policies::PoliciesBenchmarks,
+	crate::{AccountId, System},
 	frame_support::traits::Get,
 };
 
@@ -48,46 +48,10 @@ impl pallet_keymarket_lottery::BenchmarkHelper<AccountId> for LotteryBenchmarks 
 		bob: &AccountId,
 		ursulas: u32,
 	) -> pallet_keymarket_lottery::PolicyId {
-		use codec::Encode;
-		use frame_support::traits::fungible::Mutate;
-		use keymarket_primitives::policies::{fixture::*, EncryptedKeyFrag, WIRE_VERSION};
 		let mut workers = alloc::vec![worker.clone()];
 		workers.extend((1..ursulas.max(1)).map(|i| Self::worker(100 + i)));
-		let now = crate::Staking::current_period();
-		let envelope: frame_support::BoundedVec<u8, _> = EncryptedKeyFrag {
-			version: WIRE_VERSION,
-			capsule: CAPSULE.to_vec(),
-			ciphertext: alloc::vec![7; 300],
-		}
-		.encode()
-		.try_into()
-		.expect("a short key fragment");
-		let alice: AccountId = frame_benchmarking::account("lottery-alice", 0, 0);
-		let _ = crate::Balances::set_balance(&alice, MinStake::get() * 1_000);
-		let grant = pallet_keymarket_policies::PolicyGrant {
-			bob: bob.clone(),
-			bob_key: BOB_KEY,
-			verifying_key: VERIFYING_KEY,
-			policy_key: POLICY_KEY,
-			threshold: 1,
-			start: now,
-			end: now + 100,
-			rate: super::parameters::dynamic_params::policies::MinFeeRate::get(),
-		};
 		let id = [3u8; 16];
-		crate::Policies::create_policy(
-			RuntimeOrigin::signed(alice),
-			id,
-			grant,
-			workers.clone().try_into().expect("at most MaxUrsulas"),
-			workers
-				.iter()
-				.map(|_| envelope.clone())
-				.collect::<alloc::vec::Vec<_>>()
-				.try_into()
-				.expect("one key fragment each"),
-		)
-		.expect("active Ursulas with room take the policy");
+		super::policies::benchmark_policy(1_000, id, bob, workers);
 		id
 	}
 

@@ -39,6 +39,51 @@ impl pallet_keymarket_policies::Config for Runtime {
 	type BenchmarkHelper = PoliciesBenchmarks;
 }
 
+/// A policy `id` for Bob `bob` served by `workers`, created by a funded Alice of index `alice`
+/// through the policies pallet's call with the adjudicator fixture's keys: what the gateway
+/// and lottery benchmarks stand on.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn benchmark_policy(
+	alice: u32,
+	id: keymarket_primitives::policies::PolicyId,
+	bob: &AccountId,
+	workers: alloc::vec::Vec<AccountId>,
+) {
+	use codec::Encode;
+	use frame_support::traits::{fungible::Mutate, Get};
+	use keymarket_primitives::policies::{fixture::*, EncryptedKeyFrag, WIRE_VERSION};
+	let now = crate::Staking::current_period();
+	let envelope: frame_support::BoundedVec<u8, _> = EncryptedKeyFrag {
+		version: WIRE_VERSION,
+		capsule: CAPSULE.to_vec(),
+		ciphertext: alloc::vec![7; 300],
+	}
+	.encode()
+	.try_into()
+	.expect("a short key fragment");
+	let owner: AccountId = frame_benchmarking::account("alice", alice, 0);
+	let _ = crate::Balances::set_balance(&owner, super::staking::MinStake::get() * 1_000);
+	let grant = pallet_keymarket_policies::PolicyGrant {
+		bob: bob.clone(),
+		bob_key: BOB_KEY,
+		verifying_key: VERIFYING_KEY,
+		policy_key: POLICY_KEY,
+		threshold: 1,
+		start: now,
+		end: now + 100,
+		rate: super::parameters::dynamic_params::policies::MinFeeRate::get(),
+	};
+	let kfrags: alloc::vec::Vec<_> = workers.iter().map(|_| envelope.clone()).collect();
+	crate::Policies::create_policy(
+		RuntimeOrigin::signed(owner),
+		id,
+		grant,
+		workers.try_into().expect("at most MaxUrsulas"),
+		kfrags.try_into().expect("one key fragment each"),
+	)
+	.expect("active Ursulas with room take the policy");
+}
+
 /// Active Ursulas for the policies benchmarks, made through the staking pallet's calls.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct PoliciesBenchmarks;

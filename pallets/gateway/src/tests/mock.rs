@@ -10,8 +10,7 @@ use codec::Encode;
 use frame_support::{derive_impl, traits::Hooks};
 use keymarket_primitives::{
 	gateway::{
-		claim_signing_payload, find_work, ClaimKind, Complaint, ComplaintBody, SignerSet,
-		UnavailabilityClaim, GATEWAY_VERSION,
+		claim_signing_payload, ClaimKind, Complaint, ComplaintBody, SignerSet, UnavailabilityClaim,
 	},
 	policies::{
 		AccusedPolicy, PolicyDirectory, PolicyId, ReencryptionRequest, RequestBody, ServiceWindow,
@@ -377,16 +376,14 @@ pub fn proof(
 /// Bob's complaint to `gateway` of `round` about `message` (a request, or for `Mediate` his
 /// complaint to a silent gateway), its work done for the prelude's difficulty.
 pub fn complaint(round: Round, gateway: &AccountId, kind: ClaimKind, message: Vec<u8>) -> Vec<u8> {
-	let mut body = ComplaintBody {
-		version: GATEWAY_VERSION,
+	let body = ComplaintBody::worked(
 		round,
-		gateway: gateway.clone(),
+		gateway.clone(),
 		kind,
-		request: message,
-		nonce: [round as u8; 16],
-		work: 0,
-	};
-	body.work = find_work(&body, crate::config_preludes::DIFFICULTY, 0);
+		message,
+		[round as u8; 16],
+		crate::config_preludes::DIFFICULTY,
+	);
 	let signature = pair("Bob").sign(&body.signing_payload()).0;
 	Complaint { body, signature }.encode()
 }
