@@ -395,6 +395,10 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	let again = net.nodes[0].chain().submit(&pair("Bob"), report).unwrap_err();
 	assert_eq!(again, "slashing.Duplicate");
 
+	// Alice pays Bob's requests by lottery tickets from now on; Bob retrieves many times, each
+	// request carrying a ticket; the Ursulas keep their winners and redeem them by themselves.
+	lottery_pays_the_ursulas(&net, dir.path(), &policy_hex, &ursulas, &capsule);
+
 	// What the policy put on chain in public — its keys and every sealed key fragment — as an
 	// attacker copies it before Alice revokes.
 	let sealed_kfrags: Vec<Vec<u8>> =
@@ -469,6 +473,146 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 			RequestError::PolicyExpired,
 		);
 	}
+}
+
+/// The price of a request, and one ticket in this many wins.
+const PRICE: u128 = 1_000_000;
+const ODDS: u64 = 50;
+const RETRIEVALS: u32 = 1_500;
+
+/// Alice funds tickets for `policy`; a request without one is refused from then on; Bob
+/// retrieves [`RETRIEVALS`] times with tickets; once every Ursula has revealed its values, what
+/// the winners were paid is within five standard deviations of the requests' worth, came out of
+/// Alice's deposit exactly, and no winner was refused on chain.
+fn lottery_pays_the_ursulas(
+	net: &Network,
+	dir: &Path,
+	policy_hex: &str,
+	ursulas: &[AccountId],
+	capsule: &[u8],
+) {
+	let node = &net.nodes[0];
+	let url = node.rpc_url();
+	let first_block = node.best_number();
+	let deposit = KEY;
+	client(&[
+		"alice",
+		"tickets",
+		"--suri",
+		"//Alice",
+		"--policy",
+		policy_hex,
+		"--deposit",
+		&deposit.to_string(),
+		"--reserve",
+		&(KEY / 100).to_string(),
+		"--cap",
+		&KEY.to_string(),
+		"--price",
+		&PRICE.to_string(),
+		"--rpc",
+		&url,
+	]);
+	let policy_id: [u8; 16] = harness::unhex(policy_hex).try_into().unwrap();
+	let i = WORKERS.iter().position(|w| account(w) == ursulas[0]).unwrap();
+	wait_for_refusal(
+		&net.endpoints[i],
+		&ursulas[0],
+		policy_id,
+		capsule,
+		RequestError::TicketRequired,
+	);
+
+	let started = std::time::Instant::now();
+	let (status, stdout, stderr) = run_binary(
+		&[
+			"bob",
+			"retrieve",
+			"--keys",
+			&path(dir, "bob.json"),
+			"--suri",
+			"//Bob",
+			"--in",
+			&path(dir, "secret.enc"),
+			"--out",
+			&path(dir, "plain.out"),
+			"--repeat",
+			&RETRIEVALS.to_string(),
+			"--ticket-odds",
+			&ODDS.to_string(),
+			"--rpc",
+			&url,
+		],
+		Duration::from_secs(600),
+	);
+	assert_eq!(status, Some(0), "Bob retrieves with tickets: {stdout} {stderr}");
+	let output: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+	let served = output["tickets"]["served"].as_u64().expect("requests served with tickets");
+	let face: u128 = output["tickets"]["faceValue"].as_str().unwrap().parse().unwrap();
+	assert_eq!(face, PRICE * ODDS as u128);
+	assert!(served >= 2 * RETRIEVALS as u64, "two Ursulas a retrieval: {served}");
+
+	// An Ursula with winners moves to a new value in the next round and then reveals the old
+	// one: two rounds on, with nothing left to reveal, every winner is redeemed.
+	let round = || -> u32 {
+		serde_json::from_value(node.rpc("keymarket_currentRound", json!([]))).unwrap()
+	};
+	let last = round();
+	eprintln!(
+		"Bob's {RETRIEVALS} retrievals: {served} requests with tickets in {:?}, by round {last}",
+		started.elapsed()
+	);
+	wait_for("every Ursula to reveal its values", Duration::from_secs(240), || {
+		let revealed = ursulas
+			.iter()
+			.all(|u| node.rpc("keymarket_lotteryCommitment", json!([u]))["previous"].is_null());
+		(round() >= last + 2 && revealed).then_some(())
+	});
+	let paid: u128 = ursulas
+		.iter()
+		.map(|u| {
+			let winnings = node.rpc("keymarket_lotteryWinnings", json!([u]));
+			winnings["paid"].as_str().unwrap().parse::<u128>().unwrap()
+		})
+		.sum();
+	assert_eq!(paid % face, 0, "winners pay their face value");
+	let won = (paid / face) as f64;
+	let p = 1.0 / ODDS as f64;
+	let (mean, sd) = (served as f64 * p, (served as f64 * p * (1.0 - p)).sqrt());
+	eprintln!("{won} winners of {served} tickets at 1/{ODDS}: expected {mean:.1} ± {sd:.1}");
+	assert!(
+		(won - mean).abs() <= 5.0 * sd,
+		"{won} winners of {served} tickets at 1/{ODDS}: expected {mean} ± 5 × {sd}"
+	);
+
+	// Out of Alice's deposit exactly; nothing refused on chain.
+	let funds = node.rpc("keymarket_lotteryFunds", json!([account("Alice"), policy_hex]));
+	let left: u128 = funds["deposit"].as_str().unwrap().parse().unwrap();
+	assert_eq!(deposit - left, paid);
+	let (mut redeemed, mut refused) = (0u32, 0u32);
+	for number in first_block..=node.best_number() {
+		let hash = node.block_hash(number).expect("a block");
+		for record in node.events(hash) {
+			match record.event {
+				RuntimeEvent::Lottery(pallet_keymarket_lottery::Event::Redeemed {
+					paid,
+					refused: r,
+					..
+				}) => {
+					redeemed += paid;
+					refused += r;
+				},
+				RuntimeEvent::Lottery(pallet_keymarket_lottery::Event::TicketRefused {
+					error,
+					..
+				}) => {
+					panic!("a winner was refused on chain: {error:?}")
+				},
+				_ => {},
+			}
+		}
+	}
+	assert_eq!((redeemed as u128, refused), (paid / face, 0));
 }
 
 fn now_micros() -> u64 {

@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod gateway;
 pub mod lottery;
 pub mod msgpack;
+pub mod outbox;
 pub mod policies;
 pub mod registry;
 pub mod sampling;

@@ -151,17 +151,19 @@ pub struct ServiceTerms<Balance> {
 }
 
 /// The Ursula's checks of a request's ticket before it serves (Bob's signature, which covers
-/// the ticket, is the request's own check): for it, under the request's policy, naming its
+/// the ticket, is the request's own check): for it, under the request's policy and with the
+/// request's sequence number as its nonce (the Ursula's replay guard then uses both once), naming its
 /// current commitment and a recent round by its real hash, living long enough to be redeemed
 /// and no longer than a ticket may, from a payer that authorized Bob, is not unlocking, can pay
 /// it and is within its cap, and worth the price (within one unit of rounding).
 pub fn check_for_service<AccountId: PartialEq>(
 	ticket: &Ticket<AccountId, u128>,
 	policy: &PolicyId,
+	sequence: u64,
 	me: &AccountId,
 	terms: &ServiceTerms<u128>,
 ) -> Result<(), TicketError> {
-	if ticket.version != TICKET_VERSION || &ticket.policy != policy {
+	if ticket.version != TICKET_VERSION || &ticket.policy != policy || ticket.nonce != sequence {
 		return Err(TicketError::Malformed);
 	}
 	if &ticket.recipient != me {
@@ -170,10 +172,9 @@ pub fn check_for_service<AccountId: PartialEq>(
 	if ticket.commitment != terms.commitment {
 		return Err(TicketError::WrongCommitment);
 	}
-	let made_recently = terms
-		.round_hashes
-		.iter()
-		.any(|(round, hash)| *round == ticket.created_round && *hash == ticket.created_hash);
+	let made_recently = terms.round_hashes.iter().any(|(round, hash)| {
+		*round == ticket.created_round && *hash == ticket.created_hash && *hash != [0; 32]
+	});
 	if !made_recently || ticket.expires > ticket.created_round.saturating_add(terms.ticket_rounds) {
 		return Err(TicketError::BadCreation);
 	}
@@ -197,6 +198,23 @@ pub fn check_for_service<AccountId: PartialEq>(
 		return Err(TicketError::WrongPrice);
 	}
 	Ok(())
+}
+
+/// Where the Ursula service leaves its lottery duties for the lottery pallet's off-chain
+/// worker (the node's persistent off-chain storage).
+pub const OUTBOX_KEY: &[u8] = b"keymarket/lottery/outbox";
+
+/// The most duties the lottery's outbox holds.
+pub const MAX_OUTBOX: usize = 8;
+
+/// A lottery duty the Ursula service hands to the off-chain worker, which submits it as the
+/// worker's own fee-free transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum LotteryDuty<AccountId, Balance> {
+	/// Publish a commitment to a new random value (`Lottery.commit`).
+	Commit { worker: AccountId, commitment: [u8; 32] },
+	/// Reveal the previous value and redeem its winners (`Lottery.redeem`).
+	Redeem { worker: AccountId, revealed: [u8; 32], batch: Vec<SignedTicket<AccountId, Balance>> },
 }
 
 /// Why a ticket is refused, by the Ursula before it serves and by the chain when it is redeemed.
@@ -504,7 +522,7 @@ mod tests {
 		fn the_ursula_judges_a_ticket_before_it_serves() {
 			let t = ticket(&body());
 			let check = |t: &Ticket<crate::AccountId, u128>, terms: &ServiceTerms<u128>| {
-				check_for_service(t, &[2; 16], &me(), terms)
+				check_for_service(t, &[2; 16], 9, &me(), terms)
 			};
 			assert_eq!(check(&t, &terms()), Ok(()));
 			let with = |f: &dyn Fn(&mut Ticket<crate::AccountId, u128>)| {
@@ -514,6 +532,7 @@ mod tests {
 			};
 			assert_eq!(with(&|t| t.version = 2), Err(TicketError::Malformed));
 			assert_eq!(with(&|t| t.policy = [9; 16]), Err(TicketError::Malformed));
+			assert_eq!(with(&|t| t.nonce = 10), Err(TicketError::Malformed));
 			assert_eq!(with(&|t| t.recipient = [8u8; 32].into()), Err(TicketError::WrongRecipient));
 			assert_eq!(with(&|t| t.commitment = [0; 32]), Err(TicketError::WrongCommitment));
 			assert_eq!(with(&|t| t.created_hash = [6; 32]), Err(TicketError::BadCreation));

@@ -80,10 +80,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
 	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 4,
+	transaction_version: 5,
 	system_version: 1,
 };
 
@@ -115,6 +115,7 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	pallet_keymarket_staking::CheckDuty<Runtime>,
 	pallet_keymarket_gateway::CheckGatewayDuty<Runtime>,
+	pallet_keymarket_lottery::CheckLotteryDuty<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_skip_feeless_payment::SkipCheckIfFeeless<
@@ -139,6 +140,7 @@ pub fn tx_extension(era: sp_runtime::generic::Era, nonce: Nonce, tip: Balance) -
 		frame_system::CheckEra::<Runtime>::from(era),
 		pallet_keymarket_staking::CheckDuty::<Runtime>::new(),
 		pallet_keymarket_gateway::CheckGatewayDuty::<Runtime>::new(),
+		pallet_keymarket_lottery::CheckLotteryDuty::<Runtime>::new(),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip).into(),
@@ -155,7 +157,7 @@ pub fn tx_implicit(
 	genesis: Hash,
 	era_block: Hash,
 ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
-	((), spec_version, tx_version, genesis, era_block, (), (), (), (), (), ())
+	((), spec_version, tx_version, genesis, era_block, (), (), (), (), (), (), ())
 }
 
 /// [`tx_extension`] of an immortal transaction: what the node's clients and the tests sign.

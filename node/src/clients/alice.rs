@@ -1,5 +1,5 @@
 //! Alice: makes her keys, grants policies (key fragments made here, encrypted to each Ursula),
-//! revokes them, lists them.
+//! pays for their requests by lottery tickets, revokes them, lists them.
 
 use std::path::PathBuf;
 
@@ -19,7 +19,9 @@ use super::{
 	rpc::typed,
 	KeyFile, RpcFlag,
 };
-use crate::rpc::{policies::PoliciesApiClient, staking::StakingApiClient};
+use crate::rpc::{
+	lottery::LotteryApiClient, policies::PoliciesApiClient, staking::StakingApiClient,
+};
 
 /// Alice's commands.
 #[derive(Debug, clap::Subcommand)]
@@ -41,6 +43,32 @@ pub enum AliceCmd {
 		/// The policy id (hex).
 		#[arg(long)]
 		policy: String,
+		#[command(flatten)]
+		rpc: RpcFlag,
+	},
+	/// Pay for a policy's requests by lottery tickets: fund a ticket deposit and a penalty
+	/// reserve (held on the payer's account), and authorize the policy's Bob to sign tickets
+	/// against it up to a cap per period, at a price per request. Prints the funds as JSON.
+	Tickets {
+		/// The payer's account (secret URI): Alice, or any sponsor.
+		#[arg(long)]
+		suri: String,
+		/// The policy id (hex).
+		#[arg(long)]
+		policy: String,
+		/// Added to the ticket deposit: winning tickets are paid from it.
+		#[arg(long, default_value_t = 0)]
+		deposit: u128,
+		/// Added to the penalty reserve: shared out to the policy's Ursulas if the deposit
+		/// ever fails a winner.
+		#[arg(long, default_value_t = 0)]
+		reserve: u128,
+		/// The most winning tickets may take in a period (zero revokes Bob's authorization).
+		#[arg(long)]
+		cap: u128,
+		/// The price of a request: what a ticket is worth on average.
+		#[arg(long)]
+		price: u128,
 		#[command(flatten)]
 		rpc: RpcFlag,
 	},
@@ -130,6 +158,29 @@ impl AliceCmd {
 					"{}",
 					json!({ "policy": policy, "refund": refund.map(|r| r.to_string()) })
 				);
+				Ok(())
+			},
+			AliceCmd::Tickets { suri, policy, deposit, reserve, cap, price, rpc } => {
+				let chain = Chain::new(&rpc.rpc)?;
+				let id = super::policy_id(policy)?;
+				let payer = super::signer(suri)?;
+				if *deposit > 0 || *reserve > 0 {
+					let fund = pallet_keymarket_lottery::Call::fund {
+						policy: id,
+						deposit: *deposit,
+						reserve: *reserve,
+					};
+					chain.submit(&payer, RuntimeCall::Lottery(fund))?;
+				}
+				let authorize = pallet_keymarket_lottery::Call::authorize {
+					policy: id,
+					cap: *cap,
+					price: *price,
+				};
+				chain.submit(&payer, RuntimeCall::Lottery(authorize))?;
+				let payer: AccountId = payer.public().into();
+				let funds = typed(chain.api().funds(payer.clone(), id.to_vec().into(), BEST))?;
+				println!("{}", json!({ "payer": payer, "policy": policy, "funds": funds }));
 				Ok(())
 			},
 			AliceCmd::List { owner, rpc } => {

@@ -1,14 +1,19 @@
-//! Bob: makes his key, retrieves capsule fragments from a policy's Ursulas, checks each (the
-//! Ursula's signature, then umbral-pre's proof), decrypts with M good ones, and reports a wrong
-//! one to the adjudicator.
+//! Bob: makes his key, retrieves capsule fragments from a policy's Ursulas (each request paid by
+//! a ticket when the policy's payer authorized him), checks each (the Ursula's signature, then
+//! umbral-pre's proof), decrypts with M good ones, and reports a wrong one to the adjudicator.
 
 use std::path::PathBuf;
 
 use codec::DecodeAll;
+use codec::Encode;
 use frame_support::BoundedVec;
 use keymarket_primitives::{
 	crypto::sr25519_signed,
-	policies::{cfrag_signing_payload, judge_cfrag, CfragEvidence, CfragVerdict, RequestError},
+	lottery::TicketError,
+	policies::{
+		cfrag_signing_payload, judge_cfrag, CfragEvidence, CfragVerdict, ReencryptionResponse,
+		RequestError,
+	},
 	AccountId,
 };
 use keymarket_runtime::RuntimeCall;
@@ -19,6 +24,7 @@ use umbral_pre::{Capsule, CapsuleFrag, DefaultDeserialize};
 use super::{
 	chain::{self, Chain, BEST},
 	rpc::typed,
+	tickets::Tickets,
 	EncryptedFile, KeyFile, RpcFlag,
 };
 use crate::rpc::{policies::PoliciesApiClient, staking::StakingApiClient};
@@ -54,6 +60,18 @@ pub enum BobCmd {
 		/// complains, and says what came of it).
 		#[arg(long)]
 		no_complaints: bool,
+		/// Who pays Bob's tickets (SS58): by default the policy's owner. When the payer has
+		/// authorized Bob for the policy (`alice tickets`), every request carries a ticket.
+		#[arg(long)]
+		payer: Option<AccountId>,
+		/// One ticket in about this many wins: its face value is this many times the payer's
+		/// price (at most the payer's deposit).
+		#[arg(long, default_value_t = 100)]
+		ticket_odds: u32,
+		/// Retrieve and decrypt this many times (each time from the Ursulas, each request with
+		/// its own sequence number and ticket); the output is written once.
+		#[arg(long, default_value_t = 1)]
+		repeat: u32,
 		#[command(flatten)]
 		rpc: RpcFlag,
 	},
@@ -74,8 +92,26 @@ impl BobCmd {
 				println!("{}", json!({ "bobKey": chain::hex_of(&key) }));
 				Ok(())
 			},
-			BobCmd::Retrieve { keys, suri, input, out, report, no_complaints, rpc } => {
-				retrieve(keys, suri, input, out, *report, !*no_complaints, &rpc.rpc)
+			BobCmd::Retrieve {
+				keys,
+				suri,
+				input,
+				out,
+				report,
+				no_complaints,
+				payer,
+				ticket_odds,
+				repeat,
+				rpc,
+			} => {
+				let options = Options {
+					report: *report,
+					complain: !*no_complaints,
+					payer: payer.clone(),
+					ticket_odds: *ticket_odds,
+					repeat: (*repeat).max(1),
+				};
+				retrieve(keys, suri, input, out, &options, &rpc.rpc)
 			},
 		}
 	}
@@ -89,13 +125,38 @@ fn fresh_sequence() -> u64 {
 		.unwrap_or_default()
 }
 
+/// An Ursula's answer: its response or refusal, or why there was neither.
+type Answer = Result<Result<ReencryptionResponse, RequestError>, String>;
+
+/// How Bob retrieves.
+struct Options {
+	report: bool,
+	complain: bool,
+	payer: Option<AccountId>,
+	ticket_odds: u32,
+	repeat: u32,
+}
+
+/// What one retrieval needs, read from the chain once.
+struct Retrieval {
+	chain: Chain,
+	bob: sp_core::sr25519::Pair,
+	file: EncryptedFile,
+	now: keymarket_primitives::staking::Period,
+	view: keymarket_primitives::policies::PolicyView<AccountId, keymarket_primitives::Balance>,
+	tickets: Option<Tickets>,
+	/// Requests served with a ticket.
+	ticketed: u64,
+	report: bool,
+	complain: bool,
+}
+
 fn retrieve(
 	keys: &std::path::Path,
 	suri: &str,
 	input: &PathBuf,
 	out: &PathBuf,
-	report: bool,
-	complain: bool,
+	options: &Options,
 	rpc_url: &str,
 ) -> Result<(), String> {
 	let chain = Chain::new(rpc_url)?;
@@ -107,39 +168,160 @@ fn retrieve(
 	let now = typed(chain.api().current_period(BEST))?;
 	let view = typed(chain.api().policy(file.policy.to_vec().into(), BEST))?
 		.ok_or_else(|| format!("no policy {policy_hex}"))?;
-	let (verifying, policy_key, bob_pk) = (view.verifying_key, view.policy_key, view.bob_key);
-	let threshold = usize::from(view.threshold);
-	let ursulas = view.ursulas;
 	// Each Ursula's fragments are judged by the signing key the policy recorded for it — the
 	// key the adjudicator uses — not by whatever it registers later.
-	let signing_keys = view.signing_keys;
-	if signing_keys.len() != ursulas.len() {
+	if view.signing_keys.len() != view.ursulas.len() {
 		return Err("the policy's view lists no signing key per Ursula".into());
 	}
+	let payer = options.payer.clone().unwrap_or_else(|| view.owner.clone());
+	let tickets = Tickets::new(&chain, &payer, file.policy, options.ticket_odds)?;
 	let capsule = Capsule::from_bytes(&file.capsule).map_err(|e| format!("bad capsule: {e}"))?;
-	let as_public = |bytes: &[u8; 33]| umbral_pre::PublicKey::try_from_compressed_bytes(bytes);
-
-	let mut good = Vec::new();
+	let delegating = umbral_pre::PublicKey::try_from_compressed_bytes(&view.policy_key)?;
+	let mut retrieval = Retrieval {
+		chain,
+		bob,
+		file,
+		now,
+		view,
+		tickets,
+		ticketed: 0,
+		report: options.report,
+		complain: options.complain,
+	};
+	let mut plaintext = Vec::new();
 	let mut problems = Vec::new();
-	for (ursula, signing) in ursulas.iter().zip(signing_keys) {
-		if good.len() == threshold {
-			break;
+	for _ in 0..options.repeat {
+		let (good, found) = retrieval.fragments()?;
+		problems = found;
+		let threshold = usize::from(retrieval.view.threshold);
+		if good.len() < threshold {
+			return Err(format!(
+				"{} of {threshold} fragments: {}",
+				good.len(),
+				Value::Array(problems)
+			));
 		}
-		let Some(ursula_view) = typed(chain.api().ursula(ursula.clone(), BEST))? else {
-			problems.push(json!({ "ursula": ursula, "unbonded": true }));
-			continue;
-		};
-		let endpoint = String::from_utf8_lossy(&ursula_view.endpoint).into_owned();
-		let bob_account: AccountId = bob.public().into();
-		let request = super::ursula_api::signed_request(
-			&bob,
+		plaintext = umbral_pre::decrypt_reencrypted(
+			&bob_secret,
+			&delegating,
+			&capsule,
+			good,
+			&retrieval.file.ciphertext,
+		)
+		.map_err(|e| format!("cannot decrypt: {e}"))?
+		.to_vec();
+	}
+	super::write(out, &plaintext)?;
+	let tickets = retrieval.tickets.as_ref().map(|t| {
+		json!({
+			"payer": payer,
+			"faceValue": t.face_value().to_string(),
+			"served": retrieval.ticketed,
+		})
+	});
+	println!(
+		"{}",
+		json!({
+			"decrypted": plaintext.len(),
+			"retrievals": options.repeat,
+			"tickets": tickets,
+			"problems": problems,
+		})
+	);
+	Ok(())
+}
+
+impl Retrieval {
+	/// Bob's signed request to `ursula`, with a ticket when the policy's payer pays by them.
+	fn request(&mut self, ursula: &AccountId) -> Result<Vec<u8>, String> {
+		let bob_account: AccountId = self.bob.public().into();
+		let body = super::ursula_api::request_body(
 			&bob_account,
-			file.policy,
+			self.file.policy,
 			ursula,
 			fresh_sequence(),
-			vec![file.capsule.clone()],
+			vec![self.file.capsule.clone()],
 		);
-		let answer = super::ursula_api::send(&endpoint, ursula, &request);
+		let ticket = match self.tickets.as_mut() {
+			Some(tickets) => Some(tickets.ticket(&self.chain, &body)?),
+			None => None,
+		};
+		Ok(super::ursula_api::sign_request(&self.bob, body, ticket).encode())
+	}
+
+	/// Asks `ursula` at `endpoint`; a ticket refused for naming a commitment or round the
+	/// Ursula has moved on from is made again from the chain, once.
+	fn ask(&mut self, endpoint: &str, ursula: &AccountId) -> Result<(Vec<u8>, Answer), String> {
+		let request = self.request(ursula)?;
+		let answer = super::ursula_api::send(endpoint, ursula, &request);
+		let stale = matches!(
+			answer,
+			Ok(Err(RequestError::Ticket(
+				TicketError::WrongCommitment | TicketError::BadCreation | TicketError::Expired
+			)))
+		);
+		match self.tickets.as_mut() {
+			Some(tickets) if stale => {
+				tickets.forget(ursula);
+				let request = self.request(ursula)?;
+				let answer = super::ursula_api::send(endpoint, ursula, &request);
+				Ok((request, answer))
+			},
+			_ => Ok((request, answer)),
+		}
+	}
+
+	/// Asks the policy's Ursulas in order until M good fragments are in: the good ones, and
+	/// what went wrong with the others.
+	fn fragments(&mut self) -> Result<(Vec<umbral_pre::VerifiedCapsuleFrag>, Vec<Value>), String> {
+		let threshold = usize::from(self.view.threshold);
+		let ursulas: Vec<(AccountId, [u8; 32])> =
+			self.view.ursulas.iter().cloned().zip(self.view.signing_keys.iter().copied()).collect();
+		let mut good = Vec::new();
+		let mut problems = Vec::new();
+		for (ursula, signing) in &ursulas {
+			if good.len() == threshold {
+				break;
+			}
+			let Some(ursula_view) = typed(self.chain.api().ursula(ursula.clone(), BEST))? else {
+				problems.push(json!({ "ursula": ursula, "unbonded": true }));
+				continue;
+			};
+			let endpoint = String::from_utf8_lossy(&ursula_view.endpoint).into_owned();
+			let (request, answer) = self.ask(&endpoint, ursula)?;
+			let answer = self.complain_if_silent(ursula, &request, answer, &mut problems);
+			let response = match answer {
+				Ok(Ok(response)) => {
+					if self.tickets.is_some() {
+						self.ticketed += 1;
+					}
+					response
+				},
+				Ok(Err(error)) => {
+					problems.push(json!({ "ursula": ursula, "refused": format!("{error:?}") }));
+					continue;
+				},
+				Err(e) => {
+					problems.push(json!({ "ursula": ursula, "unreachable": e }));
+					continue;
+				},
+			};
+			if let Some(cfrag) = self.check(ursula, signing, &response, &mut problems)? {
+				good.push(cfrag);
+			}
+		}
+		Ok((good, problems))
+	}
+
+	/// When `ursula` stayed silent, Bob complains to a gateway of the round, which forwards the
+	/// same request; if the Ursula stays silent for the round's gateways too, they prove it.
+	fn complain_if_silent(
+		&self,
+		ursula: &AccountId,
+		request: &[u8],
+		answer: Answer,
+		problems: &mut Vec<Value>,
+	) -> Answer {
 		let silent = match &answer {
 			Err(_) => true,
 			Ok(Err(error)) => {
@@ -147,51 +329,47 @@ fn retrieve(
 			},
 			Ok(Ok(_)) => false,
 		};
-		let answer = if silent && complain {
-			// A gateway of the round forwards the same request; if the Ursula stays silent for
-			// the round's gateways too, they prove it.
-			let complaints = super::complaint::complain(&chain, &bob, ursula, &request);
-			for (gateway, outcome) in &complaints.silent_gateways {
-				problems.push(match outcome {
-					Ok(outcome) => {
-						json!({ "gateway": gateway, "silentGateway": outcome.to_string() })
-					},
-					Err(e) => json!({ "gateway": gateway, "silentGatewayComplaintFailed": e }),
-				});
-			}
-			match complaints.outcome {
-				Ok(super::complaint::Complained::Answered(response)) => {
-					problems.push(
-						json!({ "ursula": ursula, "complained": "answered through a gateway" }),
-					);
-					Ok(Ok(response))
-				},
-				Ok(outcome) => {
-					problems.push(json!({ "ursula": ursula, "complained": outcome.to_string() }));
-					answer
-				},
-				Err(e) => {
-					problems.push(json!({ "ursula": ursula, "complaintFailed": e }));
-					answer
-				},
-			}
-		} else {
-			answer
-		};
-		let response = match answer {
-			Ok(Ok(response)) => response,
-			Ok(Err(error)) => {
-				problems.push(json!({ "ursula": ursula, "refused": format!("{error:?}") }));
-				continue;
+		if !silent || !self.complain {
+			return answer;
+		}
+		let complaints = super::complaint::complain(&self.chain, &self.bob, ursula, request);
+		for (gateway, outcome) in &complaints.silent_gateways {
+			problems.push(match outcome {
+				Ok(outcome) => json!({ "gateway": gateway, "silentGateway": outcome.to_string() }),
+				Err(e) => json!({ "gateway": gateway, "silentGatewayComplaintFailed": e }),
+			});
+		}
+		match complaints.outcome {
+			Ok(super::complaint::Complained::Answered(response)) => {
+				problems
+					.push(json!({ "ursula": ursula, "complained": "answered through a gateway" }));
+				Ok(Ok(response))
+			},
+			Ok(outcome) => {
+				problems.push(json!({ "ursula": ursula, "complained": outcome.to_string() }));
+				answer
 			},
 			Err(e) => {
-				problems.push(json!({ "ursula": ursula, "unreachable": e }));
-				continue;
+				problems.push(json!({ "ursula": ursula, "complaintFailed": e }));
+				answer
 			},
-		};
+		}
+	}
+
+	/// The response's fragment if it is good: signed by the key the policy recorded for the
+	/// Ursula, dated now, and correct by umbral-pre's proof; a wrong one is reported to the
+	/// adjudicator when Bob asked for that.
+	fn check(
+		&self,
+		ursula: &AccountId,
+		signing: &[u8; 32],
+		response: &ReencryptionResponse,
+		problems: &mut Vec<Value>,
+	) -> Result<Option<umbral_pre::VerifiedCapsuleFrag>, String> {
+		let file = &self.file;
 		let Some(signed) = response.cfrags.first() else {
 			problems.push(json!({ "ursula": ursula, "noFragment": true }));
-			continue;
+			return Ok(None);
 		};
 		let payload = cfrag_signing_payload(
 			&file.policy,
@@ -200,25 +378,33 @@ fn retrieve(
 			&file.capsule,
 			&signed.cfrag,
 		);
-		if response.ursula != *ursula || !sr25519_signed(&signing, &payload, &signed.signature) {
+		if response.ursula != *ursula || !sr25519_signed(signing, &payload, &signed.signature) {
 			problems.push(json!({ "ursula": ursula, "unsigned": true }));
-			continue;
+			return Ok(None);
 		}
 		// The Ursula dates what it signs. A date far from now could put a wrong fragment
 		// outside the policy's service or the evidence window, beyond punishment: such an
 		// answer is not used (a period's slack either way covers a period boundary).
-		if response.served_at.abs_diff(now) > 1 {
-			problems.push(json!({ "ursula": ursula, "misdated": response.served_at, "now": now }));
-			continue;
+		if response.served_at.abs_diff(self.now) > 1 {
+			problems
+				.push(json!({ "ursula": ursula, "misdated": response.served_at, "now": self.now }));
+			return Ok(None);
 		}
-		match judge_cfrag(&file.capsule, &signed.cfrag, &verifying, &policy_key, &bob_pk) {
+		let view = &self.view;
+		match judge_cfrag(
+			&file.capsule,
+			&signed.cfrag,
+			&view.verifying_key,
+			&view.policy_key,
+			&view.bob_key,
+		) {
 			Ok(CfragVerdict::Correct) => {
 				let cfrag = CapsuleFrag::from_bytes(&signed.cfrag).map_err(|e| e.to_string())?;
-				good.push(cfrag.skip_verification());
+				Ok(Some(cfrag.skip_verification()))
 			},
 			verdict => {
 				problems.push(json!({ "ursula": ursula, "wrongFragment": format!("{verdict:?}") }));
-				if report {
+				if self.report {
 					let evidence = CfragEvidence {
 						policy: file.policy,
 						served_at: response.served_at,
@@ -232,22 +418,14 @@ fn retrieve(
 							evidence,
 						},
 					);
-					let reported = chain.submit(&bob, call).map(|_| "accepted".to_string());
+					let reported =
+						self.chain.submit(&self.bob, call).map(|_| "accepted".to_string());
 					problems.push(
 						json!({ "ursula": ursula, "report": reported.unwrap_or_else(|e| e) }),
 					);
 				}
+				Ok(None)
 			},
 		}
 	}
-	if good.len() < threshold {
-		return Err(format!("{} of {threshold} fragments: {}", good.len(), Value::Array(problems)));
-	}
-	let delegating = as_public(&policy_key)?;
-	let plaintext =
-		umbral_pre::decrypt_reencrypted(&bob_secret, &delegating, &capsule, good, &file.ciphertext)
-			.map_err(|e| format!("cannot decrypt: {e}"))?;
-	super::write(out, &plaintext)?;
-	println!("{}", json!({ "decrypted": plaintext.len(), "problems": problems }));
-	Ok(())
 }

@@ -92,6 +92,12 @@ impl BenchUrsulaCmd {
 				"| an Ursula's work per request without HTTP, {threads} thread(s) | {rate:.0} | | | | |"
 			);
 		}
+		let reencrypt = 1e6 / raw_reencryptions(1, run);
+		let check = 1e6 / ticket_checks(run)?;
+		println!(
+			"| the ticket check alone ({check:.2} µs), beside one re-encryption ({reencrypt:.0} µs): {:.2} % | | | | | |",
+			100.0 * check / reencrypt
+		);
 		for &clients in &self.levels {
 			let stats = closed_loop(&load, clients, run)?;
 			println!("| endpoint, {clients} client(s) | {} |", stats.row(run));
@@ -166,6 +172,98 @@ fn raw_requests(threads: usize, run: Duration, request: &[u8]) -> f64 {
 		.collect();
 	let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or_default()).sum();
 	total as f64 / run.as_secs_f64()
+}
+
+/// How many tickets an Ursula's lottery judges per second on one thread: what a request with
+/// a ticket costs beyond one without (the payer's funds as cached for the block, this Ursula's
+/// unredeemed winners, the checks, the draw). Bob's one signature covers the ticket, so it adds
+/// no signature check; a winner (one in `odds`) adds a file append, not measured here.
+fn ticket_checks(run: Duration) -> Result<f64, String> {
+	use crate::ursula::lottery::{ChainTerms, Commitments, Lottery, LotteryOutbox, StaticFunds};
+	use keymarket_primitives::lottery::{
+		probability_for, FundsView, LotteryDuty, Ticket, TICKET_VERSION,
+	};
+
+	struct Keep(std::sync::Mutex<Option<[u8; 32]>>);
+	impl LotteryOutbox for Keep {
+		fn push(
+			&self,
+			duty: LotteryDuty<AccountId, keymarket_primitives::Balance>,
+		) -> Result<(), String> {
+			if let LotteryDuty::Commit { commitment, .. } = duty {
+				*self.0.lock().expect("not poisoned") = Some(commitment);
+			}
+			Ok(())
+		}
+	}
+
+	let bob = sp_core::sr25519::Pair::from_seed(&[1; 32]);
+	let (alice, ursula): (AccountId, AccountId) = ([2u8; 32].into(), [3u8; 32].into());
+	let policy = [7u8; 16];
+	let dir = std::env::temp_dir().join(format!("keymarket-ticket-bench-{}", std::process::id()));
+	let funds = StaticFunds::default();
+	let view = FundsView {
+		deposit: u128::MAX / 2,
+		reserve: 0,
+		unlocks_at: None,
+		cap: u128::MAX / 2,
+		spent: 0,
+		price: 100,
+	};
+	funds.0.lock().expect("not poisoned").insert((alice.clone(), policy), view);
+	let lottery =
+		Lottery::open(&dir, ursula.clone(), Arc::new(funds)).map_err(|e| e.to_string())?;
+	let terms = ChainTerms {
+		now: 2,
+		round_hashes: [(2, [2; 32]), (1, [1; 32])],
+		ticket_rounds: 2,
+		fees_only: false,
+		current: None,
+	};
+	let outbox = Keep(std::sync::Mutex::new(None));
+	lottery
+		.update(10, terms.clone(), Commitments::default(), &outbox)
+		.map_err(|e| e.to_string())?;
+	let commitment = outbox.0.lock().expect("not poisoned").ok_or("no commitment")?;
+	lottery
+		.update(11, terms, Commitments { current: Some((commitment, 2)), previous: None }, &outbox)
+		.map_err(|e| e.to_string())?;
+	let body = super::ursula_api::request_body(
+		&bob.public().into(),
+		policy,
+		&ursula,
+		1,
+		vec![vec![0; 98]],
+	);
+	let face = 100u128 << 40;
+	let ticket = Ticket {
+		version: TICKET_VERSION,
+		payer: alice.clone(),
+		policy,
+		recipient: ursula,
+		face_value: face,
+		win_probability: probability_for(100, face),
+		nonce: 1,
+		commitment,
+		created_round: 2,
+		created_hash: [2; 32],
+		expires: 4,
+		request_hash: [0; 32],
+	};
+	let request = super::ursula_api::sign_request(&bob, body, Some(ticket));
+	let deadline = Instant::now() + run;
+	let mut done = 0u64;
+	while Instant::now() < deadline {
+		for _ in 0..1_000 {
+			let judged = lottery.check(std::hint::black_box(&request), &alice);
+			std::hint::black_box(
+				judged.map_err(|e| format!("the benchmark's ticket is refused: {e:?}"))?,
+			);
+		}
+		done += 1_000;
+	}
+	let _ = std::fs::remove_dir_all(&dir);
+	Ok(done as f64 / run.as_secs_f64())
 }
 
 #[derive(Default)]

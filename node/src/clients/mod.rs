@@ -11,6 +11,7 @@ pub mod load;
 pub mod rpc;
 #[cfg(test)]
 mod rpc_tests;
+pub mod tickets;
 pub mod ursula_api;
 
 use std::path::{Path, PathBuf};

@@ -2,11 +2,12 @@
 
 use codec::{DecodeAll, Encode};
 use keymarket_primitives::{
+	lottery::Ticket,
 	policies::{
 		PolicyId, ReencryptionRequest, ReencryptionResponse, RequestBody, RequestError,
 		WIRE_VERSION,
 	},
-	AccountId,
+	AccountId, Balance,
 };
 use sp_core::{crypto::Pair as _, sr25519};
 
@@ -49,16 +50,45 @@ pub fn signed_request(
 	sequence: u64,
 	capsules: Vec<Vec<u8>>,
 ) -> Vec<u8> {
-	let body = RequestBody {
+	sign_request(signer, request_body(bob, policy, ursula, sequence, capsules), None).encode()
+}
+
+/// The body of Bob's request number `sequence` to `ursula` under `policy`.
+pub fn request_body(
+	bob: &AccountId,
+	policy: PolicyId,
+	ursula: &AccountId,
+	sequence: u64,
+	capsules: Vec<Vec<u8>>,
+) -> RequestBody {
+	RequestBody {
 		version: WIRE_VERSION,
 		policy,
 		ursula: ursula.clone(),
 		bob: bob.clone(),
 		sequence,
 		capsules,
-	};
-	let signature = signer.sign(&body.signing_payload()).0;
-	ReencryptionRequest { body, signature, ticket: None }.encode()
+	}
+}
+
+/// `body` signed by `signer`: with `ticket`, one signature of the ticket, which names the body
+/// by its hash (set here); without, of the body.
+pub fn sign_request(
+	signer: &sr25519::Pair,
+	body: RequestBody,
+	ticket: Option<Ticket<AccountId, Balance>>,
+) -> ReencryptionRequest {
+	match ticket {
+		Some(mut ticket) => {
+			ticket.request_hash = sp_crypto_hashing::blake2_256(&body.encode());
+			let signature = signer.sign(&ticket.signing_payload()).0;
+			ReencryptionRequest { body, signature, ticket: Some(ticket) }
+		},
+		None => {
+			let signature = signer.sign(&body.signing_payload()).0;
+			ReencryptionRequest { body, signature, ticket: None }
+		},
+	}
 }
 
 /// An Ursula's answer: its response, its refusal, or an error when it is neither.

@@ -1,6 +1,6 @@
 //! `keymarket_*` methods over the lottery runtime API: a payer's funds for a policy, an
-//! Ursula's commitments (what Bob names in a ticket), whether a ticket was redeemed, and what an
-//! Ursula's winning tickets paid.
+//! Ursula's commitments (what Bob names in a ticket), how long a ticket may live, whether a
+//! ticket was redeemed, and what an Ursula's winning tickets paid.
 //!
 //! Errors: [`super::staking::RUNTIME_ERROR`] when the runtime API call fails (e.g. an unknown
 //! block). Balances are decimal strings, hashes `0x` hex, accounts SS58.
@@ -47,6 +47,11 @@ pub trait LotteryApi<BlockHash> {
 	/// last round `expires` was redeemed (and is not yet forgotten).
 	#[method(name = "keymarket_ticketRedeemed")]
 	fn redeemed(&self, expires: Round, id: Bytes, at: Option<BlockHash>) -> RpcResult<bool>;
+
+	/// The most rounds a ticket may live after the round it was made in (its `expires` is at
+	/// most this many rounds on).
+	#[method(name = "keymarket_ticketRounds")]
+	fn ticket_rounds(&self, at: Option<BlockHash>) -> RpcResult<Round>;
 
 	/// What `worker`'s winning tickets paid: their count, their value, and what it got from
 	/// reserves of payers that could not pay.
@@ -98,6 +103,10 @@ where
 	fn redeemed(&self, expires: Round, id: Bytes, at: Option<B::Hash>) -> RpcResult<bool> {
 		let id: [u8; 32] = super::fixed_bytes(&id, "a ticket id")?;
 		call_at(&*self.client, at, |api, at| api.redeemed(at, expires, id))
+	}
+
+	fn ticket_rounds(&self, at: Option<B::Hash>) -> RpcResult<Round> {
+		call_at(&*self.client, at, |api, at| api.ticket_rounds(at))
 	}
 
 	fn winnings(&self, worker: AccountId, at: Option<B::Hash>) -> RpcResult<WinningsView<Balance>> {

@@ -27,7 +27,7 @@ use std::{
 	time::Duration,
 };
 
-use codec::{DecodeAll, Encode};
+use codec::{Decode, DecodeAll, Encode};
 use keymarket_primitives::{
 	crypto::sr25519_signed,
 	gateway::{
@@ -140,26 +140,37 @@ impl<S> OffchainOutbox<S> {
 	}
 }
 
-impl<S: OffchainStorage> Outbox for OffchainOutbox<S> {
-	fn push(&self, duty: GatewayDuty<AccountId>) -> Result<(), String> {
+impl<S: OffchainStorage> OffchainOutbox<S> {
+	/// Appends `duty` to the list at `key`, unless it holds `limit` already.
+	pub fn push_to<D: Encode + Decode + Clone>(
+		&self,
+		key: &[u8],
+		limit: usize,
+		duty: D,
+	) -> Result<(), String> {
 		let mut storage = self.storage.lock().expect("not poisoned");
 		// The off-chain worker takes the list with a compare-and-set: so does this.
 		for _ in 0..8 {
-			let old = storage.get(STORAGE_PREFIX, OUTBOX_KEY);
-			let mut duties: Vec<GatewayDuty<AccountId>> = old
+			let old = storage.get(STORAGE_PREFIX, key);
+			let mut duties: Vec<D> = old
 				.as_ref()
 				.and_then(|bytes| Vec::decode_all(&mut &bytes[..]).ok())
 				.unwrap_or_default();
-			if duties.len() >= MAX_OUTBOX * 4 {
+			if duties.len() >= limit {
 				return Err("the outbox is full".into());
 			}
 			duties.push(duty.clone());
-			if storage.compare_and_set(STORAGE_PREFIX, OUTBOX_KEY, old.as_deref(), &duties.encode())
-			{
+			if storage.compare_and_set(STORAGE_PREFIX, key, old.as_deref(), &duties.encode()) {
 				return Ok(());
 			}
 		}
 		Err("the outbox kept changing".into())
+	}
+}
+
+impl<S: OffchainStorage> Outbox for OffchainOutbox<S> {
+	fn push(&self, duty: GatewayDuty<AccountId>) -> Result<(), String> {
+		self.push_to(OUTBOX_KEY, MAX_OUTBOX * 4, duty)
 	}
 }
 

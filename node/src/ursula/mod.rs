@@ -10,6 +10,7 @@ pub mod book;
 pub mod connection_limiter;
 pub mod gateway;
 pub mod keys;
+pub mod lottery;
 pub mod rate_limiter;
 pub mod replay_guard;
 pub mod served_log;
@@ -117,7 +118,8 @@ where
 	C: ProvideRuntimeApi<B> + HeaderBackend<B> + BlockchainEvents<B> + Send + Sync + 'static,
 	C::Api: PoliciesApi<B, AccountId, Balance>
 		+ StakingApi<B, AccountId, Balance>
-		+ keymarket_primitives::gateway::GatewayApi<B, AccountId, Balance>,
+		+ keymarket_primitives::gateway::GatewayApi<B, AccountId, Balance>
+		+ keymarket_primitives::lottery::LotteryApi<B, AccountId, Balance>,
 	S: OffchainStorage + 'static,
 {
 	let Some(listen) = params.ursula_listen else { return Ok(()) };
@@ -145,6 +147,12 @@ where
 			.map_err(|e| format!("cannot read the served-request log {}: {e}", legacy.display()))?;
 	}
 	let limits = params.limits();
+	let lottery = lottery::Lottery::open(
+		&dir.join("lottery"),
+		keys.worker.clone(),
+		Arc::new(lottery::ClientFunds::new(client.clone())),
+	)
+	.map_err(|e| format!("cannot open the lottery's values and winners: {e}"))?;
 	let ursula = Arc::new(service::Ursula {
 		keys,
 		book: book::Book::default(),
@@ -154,6 +162,7 @@ where
 			limits.capsules_per_bob,
 			server::MAX_TRACKED_CLIENTS,
 		),
+		lottery,
 	});
 	let gateway = Arc::new(gateway::Gateway::new(
 		ursula.clone(),
@@ -163,6 +172,9 @@ where
 	));
 	let endpoint = Arc::new(server::Endpoint::new(ursula.clone(), Some(gateway.clone()), &limits));
 	ursula.book.refresh(&*client, &mut storage, &ursula.keys, client.info().best_hash);
+	let lottery_outbox = gateway::OffchainOutbox::new(storage.clone());
+	let info = client.info();
+	update_lottery(&*client, &ursula, &lottery_outbox, info.best_number, info.best_hash);
 
 	let book_keeper = ursula.clone();
 	let answer_cases = params.ursula_answer_cases;
@@ -171,6 +183,8 @@ where
 		while let Some(block) = blocks.next().await {
 			if block.is_new_best {
 				book_keeper.book.refresh(&*client, &mut storage, &book_keeper.keys, block.hash);
+				let number = *sp_runtime::traits::Header::number(&block.header);
+				update_lottery(&*client, &book_keeper, &lottery_outbox, number, block.hash);
 				// Cases against this Ursula are answered from the book just refreshed.
 				if answer_cases {
 					gateway.answer_cases();
@@ -185,6 +199,33 @@ where
 		}
 	});
 	Ok(())
+}
+
+/// Brings the Ursula's lottery up to block `at` (number `number`): its terms and its duties.
+fn update_lottery<B, C, S>(
+	client: &C,
+	ursula: &service::Ursula,
+	outbox: &gateway::OffchainOutbox<S>,
+	number: sp_runtime::traits::NumberFor<B>,
+	at: B::Hash,
+) where
+	B: sp_runtime::traits::Block,
+	C: ProvideRuntimeApi<B> + HeaderBackend<B>,
+	C::Api: StakingApi<B, AccountId, Balance>
+		+ keymarket_primitives::lottery::LotteryApi<B, AccountId, Balance>,
+	S: OffchainStorage,
+{
+	use sp_runtime::traits::UniqueSaturatedInto;
+	let updated =
+		lottery::read_chain(client, &ursula.keys.worker, at).and_then(|(terms, on_chain)| {
+			ursula
+				.lottery
+				.update(number.unique_saturated_into(), terms, on_chain, outbox)
+				.map_err(|e| e.to_string())
+		});
+	if let Err(e) = updated {
+		log::warn!(target: "ursula", "cannot bring the lottery up to {at:?}: {e}");
+	}
 }
 
 /// Carries the sequence numbers of a log written before period files over to the replay guard,

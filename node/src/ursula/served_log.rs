@@ -192,7 +192,7 @@ pub fn frame(record: &ServedRecord) -> Vec<u8> {
 }
 
 /// `payload` framed: the marker, its length, its hash, itself.
-fn frame_payload(payload: &[u8]) -> Vec<u8> {
+pub fn frame_payload(payload: &[u8]) -> Vec<u8> {
 	let mut framed = Vec::with_capacity(HEADER_BYTES + payload.len());
 	framed.extend(RECORD_MAGIC);
 	framed.extend((payload.len() as u32).to_le_bytes());
@@ -201,8 +201,9 @@ fn frame_payload(payload: &[u8]) -> Vec<u8> {
 	framed
 }
 
-/// The record framed at the start of `bytes`, and its frame's length.
-fn unframe(bytes: &[u8]) -> Option<(ServedRecord, usize)> {
+/// The payload framed at the start of `bytes` (its marker, length and hash intact), and its
+/// frame's length.
+pub fn unframe_payload(bytes: &[u8]) -> Option<(&[u8], usize)> {
 	if bytes.get(..4)? != RECORD_MAGIC {
 		return None;
 	}
@@ -214,9 +215,15 @@ fn unframe(bytes: &[u8]) -> Option<(ServedRecord, usize)> {
 	if sp_crypto_hashing::blake2_128(payload) != bytes[8..HEADER_BYTES] {
 		return None;
 	}
+	Some((payload, HEADER_BYTES + len))
+}
+
+/// The record framed at the start of `bytes`, and its frame's length.
+fn unframe(bytes: &[u8]) -> Option<(ServedRecord, usize)> {
+	let (payload, len) = unframe_payload(bytes)?;
 	let record =
 		ServedRecord::decode_all(&mut &payload[..]).ok().or_else(|| legacy_record(payload))?;
-	Some((record, HEADER_BYTES + len))
+	Some((record, len))
 }
 
 /// A record written before requests carried a ticket: the request was its body and signature.
@@ -243,12 +250,22 @@ pub struct PeriodRecords {
 
 /// Reads framed records from `bytes`, skipping damage up to the next marker.
 fn scan(bytes: &[u8]) -> PeriodRecords {
-	let mut records = Vec::new();
+	let (records, damaged_bytes) = scan_frames(bytes, unframe);
+	PeriodRecords { records, damaged_bytes }
+}
+
+/// Reads what `unframe` finds framed in `bytes`, skipping damage (a torn or corrupt frame) up
+/// to the next marker; returns each item with where it sits, and how many bytes were damaged.
+pub fn scan_frames<R>(
+	bytes: &[u8],
+	unframe: impl Fn(&[u8]) -> Option<(R, usize)>,
+) -> (Vec<(IndexEntry, R)>, u64) {
+	let mut items = Vec::new();
 	let mut damaged_bytes = 0;
 	let mut at = 0;
 	while at < bytes.len() {
-		if let Some((record, len)) = unframe(&bytes[at..]) {
-			records.push((IndexEntry { offset: at as u64, len: len as u32 }, record));
+		if let Some((item, len)) = unframe(&bytes[at..]) {
+			items.push((IndexEntry { offset: at as u64, len: len as u32 }, item));
 			at += len;
 			continue;
 		}
@@ -259,7 +276,7 @@ fn scan(bytes: &[u8]) -> PeriodRecords {
 		damaged_bytes += (next - at) as u64;
 		at = next;
 	}
-	PeriodRecords { records, damaged_bytes }
+	(items, damaged_bytes)
 }
 
 /// The periods that have a log in `dir`, in order.

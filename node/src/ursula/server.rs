@@ -83,6 +83,7 @@ pub fn status_of(error: RequestError) -> StatusCode {
 		ReplayedSequence => StatusCode::CONFLICT,
 		RateLimited => StatusCode::TOO_MANY_REQUESTS,
 		NoKeyFrag | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+		TicketRequired | Ticket(_) => StatusCode::PAYMENT_REQUIRED,
 	}
 }
 

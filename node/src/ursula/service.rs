@@ -15,8 +15,8 @@ use sp_core::crypto::Pair as _;
 use umbral_pre::{Capsule, DefaultDeserialize, DefaultSerialize};
 
 use super::{
-	book::Book, keys::UrsulaSecrets, rate_limiter::RateLimiter, replay_guard::ReplayGuard,
-	served_log::ServedLog,
+	book::Book, keys::UrsulaSecrets, lottery::Lottery, rate_limiter::RateLimiter,
+	replay_guard::ReplayGuard, served_log::ServedLog,
 };
 
 /// What the endpoint serves from.
@@ -27,6 +27,8 @@ pub struct Ursula {
 	pub replay_guard: ReplayGuard,
 	/// Capsules per (policy, Bob).
 	pub bob_limiter: RateLimiter<(PolicyId, AccountId)>,
+	/// The tickets that pay for requests, and this Ursula's winners.
+	pub lottery: Lottery,
 }
 
 impl Ursula {
@@ -99,6 +101,9 @@ impl Ursula {
 		if !self.bob_limiter.admit(&(body.policy, body.bob.clone()), body.capsules.len() as u32) {
 			return Err(RequestError::RateLimited);
 		}
+		// The ticket, which Bob's signature covers: before any work, and before the sequence
+		// number is used (a refused ticket does not burn it).
+		let winner = self.lottery.check(&request, &view.owner)?;
 		let kfrag = entry.kfrag.map_err(|_| RequestError::NoKeyFrag)?;
 		let capsules = body
 			.capsules
@@ -125,6 +130,10 @@ impl Ursula {
 				log::error!(target: "ursula", "cannot reserve sequence numbers: {e}");
 				return Err(RequestError::Unavailable);
 			},
+		}
+		// A winner is kept durably before the work it pays for is handed out.
+		if let Some(winner) = winner {
+			self.lottery.keep(winner)?;
 		}
 		let mut cfrags = Vec::with_capacity(capsules.len());
 		for (capsule, capsule_bytes) in capsules.iter().zip(&body.capsules) {
@@ -170,12 +179,23 @@ impl Ursula {
 		let umbral_public =
 			umbral.public_key().to_compressed_bytes().as_ref().try_into().expect("33 bytes");
 		Ursula {
-			keys: UrsulaSecrets { worker: signer.public().into(), signer, umbral, umbral_public },
+			keys: UrsulaSecrets {
+				worker: signer.public().into(),
+				signer: signer.clone(),
+				umbral,
+				umbral_public,
+			},
 			book: Book::default(),
 			log: ServedLog::open(&dir.join("served"), 16).expect("a writable temp dir"),
 			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000)
 				.expect("a writable temp dir"),
 			bob_limiter: RateLimiter::new(capsules_per_bob, 10),
+			lottery: Lottery::open(
+				&dir.join("lottery"),
+				signer.public().into(),
+				std::sync::Arc::new(super::lottery::StaticFunds::default()),
+			)
+			.expect("a writable temp dir"),
 		}
 	}
 }

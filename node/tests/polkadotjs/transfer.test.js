@@ -179,6 +179,7 @@ test('the lottery is reachable from metadata alone: funds, commitments, redempti
   assert.equal(await provider.send('keymarket_lotteryFunds', [eve.address, policy]), null);
   assert.equal(await provider.send('keymarket_lotteryCommitment', [eve.address]), null);
   assert.equal(await provider.send('keymarket_ticketRedeemed', [7, '0x' + '00'.repeat(32)]), false);
+  assert.equal(await provider.send('keymarket_ticketRounds', []), 2);
   assert.deepEqual(await provider.send('keymarket_lotteryWinnings', [eve.address]),
     { tickets: 0, paid: '0', fromReserves: '0' });
   await assert.rejects(provider.send('keymarket_ticketRedeemed', [7, '0x00']),

@@ -9,11 +9,7 @@ use codec::Decode;
 use frame_support::BoundedVec;
 use frame_system::offchain::{AppCrypto, SendSignedTransaction, Signer};
 use keymarket_primitives::gateway::{GatewayDuty, MAX_OUTBOX, OUTBOX_KEY};
-use sp_runtime::{
-	offchain::storage::{MutateStorageError, StorageValueRef},
-	traits::IdentifyAccount,
-	RuntimeAppPublic,
-};
+use sp_runtime::{traits::IdentifyAccount, RuntimeAppPublic};
 
 use crate::{Call, Config, Pallet};
 
@@ -21,26 +17,10 @@ impl<T: Config> Pallet<T> {
 	/// Takes the outbox's duties and submits those that will succeed, each signed by the hosted
 	/// worker it names. Never panics; problems are logged.
 	pub(crate) fn submit_outbox() {
-		let outbox = StorageValueRef::persistent(OUTBOX_KEY);
-		let taken =
-			outbox.mutate(
-				|duties: Result<Option<Vec<GatewayDuty<T::AccountId>>>, _>| match duties {
-					Ok(Some(duties)) if !duties.is_empty() => Ok(duties),
-					_ => Err(()),
-				},
-			);
-		let duties = match taken {
-			Ok(duties) => {
-				// Taken: the next block starts from an empty outbox.
-				outbox.set(&Vec::<GatewayDuty<T::AccountId>>::new());
-				duties
-			},
-			Err(MutateStorageError::ValueFunctionFailed(())) => return,
-			Err(MutateStorageError::ConcurrentModification(_)) => {
-				log::debug!(target: "runtime::gateway", "the outbox changed meanwhile: next block");
-				return;
-			},
-		};
+		let duties: Vec<GatewayDuty<T::AccountId>> = keymarket_primitives::outbox::take(OUTBOX_KEY);
+		if duties.is_empty() {
+			return;
+		}
 		let hosted: Vec<(T::Public, T::AccountId)> =
 			<T::WorkerKey as AppCrypto<T::Public, T::Signature>>::RuntimeAppPublic::all()
 				.into_iter()
@@ -111,5 +91,5 @@ impl<T: Config> Pallet<T> {
 
 /// Reads the outbox (for tests and the node's own view).
 pub fn read_outbox<AccountId: Decode>() -> Vec<GatewayDuty<AccountId>> {
-	StorageValueRef::persistent(OUTBOX_KEY).get().ok().flatten().unwrap_or_default()
+	keymarket_primitives::outbox::read(OUTBOX_KEY)
 }

@@ -36,12 +36,15 @@ pub use pallet::*;
 mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod duty;
+pub mod offchain;
 mod redeem;
 pub mod weights;
 
 #[cfg(test)]
 mod tests;
 
+pub use duty::CheckLotteryDuty;
 pub use keymarket_primitives::{
 	lottery::{SignedTicket, Ticket, TicketError, TicketPolicies},
 	policies::PolicyId,
@@ -86,7 +89,11 @@ pub mod pallet {
 	>;
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config
+		+ frame_system::offchain::SigningTypes
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
@@ -107,6 +114,13 @@ pub mod pallet {
 
 		/// The slashing pallet: where lottery fraud is reported.
 		type Offences: ReportOffence<Self::AccountId, BalanceOf<Self>>;
+
+		/// The worker key the off-chain worker signs commitments and redemptions with (the
+		/// staking pallet's).
+		type WorkerKey: frame_system::offchain::AppCrypto<
+			Self::Public,
+			<Self as frame_system::offchain::SigningTypes>::Signature,
+		>;
 
 		/// The length of a round in blocks (the chain's durations).
 		#[pallet::constant]
@@ -241,8 +255,6 @@ pub mod pallet {
 		NotAWorker,
 		/// This worker already committed this round.
 		AlreadyCommitted,
-		/// The previous commitment must be revealed (redeem) first.
-		PreviousUnrevealed,
 		/// No previous commitment to reveal.
 		NothingToReveal,
 		/// The revealed value does not open the previous commitment.
@@ -285,6 +297,11 @@ pub mod pallet {
 		/// Forgets redeemed tickets that have expired, with the block's spare weight.
 		fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
 			Self::forget_expired(remaining)
+		}
+
+		/// Submits the commitments and redemptions the node's Ursula service prepared.
+		fn offchain_worker(_: BlockNumberFor<T>) {
+			Self::submit_outbox();
 		}
 
 		fn integrity_test() {
@@ -392,8 +409,10 @@ pub mod pallet {
 		}
 
 		/// The caller, a registered worker, commits to a new random value (`commitment_of` of
-		/// it): Bob names it in tickets from now on. Its previous value must have been revealed;
-		/// once a round. Free for a worker (its duty).
+		/// it): Bob names it in tickets from now on, and the current one becomes the previous,
+		/// to be revealed. A previous one still unrevealed is dropped: its tickets can no longer
+		/// be redeemed (the worker's own loss; a worker that lost a value is never locked out).
+		/// Once a round. Free for a worker (its duty).
 		#[pallet::call_index(4)]
 		#[pallet::feeless_if(|origin: &OriginFor<T>, _commitment: &[u8; 32]| -> bool {
 			Pallet::<T>::commit_is_a_duty(origin)

@@ -73,7 +73,6 @@ impl<T: Config> Pallet<T> {
 		);
 		let now = T::Ursulas::current_round();
 		if let Some(commitments) = CommitmentsOf::<T>::get(worker) {
-			ensure!(commitments.previous.is_none(), Error::<T>::PreviousUnrevealed);
 			ensure!(commitments.since < now, Error::<T>::AlreadyCommitted);
 		}
 		Ok(now)
@@ -89,11 +88,14 @@ impl<T: Config> Pallet<T> {
 	/// commitment (at most once per commitment, and a worker commits once a round).
 	pub(crate) fn reveal_is_a_duty(origin: &OriginFor<T>, revealed: &[u8; 32]) -> bool {
 		use frame_support::traits::OriginTrait;
-		origin.as_signer().is_some_and(|worker| {
-			CommitmentsOf::<T>::get(worker)
-				.and_then(|c| c.previous)
-				.is_some_and(|(hash, _, _)| commitment_of(revealed) == hash)
-		})
+		origin.as_signer().is_some_and(|worker| Self::reveal_opens_previous(worker, revealed))
+	}
+
+	/// Whether `revealed` opens `worker`'s previous commitment, the one it has to reveal.
+	pub(crate) fn reveal_opens_previous(worker: &T::AccountId, revealed: &[u8; 32]) -> bool {
+		CommitmentsOf::<T>::get(worker)
+			.and_then(|c| c.previous)
+			.is_some_and(|(hash, _, _)| commitment_of(revealed) == hash)
 	}
 
 	/// The weight of redeeming `batch`: its tickets, and the distinct (payer, policy) accounts

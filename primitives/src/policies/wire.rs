@@ -198,6 +198,11 @@ pub enum RequestError {
 	NoKeyFrag,
 	/// The Ursula cannot reach its chain state right now.
 	Unavailable,
+	/// The request carries no ticket, and this policy is paid by tickets (its owner
+	/// authorized tickets for it, or the chain is in its fees-only stage).
+	TicketRequired,
+	/// The request's ticket cannot pay for it (`docs/lottery.md`).
+	Ticket(crate::lottery::TicketError),
 }
 
 /// The bytes an Ursula signs for each capsule fragment it serves: what makes the fragment

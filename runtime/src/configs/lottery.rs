@@ -16,6 +16,7 @@ impl pallet_keymarket_lottery::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = crate::Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	type WorkerKey = pallet_keymarket_staking::crypto::WorkerAuthId;
 	type Ursulas = crate::Staking;
 	type Policies = crate::Policies;
 	type Offences = crate::Slashing;

@@ -145,13 +145,82 @@ impl pallet_keymarket_lottery::Config for Test {
 	type BlocksPerRound = BlocksPerRound;
 	type TicketRounds = TicketRounds;
 	type MaxBatch = ConstU32<MAX_BATCH>;
+	type WorkerKey = worker_key::WorkerAuthId;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::tests::MockBenchmarks;
 }
 
+/// The worker key, as the staking pallet declares it: sr25519 of key type `ursw`.
+pub mod worker_key {
+	use keymarket_primitives::staking::WORKER_KEY_TYPE;
+	use sp_runtime::{
+		app_crypto::{app_crypto, sr25519},
+		MultiSignature, MultiSigner,
+	};
+
+	app_crypto!(sr25519, WORKER_KEY_TYPE);
+
+	pub struct WorkerAuthId;
+
+	impl frame_system::offchain::AppCrypto<MultiSigner, MultiSignature> for WorkerAuthId {
+		type RuntimeAppPublic = Public;
+		type GenericPublic = sr25519::Public;
+		type GenericSignature = sr25519::Signature;
+	}
+}
+
+/// The mock's transactions: signed by a worker key, without extensions.
+pub type Extrinsic =
+	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, sp_runtime::MultiSignature, ()>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = sp_runtime::MultiSigner;
+	type Signature = sp_runtime::MultiSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: sp_runtime::MultiSigner,
+		account: AccountId,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		use codec::Encode;
+		let signature = call.using_encoded(|payload| K::sign(payload, public))?;
+		Some(Extrinsic::new_signed(call, account, signature, ()))
+	}
+}
+
+/// The dev key `//name`, derived once per thread (a derivation from the dev phrase takes
+/// milliseconds).
 pub fn pair(name: &str) -> sr25519::Pair {
-	sr25519::Pair::from_string(&format!("//{name}"), None).expect("a dev seed")
+	thread_local! {
+		static PAIRS: RefCell<BTreeMap<String, sr25519::Pair>> =
+			const { RefCell::new(BTreeMap::new()) };
+	}
+	PAIRS.with(|pairs| {
+		pairs
+			.borrow_mut()
+			.entry(name.to_string())
+			.or_insert_with(|| {
+				sr25519::Pair::from_string(&format!("//{name}"), None).expect("a dev seed")
+			})
+			.clone()
+	})
 }
 
 pub fn account(name: &str) -> AccountId {

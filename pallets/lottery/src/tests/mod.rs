@@ -1,6 +1,8 @@
 pub mod mock;
 
+mod duty_tests;
 mod funds_tests;
+mod property_tests;
 mod redeem_tests;
 
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
