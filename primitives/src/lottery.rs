@@ -144,8 +144,10 @@ pub struct ServiceTerms<Balance> {
 	pub round_hashes: [(Round, [u8; 32]); 2],
 	/// The longest a ticket lives (the runtime's `TicketRounds`).
 	pub ticket_rounds: Round,
-	/// The Ursula's current commitment.
+	/// The Ursula's current commitment, and the round it was published in: a ticket made
+	/// before it could never be redeemed against it.
 	pub commitment: [u8; 32],
+	pub since: Round,
 	/// The payer's funds for the policy, if any.
 	pub funds: Option<FundsView<Balance>>,
 }
@@ -153,7 +155,7 @@ pub struct ServiceTerms<Balance> {
 /// The Ursula's checks of a request's ticket before it serves (Bob's signature, which covers
 /// the ticket, is the request's own check): for it, under the request's policy and with the
 /// request's sequence number as its nonce (the Ursula's replay guard then uses both once), naming its
-/// current commitment and a recent round by its real hash, living long enough to be redeemed
+/// current commitment and a recent round, not before the commitment's, by its real hash, living long enough to be redeemed
 /// and no longer than a ticket may, from a payer that authorized Bob, is not unlocking, can pay
 /// it and is within its cap, and worth the price (within one unit of rounding).
 pub fn check_for_service<AccountId: PartialEq>(
@@ -175,7 +177,10 @@ pub fn check_for_service<AccountId: PartialEq>(
 	let made_recently = terms.round_hashes.iter().any(|(round, hash)| {
 		*round == ticket.created_round && *hash == ticket.created_hash && *hash != [0; 32]
 	});
-	if !made_recently || ticket.expires > ticket.created_round.saturating_add(terms.ticket_rounds) {
+	if !made_recently
+		|| ticket.created_round < terms.since
+		|| ticket.expires > ticket.created_round.saturating_add(terms.ticket_rounds)
+	{
 		return Err(TicketError::BadCreation);
 	}
 	// The Ursula rotates its commitment and redeems in the round after: the ticket must live
@@ -478,6 +483,7 @@ mod tests {
 				round_hashes: [(10, [5; 32]), (9, [6; 32])],
 				ticket_rounds: 2,
 				commitment: commitment_of(&[4; 32]),
+				since: 9,
 				funds: Some(FundsView {
 					deposit: 5_000,
 					reserve: 0,
@@ -537,6 +543,12 @@ mod tests {
 			assert_eq!(with(&|t| t.commitment = [0; 32]), Err(TicketError::WrongCommitment));
 			assert_eq!(with(&|t| t.created_hash = [6; 32]), Err(TicketError::BadCreation));
 			assert_eq!(with(&|t| t.created_round = 8), Err(TicketError::BadCreation));
+			// Dated before the commitment was published: the chain would refuse it.
+			let mut fresh = terms();
+			fresh.since = 10;
+			let back = Ticket { created_round: 9, created_hash: [6; 32], expires: 11, ..t.clone() };
+			assert_eq!(check(&back, &terms()), Ok(()));
+			assert_eq!(check(&back, &fresh), Err(TicketError::BadCreation));
 			assert_eq!(with(&|t| t.expires = 13), Err(TicketError::BadCreation));
 			assert_eq!(with(&|t| t.expires = 10), Err(TicketError::Expired));
 			assert_eq!(with(&|t| t.face_value = 10_000), Err(TicketError::Unfunded));

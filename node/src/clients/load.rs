@@ -222,11 +222,17 @@ fn ticket_checks(run: Duration) -> Result<f64, String> {
 	};
 	let outbox = Keep(std::sync::Mutex::new(None));
 	lottery
-		.update(10, terms.clone(), Commitments::default(), &outbox)
+		.update(10, terms.clone(), Commitments::default(), Commitments::default(), &outbox)
 		.map_err(|e| e.to_string())?;
 	let commitment = outbox.0.lock().expect("not poisoned").ok_or("no commitment")?;
 	lottery
-		.update(11, terms, Commitments { current: Some((commitment, 2)), previous: None }, &outbox)
+		.update(
+			11,
+			terms,
+			Commitments { current: Some((commitment, 2)), previous: None },
+			Commitments::default(),
+			&outbox,
+		)
 		.map_err(|e| e.to_string())?;
 	let body = super::ursula_api::request_body(
 		&bob.public().into(),

@@ -78,8 +78,9 @@ pub struct ChainTerms {
 	pub round_hashes: [(Round, [u8; 32]); 2],
 	pub ticket_rounds: Round,
 	pub fees_only: bool,
-	/// This Ursula's current commitment on chain, if it holds its value.
-	pub current: Option<([u8; 32], [u8; 32])>,
+	/// This Ursula's current commitment on chain and the round it was published in, with its
+	/// value, if it holds the value and has not handed it over to be revealed.
+	pub current: Option<([u8; 32], Round, [u8; 32])>,
 }
 
 /// What the chain says of this Ursula's commitments: the current one, since when, and the
@@ -95,6 +96,9 @@ struct Store {
 	dir: PathBuf,
 	/// Oldest first; the last may still wait for the chain.
 	values: Vec<[u8; 32]>,
+	/// The commitments whose values were handed over to be revealed: never served again, even
+	/// if a reorganisation brings one back as current.
+	closed: std::collections::BTreeSet<[u8; 32]>,
 	winners: HashMap<[u8; 32], (File, Vec<Winner>)>,
 	/// Face values of unredeemed winners per (payer, policy).
 	owed: HashMap<(AccountId, PolicyId), Balance>,
@@ -144,8 +148,9 @@ fn unframe_winner(bytes: &[u8]) -> Option<(Winner, usize)> {
 impl Store {
 	fn open(dir: &Path) -> io::Result<Self> {
 		std::fs::create_dir_all(dir)?;
+		// Each value with whether it was handed over to be revealed.
 		let values = match std::fs::read(values_path(dir)) {
-			Ok(bytes) => Vec::<[u8; 32]>::decode_all(&mut &bytes[..]).map_err(|e| {
+			Ok(bytes) => Vec::<([u8; 32], bool)>::decode_all(&mut &bytes[..]).map_err(|e| {
 				io::Error::new(io::ErrorKind::InvalidData, format!("lottery values: {e}"))
 			})?,
 			Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -154,12 +159,16 @@ impl Store {
 		let mut store = Store {
 			dir: dir.to_path_buf(),
 			values: Vec::new(),
+			closed: Default::default(),
 			winners: HashMap::new(),
 			owed: HashMap::new(),
 			sent: HashMap::new(),
 		};
-		for value in values {
+		for (value, closed) in values {
 			store.add_value(value)?;
+			if closed {
+				store.closed.insert(commitment_of(&value));
+			}
 		}
 		Ok(store)
 	}
@@ -193,13 +202,16 @@ impl Store {
 	}
 
 	fn persist_values(&self) -> io::Result<()> {
-		write_durably(&values_path(&self.dir), &self.values.encode())
+		let values: Vec<([u8; 32], bool)> =
+			self.values.iter().map(|v| (*v, self.closed.contains(&commitment_of(v)))).collect();
+		write_durably(&values_path(&self.dir), &values.encode())
 	}
 
 	/// Forgets `value` and its winners (revealed on chain: its tickets were redeemed or refused).
 	fn forget(&mut self, value: &[u8; 32]) -> io::Result<()> {
 		let commitment = commitment_of(value);
 		self.values.retain(|v| v != value);
+		self.closed.remove(&commitment);
 		self.persist_values()?;
 		if let Some((_, winners)) = self.winners.remove(&commitment) {
 			for winner in winners {
@@ -257,7 +269,7 @@ impl Lottery {
 			}
 			return Ok(None);
 		};
-		let (commitment, value) =
+		let (commitment, since, value) =
 			terms.current.ok_or(RequestError::Ticket(TicketError::WrongCommitment))?;
 		let funds = self.funds(&ticket.payer, ticket.policy).map(|mut funds| {
 			let owed = self.owed(&ticket.payer, ticket.policy);
@@ -270,6 +282,7 @@ impl Lottery {
 			round_hashes: terms.round_hashes,
 			ticket_rounds: terms.ticket_rounds,
 			commitment,
+			since,
 			funds,
 		};
 		check_for_service(ticket, &body.policy, body.sequence, &self.worker, &service)
@@ -290,6 +303,10 @@ impl Lottery {
 		let ticket = &winner.ticket;
 		let funds = self.funds(&ticket.payer, ticket.policy);
 		let mut store = self.store.lock().expect("not poisoned");
+		// Its value may have been handed over since the check: too late to be redeemed.
+		if store.closed.contains(&ticket.commitment) {
+			return Err(RequestError::Ticket(TicketError::WrongCommitment));
+		}
 		let key = (ticket.payer.clone(), ticket.policy);
 		let owed = store.owed.get(&key).copied().unwrap_or_default();
 		let funds = funds.ok_or(RequestError::Ticket(TicketError::NotAuthorized))?;
@@ -328,6 +345,7 @@ impl Lottery {
 		best: u32,
 		chain: ChainTerms,
 		on_chain: Commitments,
+		finalized: Commitments,
 		outbox: &dyn LotteryOutbox,
 	) -> io::Result<()> {
 		self.funds.lock().expect("not poisoned").clear();
@@ -335,18 +353,22 @@ impl Lottery {
 		for (file, _) in store.winners.values() {
 			file.sync_data()?;
 		}
-		let held = |c: &[u8; 32]| {
-			on_chain.current.is_some_and(|(current, _)| current == *c)
-				|| on_chain.previous == Some(*c)
+		let held_in = |at: &Commitments, c: &[u8; 32]| {
+			at.current.is_some_and(|(current, _)| current == *c) || at.previous == Some(*c)
 		};
-		// Values the chain has revealed (neither current nor previous), but the newest, which
+		let held = |c: &[u8; 32]| held_in(&on_chain, c);
+		// Values the chain has revealed (neither current nor previous at the best block nor at
+		// the finalized one, so that no reorganisation brings one back), but the newest, which
 		// may still wait for the chain.
 		let newest = store.values.last().copied();
 		let revealed: Vec<[u8; 32]> = store
 			.values
 			.iter()
 			.copied()
-			.filter(|v| Some(*v) != newest && !held(&commitment_of(v)))
+			.filter(|v| {
+				let c = commitment_of(v);
+				Some(*v) != newest && !held(&c) && !held_in(&finalized, &c)
+			})
 			.collect();
 		for value in revealed {
 			store.forget(&value)?;
@@ -381,6 +403,11 @@ impl Lottery {
 				);
 				batch.truncate(MAX_BATCH);
 			}
+			// Closed before it is handed over, under the lock `keep` takes: no winner against it
+			// is kept after this batch was taken.
+			if store.closed.insert(previous) {
+				store.persist_values()?;
+			}
 			let duty = LotteryDuty::Redeem { worker: self.worker.clone(), revealed, batch };
 			send(&mut store, (b"reveal", previous).encode(), duty);
 		} else {
@@ -397,8 +424,9 @@ impl Lottery {
 			let due = match on_chain.current {
 				None => true,
 				Some((current, since)) => {
-					since < chain.now
-						&& store.winners.get(&current).is_none_or(|(_, w)| !w.is_empty())
+					store.closed.contains(&current)
+						|| (since < chain.now
+							&& store.winners.get(&current).is_none_or(|(_, w)| !w.is_empty()))
 				},
 			};
 			if due {
@@ -419,9 +447,10 @@ impl Lottery {
 				send(&mut store, (b"commit", commitment).encode(), duty);
 			}
 		}
-		let current = on_chain
-			.current
-			.and_then(|(commitment, _)| store.value_of(&commitment).map(|v| (commitment, v)));
+		let current =
+			on_chain.current.filter(|(commitment, _)| !store.closed.contains(commitment)).and_then(
+				|(commitment, since)| store.value_of(&commitment).map(|v| (commitment, since, v)),
+			);
 		drop(store);
 		*self.terms.write().expect("not poisoned") = Some(ChainTerms { current, ..chain });
 		Ok(())
@@ -447,12 +476,15 @@ where
 	let ticket_rounds = api.ticket_rounds(at).map_err(error)?;
 	let fees_only = api.stage(at).map_err(error)? == Stage::FeesOnly;
 	let view = api.commitment(at, worker.clone()).map_err(error)?;
-	// Unknown hashes read as zeros, which no ticket may name.
+	// Unknown hashes read as zeros, which no ticket may name. The chain keeps no real hash of
+	// the genesis block (`frame_system` stores a placeholder), so round 0 takes no tickets.
 	let hash_of = |round: Round| -> [u8; 32] {
 		let number = round.saturating_mul(durations.blocks_per_round);
 		let mut bytes = [0u8; 32];
-		if let Ok(Some(hash)) = client.hash(number.into()) {
-			bytes.copy_from_slice(hash.as_ref());
+		if number > 0 {
+			if let Ok(Some(hash)) = client.hash(number.into()) {
+				bytes.copy_from_slice(hash.as_ref());
+			}
 		}
 		bytes
 	};
@@ -464,11 +496,30 @@ where
 		fees_only,
 		current: None,
 	};
-	let commitments = Commitments {
+	Ok((terms, commitments_of(view)))
+}
+
+fn commitments_of(view: Option<keymarket_primitives::lottery::CommitmentView>) -> Commitments {
+	Commitments {
 		current: view.as_ref().map(|v| (v.current, v.since)),
 		previous: view.and_then(|v| v.previous.map(|(hash, _)| hash)),
-	};
-	Ok((terms, commitments))
+	}
+}
+
+/// This Ursula's commitments as of block `at` (the finalized one: what no reorganisation
+/// undoes).
+pub fn read_commitments<B, C>(
+	client: &C,
+	worker: &AccountId,
+	at: B::Hash,
+) -> Result<Commitments, String>
+where
+	B: sp_runtime::traits::Block,
+	C: ProvideRuntimeApi<B>,
+	C::Api: LotteryApi<B, AccountId, Balance>,
+{
+	let view = client.runtime_api().commitment(at, worker.clone()).map_err(|e| e.to_string())?;
+	Ok(commitments_of(view))
 }
 
 /// Funds as set by hand: for tests and the benchmark.
@@ -589,7 +640,9 @@ pub mod tests {
 		}
 
 		fn update(&self, best: u32, now: Round, on_chain: Commitments) {
-			self.lottery.update(best, chain(now), on_chain, &self.outbox).unwrap();
+			self.lottery
+				.update(best, chain(now), on_chain.clone(), on_chain, &self.outbox)
+				.unwrap();
 		}
 
 		/// Round `now` begins with nothing on chain: the Ursula commits; the chain takes it.
@@ -718,6 +771,49 @@ pub mod tests {
 	}
 
 	#[test]
+	fn a_value_handed_over_is_never_served_again_nor_forgotten_before_finality() {
+		let scene = Scene::new();
+		let first = scene.committed(10, 2);
+		scene.fund(10_000, 10_000);
+		assert_eq!(serve(&scene.lottery, &request(1, first, 2, PRICE)), Ok(true));
+		// A ticket checked just before the reveal is handed over...
+		let late = scene.lottery.check(&request(2, first, 2, PRICE), &account("Alice"));
+		let late = late.unwrap().expect("a winner");
+		scene.update(15, 3, Commitments { current: Some((first, 2)), previous: None });
+		let LotteryDuty::Commit { commitment: second, .. } = scene.outbox.take().remove(0) else {
+			panic!("a new commitment")
+		};
+		let moved = Commitments { current: Some((second, 3)), previous: Some(first) };
+		let behind = Commitments { current: Some((first, 2)), previous: None };
+		scene.lottery.update(16, chain(3), moved.clone(), behind.clone(), &scene.outbox).unwrap();
+		assert!(matches!(scene.outbox.take()[..], [LotteryDuty::Redeem { .. }]));
+		// ...is not kept once it is: it could not be in the batch.
+		assert_eq!(
+			scene.lottery.keep(late),
+			Err(RequestError::Ticket(TicketError::WrongCommitment))
+		);
+		// A reorganisation brings the first back as current: it is not served, and the Ursula
+		// moves on from it again.
+		scene.lottery.update(19, chain(3), behind.clone(), behind.clone(), &scene.outbox).unwrap();
+		assert_eq!(
+			serve(&scene.lottery, &request(3, first, 3, PRICE)),
+			Err(RequestError::Ticket(TicketError::WrongCommitment))
+		);
+		assert!(matches!(scene.outbox.take()[..], [LotteryDuty::Commit { .. }]));
+		// Closed stays closed across a restart.
+		let reopened =
+			Lottery::open(scene.dir.path(), account("Ferdie"), scene.source.clone()).unwrap();
+		assert!(reopened.store.lock().unwrap().closed.contains(&first));
+		drop(reopened);
+		// Revealed at the best block but not yet final: the value and its winners stay.
+		let revealed = Commitments { current: Some((second, 3)), previous: None };
+		scene.lottery.update(20, chain(3), revealed.clone(), behind, &scene.outbox).unwrap();
+		assert_eq!(scene.lottery.winners(&first).len(), 1);
+		scene.lottery.update(21, chain(3), revealed.clone(), revealed, &scene.outbox).unwrap();
+		assert!(scene.lottery.winners(&first).is_empty());
+	}
+
+	#[test]
 	fn winners_survive_a_crash_and_a_torn_write() {
 		let scene = Scene::new();
 		let commitment = scene.committed(10, 2);
@@ -738,6 +834,7 @@ pub mod tests {
 			.update(
 				12,
 				chain(2),
+				Commitments { current: Some((commitment, 2)), previous: None },
 				Commitments { current: Some((commitment, 2)), previous: None },
 				&scene.outbox,
 			)
@@ -801,6 +898,7 @@ pub mod tests {
 				11,
 				unknown,
 				Commitments { current: Some((commitment, 2)), previous: None },
+				Commitments { current: Some((commitment, 2)), previous: None },
 				&scene.outbox,
 			)
 			.unwrap();
@@ -843,6 +941,7 @@ pub mod tests {
 			.update(
 				12,
 				fees_only,
+				Commitments { current: Some((commitment, 2)), previous: None },
 				Commitments { current: Some((commitment, 2)), previous: None },
 				&scene.outbox,
 			)

@@ -216,13 +216,15 @@ fn update_lottery<B, C, S>(
 	S: OffchainStorage,
 {
 	use sp_runtime::traits::UniqueSaturatedInto;
-	let updated =
-		lottery::read_chain(client, &ursula.keys.worker, at).and_then(|(terms, on_chain)| {
-			ursula
-				.lottery
-				.update(number.unique_saturated_into(), terms, on_chain, outbox)
-				.map_err(|e| e.to_string())
-		});
+	let worker = &ursula.keys.worker;
+	let finalized = client.info().finalized_hash;
+	let updated = lottery::read_chain(client, worker, at).and_then(|(terms, on_chain)| {
+		let finalized = lottery::read_commitments(client, worker, finalized)?;
+		ursula
+			.lottery
+			.update(number.unique_saturated_into(), terms, on_chain, finalized, outbox)
+			.map_err(|e| e.to_string())
+	});
 	if let Err(e) = updated {
 		log::warn!(target: "ursula", "cannot bring the lottery up to {at:?}: {e}");
 	}

@@ -38,13 +38,17 @@ fn payer<T: Config>(index: u32, policy: PolicyId, deposit: u128, reserve: u128) 
 	let origin = RawOrigin::Signed(payer.clone());
 	Pallet::<T>::fund(origin.clone().into(), policy, amount::<T>(deposit), amount::<T>(reserve))
 		.expect("funded");
-	Pallet::<T>::authorize(
-		origin.into(),
-		policy,
-		amount::<T>(u64::MAX as u128),
-		amount::<T>(1_000),
-	)
-	.expect("authorized");
+	// Authorized twice: the first terms stay in force for tickets made under them, so a
+	// redemption reads them too (the worst case).
+	for _ in 0..2 {
+		Pallet::<T>::authorize(
+			origin.clone().into(),
+			policy,
+			amount::<T>(u64::MAX as u128),
+			amount::<T>(1_000),
+		)
+		.expect("authorized");
+	}
 	payer
 }
 
@@ -131,15 +135,17 @@ mod benchmarks {
 		assert!(Accounts::<T>::contains_key(&payer, policy));
 	}
 
+	/// The worst case: terms replaced while earlier ones still cover live tickets.
 	#[benchmark]
 	fn authorize() {
 		let (_, policy, _) = policy_scene::<T>(1);
-		let payer: T::AccountId = account("payer", 0, 0);
+		let payer = payer::<T>(0, policy, 1_000, 1_000);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(payer.clone()), policy, amount::<T>(1_000), amount::<T>(10));
 
 		assert!(Accounts::<T>::contains_key(&payer, policy));
+		assert!(crate::Prior::<T>::contains_key(&payer, policy));
 	}
 
 	#[benchmark]

@@ -4,9 +4,9 @@
 //!
 //! - A worker's commitment to a new value: valid at [`DUTY_PRIORITY`] when it can succeed,
 //!   one per worker and round in the pool (tag: worker and round), until the round ends. A
-//!   worker's commitment that would fail (already committed this round, previous value not yet
-//!   revealed) would be free: it is refused here with the pallet's error as a `Custom` validity
-//!   code (its index in [`crate::Error`]).
+//!   worker's commitment that would fail (already committed this round) would be free: it is
+//!   refused here with the pallet's error as a `Custom` validity code (its index in
+//!   [`crate::Error`]).
 //! - A worker's reveal of its previous value with its winners: valid at [`DUTY_PRIORITY`], one
 //!   per worker and commitment in the pool, for a round.
 //!

@@ -193,6 +193,16 @@ pub mod pallet {
 		pub opened: Option<([u8; 32], Round, Round)>,
 	}
 
+	/// The authorization a payer replaced, still in force for the tickets made under it: the
+	/// most permissive cap and price of the changes within a ticket's life, and the last round
+	/// they were in force in.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+	pub struct PriorTerms<Balance> {
+		pub cap: Balance,
+		pub price: Balance,
+		pub until: Round,
+	}
+
 	/// What an Ursula's winning tickets paid.
 	#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
 	pub struct Winnings<Balance> {
@@ -273,6 +283,20 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
+	/// The authorization each payer replaced per policy, for the tickets made under it: a payer
+	/// cannot take back, by lowering its cap or price, what Bob already signed for and an
+	/// Ursula already served.
+	#[pallet::storage]
+	pub type Prior<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		PolicyId,
+		PriorTerms<BalanceOf<T>>,
+		OptionQuery,
+	>;
+
 	/// Each Ursula's commitments.
 	#[pallet::storage]
 	pub type CommitmentsOf<T: Config> =
@@ -346,7 +370,8 @@ pub mod pallet {
 
 		/// Authorizes the policy's Bob to sign tickets against the caller's deposit: winning
 		/// tickets may take up to `cap` a period, each worth at most `price` on average. A zero
-		/// cap revokes.
+		/// cap revokes. Tickets made before the change keep the terms they were made under
+		/// (the more permissive of the old and the new) for as long as they live.
 		#[pallet::call_index(1)]
 		pub fn authorize(
 			origin: OriginFor<T>,
@@ -356,8 +381,20 @@ pub mod pallet {
 		) -> DispatchResult {
 			let payer = ensure_signed(origin)?;
 			ensure!(T::Policies::bob_and_ursulas(&policy).is_some(), Error::<T>::UnknownPolicy);
+			let now = T::Ursulas::current_round();
 			Accounts::<T>::mutate(&payer, policy, |account| {
 				let account = account.get_or_insert_with(Default::default);
+				if !account.cap.is_zero() {
+					// Older terms still cover tickets alive now: keep the most permissive.
+					let alive = |p: &PriorTerms<BalanceOf<T>>| {
+						p.until.saturating_add(T::TicketRounds::get()) >= now
+					};
+					let (cap, price) = match Prior::<T>::get(&payer, policy).filter(alive) {
+						Some(p) => (p.cap.max(account.cap), p.price.max(account.price)),
+						None => (account.cap, account.price),
+					};
+					Prior::<T>::insert(&payer, policy, PriorTerms { cap, price, until: now });
+				}
 				account.cap = cap;
 				account.price = price;
 			});
@@ -403,6 +440,7 @@ pub mod pallet {
 				Precision::Exact,
 			)?;
 			Accounts::<T>::remove(&payer, policy);
+			Prior::<T>::remove(&payer, policy);
 			let amount = account.deposit.saturating_add(account.reserve);
 			Self::deposit_event(Event::Withdrawn { payer, policy, amount });
 			Ok(())
@@ -449,9 +487,13 @@ pub mod pallet {
 			batch: Batch<T>,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			let shared = Self::do_redeem(worker, revealed, &batch)?;
-			let mut weight = Self::redeem_weight(&batch);
-			if let Some(ursulas) = shared {
+			let done = Self::do_redeem(worker, revealed, &batch)?;
+			// The accounts it actually read (a ticket refused early reads none), as the
+			// benchmark counts them: fewer than the batch names, never more.
+			let accounts = done.accounts.max(1);
+			let mut weight =
+				T::WeightInfo::redeem((batch.len() as u32).saturating_sub(accounts), accounts);
+			if let Some(ursulas) = done.shared {
 				weight = weight.saturating_add(T::WeightInfo::share_reserve(ursulas));
 			}
 			Ok(Some(weight).into())

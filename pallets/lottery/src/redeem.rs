@@ -1,9 +1,13 @@
 //! Commitments, redemption, the reserve, and forgetting expired tickets.
 
-use alloc::{collections::BTreeMap, vec::Vec};
+use alloc::{
+	collections::{BTreeMap, BTreeSet},
+	vec::Vec,
+};
 use codec::Encode;
 use frame_support::{
 	pallet_prelude::*,
+	storage::with_storage_layer,
 	traits::{
 		fungible::MutateHold,
 		tokens::{Fortitude, Precision, Restriction},
@@ -25,16 +29,42 @@ use crate::*;
 /// A policy as redemption needs it: its Bob and its Ursulas.
 type PolicyParties<AccountId> = Option<(AccountId, Vec<AccountId>)>;
 
-/// A payer's account for a policy as a redemption holds it (`None`: it has none).
-type AccountsSeen<T> =
-	BTreeMap<(<T as frame_system::Config>::AccountId, PolicyId), Option<Account<BalanceOf<T>>>>;
+/// A payer's account for a policy as a redemption holds it: as read, and as it is now
+/// (`None`: it has none).
+type AccountsSeen<T> = BTreeMap<
+	(<T as frame_system::Config>::AccountId, PolicyId),
+	(Option<Account<BalanceOf<T>>>, Option<Account<BalanceOf<T>>>),
+>;
 
-/// What a redemption learned as it went, written back once at its end.
+/// What a ledger keeps per (payer, policy).
+type PerAccount<T, V> = BTreeMap<(<T as frame_system::Config>::AccountId, PolicyId), V>;
+
+/// A ticket the ledger will pay: its index in the batch, its place in the replay set, its face
+/// value.
+struct Paying<Balance> {
+	index: u32,
+	expires: Round,
+	id: [u8; 32],
+	face: Balance,
+}
+
+/// What a redemption did, for its actual weight.
+pub(crate) struct Redemption {
+	/// Among how many Ursulas a reserve was shared, if one was.
+	pub shared: Option<u32>,
+	/// The (payer, policy) accounts it read.
+	pub accounts: u32,
+}
+
+/// What a redemption learned as it went, settled once at its end.
 struct Ledger<T: Config> {
 	accounts: AccountsSeen<T>,
+	priors: PerAccount<T, Option<PriorTerms<BalanceOf<T>>>>,
 	policies: BTreeMap<PolicyId, PolicyParties<T::AccountId>>,
-	/// What each payer's deposit owes the worker's staker.
-	owed: BTreeMap<T::AccountId, BalanceOf<T>>,
+	/// The tickets each (payer, policy) account pays, in batch order.
+	paying: PerAccount<T, Vec<Paying<BalanceOf<T>>>>,
+	/// The ids of those tickets: a ticket twice in one batch is paid once.
+	ids: BTreeSet<[u8; 32]>,
 	/// Whether a reserve was shared out already in this batch, and among how many.
 	shared: Option<u32>,
 }
@@ -43,10 +73,23 @@ impl<T: Config> Ledger<T> {
 	fn new() -> Self {
 		Self {
 			accounts: BTreeMap::new(),
+			priors: BTreeMap::new(),
 			policies: BTreeMap::new(),
-			owed: BTreeMap::new(),
+			paying: BTreeMap::new(),
+			ids: BTreeSet::new(),
 			shared: None,
 		}
+	}
+
+	fn prior(
+		&mut self,
+		payer: &T::AccountId,
+		policy: PolicyId,
+	) -> Option<PriorTerms<BalanceOf<T>>> {
+		self.priors
+			.entry((payer.clone(), policy))
+			.or_insert_with(|| Prior::<T>::get(payer, policy))
+			.clone()
 	}
 
 	fn policy(&mut self, id: PolicyId) -> &PolicyParties<T::AccountId> {
@@ -58,9 +101,14 @@ impl<T: Config> Ledger<T> {
 		payer: &T::AccountId,
 		policy: PolicyId,
 	) -> &mut Option<Account<BalanceOf<T>>> {
-		self.accounts
+		&mut self
+			.accounts
 			.entry((payer.clone(), policy))
-			.or_insert_with(|| Accounts::<T>::get(payer, policy))
+			.or_insert_with(|| {
+				let read = Accounts::<T>::get(payer, policy);
+				(read.clone(), read)
+			})
+			.1
 	}
 }
 
@@ -91,11 +139,13 @@ impl<T: Config> Pallet<T> {
 		origin.as_signer().is_some_and(|worker| Self::reveal_opens_previous(worker, revealed))
 	}
 
-	/// Whether `revealed` opens `worker`'s previous commitment, the one it has to reveal.
+	/// Whether `revealed` opens `worker`'s previous commitment, the one it has to reveal, and
+	/// `worker` is still a worker with a staker (a redemption that would fail is never free).
 	pub(crate) fn reveal_opens_previous(worker: &T::AccountId, revealed: &[u8; 32]) -> bool {
-		CommitmentsOf::<T>::get(worker)
-			.and_then(|c| c.previous)
-			.is_some_and(|(hash, _, _)| commitment_of(revealed) == hash)
+		T::Ursulas::staker_of(worker).is_some()
+			&& CommitmentsOf::<T>::get(worker)
+				.and_then(|c| c.previous)
+				.is_some_and(|(hash, _, _)| commitment_of(revealed) == hash)
 	}
 
 	/// The weight of redeeming `batch`: its tickets, and the distinct (payer, policy) accounts
@@ -112,13 +162,12 @@ impl<T: Config> Pallet<T> {
 		round.saturating_mul(T::BlocksPerRound::get())
 	}
 
-	/// Reveals `worker`'s previous value and redeems `batch`. Returns among how many Ursulas a
-	/// reserve was shared, if one was.
+	/// Reveals `worker`'s previous value and redeems `batch`.
 	pub(crate) fn do_redeem(
 		worker: T::AccountId,
 		revealed: [u8; 32],
 		batch: &[SignedTicket<T::AccountId, BalanceOf<T>>],
-	) -> Result<Option<u32>, DispatchError> {
+	) -> Result<Redemption, DispatchError> {
 		let mut commitments =
 			CommitmentsOf::<T>::get(&worker).ok_or(Error::<T>::NothingToReveal)?;
 		ensure!(
@@ -134,46 +183,80 @@ impl<T: Config> Pallet<T> {
 		let staker = T::Ursulas::staker_of(&worker).ok_or(Error::<T>::NotAWorker)?;
 
 		let mut ledger = Ledger::<T>::new();
-		let (mut paid, mut value, mut refused) = (0u32, BalanceOf::<T>::zero(), 0u32);
+		let mut refused = 0u32;
 		for (index, signed) in batch.iter().enumerate() {
-			match Self::redeem_one(
+			let index = index as u32;
+			if let Err(error) = Self::redeem_one(
 				&worker,
 				&revealed,
 				(hash, since, replaced_in),
-				signed,
+				(index, signed),
 				&mut ledger,
 			) {
-				Ok(face) => {
-					paid += 1;
-					value = value.saturating_add(face);
-				},
-				Err(error) => {
-					refused += 1;
-					Self::deposit_event(Event::TicketRefused {
-						worker: worker.clone(),
-						index: index as u32,
-						error,
-					});
-				},
+				refused += 1;
+				Self::deposit_event(Event::TicketRefused { worker: worker.clone(), index, error });
 			}
 		}
 
-		// Write back what changed, and pay each payer's part in one transfer.
-		for ((payer, policy), account) in core::mem::take(&mut ledger.accounts) {
-			if let Some(account) = account {
-				Accounts::<T>::insert(&payer, policy, account);
+		// Each payer's part in one transfer. A transfer that fails (the hold is short of what
+		// the account says) refuses that payer's tickets alone: not consumed, its account as
+		// before them; the other payers' stand.
+		let (mut paid, mut value) = (0u32, BalanceOf::<T>::zero());
+		let mut by_payer: BTreeMap<T::AccountId, Vec<PolicyId>> = BTreeMap::new();
+		for (payer, policy) in ledger.paying.keys() {
+			by_payer.entry(payer.clone()).or_default().push(*policy);
+		}
+		for (payer, policies) in by_payer {
+			let tickets: Vec<(PolicyId, Paying<BalanceOf<T>>)> = policies
+				.iter()
+				.flat_map(|policy| {
+					let paying =
+						ledger.paying.remove(&(payer.clone(), *policy)).unwrap_or_default();
+					paying.into_iter().map(move |p| (*policy, p))
+				})
+				.collect();
+			let amount = tickets
+				.iter()
+				.fold(BalanceOf::<T>::zero(), |sum, (_, p)| sum.saturating_add(p.face));
+			let moved = with_storage_layer(|| {
+				T::Currency::transfer_on_hold(
+					&HoldReason::TicketDeposit.into(),
+					&payer,
+					&staker,
+					amount,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Polite,
+				)
+			});
+			if moved.is_ok() {
+				for (_, ticket) in &tickets {
+					Redeemed::<T>::insert(ticket.expires, ticket.id, ());
+				}
+				paid = paid.saturating_add(tickets.len() as u32);
+				value = value.saturating_add(amount);
+				continue;
+			}
+			for (policy, ticket) in tickets {
+				if let Some(account) = ledger.account(&payer, policy) {
+					account.deposit = account.deposit.saturating_add(ticket.face);
+					account.spent = account.spent.saturating_sub(ticket.face);
+				}
+				refused += 1;
+				Self::deposit_event(Event::TicketRefused {
+					worker: worker.clone(),
+					index: ticket.index,
+					error: TicketError::Unfunded,
+				});
 			}
 		}
-		for (payer, amount) in core::mem::take(&mut ledger.owed) {
-			T::Currency::transfer_on_hold(
-				&HoldReason::TicketDeposit.into(),
-				&payer,
-				&staker,
-				amount,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Polite,
-			)?;
+		// Only the accounts that changed are written. What was read counts for the weight: an
+		// account, or a policy read for a ticket refused before its account was.
+		let touched = (ledger.accounts.len() as u32).max(ledger.policies.len() as u32);
+		for ((payer, policy), (read, now)) in core::mem::take(&mut ledger.accounts) {
+			if let Some(account) = now.filter(|now| Some(now) != read.as_ref()) {
+				Accounts::<T>::insert(&payer, policy, account);
+			}
 		}
 		if paid > 0 {
 			WinningsOf::<T>::mutate(&worker, |w| {
@@ -186,18 +269,17 @@ impl<T: Config> Pallet<T> {
 		}
 		CommitmentsOf::<T>::insert(&worker, commitments);
 		Self::deposit_event(Event::Redeemed { worker, paid, value, refused });
-		Ok(ledger.shared)
+		Ok(Redemption { shared: ledger.shared, accounts: touched })
 	}
 
-	/// Every check of one winning ticket, cheapest first; pays it into the ledger. Returns its
-	/// face value.
+	/// Every check of one winning ticket, cheapest first; enters it in the ledger to be paid.
 	fn redeem_one(
 		worker: &T::AccountId,
 		revealed: &[u8; 32],
 		(hash, since, replaced_in): ([u8; 32], Round, Round),
-		signed: &SignedTicket<T::AccountId, BalanceOf<T>>,
+		(index, signed): (u32, &SignedTicket<T::AccountId, BalanceOf<T>>),
 		ledger: &mut Ledger<T>,
-	) -> Result<BalanceOf<T>, TicketError> {
+	) -> Result<(), TicketError> {
 		let ticket = &signed.ticket;
 		ensure!(ticket.version == TICKET_VERSION, TicketError::Malformed);
 		ensure!(&ticket.recipient == worker, TicketError::WrongRecipient);
@@ -221,7 +303,10 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(wins(&signed.signature, revealed, ticket.win_probability), TicketError::NotAWinner);
 		let id = ticket.id();
-		ensure!(!Redeemed::<T>::contains_key(ticket.expires, id), TicketError::Replayed);
+		ensure!(
+			!ledger.ids.contains(&id) && !Redeemed::<T>::contains_key(ticket.expires, id),
+			TicketError::Replayed
+		);
 
 		let bob_key: [u8; 32] = match ledger.policy(ticket.policy) {
 			Some((bob, ursulas)) if ursulas.contains(worker) => {
@@ -232,12 +317,16 @@ impl<T: Config> Pallet<T> {
 		let period = T::Ursulas::current_period();
 		let account = ledger.account(&ticket.payer, ticket.policy).clone();
 		let Some(mut account) = account else { return Err(TicketError::NotAuthorized) };
-		ensure!(!account.cap.is_zero(), TicketError::NotAuthorized);
+		// The terms the ticket was made under: those in force in its round.
+		let (cap, price) = match ledger.prior(&ticket.payer, ticket.policy) {
+			Some(p) if ticket.created_round <= p.until => {
+				(account.cap.max(p.cap), account.price.max(p.price))
+			},
+			_ => (account.cap, account.price),
+		};
+		ensure!(!cap.is_zero(), TicketError::NotAuthorized);
 		let worth = expected_value(ticket.win_probability, ticket.face_value.saturated_into());
-		ensure!(
-			worth <= account.price.saturated_into::<u128>().saturating_add(1),
-			TicketError::WrongPrice
-		);
+		ensure!(worth <= price.saturated_into::<u128>().saturating_add(1), TicketError::WrongPrice);
 		ensure!(
 			sr25519_signed(&bob_key, &ticket.signing_payload(), &signed.signature),
 			TicketError::BadSignature
@@ -247,10 +336,7 @@ impl<T: Config> Pallet<T> {
 			account.spent = Zero::zero();
 			account.spent_in = period;
 		}
-		ensure!(
-			account.spent.saturating_add(ticket.face_value) <= account.cap,
-			TicketError::OverCap
-		);
+		ensure!(account.spent.saturating_add(ticket.face_value) <= cap, TicketError::OverCap);
 		if account.deposit < ticket.face_value {
 			if !account.reserve.is_zero() && ledger.shared.is_none() {
 				let ursulas =
@@ -265,10 +351,14 @@ impl<T: Config> Pallet<T> {
 		account.deposit = account.deposit.saturating_sub(ticket.face_value);
 		account.spent = account.spent.saturating_add(ticket.face_value);
 		*ledger.account(&ticket.payer, ticket.policy) = Some(account);
-		let owed = ledger.owed.entry(ticket.payer.clone()).or_insert_with(Zero::zero);
-		*owed = owed.saturating_add(ticket.face_value);
-		Redeemed::<T>::insert(ticket.expires, id, ());
-		Ok(ticket.face_value)
+		ledger.ids.insert(id);
+		ledger.paying.entry((ticket.payer.clone(), ticket.policy)).or_default().push(Paying {
+			index,
+			expires: ticket.expires,
+			id,
+			face: ticket.face_value,
+		});
+		Ok(())
 	}
 
 	/// The payer's deposit failed a winner: its whole reserve goes, in equal fixed shares, to

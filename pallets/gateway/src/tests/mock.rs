@@ -157,24 +157,8 @@ impl ReportOffence<AccountId, Balance> for MockOffences {
 	}
 }
 
-/// The worker key, as the staking pallet declares it: sr25519 of key type `ursw`.
-pub mod worker_key {
-	use keymarket_primitives::staking::WORKER_KEY_TYPE;
-	use sp_runtime::{
-		app_crypto::{app_crypto, sr25519},
-		MultiSignature, MultiSigner,
-	};
-
-	app_crypto!(sr25519, WORKER_KEY_TYPE);
-
-	pub struct WorkerAuthId;
-
-	impl frame_system::offchain::AppCrypto<MultiSigner, MultiSignature> for WorkerAuthId {
-		type RuntimeAppPublic = Public;
-		type GenericPublic = sr25519::Public;
-		type GenericSignature = sr25519::Signature;
-	}
-}
+/// The worker key of the runtime: the staking pallet's.
+pub use pallet_keymarket_staking::crypto as worker_key;
 
 pub type Extrinsic =
 	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, sp_runtime::MultiSignature, ()>;

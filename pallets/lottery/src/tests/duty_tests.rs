@@ -95,6 +95,15 @@ fn a_reveal_of_the_previous_value_is_a_duty_and_any_other_redemption_pays() {
 		assert_ok!(redeem(0, 1, vec![]));
 		// Revealed: a second redemption against it pays its fee.
 		assert_eq!(validate(&ursula(0), redeem_call(0, 1)), Ok(ValidTransaction::default()));
+		// A worker that is no longer one (its redemption would fail) pays too, however often.
+		go_to_round(3);
+		commit(0);
+		network(|n| n.workers.remove(&ursula(0)));
+		assert_eq!(validate(&ursula(0), redeem_call(0, 2)), Ok(ValidTransaction::default()));
+		use frame_support::dispatch::CheckIfFeeless;
+		assert!(!redeem_call(0, 2).is_feeless(&RuntimeOrigin::signed(ursula(0))));
+		network(|n| n.workers.insert(ursula(0)));
+		assert!(redeem_call(0, 2).is_feeless(&RuntimeOrigin::signed(ursula(0))));
 	});
 }
 

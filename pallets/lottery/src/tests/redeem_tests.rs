@@ -249,3 +249,94 @@ fn only_the_revealing_worker_redeems_for_free() {
 		assert!(!commit_free(account("Mallory")));
 	});
 }
+
+#[test]
+fn a_payer_whose_deposit_cannot_move_sinks_only_its_own_tickets() {
+	new_test_ext().execute_with(|| {
+		scene(1_000, 0, 10_000);
+		// Dave pays for the same policy.
+		let dave = account("Dave");
+		assert_ok!(Lottery::fund(RuntimeOrigin::signed(dave.clone()), POLICY, 1_000, 0));
+		assert_ok!(Lottery::authorize(RuntimeOrigin::signed(dave.clone()), POLICY, 10_000, 100));
+		let from = |payer: &AccountId, nonce: u64| {
+			let mut t = ticket(0, 1, nonce);
+			t.payer = payer.clone();
+			signed(t, "Bob")
+		};
+		let alice = account("Alice");
+		let batch = vec![from(&alice, 1), from(&dave, 2), from(&alice, 3)];
+		rotate();
+		// Behind the pallet's back, most of Alice's held deposit goes: her account still says
+		// 1,000, the hold is 50, and the transfer of her 200 fails.
+		assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::release(
+			&RuntimeHoldReason::Lottery(HoldReason::TicketDeposit),
+			&alice,
+			950,
+			frame_support::traits::tokens::Precision::Exact,
+		));
+		assert_ok!(redeem(0, 1, batch.clone()));
+		assert_eq!(refusals(), vec![(0, TicketError::Unfunded), (2, TicketError::Unfunded)]);
+		// Dave's ticket is paid; Alice's are not consumed and her account is as before them.
+		assert_eq!(free(&staker_of(&ursula(0))), RICH + 100);
+		assert!(Redeemed::<Test>::contains_key(batch[1].ticket.expires, batch[1].ticket.id()));
+		assert!(!Redeemed::<Test>::contains_key(batch[0].ticket.expires, batch[0].ticket.id()));
+		let account = Accounts::<Test>::get(&alice, POLICY).unwrap();
+		assert_eq!((account.deposit, account.spent), (1_000, 0));
+		assert!(lottery_events()
+			.iter()
+			.any(|e| matches!(e, Event::Redeemed { paid: 1, value: 100, refused: 2, .. })));
+	});
+}
+
+#[test]
+fn the_actual_weight_counts_the_accounts_read_not_those_named() {
+	run(|| {
+		scene(1_000, 0, 10_000);
+		// Three tickets naming three payers, two of them refused before any account is read.
+		let mut stranger = ticket(0, 1, 2);
+		stranger.payer = account("Eve");
+		stranger.version = 9;
+		let mut other = ticket(0, 1, 3);
+		other.payer = account("Ferdie");
+		other.recipient = ursula(1);
+		let batch =
+			vec![signed(ticket(0, 1, 1), "Bob"), signed(stranger, "Bob"), signed(other, "Bob")];
+		rotate();
+		let named = crate::Pallet::<Test>::redeem_weight(&batch);
+		assert_eq!(named, <() as crate::WeightInfo>::redeem(0, 3));
+		let info = redeem(0, 1, batch).expect("redeemed");
+		let read = <() as crate::WeightInfo>::redeem(2, 1);
+		assert_eq!(info.actual_weight, Some(read));
+		assert!(read.ref_time() < named.ref_time());
+	});
+}
+
+#[test]
+fn a_payer_cannot_take_back_what_bob_signed_for_by_changing_its_terms() {
+	run(|| {
+		scene(10_000, 0, 10_000);
+		// Served at a price of 100 under a cap of 10,000.
+		let before: Vec<_> = (1..=3).map(|n| signed(ticket(0, 1, n), "Bob")).collect();
+		// Then Alice revokes Bob, and authorizes him again at a lower price and cap.
+		let alice = RuntimeOrigin::signed(account("Alice"));
+		assert_ok!(Lottery::authorize(alice.clone(), POLICY, 0, 100));
+		assert_ok!(Lottery::authorize(alice.clone(), POLICY, 150, 10));
+		rotate();
+		// A ticket made now (round 2), under the new terms, at the old price: refused.
+		let after = signed(ticket(0, 1, 9), "Bob");
+		let mut batch = before.clone();
+		batch.push(after);
+		assert_ok!(redeem(0, 1, batch));
+		assert_eq!(refusals(), vec![(3, TicketError::WrongPrice)]);
+		// The three made under the old terms are paid (the most permissive of the changes
+		// within their life: cap 10,000, price 100), though they exceed the new cap.
+		assert_eq!(free(&staker_of(&ursula(0))), RICH + 300);
+		let prior = crate::Prior::<Test>::get(account("Alice"), POLICY).unwrap();
+		assert_eq!((prior.cap, prior.price, prior.until), (10_000, 100, 1));
+		// Terms older than any live ticket are forgotten at the next change.
+		go_to_round(5);
+		assert_ok!(Lottery::authorize(alice, POLICY, 150, 20));
+		let prior = crate::Prior::<Test>::get(account("Alice"), POLICY).unwrap();
+		assert_eq!((prior.cap, prior.price, prior.until), (150, 10, 5));
+	});
+}
