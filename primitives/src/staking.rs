@@ -191,6 +191,15 @@ pub mod validity {
 	pub const NOT_REGISTERED: u8 = 2;
 	/// The worker's staker has less than the minimum stake locked through the period.
 	pub const NOT_ENOUGH_STAKE: u8 = 3;
+
+	/// A pallet's error as the validity code of a duty that would fail with it: its index in
+	/// the pallet's error enum (the gateway and lottery duties).
+	pub fn of_error(
+		error: impl codec::Encode,
+	) -> sp_runtime::transaction_validity::InvalidTransaction {
+		let index = error.encode().first().copied().unwrap_or(u8::MAX);
+		sp_runtime::transaction_validity::InvalidTransaction::Custom(index)
+	}
 }
 
 /// The keystore key type of an Ursula's worker key: the account that commits for its staker.

@@ -147,6 +147,8 @@ struct Retrieval {
 	tickets: Option<Tickets>,
 	/// Requests served with a ticket.
 	ticketed: u64,
+	/// Each Ursula's endpoint, read once for all the retrievals (`None`: not bonded).
+	endpoints: std::collections::HashMap<AccountId, Option<String>>,
 	report: bool,
 	complain: bool,
 }
@@ -185,6 +187,7 @@ fn retrieve(
 		view,
 		tickets,
 		ticketed: 0,
+		endpoints: Default::default(),
 		report: options.report,
 		complain: options.complain,
 	};
@@ -283,11 +286,19 @@ impl Retrieval {
 			if good.len() == threshold {
 				break;
 			}
-			let Some(ursula_view) = typed(self.chain.api().ursula(ursula.clone(), BEST))? else {
+			let endpoint = match self.endpoints.get(ursula) {
+				Some(known) => known.clone(),
+				None => {
+					let view = typed(self.chain.api().ursula(ursula.clone(), BEST))?;
+					let endpoint = view.map(|v| String::from_utf8_lossy(&v.endpoint).into_owned());
+					self.endpoints.insert(ursula.clone(), endpoint.clone());
+					endpoint
+				},
+			};
+			let Some(endpoint) = endpoint else {
 				problems.push(json!({ "ursula": ursula, "unbonded": true }));
 				continue;
 			};
-			let endpoint = String::from_utf8_lossy(&ursula_view.endpoint).into_owned();
 			let (request, answer) = self.ask(&endpoint, ursula)?;
 			let answer = self.complain_if_silent(ursula, &request, answer, &mut problems);
 			let response = match answer {

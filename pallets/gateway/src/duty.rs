@@ -17,8 +17,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
 use frame_support::{
 	pallet_prelude::{
-		InvalidTransaction, TransactionPriority, TransactionSource, TransactionValidityError,
-		ValidTransaction,
+		TransactionPriority, TransactionSource, TransactionValidityError, ValidTransaction,
 	},
 	traits::{Get, IsSubType},
 	weights::Weight,
@@ -32,7 +31,7 @@ use sp_runtime::{
 	},
 };
 
-use crate::{Call, Config, Error, Pallet, Round, WeightInfo};
+use crate::{Call, Config, Pallet, Round, WeightInfo};
 
 /// The pool priority of a gateway duty: as high as the commitment's, above any tip.
 pub const DUTY_PRIORITY: TransactionPriority = u64::MAX / 4;
@@ -61,11 +60,8 @@ impl<T: Config + Send + Sync> core::fmt::Debug for CheckGatewayDuty<T> {
 	}
 }
 
-/// An error of the pallet as a validity code: its index in [`Error`].
-pub fn validity_code<T: Config>(error: Error<T>) -> InvalidTransaction {
-	let index = error.encode().first().copied().unwrap_or(u8::MAX);
-	InvalidTransaction::Custom(index)
-}
+/// An error of the pallet as a validity code: its index in [`crate::Error`].
+pub use keymarket_primitives::staking::validity::of_error as validity_code;
 
 impl<T: Config> Pallet<T> {
 	/// Blocks until round `round` begins (at least one).

@@ -17,9 +17,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
 use frame_support::{
-	pallet_prelude::{
-		InvalidTransaction, TransactionPriority, TransactionSource, ValidTransaction,
-	},
+	pallet_prelude::{TransactionPriority, TransactionSource, ValidTransaction},
 	traits::{Get, IsSubType},
 	weights::Weight,
 };
@@ -62,11 +60,8 @@ impl<T: Config + Send + Sync> core::fmt::Debug for CheckLotteryDuty<T> {
 	}
 }
 
-/// An error of the pallet as a validity code: its index in [`Error`].
-pub fn validity_code<T: Config>(error: Error<T>) -> InvalidTransaction {
-	let index = error.encode().first().copied().unwrap_or(u8::MAX);
-	InvalidTransaction::Custom(index)
-}
+/// An error of the pallet as a validity code: its index in [`crate::Error`].
+pub use keymarket_primitives::staking::validity::of_error as validity_code;
 
 impl<T: Config> Pallet<T> {
 	/// Blocks left in the current round (at least one).

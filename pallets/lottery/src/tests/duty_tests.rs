@@ -68,7 +68,7 @@ fn a_workers_commitment_is_a_duty_once_a_round() {
 		// Done for the round: a second would be free and fail, so the pool refuses it.
 		assert_eq!(
 			validate(&ursula(0), commit_call(0, 1)),
-			Err(validity_code::<Test>(Error::AlreadyCommitted).into())
+			Err(validity_code(Error::<Test>::AlreadyCommitted).into())
 		);
 		go_to_round(2);
 		commit(0);
