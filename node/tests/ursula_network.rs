@@ -154,6 +154,8 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 			periods,
 			"--rate",
 			"1000000000",
+			"--price",
+			&PRICE.to_string(),
 			"--rpc",
 			&url,
 		])
@@ -436,6 +438,7 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 			start: now,
 			end: now + 10,
 			rate: 1_000_000_000,
+			price: 0,
 		},
 		ursulas: ursulas.clone().try_into().unwrap(),
 		kfrags: sealed_kfrags
@@ -475,7 +478,7 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	}
 }
 
-/// The price of a request, and one ticket in this many wins.
+/// The policy's price of a request, and one ticket in this many wins.
 const PRICE: u128 = 1_000_000;
 const ODDS: u64 = 50;
 const RETRIEVALS: u32 = 1_500;
@@ -508,8 +511,6 @@ fn lottery_pays_the_ursulas(
 		&(KEY / 100).to_string(),
 		"--cap",
 		&KEY.to_string(),
-		"--price",
-		&PRICE.to_string(),
 		"--rpc",
 		&url,
 	]);
@@ -589,6 +590,10 @@ fn lottery_pays_the_ursulas(
 	let funds = node.rpc("keymarket_lotteryFunds", json!([account("Alice"), policy_hex]));
 	let left: u128 = funds["deposit"].as_str().unwrap().parse().unwrap();
 	assert_eq!(deposit - left, paid);
+	// The policy's one record of service pay shows what its tickets paid.
+	let view = node.rpc("keymarket_policy", json!([policy_hex]));
+	let by_tickets: u128 = view["paidByTickets"].as_str().unwrap().parse().unwrap();
+	assert_eq!(by_tickets, paid, "the policy records what its tickets paid");
 	let (mut redeemed, mut refused) = (0u32, 0u32);
 	for number in first_block..=node.best_number() {
 		let hash = node.block_hash(number).expect("a block");

@@ -22,7 +22,11 @@ use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_crypto_hashing::blake2_256;
 
-use crate::{crypto::Sr25519Signature, policies::PolicyId, time::Round};
+use crate::{
+	crypto::Sr25519Signature,
+	policies::{PolicyId, ServiceLedger},
+	time::Round,
+};
 
 /// The version of the ticket format.
 pub const TICKET_VERSION: u8 = 1;
@@ -267,12 +271,28 @@ pub enum TicketError {
 	WrongPrice,
 }
 
-/// What the lottery reads of policies (the policies pallet).
-pub trait TicketPolicies<AccountId> {
-	/// The policy's Bob and its Ursulas (worker accounts), if it exists.
-	fn bob_and_ursulas(id: &PolicyId) -> Option<(AccountId, Vec<AccountId>)>;
+/// What the lottery reads of a policy: who signs its tickets, who may be paid, and the price.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketTerms<AccountId, Balance> {
+	/// The policy's Bob: his signature makes a ticket.
+	pub bob: AccountId,
+	/// Its Ursulas (worker accounts): a ticket pays one of them.
+	pub ursulas: Vec<AccountId>,
+	/// The price of a request, fixed by Alice in her grant: no ticket may be worth more on
+	/// average.
+	pub price: Balance,
+}
+
+/// What the lottery reads of policies and where it records what winners paid (the policies
+/// pallet).
+pub trait TicketPolicies<AccountId, Balance>: ServiceLedger<AccountId, Balance> {
+	/// The policy's ticket terms, if it exists.
+	fn terms(id: &PolicyId) -> Option<TicketTerms<AccountId, Balance>>;
 	/// The most Ursulas a policy has: bounds a reserve's sharing.
 	fn max_ursulas() -> u32;
+	/// The weight of what a redemption asks of one policy: its terms, and the record of what its
+	/// tickets paid (the policies pallet's benchmark).
+	fn ticket_policy_weight() -> sp_runtime::Weight;
 }
 
 sp_api::decl_runtime_apis! {
@@ -323,7 +343,7 @@ pub struct FundsView<Balance> {
 	/// What winning tickets took this period.
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub spent: Balance,
-	/// The price of a request: what a ticket is worth on average.
+	/// The policy's price of a request: what a ticket is worth on average.
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub price: Balance,
 }

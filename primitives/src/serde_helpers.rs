@@ -141,8 +141,11 @@ mod tests {
 			start: 3,
 			end: 9,
 			rate: u128::MAX,
+			price: 1 << 90,
 			escrow: 10,
 			paid: 0,
+			paid_by_tickets: 11,
+			paid_by_activity: 12,
 			status: PolicyStatus::Revoked(4),
 		});
 		round_trip(UrsulaView::<AccountId, Balance> {

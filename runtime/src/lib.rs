@@ -80,10 +80,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
 	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 5,
+	transaction_version: 6,
 	system_version: 1,
 };
 
@@ -168,8 +168,12 @@ pub fn immortal_tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
 /// What a signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Migrations run on a runtime upgrade, beyond those the pallets declare themselves.
-type Migrations = ();
+/// Migrations run on a runtime upgrade, each once from the storage version it starts from
+/// (spec 107: a request's price moved from the lottery's payers to the policy's grant).
+type Migrations = (
+	pallet_keymarket_policies::migrations::v2::Migrate<Runtime>,
+	pallet_keymarket_lottery::migrations::v2::Migrate<Runtime>,
+);
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -209,3 +209,15 @@ fn governance_tunes_an_economic_knob_and_nobody_else_can() {
 		assert_eq!(<Runtime as pallet_keymarket_policies::Config>::PlaceFee::get(), UNITS / 10);
 	});
 }
+
+#[test]
+fn a_new_chain_starts_at_the_pallets_storage_versions_and_its_migrations_change_nothing() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade};
+	new_ext().execute_with(|| {
+		assert_eq!(crate::Policies::on_chain_storage_version(), 2);
+		assert_eq!(crate::Lottery::on_chain_storage_version(), 2);
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		crate::Migrations::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+	});
+}

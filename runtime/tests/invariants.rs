@@ -186,6 +186,7 @@ impl World {
 					start,
 					end: start + 1 + self.rng.below(8) as u32,
 					rate: (1 + self.rng.below(5) as Balance) * MILLI_UNITS,
+					price: self.rng.below(3) as Balance * MILLI_UNITS,
 				};
 				let envelope: BoundedVec<u8, _> =
 					BoundedVec::truncate_from(codec::Encode::encode(&EncryptedKeyFrag {

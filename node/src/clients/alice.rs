@@ -64,11 +64,9 @@ pub enum AliceCmd {
 		#[arg(long, default_value_t = 0)]
 		reserve: u128,
 		/// The most winning tickets may take in a period (zero revokes Bob's authorization).
+		/// Each ticket is worth the policy's price on average (`alice grant --price`).
 		#[arg(long)]
 		cap: u128,
-		/// The price of a request: what a ticket is worth on average.
-		#[arg(long)]
-		price: u128,
 		#[command(flatten)]
 		rpc: RpcFlag,
 	},
@@ -118,6 +116,10 @@ pub struct GrantArgs {
 	/// Fee per Ursula per period, in the token's smallest unit.
 	#[arg(long)]
 	rate: u128,
+	/// The price of one re-encryption request, in the token's smallest unit: what Bob's
+	/// lottery tickets are worth on average (zero: the policy is paid by the period only).
+	#[arg(long, default_value_t = 0)]
+	price: u128,
 	/// The policy id (hex, 16 bytes; default: random).
 	#[arg(long)]
 	policy_id: Option<String>,
@@ -160,7 +162,7 @@ impl AliceCmd {
 				);
 				Ok(())
 			},
-			AliceCmd::Tickets { suri, policy, deposit, reserve, cap, price, rpc } => {
+			AliceCmd::Tickets { suri, policy, deposit, reserve, cap, rpc } => {
 				let chain = Chain::new(&rpc.rpc)?;
 				let id = super::policy_id(policy)?;
 				let payer = super::signer(suri)?;
@@ -172,11 +174,7 @@ impl AliceCmd {
 					};
 					chain.submit(&payer, RuntimeCall::Lottery(fund))?;
 				}
-				let authorize = pallet_keymarket_lottery::Call::authorize {
-					policy: id,
-					cap: *cap,
-					price: *price,
-				};
+				let authorize = pallet_keymarket_lottery::Call::authorize { policy: id, cap: *cap };
 				chain.submit(&payer, RuntimeCall::Lottery(authorize))?;
 				let payer: AccountId = payer.public().into();
 				let funds = typed(chain.api().funds(payer.clone(), id.to_vec().into(), BEST))?;
@@ -253,6 +251,7 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 		start,
 		end: start.saturating_add(args.periods),
 		rate: args.rate,
+		price: args.price,
 	};
 	// Each fragment is sealed with the policy it is for: the Ursula serves it for no other.
 	let owner = super::signer(&args.suri)?;

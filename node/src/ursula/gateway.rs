@@ -809,8 +809,11 @@ mod tests {
 				start: 0,
 				end: 100,
 				rate: 1,
+				price: 0,
 				escrow: 100,
 				paid: 0,
+				paid_by_tickets: 0,
+				paid_by_activity: 0,
 				status: PolicyStatus::Active,
 			})
 		}

@@ -22,6 +22,7 @@ const BOB_KEY = '0x0237f6e94917e536c7571dcbc1bf75e36f21167401ff147dfdff033b084ea
 const VERIFYING_KEY = '0x03e12641bacd8ee45743db2c47db24e7b26b19a9a0f1f729b4d0d05227311b7828';
 const POLICY_KEY = '0x03f8a1ed9a60acb6474347cb36d3d658ff7e39db2ba7d70c00be92fcbdac8b37f9';
 const RATE = 10n ** 9n; // a thousandth of a KEY per Ursula per period
+const PRICE = 10n ** 6n; // a millionth of a KEY a request, paid by lottery tickets
 const POLICY = u8aToHex(new Uint8Array(16).fill(7));
 
 let node;
@@ -60,6 +61,7 @@ function grant(start, end, overrides = {}) {
     start,
     end,
     rate: RATE,
+    price: PRICE,
     ...overrides,
   };
 }
@@ -123,6 +125,9 @@ test('Alice grants, the Ursula earns per period, and revocation refunds the rest
   assert.equal(view.bob, bob.address);
   assert.equal(view.bobKey, BOB_KEY);
   assert.equal(view.status, 'active');
+  // The price of a request is the policy's, as Alice set it; nothing paid by tickets yet.
+  assert.equal(BigInt(view.price), PRICE);
+  assert.equal(view.paidByTickets, '0');
   // Bob's client judges Ferdie's fragments by the signing key recorded here.
   assert.deepEqual(view.signingKeys, [u8aToHex(ferdie.publicKey)]);
   assert.deepEqual(await rpc('keymarket_policiesOfOwner', [charlie.address]), [POLICY]);

@@ -104,7 +104,7 @@ test('wrong fragments are reported, deferred, applied, rewarded and recorded; a 
   const envelope = api.createType('(u8, Bytes, Bytes)', [1, u8aToHex(CAPSULE), u8aToHex(new Uint8Array(300).fill(2))]).toHex();
   const grant = {
     bob: bob.address, bobKey: BOB_KEY, verifyingKey: VERIFYING_KEY, policyKey: POLICY_KEY,
-    threshold: 1, start: now, end: now + 20, rate: 10n ** 9n,
+    threshold: 1, start: now, end: now + 20, rate: 10n ** 9n, price: 0,
   };
   const created = await send(api.tx.policies.createPolicy(u8aToHex(POLICY), grant, [ferdie.address], [envelope]), charlie);
   assert.equal(created.dispatchError, undefined);

@@ -6,9 +6,10 @@ use sp_runtime::traits::Zero;
 use crate::*;
 
 impl<T: Config> Pallet<T> {
-	/// `payer`'s funds for `policy`.
+	/// `payer`'s funds for `policy`, with the policy's price (none once the policy is gone).
 	pub fn funds_view(payer: T::AccountId, policy: PolicyId) -> Option<FundsView<BalanceOf<T>>> {
 		let account = Accounts::<T>::get(payer, policy)?;
+		let terms = T::Policies::terms(&policy)?;
 		let current = account.spent_in == T::Ursulas::current_period();
 		Some(FundsView {
 			deposit: account.deposit,
@@ -16,7 +17,7 @@ impl<T: Config> Pallet<T> {
 			unlocks_at: account.unlocks_at,
 			cap: account.cap,
 			spent: if current { account.spent } else { Zero::zero() },
-			price: account.price,
+			price: terms.price,
 		})
 	}
 

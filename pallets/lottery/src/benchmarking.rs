@@ -38,16 +38,11 @@ fn payer<T: Config>(index: u32, policy: PolicyId, deposit: u128, reserve: u128) 
 	let origin = RawOrigin::Signed(payer.clone());
 	Pallet::<T>::fund(origin.clone().into(), policy, amount::<T>(deposit), amount::<T>(reserve))
 		.expect("funded");
-	// Authorized twice: the first terms stay in force for tickets made under them, so a
-	// redemption reads them too (the worst case).
+	// Authorized twice: the first cap stays in force for tickets made under it, so a
+	// redemption reads it too (the worst case).
 	for _ in 0..2 {
-		Pallet::<T>::authorize(
-			origin.clone().into(),
-			policy,
-			amount::<T>(u64::MAX as u128),
-			amount::<T>(1_000),
-		)
-		.expect("authorized");
+		Pallet::<T>::authorize(origin.clone().into(), policy, amount::<T>(u64::MAX as u128))
+			.expect("authorized");
 	}
 	payer
 }
@@ -142,7 +137,7 @@ mod benchmarks {
 		let payer = payer::<T>(0, policy, 1_000, 1_000);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(payer.clone()), policy, amount::<T>(1_000), amount::<T>(10));
+		_(RawOrigin::Signed(payer.clone()), policy, amount::<T>(1_000));
 
 		assert!(Accounts::<T>::contains_key(&payer, policy));
 		assert!(crate::Prior::<T>::contains_key(&payer, policy));
@@ -213,7 +208,7 @@ mod benchmarks {
 	fn share_reserve(u: Linear<1, { T::Policies::max_ursulas() }>) {
 		let (_, policy, _) = scene::<T>(u);
 		let payer = payer::<T>(0, policy, 1, 1_000_000);
-		let ursulas = T::Policies::bob_and_ursulas(&policy).expect("the policy").1;
+		let ursulas = T::Policies::terms(&policy).expect("the policy").ursulas;
 		let mut account = Accounts::<T>::get(&payer, policy).expect("funded");
 
 		#[block]

@@ -10,14 +10,17 @@
 //!   ([`Pallet::unlock`]) waits `TicketRounds + 1` rounds — longer than a ticket lives — and new
 //!   funding cancels it; then [`Pallet::withdraw`] releases everything;
 //! - keeps the payer's **authorization** of the policy's Bob ([`Pallet::authorize`]): the most
-//!   winning tickets may take from the deposit in a period, and the price of a request (the
-//!   expected value no ticket may exceed). A colluding Bob and Ursula can take at most the cap;
+//!   winning tickets may take from the deposit in a period. A colluding Bob and Ursula can take
+//!   at most the cap. The price of a request (the expected value no ticket may exceed) is the
+//!   policy's, fixed by Alice in her grant;
 //! - keeps each Ursula's **commitments** to its random values ([`Pallet::commit`]): Bob names
 //!   the current one in his tickets; the Ursula moves to a new one before it reveals the old;
 //! - **redeems** winning tickets in batches ([`Pallet::redeem`]): the Ursula reveals the value
 //!   behind its previous commitment once for the batch; each ticket is checked on its own (a bad
 //!   one is refused with its [`TicketError`] and does not sink the others); the winners' face
-//!   values move from the payer's held deposit to the Ursula's staker, one transfer per payer;
+//!   values move from the payer's held deposit to the Ursula's staker, one transfer per payer,
+//!   and the policies pallet records what each policy paid (its one accounting path of service
+//!   pay, shared with proven activity);
 //!   a ticket is redeemed at most once (an expiring replay set, forgotten as tickets expire).
 //!   When a deposit cannot pay a winner, the policy's reserve is shared out at once, in fixed
 //!   equal shares, to the stakers of the policy's Ursulas, the payer is reported for lottery
@@ -25,7 +28,7 @@
 //!
 //! ## Assumptions
 //! - The staking pallet is the registry (clock, keys, stakers); the policies pallet tells each
-//!   policy's Bob and Ursulas ([`TicketPolicies`]).
+//!   policy's Bob, Ursulas and price and records what tickets paid ([`TicketPolicies`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -37,6 +40,7 @@ mod api;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod duty;
+pub mod migrations;
 pub mod offchain;
 mod redeem;
 pub mod weights;
@@ -59,7 +63,8 @@ pub use weights::WeightInfo;
 pub trait BenchmarkHelper<AccountId> {
 	/// A registered worker whose staker exists.
 	fn worker(index: u32) -> AccountId;
-	/// A policy of `ursulas` Ursulas (the first is `worker`) whose Bob is `bob`.
+	/// A policy of `ursulas` Ursulas (the first is `worker`) whose Bob is `bob`, at a price of
+	/// 1,000 a request.
 	fn policy(worker: &AccountId, bob: &AccountId, ursulas: u32) -> PolicyId;
 	/// Moves the chain to the first block of `round` (without running hooks).
 	fn go_to_round(round: Round);
@@ -109,8 +114,9 @@ pub mod pallet {
 		/// The staking pallet: the clock, registered workers and their stakers.
 		type Ursulas: UrsulaRegistry<Self::AccountId>;
 
-		/// The policies pallet: each policy's Bob and Ursulas.
-		type Policies: TicketPolicies<Self::AccountId>;
+		/// The policies pallet: each policy's Bob, Ursulas and price, and the record of what
+		/// its tickets paid.
+		type Policies: TicketPolicies<Self::AccountId, BalanceOf<Self>>;
 
 		/// The slashing pallet: where lottery fraud is reported.
 		type Offences: ReportOffence<Self::AccountId, BalanceOf<Self>>;
@@ -144,7 +150,7 @@ pub mod pallet {
 	}
 
 	/// The layout of this pallet's storage; a change of layout bumps it and ships a migration.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -172,8 +178,6 @@ pub mod pallet {
 		pub unlocks_at: Option<Round>,
 		/// The most winning tickets may take in a period: the Bob's authorization (zero: none).
 		pub cap: Balance,
-		/// The price of a request: no ticket may be worth more on average.
-		pub price: Balance,
 		/// What winning tickets took in `spent_in`.
 		pub spent: Balance,
 		pub spent_in: Period,
@@ -194,12 +198,11 @@ pub mod pallet {
 	}
 
 	/// The authorization a payer replaced, still in force for the tickets made under it: the
-	/// most permissive cap and price of the changes within a ticket's life, and the last round
-	/// they were in force in.
+	/// most permissive cap of the changes within a ticket's life, and the last round it was in
+	/// force in.
 	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
 	pub struct PriorTerms<Balance> {
 		pub cap: Balance,
-		pub price: Balance,
 		pub until: Round,
 	}
 
@@ -221,9 +224,8 @@ pub mod pallet {
 			deposit: BalanceOf<T>,
 			reserve: BalanceOf<T>,
 		},
-		/// `payer` authorized the policy's Bob to sign tickets up to `cap` a period, at `price`
-		/// a request.
-		Authorized { payer: T::AccountId, policy: PolicyId, cap: BalanceOf<T>, price: BalanceOf<T> },
+		/// `payer` authorized the policy's Bob to sign tickets up to `cap` a period.
+		Authorized { payer: T::AccountId, policy: PolicyId, cap: BalanceOf<T> },
 		/// `payer`'s funds for `policy` may be withdrawn from round `at`.
 		Unlocking { payer: T::AccountId, policy: PolicyId, at: Round },
 		/// `payer` took back its funds for `policy`.
@@ -284,8 +286,8 @@ pub mod pallet {
 	>;
 
 	/// The authorization each payer replaced per policy, for the tickets made under it: a payer
-	/// cannot take back, by lowering its cap or price, what Bob already signed for and an
-	/// Ursula already served.
+	/// cannot take back, by lowering its cap, what Bob already signed for and an Ursula already
+	/// served.
 	#[pallet::storage]
 	pub type Prior<T: Config> = StorageDoubleMap<
 		_,
@@ -352,7 +354,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let payer = ensure_signed(origin)?;
 			ensure!(!(deposit.is_zero() && reserve.is_zero()), Error::<T>::NothingToFund);
-			ensure!(T::Policies::bob_and_ursulas(&policy).is_some(), Error::<T>::UnknownPolicy);
+			ensure!(T::Policies::terms(&policy).is_some(), Error::<T>::UnknownPolicy);
 			// A failed call changes nothing: the first hold goes with the second's error.
 			T::Currency::hold(&HoldReason::TicketDeposit.into(), &payer, deposit)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
@@ -369,18 +371,17 @@ pub mod pallet {
 		}
 
 		/// Authorizes the policy's Bob to sign tickets against the caller's deposit: winning
-		/// tickets may take up to `cap` a period, each worth at most `price` on average. A zero
-		/// cap revokes. Tickets made before the change keep the terms they were made under
+		/// tickets may take up to `cap` a period, each worth the policy's price on average. A
+		/// zero cap revokes. Tickets made before the change keep the cap they were made under
 		/// (the more permissive of the old and the new) for as long as they live.
 		#[pallet::call_index(1)]
 		pub fn authorize(
 			origin: OriginFor<T>,
 			policy: PolicyId,
 			cap: BalanceOf<T>,
-			price: BalanceOf<T>,
 		) -> DispatchResult {
 			let payer = ensure_signed(origin)?;
-			ensure!(T::Policies::bob_and_ursulas(&policy).is_some(), Error::<T>::UnknownPolicy);
+			ensure!(T::Policies::terms(&policy).is_some(), Error::<T>::UnknownPolicy);
 			let now = T::Ursulas::current_round();
 			Accounts::<T>::mutate(&payer, policy, |account| {
 				let account = account.get_or_insert_with(Default::default);
@@ -389,16 +390,15 @@ pub mod pallet {
 					let alive = |p: &PriorTerms<BalanceOf<T>>| {
 						p.until.saturating_add(T::TicketRounds::get()) >= now
 					};
-					let (cap, price) = match Prior::<T>::get(&payer, policy).filter(alive) {
-						Some(p) => (p.cap.max(account.cap), p.price.max(account.price)),
-						None => (account.cap, account.price),
+					let cap = match Prior::<T>::get(&payer, policy).filter(alive) {
+						Some(p) => p.cap.max(account.cap),
+						None => account.cap,
 					};
-					Prior::<T>::insert(&payer, policy, PriorTerms { cap, price, until: now });
+					Prior::<T>::insert(&payer, policy, PriorTerms { cap, until: now });
 				}
 				account.cap = cap;
-				account.price = price;
 			});
-			Self::deposit_event(Event::Authorized { payer, policy, cap, price });
+			Self::deposit_event(Event::Authorized { payer, policy, cap });
 			Ok(())
 		}
 
@@ -488,11 +488,10 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
 			let done = Self::do_redeem(worker, revealed, &batch)?;
-			// The accounts it actually read (a ticket refused early reads none), as the
-			// benchmark counts them: fewer than the batch names, never more.
-			let accounts = done.accounts.max(1);
+			// The accounts and policies it actually read (a ticket refused early reads none),
+			// as the benchmarks count them: fewer than the batch names, never more.
 			let mut weight =
-				T::WeightInfo::redeem((batch.len() as u32).saturating_sub(accounts), accounts);
+				Self::redeem_weight_of(batch.len() as u32, done.accounts, done.policies);
 			if let Some(ursulas) = done.shared {
 				weight = weight.saturating_add(T::WeightInfo::share_reserve(ursulas));
 			}

@@ -16,7 +16,8 @@ use frame_support::{
 use frame_system::pallet_prelude::{BlockNumberFor, OriginFor};
 use keymarket_primitives::{
 	crypto::sr25519_signed,
-	lottery::{commitment_of, expected_value, wins, TICKET_VERSION},
+	lottery::{commitment_of, expected_value, wins, TicketTerms, TICKET_VERSION},
+	policies::{PaidBy, ServiceLedger},
 	slashing::{Offence, OffenceKind},
 };
 use sp_runtime::{
@@ -26,8 +27,8 @@ use sp_runtime::{
 
 use crate::*;
 
-/// A policy as redemption needs it: its Bob and its Ursulas.
-type PolicyParties<AccountId> = Option<(AccountId, Vec<AccountId>)>;
+/// A policy as redemption needs it: its Bob, its Ursulas and its price.
+type PolicyTerms<T> = Option<TicketTerms<<T as frame_system::Config>::AccountId, BalanceOf<T>>>;
 
 /// A payer's account for a policy as a redemption holds it: as read, and as it is now
 /// (`None`: it has none).
@@ -54,13 +55,15 @@ pub(crate) struct Redemption {
 	pub shared: Option<u32>,
 	/// The (payer, policy) accounts it read.
 	pub accounts: u32,
+	/// The policies it read.
+	pub policies: u32,
 }
 
 /// What a redemption learned as it went, settled once at its end.
 struct Ledger<T: Config> {
 	accounts: AccountsSeen<T>,
 	priors: PerAccount<T, Option<PriorTerms<BalanceOf<T>>>>,
-	policies: BTreeMap<PolicyId, PolicyParties<T::AccountId>>,
+	policies: BTreeMap<PolicyId, PolicyTerms<T>>,
 	/// The tickets each (payer, policy) account pays, in batch order.
 	paying: PerAccount<T, Vec<Paying<BalanceOf<T>>>>,
 	/// The ids of those tickets: a ticket twice in one batch is paid once.
@@ -92,8 +95,8 @@ impl<T: Config> Ledger<T> {
 			.clone()
 	}
 
-	fn policy(&mut self, id: PolicyId) -> &PolicyParties<T::AccountId> {
-		self.policies.entry(id).or_insert_with(|| T::Policies::bob_and_ursulas(&id))
+	fn policy(&mut self, id: PolicyId) -> &PolicyTerms<T> {
+		self.policies.entry(id).or_insert_with(|| T::Policies::terms(&id))
 	}
 
 	fn account(
@@ -148,13 +151,22 @@ impl<T: Config> Pallet<T> {
 				.is_some_and(|(hash, _, _)| commitment_of(revealed) == hash)
 	}
 
-	/// The weight of redeeming `batch`: its tickets, and the distinct (payer, policy) accounts
-	/// they draw on, which a redemption writes and pays from once each.
+	/// The weight of redeeming `batch`: its tickets, the distinct (payer, policy) accounts they
+	/// draw on, which a redemption writes and pays from once each, and the distinct policies,
+	/// whose terms it reads and whose record of service pay it writes once each.
 	pub(crate) fn redeem_weight(batch: &[SignedTicket<T::AccountId, BalanceOf<T>>]) -> Weight {
-		let accounts: alloc::collections::BTreeSet<(&T::AccountId, &PolicyId)> =
+		let accounts: BTreeSet<(&T::AccountId, &PolicyId)> =
 			batch.iter().map(|t| (&t.ticket.payer, &t.ticket.policy)).collect();
-		let accounts = accounts.len() as u32;
-		T::WeightInfo::redeem((batch.len() as u32).saturating_sub(accounts), accounts.max(1))
+		let policies: BTreeSet<&PolicyId> = accounts.iter().map(|(_, policy)| *policy).collect();
+		Self::redeem_weight_of(batch.len() as u32, accounts.len() as u32, policies.len() as u32)
+	}
+
+	/// The weight of redeeming `tickets` drawing on `accounts` accounts of `policies` policies.
+	pub(crate) fn redeem_weight_of(tickets: u32, accounts: u32, policies: u32) -> Weight {
+		let accounts = accounts.max(1);
+		T::WeightInfo::redeem(tickets.saturating_sub(accounts), accounts).saturating_add(
+			T::Policies::ticket_policy_weight().saturating_mul(policies.max(1).into()),
+		)
 	}
 
 	/// The first block of `round`.
@@ -230,8 +242,15 @@ impl<T: Config> Pallet<T> {
 				)
 			});
 			if moved.is_ok() {
-				for (_, ticket) in &tickets {
+				// What each policy paid, recorded once per policy by the policies pallet.
+				let mut by_policy: BTreeMap<PolicyId, BalanceOf<T>> = BTreeMap::new();
+				for (policy, ticket) in &tickets {
 					Redeemed::<T>::insert(ticket.expires, ticket.id, ());
+					let sum = by_policy.entry(*policy).or_default();
+					*sum = sum.saturating_add(ticket.face);
+				}
+				for (policy, amount) in by_policy {
+					T::Policies::record_service(&policy, &worker, &staker, amount, PaidBy::Tickets);
 				}
 				paid = paid.saturating_add(tickets.len() as u32);
 				value = value.saturating_add(amount);
@@ -269,7 +288,11 @@ impl<T: Config> Pallet<T> {
 		}
 		CommitmentsOf::<T>::insert(&worker, commitments);
 		Self::deposit_event(Event::Redeemed { worker, paid, value, refused });
-		Ok(Redemption { shared: ledger.shared, accounts: touched })
+		Ok(Redemption {
+			shared: ledger.shared,
+			accounts: touched,
+			policies: ledger.policies.len() as u32,
+		})
 	}
 
 	/// Every check of one winning ticket, cheapest first; enters it in the ledger to be paid.
@@ -308,21 +331,19 @@ impl<T: Config> Pallet<T> {
 			TicketError::Replayed
 		);
 
-		let bob_key: [u8; 32] = match ledger.policy(ticket.policy) {
-			Some((bob, ursulas)) if ursulas.contains(worker) => {
-				bob.encode().try_into().map_err(|_| TicketError::BadSignature)?
+		let (bob_key, price): ([u8; 32], BalanceOf<T>) = match ledger.policy(ticket.policy) {
+			Some(terms) if terms.ursulas.contains(worker) => {
+				(terms.bob.encode().try_into().map_err(|_| TicketError::BadSignature)?, terms.price)
 			},
 			_ => return Err(TicketError::WrongRecipient),
 		};
 		let period = T::Ursulas::current_period();
 		let account = ledger.account(&ticket.payer, ticket.policy).clone();
 		let Some(mut account) = account else { return Err(TicketError::NotAuthorized) };
-		// The terms the ticket was made under: those in force in its round.
-		let (cap, price) = match ledger.prior(&ticket.payer, ticket.policy) {
-			Some(p) if ticket.created_round <= p.until => {
-				(account.cap.max(p.cap), account.price.max(p.price))
-			},
-			_ => (account.cap, account.price),
+		// The cap the ticket was made under: the one in force in its round.
+		let cap = match ledger.prior(&ticket.payer, ticket.policy) {
+			Some(p) if ticket.created_round <= p.until => account.cap.max(p.cap),
+			_ => account.cap,
 		};
 		ensure!(!cap.is_zero(), TicketError::NotAuthorized);
 		let worth = expected_value(ticket.win_probability, ticket.face_value.saturated_into());
@@ -340,7 +361,7 @@ impl<T: Config> Pallet<T> {
 		if account.deposit < ticket.face_value {
 			if !account.reserve.is_zero() && ledger.shared.is_none() {
 				let ursulas =
-					ledger.policy(ticket.policy).clone().map(|(_, u)| u).unwrap_or_default();
+					ledger.policy(ticket.policy).clone().map(|t| t.ursulas).unwrap_or_default();
 				let shared =
 					Self::share_reserve(&ticket.payer, ticket.policy, &mut account, &ursulas);
 				ledger.shared = Some(shared);

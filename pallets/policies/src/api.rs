@@ -11,6 +11,7 @@ impl<T: Config> Pallet<T> {
 	pub fn policy_view(id: PolicyId) -> Option<PolicyView<T::AccountId, BalanceOf<T>>> {
 		let policy = Policies::<T>::get(id)?;
 		let status = policy.status(T::Ursulas::current_period());
+		let service = ServicePaid::<T>::get(id);
 		Some(PolicyView {
 			id,
 			owner: policy.owner,
@@ -24,8 +25,11 @@ impl<T: Config> Pallet<T> {
 			start: policy.grant.start,
 			end: policy.grant.end,
 			rate: policy.grant.rate,
+			price: policy.grant.price,
 			escrow: policy.escrow,
 			paid: policy.paid,
+			paid_by_tickets: service.tickets,
+			paid_by_activity: service.activity,
 			status,
 		})
 	}

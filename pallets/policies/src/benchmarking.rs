@@ -49,6 +49,7 @@ fn grant<T: Config>(threshold: u8) -> PolicyGrantOf<T> {
 		start: NOW,
 		end: NOW + T::MaxPolicyPeriods::get(),
 		rate: T::MinFeeRate::get(),
+		price: T::MinFeeRate::get(),
 	}
 }
 
@@ -183,6 +184,32 @@ mod benchmarks {
 		}
 
 		assert!(Pallet::<T>::earned_fees(&staker) > 0u32.into());
+	}
+
+	/// What the lottery asks of a policy of `MaxUrsulas` in a redemption: its terms, then the
+	/// first record of what its tickets paid.
+	#[benchmark]
+	fn ticket_policy() {
+		let workers = ursulas::<T>(T::MaxUrsulas::get());
+		let alice = funded::<T>("alice", 0);
+		let id = policy::<T>(&alice, 1, &workers);
+		let staker = T::Ursulas::staker_of(&workers[0]).expect("bonded");
+		let amount = T::MinFeeRate::get();
+
+		#[block]
+		{
+			use keymarket_primitives::lottery::TicketPolicies;
+			let terms = <Pallet<T> as TicketPolicies<_, _>>::terms(&id).expect("the policy");
+			<Pallet<T> as ServiceLedger<_, _>>::record_service(
+				&id,
+				&terms.ursulas[0],
+				&staker,
+				amount,
+				PaidBy::Tickets,
+			);
+		}
+
+		assert_eq!(ServicePaid::<T>::get(id).tickets, amount);
 	}
 
 	impl_benchmark_test_suite!(

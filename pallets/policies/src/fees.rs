@@ -157,10 +157,51 @@ impl<T: Config> PolicyDirectory<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 }
 
-impl<T: Config> keymarket_primitives::lottery::TicketPolicies<T::AccountId> for Pallet<T> {
-	fn bob_and_ursulas(id: &PolicyId) -> Option<(T::AccountId, alloc::vec::Vec<T::AccountId>)> {
+impl<T: Config> ServiceLedger<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn record_service(
+		policy: &PolicyId,
+		worker: &T::AccountId,
+		staker: &T::AccountId,
+		amount: BalanceOf<T>,
+		by: PaidBy,
+	) {
+		// A policy already removed keeps no record; the payment itself stands.
+		if amount.is_zero() || !Policies::<T>::contains_key(policy) {
+			return;
+		}
+		ServicePaid::<T>::mutate(policy, |tally| {
+			let by = match by {
+				PaidBy::Tickets => &mut tally.tickets,
+				PaidBy::Activity => &mut tally.activity,
+			};
+			*by = by.saturating_add(amount);
+		});
+		Self::deposit_event(Event::ServicePaid {
+			policy: *policy,
+			worker: worker.clone(),
+			staker: staker.clone(),
+			amount,
+			by,
+		});
+	}
+}
+
+impl<T: Config> keymarket_primitives::lottery::TicketPolicies<T::AccountId, BalanceOf<T>>
+	for Pallet<T>
+{
+	fn terms(
+		id: &PolicyId,
+	) -> Option<keymarket_primitives::lottery::TicketTerms<T::AccountId, BalanceOf<T>>> {
 		let policy = Policies::<T>::get(id)?;
-		Some((policy.grant.bob, policy.ursulas.into_iter().map(|u| u.worker).collect()))
+		Some(keymarket_primitives::lottery::TicketTerms {
+			bob: policy.grant.bob,
+			ursulas: policy.ursulas.into_iter().map(|u| u.worker).collect(),
+			price: policy.grant.price,
+		})
+	}
+
+	fn ticket_policy_weight() -> Weight {
+		T::WeightInfo::ticket_policy()
 	}
 
 	fn max_ursulas() -> u32 {

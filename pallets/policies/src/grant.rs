@@ -230,6 +230,7 @@ impl<T: Config> Pallet<T> {
 		ByBob::<T>::remove(&policy.grant.bob, id);
 		Expiring::<T>::remove(remove_at, id);
 		Policies::<T>::remove(id);
+		ServicePaid::<T>::remove(id);
 		// The owner's deposit hold is at least this record's (`try_state`), so this is exact.
 		let deposit = T::Currency::release(
 			&HoldReason::Deposit.into(),
@@ -353,6 +354,9 @@ impl<T: Config> Pallet<T> {
 					*loads.entry(ursula.worker.clone()).or_default() += 1;
 				}
 			}
+		}
+		for id in ServicePaid::<T>::iter_keys() {
+			ensure!(Policies::<T>::contains_key(id), "service paid is kept for a removed policy");
 		}
 		for (owner, _) in ByOwner::<T>::iter_keys() {
 			owed.entry(owner).or_default();

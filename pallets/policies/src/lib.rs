@@ -53,6 +53,7 @@ mod benchmarking;
 mod fees;
 pub use keymarket_primitives::policies::fixture;
 mod grant;
+pub mod migrations;
 pub mod types;
 pub mod weights;
 
@@ -60,7 +61,10 @@ pub mod weights;
 pub(crate) mod tests;
 
 pub use keymarket_primitives::{
-	policies::{AccusedPolicy, CfragEvidence, PolicyDirectory, PolicyId, UmbralPublicKey},
+	policies::{
+		AccusedPolicy, CfragEvidence, PaidBy, PolicyDirectory, PolicyId, ServiceLedger,
+		UmbralPublicKey,
+	},
 	registry::{Commitment, OnCommitment, RegisteredKeys, UrsulaRegistry},
 	time::Clock,
 };
@@ -228,7 +232,7 @@ pub mod pallet {
 	}
 
 	/// The layout of this pallet's storage; a change of layout bumps it and ships a migration.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -286,6 +290,15 @@ pub mod pallet {
 			worker: T::AccountId,
 			staker: T::AccountId,
 			fee: BalanceOf<T>,
+		},
+		/// `worker`'s service of `policy` was paid: `amount` reached `staker`, paid `by`
+		/// winning tickets or proven activity (the one record of pay for served requests).
+		ServicePaid {
+			policy: PolicyId,
+			worker: T::AccountId,
+			staker: T::AccountId,
+			amount: BalanceOf<T>,
+			by: PaidBy,
 		},
 		/// A staker withdrew the fees its Ursula earned.
 		FeesWithdrawn { staker: T::AccountId, amount: BalanceOf<T> },
@@ -374,6 +387,11 @@ pub mod pallet {
 	/// Policies, until the evidence window after their end has passed.
 	#[pallet::storage]
 	pub type Policies<T: Config> = StorageMap<_, Blake2_128Concat, PolicyId, PolicyOf<T>>;
+
+	/// What each policy paid for served requests, by what paid it; removed with the policy.
+	#[pallet::storage]
+	pub type ServicePaid<T: Config> =
+		StorageMap<_, Blake2_128Concat, PolicyId, ServiceTally<BalanceOf<T>>, ValueQuery>;
 
 	/// Each Ursula's encrypted key fragment of each live policy.
 	#[pallet::storage]

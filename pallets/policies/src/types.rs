@@ -33,6 +33,9 @@ pub struct PolicyGrant<AccountId, Balance> {
 	pub end: Period,
 	/// The fee per Ursula per period.
 	pub rate: Balance,
+	/// The price of one re-encryption request: what a lottery ticket is worth on average
+	/// (zero: the policy is paid by the period only). Fixed for the policy's life.
+	pub price: Balance,
 }
 
 /// One Ursula of a policy.
@@ -97,6 +100,15 @@ where
 	pub fn status(&self, now: Period) -> PolicyStatus {
 		self.window().status(now, self.settled)
 	}
+}
+
+/// What a policy paid for served requests, by what paid it (the one record of service pay).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct ServiceTally<Balance> {
+	/// Winning tickets, from payers' deposits.
+	pub tickets: Balance,
+	/// Proven activity, from the policy's escrow (also counted in the policy's `paid`).
+	pub activity: Balance,
 }
 
 /// The policy type of a runtime.

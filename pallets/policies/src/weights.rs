@@ -18,6 +18,9 @@ pub trait WeightInfo {
 	fn report_incorrect_cfrag() -> Weight;
 	/// Paying an Ursula that serves `n` policies for one period (on its commitment).
 	fn on_commitment(n: u32) -> Weight;
+	/// What the lottery asks of one policy in a redemption: its terms (a policy of
+	/// `MaxUrsulas`), and the record of what its tickets paid.
+	fn ticket_policy() -> Weight;
 }
 
 /// Unit weights for tests.
@@ -39,5 +42,8 @@ impl WeightInfo for () {
 	}
 	fn on_commitment(n: u32) -> Weight {
 		Weight::from_parts(10_000 * (1 + n as u64), 0)
+	}
+	fn ticket_policy() -> Weight {
+		Weight::from_parts(10_000, 0)
 	}
 }

@@ -16,7 +16,7 @@
 //! `docs/wire-formats.md` specifies every message byte by byte.
 
 use alloc::vec::Vec;
-use codec::{Codec, Decode, Encode};
+use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 use crate::staking::Period;
@@ -141,12 +141,22 @@ pub struct PolicyView<AccountId, Balance> {
 	/// The fee per Ursula per period.
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub rate: Balance,
+	/// The price of one re-encryption request: what a ticket is worth on average (zero: the
+	/// policy is paid by the period only).
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
+	pub price: Balance,
 	/// What is still held in escrow for it.
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub escrow: Balance,
-	/// What has been paid to Ursulas so far.
+	/// What its escrow paid Ursulas so far (period fees, proven activity).
 	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
 	pub paid: Balance,
+	/// What winning tickets paid its Ursulas, from payers' deposits.
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
+	pub paid_by_tickets: Balance,
+	/// What proven activity paid its Ursulas (part of `paid`).
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))]
+	pub paid_by_activity: Balance,
 	/// Where it is in its life, as of the current period.
 	pub status: PolicyStatus,
 }
@@ -183,6 +193,43 @@ pub trait PolicyDirectory<AccountId, Balance> {
 	) -> Balance;
 	/// The most policies one Ursula serves: bounds the two calls above.
 	fn max_policies_per_ursula() -> u32;
+}
+
+/// What paid an Ursula for its service of a policy.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+pub enum PaidBy {
+	/// Winning lottery tickets, from a payer's deposit (the lottery pallet).
+	Tickets,
+	/// Proven activity, from the policy's escrow.
+	Activity,
+}
+
+/// The one accounting path of pay for served requests, whatever paid it (the policies pallet
+/// keeps it): a payment made is recorded against the policy once.
+pub trait ServiceLedger<AccountId, Balance> {
+	/// `amount` reached `staker` for `worker`'s service of `policy`, paid by `by`: the policy's
+	/// record of what it paid grows by it. (Its weight is the caller's: one policy read and
+	/// written, which the caller's benchmark measures against the real policies pallet.)
+	fn record_service(
+		policy: &PolicyId,
+		worker: &AccountId,
+		staker: &AccountId,
+		amount: Balance,
+		by: PaidBy,
+	);
 }
 
 sp_api::decl_runtime_apis! {

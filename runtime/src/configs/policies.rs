@@ -72,6 +72,8 @@ pub fn benchmark_policy(
 		start: now,
 		end: now + 100,
 		rate: super::parameters::dynamic_params::policies::MinFeeRate::get(),
+		// What the lottery benchmarks' certain tickets of face value 1,000 are worth.
+		price: 1_000,
 	};
 	let kfrags: alloc::vec::Vec<_> = workers.iter().map(|_| envelope.clone()).collect();
 	crate::Policies::create_policy(

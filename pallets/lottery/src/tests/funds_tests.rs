@@ -39,10 +39,7 @@ fn bad_funding_is_refused_and_changes_nothing() {
 			Lottery::fund(alice.clone(), POLICY, RICH / 2, RICH),
 			Error::<Test>::InsufficientBalance
 		);
-		assert_noop!(
-			Lottery::authorize(alice.clone(), [9; 16], 1, 1),
-			Error::<Test>::UnknownPolicy
-		);
+		assert_noop!(Lottery::authorize(alice.clone(), [9; 16], 1), Error::<Test>::UnknownPolicy);
 		assert_noop!(Lottery::unlock(alice.clone(), POLICY), Error::<Test>::NoAccount);
 		assert_noop!(Lottery::withdraw(alice, POLICY), Error::<Test>::NoAccount);
 	});

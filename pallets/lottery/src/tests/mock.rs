@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use keymarket_primitives::{
-	lottery::{commitment_of, SignedTicket, Ticket, TicketPolicies, TICKET_VERSION},
+	lottery::{commitment_of, SignedTicket, Ticket, TicketPolicies, TicketTerms, TICKET_VERSION},
+	policies::{PaidBy, ServiceLedger},
 	registry::{RegisteredKeys, UrsulaRegistry},
 	slashing::{Offence, OffenceError, ReportOffence, SlashId},
 	staking::Stage,
@@ -60,7 +61,9 @@ parameter_types! {
 #[derive(Default)]
 pub struct Network {
 	pub workers: BTreeSet<AccountId>,
-	pub policies: BTreeMap<[u8; 16], (AccountId, Vec<AccountId>)>,
+	pub policies: BTreeMap<[u8; 16], TicketTerms<AccountId, Balance>>,
+	/// What the lottery recorded as paid, per policy, in order.
+	pub recorded: Vec<([u8; 16], AccountId, AccountId, Balance, PaidBy)>,
 	pub reported: Vec<Offence<AccountId, Balance>>,
 	pub refuse_reports: Option<OffenceError>,
 }
@@ -109,12 +112,27 @@ pub fn staker_of(worker: &AccountId) -> AccountId {
 
 pub struct MockPolicies;
 
-impl TicketPolicies<AccountId> for MockPolicies {
-	fn bob_and_ursulas(id: &[u8; 16]) -> Option<(AccountId, Vec<AccountId>)> {
+impl ServiceLedger<AccountId, Balance> for MockPolicies {
+	fn record_service(
+		policy: &[u8; 16],
+		worker: &AccountId,
+		staker: &AccountId,
+		amount: Balance,
+		by: PaidBy,
+	) {
+		network(|n| n.recorded.push((*policy, worker.clone(), staker.clone(), amount, by)));
+	}
+}
+
+impl TicketPolicies<AccountId, Balance> for MockPolicies {
+	fn terms(id: &[u8; 16]) -> Option<TicketTerms<AccountId, Balance>> {
 		network(|n| n.policies.get(id).cloned())
 	}
 	fn max_ursulas() -> u32 {
 		8
+	}
+	fn ticket_policy_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::from_parts(5_000, 0)
 	}
 }
 
@@ -213,6 +231,8 @@ pub fn account(name: &str) -> AccountId {
 
 /// The policy of the tests: Bob's, served by Ursulas `u0`, `u1`, `u2`.
 pub const POLICY: [u8; 16] = [7; 16];
+/// [`POLICY`]'s price of a request.
+pub const PRICE: Balance = 100;
 /// The payer's starting balance, and every staker's.
 pub const RICH: Balance = 1_000_000;
 
@@ -288,7 +308,14 @@ pub fn setup() {
 		for i in 0..4 {
 			n.workers.insert(ursula(i));
 		}
-		n.policies.insert(POLICY, (account("Bob"), (0..3).map(ursula).collect()));
+		n.policies.insert(
+			POLICY,
+			TicketTerms {
+				bob: account("Bob"),
+				ursulas: (0..3).map(ursula).collect(),
+				price: PRICE,
+			},
+		);
 	});
 	for who in
 		[account("Alice"), account("Dave")].into_iter().chain((0..4).map(|i| staker_of(&ursula(i))))

@@ -2,6 +2,7 @@ pub mod mock;
 
 mod duty_tests;
 mod funds_tests;
+mod migration_tests;
 mod property_tests;
 mod redeem_tests;
 
@@ -27,7 +28,16 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarks {
 	fn policy(worker: &AccountId, bob: &AccountId, ursulas: u32) -> crate::PolicyId {
 		let mut list = vec![worker.clone()];
 		list.extend((1..ursulas).map(|i| Self::worker(1_000 + i)));
-		network(|n| n.policies.insert(POLICY, (bob.clone(), list)));
+		network(|n| {
+			n.policies.insert(
+				POLICY,
+				keymarket_primitives::lottery::TicketTerms {
+					bob: bob.clone(),
+					ursulas: list,
+					price: 1_000,
+				},
+			)
+		});
 		POLICY
 	}
 
@@ -36,11 +46,11 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarks {
 	}
 }
 
-/// Alice funds [`POLICY`] with `deposit` and `reserve` and authorizes Bob for `cap` a period at
-/// a price of 100 a request.
+/// Alice funds [`POLICY`] with `deposit` and `reserve` and authorizes Bob for `cap` a period (at
+/// the policy's price of 100 a request).
 fn alice_funds(deposit: Balance, reserve: Balance, cap: Balance) {
 	assert_ok!(Lottery::fund(RuntimeOrigin::signed(account("Alice")), POLICY, deposit, reserve));
-	assert_ok!(Lottery::authorize(RuntimeOrigin::signed(account("Alice")), POLICY, cap, 100));
+	assert_ok!(Lottery::authorize(RuntimeOrigin::signed(account("Alice")), POLICY, cap));
 }
 
 /// Ursula `i` commits in the current round.

@@ -55,10 +55,7 @@ fn one_call(
 	let now = MockUrsulas::current_round();
 	match rng.below(7) {
 		0 => (payer, Call::fund { policy, deposit: rng.amount(), reserve: rng.amount() }),
-		1 => (
-			payer,
-			Call::authorize { policy, cap: rng.amount(), price: [0, 100][rng.below(2) as usize] },
-		),
+		1 => (payer, Call::authorize { policy, cap: rng.amount() }),
 		2 => (payer, Call::unlock { policy }),
 		3 => (payer, Call::withdraw { policy }),
 		4 => (ursula(worker), Call::commit { commitment: commitment(worker, now) }),
@@ -75,7 +72,8 @@ fn one_call(
 						1 => probability_for(100, t.face_value),
 						_ => rng.next(),
 					};
-					t.created_round = now.saturating_sub(rng.below(2) as u32);
+					// Mostly within the commitment's life, so that winners are reached.
+					t.created_round = (committed + rng.below(2) as u32).min(now);
 					t.created_hash = hash_of((t.created_round * BLOCKS_PER_ROUND) as u64).0;
 					t.request_hash = [n as u8; 32];
 					let (_, signer) = &signers[rng.below(signers.len() as u64) as usize];

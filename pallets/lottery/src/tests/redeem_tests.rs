@@ -6,6 +6,7 @@ use super::*;
 use crate::{Accounts, CommitmentsOf, Redeemed, WinningsOf};
 use keymarket_primitives::{
 	lottery::{draw, probability_for},
+	policies::PaidBy,
 	slashing::OffenceKind,
 };
 
@@ -257,7 +258,7 @@ fn a_payer_whose_deposit_cannot_move_sinks_only_its_own_tickets() {
 		// Dave pays for the same policy.
 		let dave = account("Dave");
 		assert_ok!(Lottery::fund(RuntimeOrigin::signed(dave.clone()), POLICY, 1_000, 0));
-		assert_ok!(Lottery::authorize(RuntimeOrigin::signed(dave.clone()), POLICY, 10_000, 100));
+		assert_ok!(Lottery::authorize(RuntimeOrigin::signed(dave.clone()), POLICY, 10_000));
 		let from = |payer: &AccountId, nonce: u64| {
 			let mut t = ticket(0, 1, nonce);
 			t.payer = payer.clone();
@@ -303,40 +304,91 @@ fn the_actual_weight_counts_the_accounts_read_not_those_named() {
 			vec![signed(ticket(0, 1, 1), "Bob"), signed(stranger, "Bob"), signed(other, "Bob")];
 		rotate();
 		let named = crate::Pallet::<Test>::redeem_weight(&batch);
-		assert_eq!(named, <() as crate::WeightInfo>::redeem(0, 3));
+		let policy = <MockPolicies as crate::TicketPolicies<_, _>>::ticket_policy_weight();
+		assert_eq!(named, <() as crate::WeightInfo>::redeem(0, 3) + policy);
 		let info = redeem(0, 1, batch).expect("redeemed");
-		let read = <() as crate::WeightInfo>::redeem(2, 1);
+		let read = <() as crate::WeightInfo>::redeem(2, 1) + policy;
 		assert_eq!(info.actual_weight, Some(read));
 		assert!(read.ref_time() < named.ref_time());
 	});
 }
 
 #[test]
-fn a_payer_cannot_take_back_what_bob_signed_for_by_changing_its_terms() {
+fn a_payer_cannot_take_back_what_bob_signed_for_by_lowering_its_cap() {
 	run(|| {
 		scene(10_000, 0, 10_000);
-		// Served at a price of 100 under a cap of 10,000.
+		// Served under a cap of 10,000.
 		let before: Vec<_> = (1..=3).map(|n| signed(ticket(0, 1, n), "Bob")).collect();
-		// Then Alice revokes Bob, and authorizes him again at a lower price and cap.
+		// Then Alice revokes Bob, and authorizes him again with a lower cap.
 		let alice = RuntimeOrigin::signed(account("Alice"));
-		assert_ok!(Lottery::authorize(alice.clone(), POLICY, 0, 100));
-		assert_ok!(Lottery::authorize(alice.clone(), POLICY, 150, 10));
+		assert_ok!(Lottery::authorize(alice.clone(), POLICY, 0));
+		assert_ok!(Lottery::authorize(alice.clone(), POLICY, 150));
 		rotate();
-		// A ticket made now (round 2), under the new terms, at the old price: refused.
+		// A ticket made now (round 2), under the new cap, which the three before used up.
 		let after = signed(ticket(0, 1, 9), "Bob");
 		let mut batch = before.clone();
 		batch.push(after);
 		assert_ok!(redeem(0, 1, batch));
-		assert_eq!(refusals(), vec![(3, TicketError::WrongPrice)]);
-		// The three made under the old terms are paid (the most permissive of the changes
-		// within their life: cap 10,000, price 100), though they exceed the new cap.
+		assert_eq!(refusals(), vec![(3, TicketError::OverCap)]);
+		// The three made under the old cap are paid (the most permissive of the changes within
+		// their life: 10,000), though they exceed the new one.
 		assert_eq!(free(&staker_of(&ursula(0))), RICH + 300);
 		let prior = crate::Prior::<Test>::get(account("Alice"), POLICY).unwrap();
-		assert_eq!((prior.cap, prior.price, prior.until), (10_000, 100, 1));
-		// Terms older than any live ticket are forgotten at the next change.
+		assert_eq!((prior.cap, prior.until), (10_000, 1));
+		// A cap older than any live ticket is forgotten at the next change.
 		go_to_round(5);
-		assert_ok!(Lottery::authorize(alice, POLICY, 150, 20));
+		assert_ok!(Lottery::authorize(alice, POLICY, 200));
 		let prior = crate::Prior::<Test>::get(account("Alice"), POLICY).unwrap();
-		assert_eq!((prior.cap, prior.price, prior.until), (150, 10, 5));
+		assert_eq!((prior.cap, prior.until), (150, 5));
+	});
+}
+
+#[test]
+fn the_price_is_the_policys_and_what_winners_paid_is_recorded_once_per_policy() {
+	run(|| {
+		scene(10_000, 0, 10_000);
+		// A second policy of the same Bob and Ursula, at a price of 50.
+		let other = [8; 16];
+		network(|n| {
+			let mut terms = n.policies[&POLICY].clone();
+			terms.price = 50;
+			n.policies.insert(other, terms);
+		});
+		assert_ok!(Lottery::fund(RuntimeOrigin::signed(account("Alice")), other, 1_000, 0));
+		assert_ok!(Lottery::authorize(RuntimeOrigin::signed(account("Alice")), other, 1_000));
+		let under = |policy: [u8; 16], nonce: u64, face: u128| {
+			let mut t = ticket(0, 1, nonce);
+			t.policy = policy;
+			t.face_value = face;
+			signed(t, "Bob")
+		};
+		// Certain tickets: worth their face value. 100 is POLICY's price but not the other's.
+		let batch = vec![
+			under(POLICY, 1, 100),
+			under(other, 2, 50),
+			under(POLICY, 3, 100),
+			under(other, 4, 100),
+			under(other, 5, 50),
+		];
+		rotate();
+		let info = redeem(0, 1, batch).expect("redeemed");
+		assert_eq!(refusals(), vec![(3, TicketError::WrongPrice)]);
+		// Two accounts of two policies: each policy read and recorded once, and weighed so.
+		let policy = <MockPolicies as crate::TicketPolicies<_, _>>::ticket_policy_weight();
+		assert_eq!(info.actual_weight, Some(<() as crate::WeightInfo>::redeem(3, 2) + policy * 2));
+		let staker = staker_of(&ursula(0));
+		assert_eq!(free(&staker), RICH + 300);
+		// One record per policy, of what its tickets paid the Ursula's staker.
+		let mut recorded = network(|n| n.recorded.clone());
+		recorded.sort_by_key(|r| r.0);
+		assert_eq!(
+			recorded,
+			vec![
+				(POLICY, ursula(0), staker.clone(), 200, PaidBy::Tickets),
+				(other, ursula(0), staker, 100, PaidBy::Tickets),
+			]
+		);
+		// The payer's funds show the policy's price.
+		assert_eq!(Lottery::funds_view(account("Alice"), other).unwrap().price, 50);
 	});
 }

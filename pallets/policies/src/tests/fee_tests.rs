@@ -105,3 +105,57 @@ fn a_staker_withdraws_what_its_ursula_earned() {
 		);
 	});
 }
+
+#[test]
+fn service_paid_by_tickets_or_activity_is_recorded_once_against_the_policy() {
+	use keymarket_primitives::{
+		lottery::TicketPolicies,
+		policies::{PaidBy, ServiceLedger},
+	};
+	run(|| {
+		alice_grants();
+		let terms = <Policies as TicketPolicies<_, _>>::terms(&POLICY).unwrap();
+		assert_eq!((terms.bob, terms.ursulas, terms.price), (BOB, URSULAS[..3].to_vec(), PRICE));
+		assert!(<Policies as TicketPolicies<_, _>>::terms(&[9; 16]).is_none());
+
+		Policies::record_service(&POLICY, &11, &21, 40, PaidBy::Tickets);
+		Policies::record_service(&POLICY, &12, &22, 2, PaidBy::Activity);
+		// Nothing paid records nothing; a policy that is gone keeps no record.
+		Policies::record_service(&POLICY, &12, &22, 0, PaidBy::Tickets);
+		Policies::record_service(&[9; 16], &12, &22, 5, PaidBy::Tickets);
+		let view = Policies::policy_view(POLICY).unwrap();
+		assert_eq!((view.paid_by_tickets, view.paid_by_activity, view.price), (40, 2, PRICE));
+		// The record moves no money: escrow and its payments are the period fees' alone.
+		assert_eq!((view.paid, view.escrow), (0, 1_500));
+		let paid: Vec<_> = policy_events()
+			.into_iter()
+			.filter(|e| matches!(e, Event::ServicePaid { .. }))
+			.collect();
+		assert_eq!(
+			paid,
+			vec![
+				Event::ServicePaid {
+					policy: POLICY,
+					worker: 11,
+					staker: 21,
+					amount: 40,
+					by: PaidBy::Tickets
+				},
+				Event::ServicePaid {
+					policy: POLICY,
+					worker: 12,
+					staker: 22,
+					amount: 2,
+					by: PaidBy::Activity
+				},
+			]
+		);
+		// The record goes with the policy, after its evidence window.
+		network(|n| n.period = 15);
+		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		assert_eq!(crate::ServicePaid::<Test>::get(POLICY).tickets, 40);
+		network(|n| n.period = 15 + RETENTION);
+		assert_ok!(Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY));
+		assert!(!crate::ServicePaid::<Test>::contains_key(POLICY));
+	});
+}

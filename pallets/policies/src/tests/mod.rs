@@ -1,6 +1,7 @@
 mod adjudicator_tests;
 mod fee_tests;
 mod grant_tests;
+mod migration_tests;
 pub(crate) mod mock;
 
 use frame_support::{assert_ok, BoundedVec};
@@ -11,8 +12,9 @@ use crate::{PolicyGrant, PolicyId};
 
 pub const POLICY: PolicyId = [7; 16];
 pub const RATE: Balance = 100;
+pub const PRICE: Balance = 7;
 
-/// Alice grants Bob, M of N, periods `start..end` at `RATE`.
+/// Alice grants Bob, M of N, periods `start..end` at `RATE`, requests at `PRICE`.
 pub fn grant(threshold: u8, start: Period, end: Period) -> PolicyGrant<AccountId, Balance> {
 	PolicyGrant {
 		bob: BOB,
@@ -23,6 +25,7 @@ pub fn grant(threshold: u8, start: Period, end: Period) -> PolicyGrant<AccountId
 		start,
 		end,
 		rate: RATE,
+		price: PRICE,
 	}
 }
 
