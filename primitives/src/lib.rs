@@ -16,6 +16,7 @@
 extern crate alloc;
 
 pub mod crypto;
+pub mod duty;
 pub mod gateway;
 pub mod lottery;
 pub mod msgpack;

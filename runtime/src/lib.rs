@@ -102,8 +102,20 @@ pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 /// A block as this runtime sees it.
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
+/// The pallets whose calls include an Ursula's duties, each saying which are due
+/// (`keymarket_primitives::duty`): a pallet with duties joins here, not in the extension list.
+pub type Duties = (
+	pallet_keymarket_staking::CommitDuty<Runtime>,
+	pallet_keymarket_gateway::GatewayDuties<Runtime>,
+	pallet_keymarket_lottery::LotteryDuties<Runtime>,
+);
+
+/// The one transaction extension of duties: gives every pallet's due duties their place in the
+/// pool and refuses free ones that cannot succeed.
+pub type CheckDuties = keymarket_primitives::duty::CheckDuties<RuntimeCall, AccountId, Duties>;
+
 /// The checks and charges every signed transaction passes through, in order. polkadot.js and
-/// substrate-interface build the same list from the metadata. `CheckDuty` gives an Ursula's
+/// substrate-interface build the same list from the metadata. `CheckDuties` gives an Ursula's
 /// duty transactions their place (and refuses those that cannot succeed); the fee charge skips
 /// the calls whose `feeless_if` holds (a duty that is due) and looks like the plain
 /// `ChargeTransactionPayment` to every client.
@@ -113,9 +125,7 @@ pub type TxExtension = (
 	frame_system::CheckTxVersion<Runtime>,
 	frame_system::CheckGenesis<Runtime>,
 	frame_system::CheckEra<Runtime>,
-	pallet_keymarket_staking::CheckDuty<Runtime>,
-	pallet_keymarket_gateway::CheckGatewayDuty<Runtime>,
-	pallet_keymarket_lottery::CheckLotteryDuty<Runtime>,
+	CheckDuties,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_skip_feeless_payment::SkipCheckIfFeeless<
@@ -138,9 +148,7 @@ pub fn tx_extension(era: sp_runtime::generic::Era, nonce: Nonce, tip: Balance) -
 		frame_system::CheckTxVersion::<Runtime>::new(),
 		frame_system::CheckGenesis::<Runtime>::new(),
 		frame_system::CheckEra::<Runtime>::from(era),
-		pallet_keymarket_staking::CheckDuty::<Runtime>::new(),
-		pallet_keymarket_gateway::CheckGatewayDuty::<Runtime>::new(),
-		pallet_keymarket_lottery::CheckLotteryDuty::<Runtime>::new(),
+		CheckDuties::new(),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip).into(),
@@ -157,7 +165,7 @@ pub fn tx_implicit(
 	genesis: Hash,
 	era_block: Hash,
 ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
-	((), spec_version, tx_version, genesis, era_block, (), (), (), (), (), (), ())
+	((), spec_version, tx_version, genesis, era_block, (), (), (), (), ())
 }
 
 /// [`tx_extension`] of an immortal transaction: what the node's clients and the tests sign.

@@ -57,7 +57,7 @@ pub mod weights;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use duty::{CheckGatewayDuty, DUTY_PRIORITY};
+pub use duty::{CheckGatewayDuty, GatewayDuties, DUTY_PRIORITY};
 pub use keymarket_primitives::{
 	gateway::{
 		ClaimKind, SignerSet, UnavailabilityClaim, MAX_COMPLAINT_CAPSULES, MAX_GATEWAYS,

@@ -48,7 +48,7 @@ pub mod weights;
 #[cfg(test)]
 mod tests;
 
-pub use duty::CheckLotteryDuty;
+pub use duty::{CheckLotteryDuty, LotteryDuties};
 pub use keymarket_primitives::{
 	lottery::{SignedTicket, Ticket, TicketError, TicketPolicies},
 	policies::PolicyId,

@@ -1,73 +1,52 @@
-//! The form of an Ursula's duty transactions: signed by the worker account (a version-4
+//! The staking pallet's duty: a worker's commitment to the next period, in the one form of
+//! duty transactions (`keymarket_primitives::duty`): signed by the worker account (a version-4
 //! extrinsic every Substrate client decodes), fee-free when, and only when, the duty is due.
 //!
-//! [`CheckDuty`] is a transaction extension. For a duty call (today
-//! [`Call::commit_to_next_period`]; complaints, proofs, ticket redemptions and activity claims
-//! take the same form as they land) it runs the duty's own state checks in the pool, before the
-//! fee extension: a duty that cannot succeed is refused there with a precise validity code
-//! ([`keymarket_primitives::staking::validity`], or `Stale` when already committed) and never
-//! reaches a block, so it costs nobody anything. A duty that can succeed is valid at
-//! [`COMMITMENT_PRIORITY`] (above any tip), provides one tag per worker and period (the pool keeps one), lives until the period
-//! it commits to begins, and the call's `feeless_if` lets `SkipCheckIfFeeless` waive its fee. For
-//! every other call the extension does nothing.
+//! [`CommitDuty`] is this pallet's part of the runtime's one duty extension
+//! ([`CheckDuties`](keymarket_primitives::duty::CheckDuties)). For
+//! [`Call::commit_to_next_period`] it runs the commitment's own state checks in the pool,
+//! before the fee extension: a duty that cannot succeed is refused there with a precise validity
+//! code ([`keymarket_primitives::staking::validity`], or `Stale` when already committed) and
+//! never reaches a block, so it costs nobody anything. One that can succeed is valid at
+//! [`DUTY_PRIORITY`] (above any tip), provides one tag per worker and period (the pool keeps
+//! one), lives until the period it commits to begins, and the call's `feeless_if` lets
+//! `SkipCheckIfFeeless` waive its fee. A commitment needs a signer (`BadSigner` otherwise).
 //!
 //! The worker's signature is checked before any extension, as for every signed transaction:
 //! a flood of forged duties costs the pool one sr25519 check each, like any forged transaction.
 //! `feeless_if` repeats the state checks (a few cached reads, once per worker and period) so that
-//! the fee waiver does not depend on this extension being in the runtime's list.
+//! the fee waiver does not depend on the extension being in the runtime's list.
 
-use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
 use frame_support::{
-	pallet_prelude::{
-		InvalidTransaction, TransactionSource, TransactionValidityError, ValidTransaction,
-	},
+	pallet_prelude::{InvalidTransaction, TransactionValidityError},
 	traits::{Get, IsSubType, OriginTrait},
 	weights::Weight,
 };
-use keymarket_primitives::staking::validity;
-use scale_info::TypeInfo;
-use sp_runtime::{
-	impl_tx_ext_default,
-	traits::{
-		AsSystemOriginSigner, DispatchInfoOf, DispatchOriginOf, Dispatchable, Implication,
-		TransactionExtension, UniqueSaturatedInto, ValidateResult,
-	},
+pub use keymarket_primitives::duty::DUTY_PRIORITY;
+use keymarket_primitives::{
+	duty::{CheckDuties, Due, Duties},
+	staking::validity,
 };
+use sp_runtime::traits::UniqueSaturatedInto;
 
 use crate::{Call, Config, Error, Pallet, Period, WeightInfo};
 
-/// The pool priority of a duty: above what any tip buys a normal transaction (a tip's priority
-/// is the tip scaled by the block's capacity, far below this), so duties are taken first; there
-/// is at most one per worker and period.
-pub const COMMITMENT_PRIORITY: frame_support::pallet_prelude::TransactionPriority = u64::MAX / 4;
+/// The pool priority of a commitment: a duty's.
+pub const COMMITMENT_PRIORITY: frame_support::pallet_prelude::TransactionPriority = DUTY_PRIORITY;
 
-/// The tag prefix of duties in the pool.
+/// The tag prefix of commitments in the pool.
 const DUTY_TAG: &[u8] = b"keymarket/duty/commit";
 
-/// Checks a worker's duty transaction in the pool and gives it its place (see the module docs).
-#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Eq, PartialEq, TypeInfo)]
-#[scale_info(skip_type_params(T))]
-pub struct CheckDuty<T: Config + Send + Sync>(PhantomData<T>);
+/// The staking pallet's duties, for the runtime's [`CheckDuties`] (see the module docs).
+pub struct CommitDuty<T>(PhantomData<T>);
 
-impl<T: Config + Send + Sync> CheckDuty<T> {
-	/// The extension (it carries nothing).
-	pub fn new() -> Self {
-		Self(PhantomData)
-	}
-}
-
-impl<T: Config + Send + Sync> Default for CheckDuty<T> {
-	fn default() -> Self {
-		Self::new()
-	}
-}
-
-impl<T: Config + Send + Sync> core::fmt::Debug for CheckDuty<T> {
-	fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-		write!(f, "CheckDuty")
-	}
-}
+/// The duty extension with this pallet's duties alone (the pallet's tests use it).
+pub type CheckDuty<T> = CheckDuties<
+	<T as frame_system::Config>::RuntimeCall,
+	<T as frame_system::Config>::AccountId,
+	CommitDuty<T>,
+>;
 
 impl<T: Config> Pallet<T> {
 	/// Whether `worker`'s commitment to the next period can succeed now, as a validity code.
@@ -98,50 +77,24 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::RuntimeCall>
-	for CheckDuty<T>
+impl<T: Config> Duties<<T as frame_system::Config>::RuntimeCall, T::AccountId> for CommitDuty<T>
 where
-	<T as frame_system::Config>::RuntimeCall: Dispatchable + IsSubType<Call<T>>,
-	DispatchOriginOf<<T as frame_system::Config>::RuntimeCall>:
-		AsSystemOriginSigner<T::AccountId> + Clone,
+	<T as frame_system::Config>::RuntimeCall: IsSubType<Call<T>>,
 {
-	const IDENTIFIER: &'static str = "CheckDuty";
-	type Implicit = ();
-	type Val = ();
-	type Pre = ();
+	fn check(
+		who: Option<&T::AccountId>,
+		call: &<T as frame_system::Config>::RuntimeCall,
+	) -> Result<Option<Due>, TransactionValidityError> {
+		let Some(Call::commit_to_next_period {}) = call.is_sub_type() else { return Ok(None) };
+		let worker = who.ok_or(InvalidTransaction::BadSigner)?;
+		let period = Pallet::<T>::duty_validity(worker)?;
+		Ok(Some(Due::new((DUTY_TAG, worker, period), Pallet::<T>::blocks_until(period))))
+	}
 
-	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
+	fn weight(call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
 		match call.is_sub_type() {
 			Some(Call::commit_to_next_period {}) => T::WeightInfo::check_duty(),
 			_ => Weight::zero(),
 		}
 	}
-
-	fn validate(
-		&self,
-		origin: DispatchOriginOf<<T as frame_system::Config>::RuntimeCall>,
-		call: &<T as frame_system::Config>::RuntimeCall,
-		_info: &DispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
-		_len: usize,
-		_self_implicit: (),
-		_inherited_implication: &impl Implication,
-		_source: TransactionSource,
-	) -> ValidateResult<(), <T as frame_system::Config>::RuntimeCall> {
-		let Some(Call::commit_to_next_period {}) = call.is_sub_type() else {
-			return Ok((ValidTransaction::default(), (), origin));
-		};
-		let Some(worker) = origin.as_system_origin_signer() else {
-			return Err(InvalidTransaction::BadSigner.into());
-		};
-		let period = Pallet::<T>::duty_validity(worker).map_err(TransactionValidityError::from)?;
-		let valid = ValidTransaction::with_tag_prefix("KeymarketDuty")
-			.priority(COMMITMENT_PRIORITY)
-			.and_provides((DUTY_TAG, worker, period))
-			.longevity(Pallet::<T>::blocks_until(period))
-			.propagate(true)
-			.build()?;
-		Ok((valid, (), origin))
-	}
-
-	impl_tx_ext_default!(<T as frame_system::Config>::RuntimeCall; prepare);
 }

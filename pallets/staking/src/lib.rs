@@ -68,7 +68,7 @@ mod workers;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use duty::{CheckDuty, COMMITMENT_PRIORITY};
+pub use duty::{CheckDuty, CommitDuty, COMMITMENT_PRIORITY, DUTY_PRIORITY};
 pub use types::*;
 pub use weights::WeightInfo;
 
