@@ -188,14 +188,14 @@ mod tests {
 
 	impl Duties<u32, u8> for Evens {
 		fn check(who: Option<&u8>, call: &u32) -> Result<Option<Due>, TransactionValidityError> {
-			if call % 2 != 0 {
+			if !call.is_multiple_of(2) {
 				return Ok(None);
 			}
 			let who = who.ok_or(InvalidTransaction::BadSigner)?;
 			Ok(Some(Due::new((b"even", who, call), 0)))
 		}
 		fn weight(call: &u32) -> Weight {
-			Weight::from_parts(if call % 2 == 0 { 2 } else { 0 }, 0)
+			Weight::from_parts(if call.is_multiple_of(2) { 2 } else { 0 }, 0)
 		}
 	}
 
@@ -203,12 +203,12 @@ mod tests {
 		fn check(_: Option<&u8>, call: &u32) -> Result<Option<Due>, TransactionValidityError> {
 			match call {
 				9 => Err(InvalidTransaction::Custom(9).into()),
-				c if c % 3 == 0 => Ok(Some(Due::new((b"three", c), 7))),
+				c if c.is_multiple_of(3) => Ok(Some(Due::new((b"three", c), 7))),
 				_ => Ok(None),
 			}
 		}
 		fn weight(call: &u32) -> Weight {
-			Weight::from_parts(if call % 3 == 0 { 3 } else { 0 }, 0)
+			Weight::from_parts(if call.is_multiple_of(3) { 3 } else { 0 }, 0)
 		}
 	}
 

@@ -15,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod activity;
 pub mod crypto;
 pub mod duty;
 pub mod gateway;

@@ -45,21 +45,8 @@ impl<T: Config> Pallet<T> {
 			return false;
 		}
 		let fee = policy.grant.rate;
-		let moved = with_storage_layer(|| {
-			T::Currency::transfer_on_hold(
-				&HoldReason::Escrow.into(),
-				&policy.owner,
-				staker,
-				fee,
-				Precision::Exact,
-				Restriction::Free,
-				// As `hold` placed it: freezes do not keep escrow from its payee.
-				Fortitude::Force,
-			)?;
-			T::Currency::hold(&HoldReason::Fees.into(), staker, fee)
-		});
 		// A staker account that cannot take the fee leaves it in escrow, for Alice.
-		if moved.is_err() {
+		if Self::escrow_to_fees(&policy.owner, staker, fee).is_err() {
 			return false;
 		}
 		share.paid_through = Some(served);
@@ -74,6 +61,27 @@ impl<T: Config> Pallet<T> {
 			fee,
 		});
 		true
+	}
+
+	/// Moves `amount` of `owner`'s escrow to `staker`'s earned fees, all or nothing.
+	fn escrow_to_fees(
+		owner: &T::AccountId,
+		staker: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> DispatchResult {
+		with_storage_layer(|| {
+			T::Currency::transfer_on_hold(
+				&HoldReason::Escrow.into(),
+				owner,
+				staker,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				// As `hold` placed it: freezes do not keep escrow from its payee.
+				Fortitude::Force,
+			)?;
+			T::Currency::hold(&HoldReason::Fees.into(), staker, amount)
+		})
 	}
 
 	pub(crate) fn do_withdraw_fees(staker: &T::AccountId) -> DispatchResult {
@@ -183,6 +191,42 @@ impl<T: Config> ServiceLedger<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			amount,
 			by,
 		});
+	}
+}
+
+impl<T: Config> ActivityPolicies<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn activity_terms(
+		id: &PolicyId,
+		worker: &T::AccountId,
+	) -> Option<ActivityTerms<T::AccountId, BalanceOf<T>>> {
+		let policy = Policies::<T>::get(id)?;
+		policy.ursulas.iter().any(|u| &u.worker == worker).then(|| ActivityTerms {
+			window: policy.window(),
+			bob: policy.grant.bob,
+			bob_key: policy.grant.bob_key,
+			verifying_key: policy.grant.verifying_key,
+			policy_key: policy.grant.policy_key,
+			price: policy.grant.price,
+			rate: policy.grant.rate,
+		})
+	}
+
+	fn pay_from_escrow(
+		id: &PolicyId,
+		worker: &T::AccountId,
+		staker: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		let Some(mut policy) = Policies::<T>::get(id) else { return Zero::zero() };
+		let amount = amount.min(policy.escrow);
+		if amount.is_zero() || Self::escrow_to_fees(&policy.owner, staker, amount).is_err() {
+			return Zero::zero();
+		}
+		policy.escrow = policy.escrow.saturating_sub(amount);
+		policy.paid = policy.paid.saturating_add(amount);
+		Policies::<T>::insert(id, policy);
+		Self::record_service(id, worker, staker, amount, PaidBy::Activity);
+		amount
 	}
 }
 

@@ -62,8 +62,8 @@ pub(crate) mod tests;
 
 pub use keymarket_primitives::{
 	policies::{
-		AccusedPolicy, CfragEvidence, PaidBy, PolicyDirectory, PolicyId, ServiceLedger,
-		UmbralPublicKey,
+		AccusedPolicy, ActivityPolicies, ActivityTerms, CfragEvidence, PaidBy, PolicyDirectory,
+		PolicyId, ServiceLedger, UmbralPublicKey,
 	},
 	registry::{Commitment, OnCommitment, RegisteredKeys, UrsulaRegistry},
 	time::Clock,

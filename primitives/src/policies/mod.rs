@@ -232,6 +232,39 @@ pub trait ServiceLedger<AccountId, Balance> {
 	);
 }
 
+/// What the activity pallet judges a claim of served work against: the policy's Bob and keys
+/// (the judge's), when it served, its price of a request and its rate for a period (what a
+/// claim may take at most).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivityTerms<AccountId, Balance> {
+	pub bob: AccountId,
+	pub bob_key: UmbralPublicKey,
+	pub verifying_key: UmbralPublicKey,
+	pub policy_key: UmbralPublicKey,
+	pub window: ServiceWindow,
+	pub price: Balance,
+	pub rate: Balance,
+}
+
+/// The policies pallet as the activity pallet sees it: a policy's terms for one of its
+/// Ursulas, and pay from its escrow on the one accounting path of service pay.
+pub trait ActivityPolicies<AccountId, Balance>: ServiceLedger<AccountId, Balance> {
+	/// Policy `id`'s terms, if `worker` is one of its Ursulas.
+	fn activity_terms(
+		id: &PolicyId,
+		worker: &AccountId,
+	) -> Option<ActivityTerms<AccountId, Balance>>;
+	/// Pays up to `amount` from the policy's escrow to `staker`'s earned fees for `worker`'s
+	/// proven service, recorded as [`PaidBy::Activity`]. Returns what it paid (at most what
+	/// escrow holds).
+	fn pay_from_escrow(
+		id: &PolicyId,
+		worker: &AccountId,
+		staker: &AccountId,
+		amount: Balance,
+	) -> Balance;
+}
+
 sp_api::decl_runtime_apis! {
 	/// Policies and escrow for integrators, clients and the Ursula service.
 	pub trait PoliciesApi<AccountId, Balance>

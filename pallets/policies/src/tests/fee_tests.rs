@@ -159,3 +159,35 @@ fn service_paid_by_tickets_or_activity_is_recorded_once_against_the_policy() {
 		assert!(!crate::ServicePaid::<Test>::contains_key(POLICY));
 	});
 }
+
+#[test]
+fn proven_activity_is_paid_from_escrow_on_the_same_record() {
+	use keymarket_primitives::policies::{ActivityPolicies, PaidBy};
+	run(|| {
+		alice_grants();
+		// Its terms for one of its Ursulas only.
+		let terms = <Policies as ActivityPolicies<_, _>>::activity_terms(&POLICY, &11).unwrap();
+		assert_eq!((terms.bob, terms.price, terms.rate), (BOB, PRICE, RATE));
+		assert_eq!((terms.window.start, terms.window.end), (10, 15));
+		assert!(<Policies as ActivityPolicies<_, _>>::activity_terms(&POLICY, &14).is_none());
+		assert!(<Policies as ActivityPolicies<_, _>>::activity_terms(&[9; 16], &11).is_none());
+
+		let before = earned(21);
+		assert_eq!(Policies::pay_from_escrow(&POLICY, &11, &21, 120), 120);
+		assert_eq!(earned(21), before + 120);
+		let view = Policies::policy_view(POLICY).unwrap();
+		assert_eq!((view.escrow, view.paid, view.paid_by_activity), (1_380, 120, 120));
+		assert!(policy_events().contains(&Event::ServicePaid {
+			policy: POLICY,
+			worker: 11,
+			staker: 21,
+			amount: 120,
+			by: PaidBy::Activity,
+		}));
+		// Never more than escrow holds; nothing from a policy that is not there.
+		assert_eq!(Policies::pay_from_escrow(&POLICY, &12, &22, 10_000), 1_380);
+		assert_eq!(Policies::pay_from_escrow(&POLICY, &12, &22, 1), 0);
+		assert_eq!(Policies::pay_from_escrow(&[9; 16], &12, &22, 1), 0);
+		assert_eq!(Policies::policy_view(POLICY).unwrap().escrow, 0);
+	});
+}

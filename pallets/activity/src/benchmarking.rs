@@ -1,0 +1,139 @@
+//! Benchmarks of the activity pallet, worst cases: a claim of the most requests, and openings
+//! of records with the most capsules, each path, Bob's signature and one fragment judged.
+
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+use frame_benchmarking::v2::*;
+use frame_support::traits::Get;
+use frame_system::RawOrigin;
+use keymarket_primitives::{
+	activity::{claim_payload, in_tree_order, open as open_leaf, Leaf, Tree},
+	policies::{
+		fixture::{CAPSULE, CORRECT_CFRAG},
+		ReencryptionRequest, RequestBody, ServedRecord, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
+		WIRE_VERSION,
+	},
+	staking::WORKER_KEY_TYPE,
+};
+
+use crate::*;
+
+/// The period claimed; the chain is in the next.
+const PERIOD: Period = 3;
+
+/// A key in the keystore and its account.
+fn key<T: Config>() -> (sp_core::sr25519::Public, T::AccountId) {
+	let key = sp_io::crypto::sr25519_generate(WORKER_KEY_TYPE, None);
+	let account = T::AccountId::decode(&mut &key.0[..]).expect("an account is 32 bytes");
+	(key, account)
+}
+
+/// A worker serving a policy of Bob's, in the period after [`PERIOD`]: the worker, its signing
+/// key, the policy, Bob's key.
+fn scene<T: Config>() -> (T::AccountId, sp_core::sr25519::Public, PolicyId, sp_core::sr25519::Public)
+{
+	let (signing, _) = key::<T>();
+	let (bob_key, bob) = key::<T>();
+	let (worker, policy) = T::BenchmarkHelper::worker_and_policy(signing.0, bob);
+	T::BenchmarkHelper::go_to_period(PERIOD + 1);
+	(worker, signing, policy, bob_key)
+}
+
+/// Bob's request `sequence` of the most capsules, served by `worker` in [`PERIOD`].
+fn record<T: Config>(
+	worker: &T::AccountId,
+	policy: PolicyId,
+	bob: &sp_core::sr25519::Public,
+	sequence: u64,
+) -> ServedRecord {
+	let capsules = MAX_CAPSULES_PER_REQUEST as usize;
+	let body = RequestBody {
+		version: WIRE_VERSION,
+		policy,
+		ursula: keymarket_primitives::AccountId::decode(&mut &worker.encode()[..])
+			.expect("an account is 32 bytes"),
+		bob: keymarket_primitives::AccountId::from(bob.0),
+		sequence,
+		capsules: alloc::vec![CAPSULE.to_vec(); capsules],
+	};
+	let signature = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, bob, &body.signing_payload())
+		.expect("Bob's key is in the keystore");
+	let cfrag = SignedCfrag { cfrag: CORRECT_CFRAG.to_vec(), signature: [0; 64] };
+	ServedRecord {
+		version: WIRE_VERSION,
+		request: ReencryptionRequest { body, signature: signature.0, ticket: None },
+		served_at: PERIOD,
+		cfrags: alloc::vec![cfrag; capsules],
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn claim() {
+		let (worker, signing, policy, _) = scene::<T>();
+		let (omega, root) = (T::MaxOmega::get(), [1; 32]);
+		let payload = claim_payload(&worker, &policy, PERIOD, omega, &root);
+		let signature = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, &signing, &payload)
+			.expect("the key is in the keystore");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), policy, PERIOD, omega, root, signature.0);
+
+		assert!(Claims::<T>::contains_key(&worker, (policy, PERIOD)));
+	}
+
+	/// `n` leaves opened (a claim of `n` requests, each opened), each a record of the most
+	/// capsules: every path, Bob's signature of each, one fragment of each judged, the pay.
+	#[benchmark]
+	fn open(n: Linear<1, { T::Challenges::get() }>) {
+		let (worker, signing, policy, bob) = scene::<T>();
+		let records: Vec<ServedRecord> =
+			(0..n as u64).map(|s| record::<T>(&worker, policy, &bob, s)).collect();
+		let sorted = in_tree_order(&records);
+		let leaves: Vec<Leaf> = sorted.iter().map(|(l, _)| *l).collect();
+		let tree = Tree::build(&leaves);
+		let (omega, root) = (tree.omega(), tree.root());
+		let payload = claim_payload(&worker, &policy, PERIOD, omega, &root);
+		let signature = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, &signing, &payload)
+			.expect("the key is in the keystore");
+		Pallet::<T>::do_claim(&worker, policy, PERIOD, omega, root, &signature.0)
+			.expect("a good claim");
+		let beacon_at = Claims::<T>::get(&worker, (policy, PERIOD)).expect("claimed").beacon_at;
+		// The beacon block is past and known.
+		frame_system::BlockHash::<T>::insert(
+			frame_system::pallet_prelude::BlockNumberFor::<T>::from(beacon_at),
+			T::Hash::decode(&mut &[7u8; 32][..]).expect("a 32-byte hash"),
+		);
+		frame_system::Pallet::<T>::set_block_number((beacon_at + 1).into());
+		let challenged =
+			Pallet::<T>::challenged(&worker, policy, PERIOD).expect("the beacon is drawn");
+		let openings: Vec<OpeningOf<T>> = challenged
+			.iter()
+			.map(|i| {
+				let o = open_leaf(&tree, &sorted, *i).expect("a leaf");
+				BoundedOpening {
+					index: o.index,
+					record: o.record.try_into().expect("a record within MaxRecordLen"),
+					path: o.path.try_into().expect("a path within the depth"),
+					next: o.next.map(|(l, p)| (l, p.try_into().expect("a path"))),
+				}
+			})
+			.collect();
+		let openings: Openings<T> = openings.try_into().expect("at most Challenges");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), policy, PERIOD, openings);
+
+		let status = Claims::<T>::get(&worker, (policy, PERIOD)).expect("claimed").status;
+		assert!(matches!(status, ClaimStatus::Paid(_)), "proven");
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::tests::mock::new_bench_ext(),
+		crate::tests::mock::Test
+	);
+}

@@ -1,0 +1,404 @@
+//! # Keymarket activity: proofs of served work
+//!
+//! ## Overview
+//! In the `FeesOnly` stage an Ursula is paid for the requests it served, not for saying it was
+//! online (the paper, section 3, "Confirm service activity"). This pallet runs the first of the
+//! paper's three schemes, **commit, challenge, open** (`keymarket_primitives::activity`):
+//!
+//! - **Claim** ([`Pallet::claim`]): after a period ends, a worker claims ω distinct requests it
+//!   served under one policy in that period, committed to by the root of a Merkle tree of its
+//!   served records sorted by request key, and signed with its registered key. One claim per
+//!   worker, policy and period.
+//! - **Challenge**: `BeaconDelay` blocks after the claim, the hash of that block — unknown when
+//!   the claim was made, so the tree cannot be rebuilt to dodge it — is the claim's beacon;
+//!   `Challenges` distinct leaf indices follow from it.
+//! - **Open** ([`Pallet::open`]): within `OpenWindow` blocks the worker opens exactly the
+//!   challenged leaves, each with its path and its right neighbour. The runtime checks each path
+//!   against the root, that keys strictly increase (a duplicate cannot hide), and each record:
+//!   the request is to this worker under this policy, signed by the policy's Bob, served in the
+//!   claimed period, answered with one fragment per capsule, of which one (chosen by the beacon)
+//!   the adjudicator's judge finds correct. All hold: the policy's price × ω is paid from its
+//!   escrow to the worker's staker, recorded on the policies pallet's one path of service pay
+//!   (`PaidBy::Activity`). One fails: the claim is refuted, nothing is paid, and the worker is
+//!   reported for a false service claim with the evidence.
+//! - A claim not opened in time pays nothing and is forgotten with the others, `ClaimPeriods`
+//!   periods after its period (in `on_idle`).
+//!
+//! **Why cheating loses.** A worker that fakes a fraction `f` of its ω leaves sees its
+//! challenges before it opens: with probability `1 − (1 − f)^n` one hits a fake, and opening
+//! then gets it refuted and slashed, while not opening forfeits the whole period's pay,
+//! honest leaves included. Its expected pay is at most `(1 − f)^n · ω` requests' worth against
+//! `(1 − f) · ω` for the truth: a loss for every `n ≥ 2`.
+//!
+//! ## Assumptions
+//! - The staking pallet is the registry (clock, stage, keys, stakers); the policies pallet tells
+//!   each policy's Bob, keys, window and price and pays from escrow ([`ActivityPolicies`]).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod claims;
+pub mod weights;
+
+#[cfg(test)]
+mod tests;
+
+pub use keymarket_primitives::{
+	activity::{Opening, OpeningError},
+	policies::{ActivityPolicies, ActivityTerms, PolicyId},
+	registry::UrsulaRegistry,
+	slashing::ReportOffence,
+	time::{Clock, Period},
+};
+pub use weights::WeightInfo;
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// A worker whose registered signing key is `signing_key`, with a staker, serving a policy
+	/// of Bob `bob` (whose keys are the fixture's) that covers the current period at a price
+	/// above zero, in the `FeesOnly` stage. Returns the worker and the policy.
+	fn worker_and_policy(signing_key: [u8; 32], bob: AccountId) -> (AccountId, PolicyId);
+	/// Moves the chain to the first block of `period`.
+	fn go_to_period(period: Period);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+	use keymarket_primitives::activity::MAX_DEPTH;
+
+	/// The balance of the chain.
+	pub type BalanceOf<T> = <T as Config>::Balance;
+
+	/// A worker's openings of its challenged leaves.
+	pub type Openings<T> = BoundedVec<OpeningOf<T>, <T as Config>::Challenges>;
+
+	/// An opening with bounded parts, as a call carries it.
+	pub type OpeningOf<T> = BoundedOpening<<T as Config>::MaxRecordLen>;
+
+	/// [`Opening`] with its record and paths bounded.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		DebugNoBound,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+	)]
+	#[scale_info(skip_type_params(MaxRecordLen))]
+	pub struct BoundedOpening<MaxRecordLen: Get<u32>> {
+		/// The challenged leaf.
+		pub index: u32,
+		/// The SCALE served record behind it.
+		pub record: BoundedVec<u8, MaxRecordLen>,
+		/// Its path, from the leaves up.
+		pub path: BoundedVec<[u8; 32], ConstU32<MAX_DEPTH>>,
+		/// Its right neighbour's leaf and path (none for the last leaf).
+		pub next: Option<(
+			keymarket_primitives::activity::Leaf,
+			BoundedVec<[u8; 32], ConstU32<MAX_DEPTH>>,
+		)>,
+	}
+
+	impl<M: Get<u32>> BoundedOpening<M> {
+		/// The opening as the primitives check it.
+		pub fn unbounded(&self) -> Opening {
+			Opening {
+				index: self.index,
+				record: self.record.to_vec(),
+				path: self.path.to_vec(),
+				next: self.next.as_ref().map(|(leaf, path)| (*leaf, path.to_vec())),
+			}
+		}
+	}
+
+	/// Where a claim is in its life.
+	#[derive(
+		Clone,
+		Copy,
+		Debug,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+		MaxEncodedLen,
+	)]
+	pub enum ClaimStatus<Balance> {
+		/// Committed; to be opened after its beacon.
+		Committed,
+		/// Opened and proven: this much was paid.
+		Paid(Balance),
+		/// Opened and refuted: nothing paid, the worker reported.
+		Refuted,
+	}
+
+	/// A worker's claim for a policy and a period.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+	pub struct Claim<Balance> {
+		/// ω: the distinct requests claimed.
+		pub omega: u32,
+		/// The root of the tree of their records.
+		pub root: [u8; 32],
+		/// The block whose hash is the beacon.
+		pub beacon_at: u32,
+		/// The last block in which it may be opened.
+		pub open_until: u32,
+		pub status: ClaimStatus<Balance>,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The chain's balance type.
+		type Balance: Parameter
+			+ MaxEncodedLen
+			+ Copy
+			+ Default
+			+ sp_runtime::traits::AtLeast32BitUnsigned;
+
+		/// The staking pallet: the clock, the stage, workers' keys and stakers.
+		type Ursulas: UrsulaRegistry<Self::AccountId>;
+
+		/// The policies pallet: each policy's Bob, keys, window and price; pay from escrow.
+		type Policies: ActivityPolicies<Self::AccountId, Self::Balance>;
+
+		/// The slashing pallet: where false claims are reported.
+		type Offences: ReportOffence<Self::AccountId, Self::Balance>;
+
+		/// `n`: the leaves a claim must open.
+		#[pallet::constant]
+		type Challenges: Get<u32>;
+
+		/// Blocks between a claim and the block whose hash is its beacon.
+		#[pallet::constant]
+		type BeaconDelay: Get<u32>;
+
+		/// Blocks after the beacon in which the claim may be opened.
+		#[pallet::constant]
+		type OpenWindow: Get<u32>;
+
+		/// How many periods after a period it may still be claimed; claims are forgotten one
+		/// period later.
+		#[pallet::constant]
+		type ClaimPeriods: Get<Period>;
+
+		/// The most requests one claim counts.
+		#[pallet::constant]
+		type MaxOmega: Get<u32>;
+
+		/// The longest SCALE served record an opening carries.
+		#[pallet::constant]
+		type MaxRecordLen: Get<u32>;
+
+		/// Weights of the calls.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up workers and policies for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// The layout of this pallet's storage; a change of layout bumps it and ships a migration.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Each worker's claims, by policy and period.
+	#[pallet::storage]
+	pub type Claims<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		(PolicyId, Period),
+		Claim<T::Balance>,
+		OptionQuery,
+	>;
+
+	/// The claims of each period, to forget them.
+	#[pallet::storage]
+	pub type ByPeriod<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		Period,
+		Blake2_128Concat,
+		(T::AccountId, PolicyId),
+		(),
+		OptionQuery,
+	>;
+
+	/// Periods before this one have no claims left to forget.
+	#[pallet::storage]
+	pub type ForgottenBefore<T: Config> = StorageValue<_, Period, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `worker` claimed `omega` requests of `policy` served in `period`; its beacon is the
+		/// hash of block `beacon_at`.
+		Claimed {
+			worker: T::AccountId,
+			policy: PolicyId,
+			period: Period,
+			omega: u32,
+			root: [u8; 32],
+			beacon_at: u32,
+		},
+		/// The claim was opened and proven: `paid` went from the policy's escrow to `staker`.
+		ClaimPaid {
+			worker: T::AccountId,
+			policy: PolicyId,
+			period: Period,
+			staker: T::AccountId,
+			paid: T::Balance,
+		},
+		/// The claim was opened and refuted at opening `index`: nothing paid, the worker
+		/// reported.
+		ClaimRefuted {
+			worker: T::AccountId,
+			policy: PolicyId,
+			period: Period,
+			index: u32,
+			reason: Refutation,
+		},
+		/// The worker's false claim could not be reported.
+		OffenceNotReported {
+			worker: T::AccountId,
+			reason: keymarket_primitives::slashing::OffenceError,
+		},
+	}
+
+	/// What an opening showed wrong.
+	#[derive(
+		Clone,
+		Copy,
+		Debug,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+		MaxEncodedLen,
+	)]
+	pub enum Refutation {
+		/// The leaf is not in the tree, or its neighbour does not follow it.
+		Opening(OpeningError),
+		/// The request is to another Ursula or under another policy.
+		NotThisService,
+		/// Bob did not sign the request (or the signer is not the policy's Bob).
+		NotSignedByBob,
+		/// Served in another period than the claimed one.
+		WrongPeriod,
+		/// Not one fragment per capsule.
+		WrongAnswerCount,
+		/// The judged fragment is incorrect (or not a fragment of the capsule at all).
+		IncorrectCfrag,
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// Claims are paid in the `FeesOnly` stage only.
+		NotFeesOnly,
+		/// The period has not ended, or is older than `ClaimPeriods`.
+		PeriodNotClaimable,
+		/// The caller is not one of the policy's Ursulas (or there is no such policy).
+		NotPolicyUrsula,
+		/// The policy did not serve in that period.
+		ServedOutsidePolicy,
+		/// The policy's price of a request is zero: nothing to claim.
+		NothingToPay,
+		/// ω is zero or above `MaxOmega`.
+		BadOmega,
+		/// This worker already claimed this policy and period.
+		AlreadyClaimed,
+		/// The claim's signature does not verify with the worker's registered key.
+		BadSignature,
+		/// No such claim.
+		NoSuchClaim,
+		/// The claim was opened already.
+		AlreadyOpened,
+		/// Its beacon is not drawn yet.
+		TooEarly,
+		/// Its opening window has passed.
+		TooLate,
+		/// The openings are not exactly the challenged leaves, in order.
+		WrongChallenges,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Forgets the claims of periods past `ClaimPeriods`, with the block's spare weight.
+		fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::forget_old(remaining)
+		}
+
+		fn integrity_test() {
+			assert!(T::Challenges::get() > 0, "a claim opens a leaf");
+			assert!(T::BeaconDelay::get() > 0, "the beacon comes after the claim");
+			assert!(T::OpenWindow::get() > 0, "a claim can be opened");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// The caller, one of `policy`'s Ursulas, claims `omega` distinct requests of it served
+		/// in `period` (ended, at most `ClaimPeriods` ago), committed to by `root`, and signs
+		/// the claim (`claim_payload`) with its registered key. In the `FeesOnly` stage, once
+		/// per worker, policy and period.
+		#[pallet::call_index(0)]
+		pub fn claim(
+			origin: OriginFor<T>,
+			policy: PolicyId,
+			period: Period,
+			omega: u32,
+			root: [u8; 32],
+			signature: keymarket_primitives::crypto::Sr25519Signature,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let beacon_at = Self::do_claim(&worker, policy, period, omega, root, &signature)?;
+			Self::deposit_event(Event::Claimed { worker, policy, period, omega, root, beacon_at });
+			Ok(())
+		}
+
+		/// The caller opens its claim for `policy` and `period`: exactly the challenged leaves,
+		/// in order. Proven, it is paid the policy's price × ω (at most the policy's rate for a
+		/// period) from escrow; refuted, it is reported for a false service claim. Weighed for
+		/// the openings carried, each with a record of the most capsules; a refutation stops
+		/// the judging and returns the weight of the openings judged.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::open(openings.len() as u32))]
+		pub fn open(
+			origin: OriginFor<T>,
+			policy: PolicyId,
+			period: Period,
+			openings: Openings<T>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let judged = Self::do_open(worker, policy, period, &openings)?;
+			Ok(Some(T::WeightInfo::open(judged)).into())
+		}
+	}
+}
