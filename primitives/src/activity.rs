@@ -273,6 +273,69 @@ pub fn open(tree: &Tree, sorted: &[(Leaf, Vec<u8>)], index: u32) -> Option<Openi
 	Some(Opening { index, record: record.clone(), path: tree.path(index), next })
 }
 
+/// Where a claim is, as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "Balance: core::fmt::Display",
+			deserialize = "Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
+	)
+)]
+pub enum ClaimState<Balance> {
+	/// Committed; to be opened after its beacon block.
+	Committed,
+	/// Opened and proven: this much was paid.
+	Paid(#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))] Balance),
+	/// Opened and refuted.
+	Refuted,
+}
+
+/// A worker's claim, as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "Balance: core::fmt::Display",
+			deserialize = "Balance: core::str::FromStr, <Balance as core::str::FromStr>::Err: core::fmt::Display"
+		)
+	)
+)]
+pub struct ClaimView<Balance> {
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
+	pub policy: PolicyId,
+	pub period: Period,
+	pub omega: u32,
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex"))]
+	pub root: [u8; 32],
+	/// The block whose hash is its beacon, and the last block it may be opened in.
+	pub beacon_at: u32,
+	pub open_until: u32,
+	pub state: ClaimState<Balance>,
+}
+
+sp_api::decl_runtime_apis! {
+	/// What the Ursula service and integrators read of proofs of served work.
+	pub trait ActivityApi<AccountId, Balance>
+	where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+	{
+		/// `worker`'s claims still kept (the last few periods'), oldest period first.
+		fn claims(worker: AccountId) -> Vec<ClaimView<Balance>>;
+		/// The leaves `worker` must open for its claim of `policy` and `period`, once its beacon
+		/// block is known.
+		fn challenged(worker: AccountId, policy: PolicyId, period: Period) -> Option<Vec<u32>>;
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

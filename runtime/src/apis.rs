@@ -353,6 +353,20 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl keymarket_primitives::activity::ActivityApi<Block, AccountId, Balance> for Runtime {
+		fn claims(worker: AccountId) -> Vec<keymarket_primitives::activity::ClaimView<Balance>> {
+			crate::Activity::claims_of(&worker)
+		}
+
+		fn challenged(
+			worker: AccountId,
+			policy: keymarket_primitives::policies::PolicyId,
+			period: u32,
+		) -> Option<Vec<u32>> {
+			crate::Activity::challenged(&worker, policy, period)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

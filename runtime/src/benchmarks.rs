@@ -10,6 +10,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_keymarket_policies, Policies]
 	[pallet_keymarket_gateway, Gateway]
 	[pallet_keymarket_lottery, Lottery]
+	[pallet_keymarket_activity, Activity]
 	[pallet_parameters, Parameters]
 );
 

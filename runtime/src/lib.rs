@@ -4,8 +4,8 @@
 //! The state transition function of the Keymarket chain: FRAME pallets composed into one runtime,
 //! compiled to `wasm32v1-none` and executed by the node. It holds the standard pallets that any
 //! Substrate chain needs (system, timestamp, Aura, GRANDPA, balances, transaction payment, sudo,
-//! parameters, skip-feeless-payment) and the market's own: staking, slashing and policies (gateway,
-//! lottery and activity join as they land).
+//! parameters, skip-feeless-payment) and the market's own: staking, slashing, policies, gateway,
+//! lottery and activity.
 //!
 //! ## Terminology
 //! - *Pallet configuration*: one `impl pallet_x::Config for Runtime` per file, in [`configs`];
@@ -108,6 +108,7 @@ pub type Duties = (
 	pallet_keymarket_staking::CommitDuty<Runtime>,
 	pallet_keymarket_gateway::GatewayDuties<Runtime>,
 	pallet_keymarket_lottery::LotteryDuties<Runtime>,
+	pallet_keymarket_activity::ActivityDuties<Runtime>,
 );
 
 /// The one transaction extension of duties: gives every pallet's due duties their place in the
@@ -177,7 +178,8 @@ pub fn immortal_tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations run on a runtime upgrade, each once from the storage version it starts from
-/// (spec 107: a request's price moved from the lottery's payers to the policy's grant).
+/// (spec 107: a request's price moved from the lottery's payers to the policy's grant, and
+/// policies are settled `SettleDelay` periods after their end).
 type Migrations = (
 	pallet_keymarket_policies::migrations::v2::Migrate<Runtime>,
 	pallet_keymarket_lottery::migrations::v2::Migrate<Runtime>,
@@ -251,4 +253,7 @@ mod runtime {
 
 	#[runtime::pallet_index(13)]
 	pub type Lottery = pallet_keymarket_lottery;
+
+	#[runtime::pallet_index(14)]
+	pub type Activity = pallet_keymarket_activity;
 }

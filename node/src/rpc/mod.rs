@@ -2,6 +2,7 @@
 //! (`system_accountNextIndex`, `system_dryRun`) and fee queries (`payment_queryInfo`,
 //! `payment_queryFeeDetails`) and Keymarket's own `keymarket_*` methods, one module per pallet.
 
+pub mod activity;
 pub mod gateway;
 pub mod lottery;
 pub mod policies;
@@ -44,9 +45,11 @@ where
 		+ keymarket_primitives::policies::PoliciesApi<Block, AccountId, Balance>
 		+ keymarket_primitives::gateway::GatewayApi<Block, AccountId, Balance>
 		+ keymarket_primitives::lottery::LotteryApi<Block, AccountId, Balance>
+		+ keymarket_primitives::activity::ActivityApi<Block, AccountId, Balance>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
+	use activity::{Activity, ActivityApiServer};
 	use gateway::{Gateway, GatewayApiServer};
 	use lottery::{Lottery, LotteryApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
@@ -64,7 +67,8 @@ where
 	module.merge(Slashing::new(client.clone()).into_rpc())?;
 	module.merge(Policies::new(client.clone()).into_rpc())?;
 	module.merge(Gateway::new(client.clone()).into_rpc())?;
-	module.merge(Lottery::new(client).into_rpc())?;
+	module.merge(Lottery::new(client.clone()).into_rpc())?;
+	module.merge(Activity::new(client).into_rpc())?;
 
 	Ok(module)
 }

@@ -195,3 +195,25 @@ test('the lottery is reachable from metadata alone: funds, commitments, redempti
   assert.equal(await errorOf(api.tx.lottery.redeem('0x' + '02'.repeat(32), [])), 'lottery.NothingToReveal');
   assert.equal(await errorOf(api.tx.lottery.unlock(policy)), 'lottery.NoAccount');
 });
+
+test('proofs of served work are reachable from metadata alone: claims, openings and their errors', async () => {
+  assert.equal(api.consts.activity.challenges.toNumber(), 16);
+  assert.equal(api.consts.activity.claimPeriods.toNumber(), 2);
+  const eve = new Keyring({ type: 'sr25519' }).addFromUri('//Eve');
+  const policy = '0x' + '05'.repeat(16);
+  // No claims, nothing to open; a policy id of the wrong length is refused.
+  assert.deepEqual(await provider.send('keymarket_activityClaims', [eve.address]), []);
+  assert.equal(await provider.send('keymarket_activityChallenges', [eve.address, policy, 1]), null);
+  await assert.rejects(provider.send('keymarket_activityChallenges', [eve.address, '0x05', 1]),
+    /-32602: a policy id is 16 bytes, not 1/);
+  // Each call refused with the pallet's error: the dev chain is in its inflation stage; there
+  // is no claim to open.
+  const errorOf = async (tx) => {
+    const { dispatchError } = await send(tx, eve);
+    const error = api.registry.findMetaError(dispatchError.asModule);
+    return `${error.section}.${error.name}`;
+  };
+  const claim = api.tx.activity.claim(policy, 0, 10, '0x' + '01'.repeat(32), '0x' + '02'.repeat(64));
+  assert.equal(await errorOf(claim), 'activity.NotFeesOnly');
+  assert.equal(await errorOf(api.tx.activity.open(policy, 0, [])), 'activity.NoSuchClaim');
+});

@@ -16,6 +16,9 @@ use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
 use crate::*;
 
+/// A claim waiting to be opened, and its beacon.
+type Challenged<T> = (Claim<<T as Config>::Balance>, [u8; 32]);
+
 /// What an opening is judged against.
 struct Judged<'a, T: Config> {
 	worker: &'a T::AccountId,
@@ -28,7 +31,7 @@ struct Judged<'a, T: Config> {
 
 impl<T: Config> Pallet<T> {
 	/// The current block number.
-	fn now() -> u32 {
+	pub(crate) fn now() -> u32 {
 		frame_system::Pallet::<T>::block_number().unique_saturated_into()
 	}
 
@@ -41,6 +44,34 @@ impl<T: Config> Pallet<T> {
 		root: [u8; 32],
 		signature: &keymarket_primitives::crypto::Sr25519Signature,
 	) -> Result<u32, DispatchError> {
+		Self::check_claim(worker, policy, period, omega, &root, signature)?;
+		let beacon_at = Self::now().saturating_add(T::BeaconDelay::get());
+		let open_until = Self::open_until(period);
+		let claim = Claim { omega, root, beacon_at, open_until, status: ClaimStatus::Committed };
+		Claims::<T>::insert(worker, (policy, period), claim);
+		ByPeriod::<T>::insert(period, (worker.clone(), policy), ());
+		Ok(beacon_at)
+	}
+
+	/// The last block in which a claim of `period` may be opened: the end of the period after
+	/// the last one it may be claimed in.
+	pub(crate) fn open_until(period: Period) -> u32 {
+		period
+			.saturating_add(T::ClaimPeriods::get())
+			.saturating_add(2)
+			.saturating_mul(T::BlocksPerPeriod::get())
+			.saturating_sub(1)
+	}
+
+	/// Every check of a claim, cheapest first, the signature last; changes nothing.
+	pub(crate) fn check_claim(
+		worker: &T::AccountId,
+		policy: PolicyId,
+		period: Period,
+		omega: u32,
+		root: &[u8; 32],
+		signature: &keymarket_primitives::crypto::Sr25519Signature,
+	) -> Result<(), Error<T>> {
 		ensure!(T::Ursulas::stage() == Stage::FeesOnly, Error::<T>::NotFeesOnly);
 		let now = T::Ursulas::current_period();
 		ensure!(
@@ -54,14 +85,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(omega > 0 && omega <= T::MaxOmega::get(), Error::<T>::BadOmega);
 		ensure!(!Claims::<T>::contains_key(worker, (policy, period)), Error::<T>::AlreadyClaimed);
 		let key = T::Ursulas::keys(worker).ok_or(Error::<T>::NotPolicyUrsula)?.signing_key;
-		let payload = claim_payload(worker, &policy, period, omega, &root);
+		let payload = claim_payload(worker, &policy, period, omega, root);
 		ensure!(sr25519_signed(&key, &payload, signature), Error::<T>::BadSignature);
-		let beacon_at = Self::now().saturating_add(T::BeaconDelay::get());
-		let open_until = beacon_at.saturating_add(T::OpenWindow::get());
-		let claim = Claim { omega, root, beacon_at, open_until, status: ClaimStatus::Committed };
-		Claims::<T>::insert(worker, (policy, period), claim);
-		ByPeriod::<T>::insert(period, (worker.clone(), policy), ());
-		Ok(beacon_at)
+		Ok(())
 	}
 
 	/// The claim's beacon: the hash of its beacon block bound to the claim, once that block is
@@ -90,6 +116,29 @@ impl<T: Config> Pallet<T> {
 		Some(challenges(&beacon, claim.omega, T::Challenges::get()))
 	}
 
+	/// The checks of an opening before any leaf is judged: the claim, its time, and that the
+	/// openings are exactly the challenged leaves. Returns the claim and its beacon.
+	pub(crate) fn check_open(
+		worker: &T::AccountId,
+		policy: PolicyId,
+		period: Period,
+		openings: &Openings<T>,
+	) -> Result<Challenged<T>, Error<T>> {
+		let claim = Claims::<T>::get(worker, (policy, period)).ok_or(Error::<T>::NoSuchClaim)?;
+		ensure!(claim.status == ClaimStatus::Committed, Error::<T>::AlreadyOpened);
+		let now = Self::now();
+		ensure!(now > claim.beacon_at, Error::<T>::TooEarly);
+		ensure!(now <= claim.open_until, Error::<T>::TooLate);
+		let beacon = Self::beacon(worker, &policy, period, &claim).ok_or(Error::<T>::TooEarly)?;
+		let indices = challenges(&beacon, claim.omega, T::Challenges::get());
+		ensure!(
+			openings.len() == indices.len()
+				&& openings.iter().zip(&indices).all(|(o, i)| o.index == *i),
+			Error::<T>::WrongChallenges
+		);
+		Ok((claim, beacon))
+	}
+
 	/// Opens `worker`'s claim: checks the openings are the challenged leaves, judges each, and
 	/// pays or refutes. Returns how many openings were judged.
 	pub(crate) fn do_open(
@@ -98,19 +147,7 @@ impl<T: Config> Pallet<T> {
 		period: Period,
 		openings: &Openings<T>,
 	) -> Result<u32, DispatchError> {
-		let mut claim =
-			Claims::<T>::get(&worker, (policy, period)).ok_or(Error::<T>::NoSuchClaim)?;
-		ensure!(claim.status == ClaimStatus::Committed, Error::<T>::AlreadyOpened);
-		let now = Self::now();
-		ensure!(now > claim.beacon_at, Error::<T>::TooEarly);
-		ensure!(now <= claim.open_until, Error::<T>::TooLate);
-		let beacon = Self::beacon(&worker, &policy, period, &claim).ok_or(Error::<T>::TooEarly)?;
-		let indices = challenges(&beacon, claim.omega, T::Challenges::get());
-		ensure!(
-			openings.len() == indices.len()
-				&& openings.iter().zip(&indices).all(|(o, i)| o.index == *i),
-			Error::<T>::WrongChallenges
-		);
+		let (mut claim, beacon) = Self::check_open(&worker, policy, period, openings)?;
 		let terms =
 			T::Policies::activity_terms(&policy, &worker).ok_or(Error::<T>::NotPolicyUrsula)?;
 		let staker = T::Ursulas::staker_of(&worker).ok_or(Error::<T>::NotPolicyUrsula)?;
@@ -227,8 +264,8 @@ impl<T: Config> Pallet<T> {
 		if remaining.any_lt(used.saturating_add(per_claim)) {
 			return Weight::zero();
 		}
-		// A period's claims are made until `ClaimPeriods` after it and opened within a period
-		// more.
+		// A period's claims are made until `ClaimPeriods` after it and opened until the end of
+		// the period after that.
 		let now = T::Ursulas::current_period();
 		let first_kept = now.saturating_sub(T::ClaimPeriods::get().saturating_add(1));
 		let mut period = ForgottenBefore::<T>::get();
@@ -249,6 +286,30 @@ impl<T: Config> Pallet<T> {
 			ForgottenBefore::<T>::put(period);
 		}
 		used
+	}
+
+	/// `worker`'s claims, oldest period first.
+	pub fn claims_of(
+		worker: &T::AccountId,
+	) -> Vec<keymarket_primitives::activity::ClaimView<T::Balance>> {
+		use keymarket_primitives::activity::{ClaimState, ClaimView};
+		let mut claims: Vec<_> = Claims::<T>::iter_prefix(worker)
+			.map(|((policy, period), claim)| ClaimView {
+				policy,
+				period,
+				omega: claim.omega,
+				root: claim.root,
+				beacon_at: claim.beacon_at,
+				open_until: claim.open_until,
+				state: match claim.status {
+					ClaimStatus::Committed => ClaimState::Committed,
+					ClaimStatus::Paid(paid) => ClaimState::Paid(paid),
+					ClaimStatus::Refuted => ClaimState::Refuted,
+				},
+			})
+			.collect();
+		claims.sort_by_key(|c| (c.period, c.policy));
+		claims
 	}
 
 	/// The invariants: every claim is indexed by its period and every index names a claim; a

@@ -12,8 +12,8 @@
 //! - **Challenge**: `BeaconDelay` blocks after the claim, the hash of that block — unknown when
 //!   the claim was made, so the tree cannot be rebuilt to dodge it — is the claim's beacon;
 //!   `Challenges` distinct leaf indices follow from it.
-//! - **Open** ([`Pallet::open`]): within `OpenWindow` blocks the worker opens exactly the
-//!   challenged leaves, each with its path and its right neighbour. The runtime checks each path
+//! - **Open** ([`Pallet::open`]): after the beacon, until the end of the period after the last
+//!   one in which the period could be claimed, the worker opens exactly the challenged leaves, each with its path and its right neighbour. The runtime checks each path
 //!   against the root, that keys strictly increase (a duplicate cannot hide), and each record:
 //!   the request is to this worker under this policy, signed by the policy's Bob, served in the
 //!   claimed period, answered with one fragment per capsule, of which one (chosen by the beacon)
@@ -21,8 +21,10 @@
 //!   escrow to the worker's staker, recorded on the policies pallet's one path of service pay
 //!   (`PaidBy::Activity`). One fails: the claim is refuted, nothing is paid, and the worker is
 //!   reported for a false service claim with the evidence.
-//! - A claim not opened in time pays nothing and is forgotten with the others, `ClaimPeriods`
-//!   periods after its period (in `on_idle`).
+//! - A claim not opened in time pays nothing. A period's claims are forgotten (in `on_idle`)
+//!   once none can be made or opened: from `ClaimPeriods + 2` periods after it. The policies
+//!   pallet keeps a policy's escrow `ClaimPeriods + 1` periods past its end (its
+//!   `SettleDelay`), so that its last period's claims are paid.
 //!
 //! **Why cheating loses.** A worker that fakes a fraction `f` of its ω leaves sees its
 //! challenges before it opens: with probability `1 − (1 − f)^n` one hits a fake, and opening
@@ -43,11 +45,13 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod claims;
+pub mod duty;
 pub mod weights;
 
 #[cfg(test)]
 mod tests;
 
+pub use duty::{ActivityDuties, CheckActivityDuty};
 pub use keymarket_primitives::{
 	activity::{Opening, OpeningError},
 	policies::{ActivityPolicies, ActivityTerms, PolicyId},
@@ -153,7 +157,8 @@ pub mod pallet {
 		pub root: [u8; 32],
 		/// The block whose hash is the beacon.
 		pub beacon_at: u32,
-		/// The last block in which it may be opened.
+		/// The last block in which it may be opened: the end of the period after the last one
+		/// in which its period may be claimed.
 		pub open_until: u32,
 		pub status: ClaimStatus<Balance>,
 	}
@@ -188,14 +193,14 @@ pub mod pallet {
 		#[pallet::constant]
 		type BeaconDelay: Get<u32>;
 
-		/// Blocks after the beacon in which the claim may be opened.
-		#[pallet::constant]
-		type OpenWindow: Get<u32>;
-
-		/// How many periods after a period it may still be claimed; claims are forgotten one
-		/// period later.
+		/// How many periods after a period it may still be claimed; its claims may be opened
+		/// until the end of the period after that.
 		#[pallet::constant]
 		type ClaimPeriods: Get<Period>;
+
+		/// The length of a period in blocks (the chain's durations): more than `BeaconDelay`.
+		#[pallet::constant]
+		type BlocksPerPeriod: Get<u32>;
 
 		/// The most requests one claim counts.
 		#[pallet::constant]
@@ -353,7 +358,6 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::Challenges::get() > 0, "a claim opens a leaf");
 			assert!(T::BeaconDelay::get() > 0, "the beacon comes after the claim");
-			assert!(T::OpenWindow::get() > 0, "a claim can be opened");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -369,6 +373,9 @@ pub mod pallet {
 		/// the claim (`claim_payload`) with its registered key. In the `FeesOnly` stage, once
 		/// per worker, policy and period.
 		#[pallet::call_index(0)]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, policy: &PolicyId, period: &Period, omega: &u32, root: &[u8; 32], signature: &keymarket_primitives::crypto::Sr25519Signature| -> bool {
+			Pallet::<T>::claim_is_a_duty(origin, policy, period, omega, root, signature)
+		})]
 		pub fn claim(
 			origin: OriginFor<T>,
 			policy: PolicyId,
@@ -390,6 +397,9 @@ pub mod pallet {
 		/// the judging and returns the weight of the openings judged.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::open(openings.len() as u32))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, policy: &PolicyId, period: &Period, openings: &Openings<T>| -> bool {
+			Pallet::<T>::open_is_a_duty(origin, policy, period, openings)
+		})]
 		pub fn open(
 			origin: OriginFor<T>,
 			policy: PolicyId,

@@ -97,7 +97,7 @@ impl<T: Config> Pallet<T> {
 		}
 		ByOwner::<T>::insert(&owner, id, ());
 		ByBob::<T>::insert(&grant.bob, id, ());
-		Expiring::<T>::insert(grant.end, id, ());
+		Expiring::<T>::insert(grant.end.saturating_add(T::SettleDelay::get()), id, ());
 		Self::deposit_event(Event::PolicyCreated {
 			policy: id,
 			owner: owner.clone(),
@@ -140,7 +140,7 @@ impl<T: Config> Pallet<T> {
 		// Nothing is served under it any more: it is settled now, and its record (with its
 		// deposit) goes once the evidence window after the revocation has passed.
 		policy.settled = true;
-		Expiring::<T>::remove(policy.grant.end, id);
+		Expiring::<T>::remove(Self::settle_period(&policy), id);
 		Expiring::<T>::insert(Self::removal_period(&policy), id, ());
 		Policies::<T>::insert(id, &policy);
 		Self::deposit_event(Event::PolicyRevoked { policy: id, owner: policy.owner, refund });
@@ -152,13 +152,18 @@ impl<T: Config> Pallet<T> {
 		let now = T::Ursulas::current_period();
 		let remove_at = Self::removal_period(&policy);
 		if !policy.settled {
-			ensure!(now >= policy.grant.end, Error::<T>::PolicyNotEnded);
+			ensure!(now >= Self::settle_period(&policy), Error::<T>::PolicyNotEnded);
 			Self::settle(id, policy, remove_at);
 		} else {
 			ensure!(now >= remove_at, Error::<T>::AlreadySettled);
 			Self::remove_policy(id, policy, remove_at);
 		}
 		Ok(())
+	}
+
+	/// When a policy is settled: `SettleDelay` periods after its end.
+	pub(crate) fn settle_period(policy: &PolicyOf<T>) -> Period {
+		policy.grant.end.saturating_add(T::SettleDelay::get())
 	}
 
 	/// When a policy's record may go: `EvidenceRetention` periods after the last period it
@@ -217,7 +222,7 @@ impl<T: Config> Pallet<T> {
 		let refund = Self::refund_escrow(&mut policy);
 		Self::release_ursulas(id, &policy);
 		Self::forget_pending(&policy.owner, id);
-		Expiring::<T>::remove(policy.grant.end, id);
+		Expiring::<T>::remove(Self::settle_period(&policy), id);
 		Expiring::<T>::insert(remove_at, id, ());
 		policy.settled = true;
 		Self::deposit_event(Event::PolicyEnded { policy: id, owner: policy.owner.clone(), refund });
@@ -300,11 +305,24 @@ impl<T: Config> Pallet<T> {
 					}
 					used.saturating_accrue(step);
 					match Policies::<T>::get(id) {
-						Some(policy) if !policy.settled => {
-							let remove_at = Self::removal_period(&policy);
-							Self::settle(id, policy, remove_at)
+						Some(policy) => {
+							let due = if policy.settled {
+								Self::removal_period(&policy)
+							} else {
+								Self::settle_period(&policy)
+							};
+							if cursor < due {
+								// Scheduled before its step is due (the runtime lengthened
+								// the settling delay since): moved to when it is.
+								Expiring::<T>::remove(cursor, id);
+								Expiring::<T>::insert(due, id, ());
+							} else if policy.settled {
+								Self::remove_policy(id, policy, cursor)
+							} else {
+								let remove_at = Self::removal_period(&policy);
+								Self::settle(id, policy, remove_at)
+							}
 						},
-						Some(policy) => Self::remove_policy(id, policy, cursor),
 						None => Expiring::<T>::remove(cursor, id),
 					}
 				},
@@ -330,8 +348,11 @@ impl<T: Config> Pallet<T> {
 			*entry = entry.saturating_add(policy.deposit);
 			ensure!(ByOwner::<T>::contains_key(&policy.owner, id), "owner index misses a policy");
 			ensure!(ByBob::<T>::contains_key(&policy.grant.bob, id), "Bob index misses a policy");
-			let next_step =
-				if policy.settled { Self::removal_period(&policy) } else { policy.grant.end };
+			let next_step = if policy.settled {
+				Self::removal_period(&policy)
+			} else {
+				Self::settle_period(&policy)
+			};
 			ensure!(Expiring::<T>::contains_key(next_step, id), "clean-up misses a policy");
 			let live = policy.revoked_at.is_none() && !policy.settled;
 			ensure!(live || policy.escrow.is_zero(), "a revoked or ended policy holds escrow");

@@ -134,6 +134,7 @@ pub mod pallet {
 			type MaxPolicyPeriods = ConstU32<MAX_PERIODS>;
 			type MaxStartDelay = ConstU32<MAX_DELAY>;
 			type EvidenceRetention = ConstU32<RETENTION>;
+			type SettleDelay = ConstU32<0>;
 			type MaxKeyFragLen = ConstU32<1024>;
 			type MinFeeRate = ConstU128<MIN_RATE>;
 			type PlaceFee = ConstU128<0>;
@@ -190,6 +191,13 @@ pub mod pallet {
 		/// evidence window.
 		#[pallet::constant]
 		type EvidenceRetention: Get<Period>;
+
+		/// How many periods after its end a policy is settled (its escrow refunded, its key
+		/// fragments and places freed): long enough for proven activity of its last periods,
+		/// which is claimed after each period ends, to be paid from its escrow. At most
+		/// `EvidenceRetention`.
+		#[pallet::constant]
+		type SettleDelay: Get<Period>;
 
 		/// The longest encrypted key fragment, in bytes.
 		#[pallet::constant]
@@ -332,7 +340,7 @@ pub mod pallet {
 		AlreadyRevoked,
 		/// The policy's end period has come.
 		PolicyExpired,
-		/// The policy's end period has not come yet.
+		/// The policy's end period, and the settling delay after it, have not come yet.
 		PolicyNotEnded,
 		/// The policy's end was settled; its record stays until the evidence window passes.
 		AlreadySettled,
@@ -455,6 +463,10 @@ pub mod pallet {
 			assert!(T::MaxPoliciesPerUrsula::get() > 0, "Ursulas must be able to serve");
 			assert!(T::MaxPolicyPeriods::get() > 0, "policies must be able to last");
 			assert!(T::EvidenceRetention::get() > 0, "evidence must outlive the policy");
+			assert!(
+				T::SettleDelay::get() <= T::EvidenceRetention::get(),
+				"a policy is settled before its record goes"
+			);
 			assert!(T::MaxPendingPerOwner::get() > 0, "owners must be able to plan ahead");
 		}
 

@@ -2,7 +2,9 @@
 //! `Migrations`; each runs once, when the on-chain storage version is the one it starts from.
 
 /// Version 2: a grant carries the price of a request ([`crate::PolicyGrant::price`]). A policy
-/// made before it gets a price of zero — paid by the period only, as it was.
+/// made before it gets a price of zero — paid by the period only, as it was. And a policy is
+/// settled `SettleDelay` periods after its end: an unsettled policy's clean-up scheduled at its
+/// end moves there.
 pub mod v2 {
 	use core::marker::PhantomData;
 
@@ -13,7 +15,9 @@ pub mod v2 {
 	use keymarket_primitives::{policies::UmbralPublicKey, staking::Period};
 	use sp_runtime::traits::Zero;
 
-	use crate::{BalanceOf, Config, Pallet, Policies, PolicyGrant, PolicyOf, PolicyUrsula};
+	use crate::{
+		BalanceOf, Config, Expiring, Pallet, Policies, PolicyGrant, PolicyOf, PolicyUrsula,
+	};
 
 	/// The layout of version 1.
 	pub mod v1 {
@@ -73,8 +77,9 @@ pub mod v2 {
 		}
 	}
 
-	/// Rewrites every policy in the new layout: one read and one write each (the chain's
-	/// policies, bounded by `MaxPoliciesPerUrsula` per Ursula and their evidence window).
+	/// Rewrites every policy in the new layout, and moves an unsettled one's clean-up to its
+	/// settling period: a read and up to three writes each (the chain's policies, bounded by
+	/// `MaxPoliciesPerUrsula` per Ursula and their evidence window).
 	pub struct Unchecked<T>(PhantomData<T>);
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for Unchecked<T> {
@@ -86,7 +91,16 @@ pub mod v2 {
 					Some(upgrade::<T>(old))
 				},
 			);
-			T::DbWeight::get().reads_writes(count, count)
+			for (id, policy) in Policies::<T>::iter() {
+				let due = Pallet::<T>::settle_period(&policy);
+				if !policy.settled
+					&& due != policy.grant.end
+					&& Expiring::<T>::take(policy.grant.end, id).is_some()
+				{
+					Expiring::<T>::insert(due, id, ());
+				}
+			}
+			T::DbWeight::get().reads_writes(count.saturating_mul(2), count.saturating_mul(3))
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -3,6 +3,7 @@
 //! penalties, shares, gateways) is a `pallet-parameters` parameter in [`parameters`]; everything else is a
 //! constant beside the pallet it configures.
 
+mod activity;
 mod balances;
 mod consensus;
 mod fees;
@@ -22,6 +23,6 @@ pub use offchain::worker_key;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
 #[cfg(feature = "runtime-benchmarks")]
 pub use {
-	gateway::GatewayBenchmarks, lottery::LotteryBenchmarks, policies::PoliciesBenchmarks,
-	slashing::SlashingBenchmarks,
+	activity::ActivityBenchmarks, gateway::GatewayBenchmarks, lottery::LotteryBenchmarks,
+	policies::PoliciesBenchmarks, slashing::SlashingBenchmarks,
 };

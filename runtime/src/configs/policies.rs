@@ -27,6 +27,9 @@ impl pallet_keymarket_policies::Config for Runtime {
 	type MaxPolicyPeriods = MaxPolicyPeriods;
 	type MaxStartDelay = MaxStartDelay;
 	type EvidenceRetention = EvidenceWindow;
+	/// The activity pallet's claim window plus one: a policy's last period's proven service
+	/// is paid from its escrow before it is settled.
+	type SettleDelay = super::activity::SettleDelay;
 	/// An encrypted key fragment takes about 530 bytes.
 	type MaxKeyFragLen = ConstU32<1024>;
 	type MinFeeRate = policies::MinFeeRate;

@@ -2,6 +2,7 @@
 //! `benchmark pallet` on this machine class) from each pallet's v2 benchmarks, and of
 //! `pallet-parameters` in this runtime (`./scripts/bench pallet_parameters`).
 
+pub mod pallet_keymarket_activity;
 pub mod pallet_keymarket_gateway;
 pub mod pallet_keymarket_lottery;
 pub mod pallet_keymarket_policies;

@@ -48,7 +48,6 @@ impl frame_system::Config for Test {
 pub const BLOCKS_PER_PERIOD: u32 = 20;
 pub const CHALLENGES: u32 = 4;
 pub const BEACON_DELAY: u32 = 2;
-pub const OPEN_WINDOW: u32 = 5;
 pub const CLAIM_PERIODS: Period = 2;
 pub const MAX_OMEGA: u32 = 1_000;
 pub const POLICY: [u8; 16] = [7; 16];
@@ -206,8 +205,8 @@ impl pallet_keymarket_activity::Config for Test {
 	type Offences = MockOffences;
 	type Challenges = Challenges;
 	type BeaconDelay = ConstU32<BEACON_DELAY>;
-	type OpenWindow = ConstU32<OPEN_WINDOW>;
 	type ClaimPeriods = ConstU32<CLAIM_PERIODS>;
+	type BlocksPerPeriod = ConstU32<BLOCKS_PER_PERIOD>;
 	type MaxOmega = ConstU32<MAX_OMEGA>;
 	type MaxRecordLen = ConstU32<{ 48 * 1024 }>;
 	type WeightInfo = ();

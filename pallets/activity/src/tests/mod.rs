@@ -5,6 +5,8 @@
 
 pub mod mock;
 
+mod duty_tests;
+
 use codec::Encode;
 use frame_support::{assert_noop, assert_ok, traits::Hooks, weights::Weight};
 use keymarket_primitives::{
@@ -202,8 +204,14 @@ fn bad_openings_are_refused_and_change_nothing() {
 		let mut elsewhere = good.clone();
 		elsewhere[0] = openings_at(&built, other);
 		assert_noop!(open(elsewhere), Error::<Test>::WrongChallenges);
-		// After the window.
-		go_to_block(System::block_number() + OPEN_WINDOW as u64);
+		// Still in time in the last block of the period after the last one it could be
+		// claimed in; too late after it.
+		let last = (SERVED + CLAIM_PERIODS + 2) as u64 * BLOCKS_PER_PERIOD as u64 - 1;
+		assert_eq!(
+			Claims::<Test>::get(worker(), (POLICY, SERVED)).unwrap().open_until as u64,
+			last
+		);
+		go_to_block(last + 1);
 		assert_noop!(open(good), Error::<Test>::TooLate);
 		assert!(network(|n| n.paid.is_empty() && n.reported.is_empty()));
 	});

@@ -402,3 +402,47 @@ fn a_record_that_outlives_its_payment_carries_a_deposit_returned_on_removal() {
 		}));
 	});
 }
+
+#[test]
+fn a_settling_delay_keeps_the_escrow_for_the_last_periods_claims() {
+	run(|| {
+		SettleDelay::set(2);
+		alice_grants();
+		// Ended in period 15, settled two periods later: the escrow stays until then.
+		network(|n| n.period = 15);
+		Policies::on_idle(1, Weight::MAX);
+		assert!(!PolicyStore::<Test>::get(POLICY).unwrap().settled);
+		assert_noop!(
+			Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY),
+			Error::<Test>::PolicyNotEnded
+		);
+		assert_eq!(escrow(ALICE), 1_500);
+		network(|n| n.period = 17);
+		Policies::on_idle(1, Weight::MAX);
+		let policy = PolicyStore::<Test>::get(POLICY).unwrap();
+		assert!(policy.settled);
+		assert_eq!(escrow(ALICE), 0);
+		// The record still goes `EvidenceRetention` after the end.
+		assert!(crate::Expiring::<Test>::contains_key(15 + RETENTION, POLICY));
+	});
+}
+
+#[test]
+fn a_policy_scheduled_before_the_delay_was_lengthened_is_settled_when_due() {
+	run(|| {
+		alice_grants();
+		// Scheduled at its end (no delay), then the runtime lengthens the delay.
+		assert!(crate::Expiring::<Test>::contains_key(15, POLICY));
+		SettleDelay::set(3);
+		network(|n| n.period = 15);
+		Policies::on_idle(1, Weight::MAX);
+		// Not settled early: moved to when it is due.
+		assert!(!PolicyStore::<Test>::get(POLICY).unwrap().settled);
+		assert!(!crate::Expiring::<Test>::contains_key(15, POLICY));
+		assert!(crate::Expiring::<Test>::contains_key(18, POLICY));
+		network(|n| n.period = 18);
+		Policies::on_idle(1, Weight::MAX);
+		assert!(PolicyStore::<Test>::get(POLICY).unwrap().settled);
+		assert!(PolicyStore::<Test>::get(POLICY).is_some(), "the record stays");
+	});
+}

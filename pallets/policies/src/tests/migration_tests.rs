@@ -40,6 +40,9 @@ fn version_1_policies_get_a_zero_price_and_keep_everything_else() {
 			PolicyOf::<Test> { grant: PolicyGrant { price: 0, ..policy.grant.clone() }, ..policy };
 		assert_eq!(crate::Policies::<Test>::get(POLICY), Some(expected.clone()));
 
+		// No settling delay here: the clean-up stays at the end.
+		assert!(crate::Expiring::<Test>::contains_key(15, POLICY));
+
 		// Once is all: a second run from version 2 changes nothing.
 		Migrate::<Test>::on_runtime_upgrade();
 		assert_eq!(crate::Policies::<Test>::get(POLICY), Some(expected));
@@ -54,5 +57,21 @@ fn a_chain_at_version_2_skips_the_migration() {
 		let before = crate::Policies::<Test>::get(POLICY);
 		Migrate::<Test>::on_runtime_upgrade();
 		assert_eq!(crate::Policies::<Test>::get(POLICY), before);
+	});
+}
+
+#[test]
+fn an_unsettled_policys_clean_up_moves_to_its_settling_period() {
+	run(|| {
+		alice_grants();
+		let policy = crate::Policies::<Test>::get(POLICY).unwrap();
+		unhashed::put_raw(&crate::Policies::<Test>::hashed_key_for(POLICY), &v1_bytes(&policy));
+		StorageVersion::new(1).put::<Policies>();
+		SettleDelay::set(3);
+		Migrate::<Test>::on_runtime_upgrade();
+		assert!(!crate::Expiring::<Test>::contains_key(15, POLICY));
+		assert!(crate::Expiring::<Test>::contains_key(18, POLICY));
+		// As try-state expects of version 2 with this delay.
+		Policies::do_try_state().expect("scheduled at its settling period");
 	});
 }

@@ -58,6 +58,8 @@ parameter_types! {
 	pub static PlaceFee: Balance = 0;
 	pub static DepositBase: Balance = 0;
 	pub static DepositPerUrsula: Balance = 0;
+	/// Zero unless a test delays settlement.
+	pub static SettleDelay: Period = 0;
 }
 
 #[derive(Default)]
@@ -141,6 +143,7 @@ impl pallet_keymarket_policies::Config for Test {
 	type PlaceFee = PlaceFee;
 	type DepositBase = DepositBase;
 	type DepositPerUrsula = DepositPerUrsula;
+	type SettleDelay = SettleDelay;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarks;
 }
@@ -199,6 +202,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
+	// Statics a test may have moved start from their defaults.
+	SettleDelay::set(0);
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);

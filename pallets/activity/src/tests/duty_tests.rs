@@ -1,0 +1,125 @@
+//! Claims and openings in the pool: a worker's claim and its opening are free, one place each,
+//! when and only when they are due; a free one that would fail never reaches a block.
+
+use frame_support::{
+	dispatch::GetDispatchInfo,
+	pallet_prelude::{TransactionSource, TransactionValidityError, ValidTransaction},
+};
+use sp_runtime::traits::DispatchTransaction;
+
+use super::{mock::*, *};
+use crate::{
+	duty::{validity_code, CheckActivityDuty, DUTY_PRIORITY},
+	Call,
+};
+
+fn validate(
+	who: &AccountId,
+	call: Call<Test>,
+) -> Result<ValidTransaction, TransactionValidityError> {
+	let call = RuntimeCall::Activity(call);
+	let info = call.get_dispatch_info();
+	CheckActivityDuty::<Test>::new()
+		.validate_only(
+			RuntimeOrigin::signed(who.clone()),
+			&call,
+			&info,
+			0,
+			TransactionSource::External,
+			0,
+		)
+		.map(|(valid, _, _)| valid)
+}
+
+fn feeless(who: &AccountId, call: Call<Test>) -> bool {
+	use frame_support::dispatch::CheckIfFeeless;
+	RuntimeCall::Activity(call).is_feeless(&RuntimeOrigin::signed(who.clone()))
+}
+
+fn claim_call(built: &Built, omega: u32) -> Call<Test> {
+	let root = built.tree.root();
+	Call::claim {
+		policy: POLICY,
+		period: SERVED,
+		omega,
+		root,
+		signature: signature(SERVED, omega, &root),
+	}
+}
+
+#[test]
+fn a_workers_claim_is_a_free_duty_once_and_a_failing_one_is_refused() {
+	run(|| {
+		let built = honest(&(0..6).map(record).collect::<Vec<_>>());
+		let good = claim_call(&built, 6);
+		let valid = validate(&worker(), good.clone()).expect("a due claim");
+		assert_eq!(valid.priority, DUTY_PRIORITY);
+		assert_eq!(valid.provides.len(), 1);
+		// It lives until the period can no longer be claimed.
+		let last = (SERVED + CLAIM_PERIODS + 1) as u64 * BLOCKS_PER_PERIOD as u64;
+		assert_eq!(valid.longevity, last - System::block_number());
+		assert!(feeless(&worker(), good.clone()));
+		// Signed for another ω: it would fail, and it would be free — refused in the pool.
+		let root = built.tree.root();
+		let forged = Call::claim {
+			policy: POLICY,
+			period: SERVED,
+			omega: 7,
+			root,
+			signature: signature(SERVED, 6, &root),
+		};
+		assert_eq!(
+			validate(&worker(), forged.clone()),
+			Err(validity_code(Error::<Test>::BadSignature).into())
+		);
+		assert!(!feeless(&worker(), forged));
+		// A stranger's claim is an ordinary transaction: it pays to learn its error.
+		assert_eq!(validate(&account("Eve"), good.clone()), Ok(ValidTransaction::default()));
+		assert!(!feeless(&account("Eve"), good.clone()));
+		// Taken once: again, it is refused in the pool.
+		assert_ok!(claim(&built));
+		assert_eq!(
+			validate(&worker(), good),
+			Err(validity_code(Error::<Test>::AlreadyClaimed).into())
+		);
+	});
+}
+
+#[test]
+fn opening_the_challenged_leaves_is_a_free_duty_and_anything_else_is_refused() {
+	run(|| {
+		let built = honest(&(0..6).map(record).collect::<Vec<_>>());
+		let open_call = |openings| Call::open { policy: POLICY, period: SERVED, openings };
+		// No claim: an ordinary transaction.
+		assert_eq!(
+			validate(&worker(), open_call(Default::default())),
+			Ok(ValidTransaction::default())
+		);
+		assert_ok!(claim(&built));
+		// Before the beacon: refused.
+		assert_eq!(
+			validate(&worker(), open_call(Default::default())),
+			Err(validity_code(Error::<Test>::TooEarly).into())
+		);
+		after_beacon();
+		let good = openings(&built);
+		let valid = validate(&worker(), open_call(good.clone())).expect("a due opening");
+		assert_eq!(valid.priority, DUTY_PRIORITY);
+		assert!(feeless(&worker(), open_call(good.clone())));
+		// Not the challenged leaves: refused, and not free.
+		let mut fewer = good.to_vec();
+		fewer.pop();
+		let fewer = open_call(fewer.try_into().unwrap());
+		assert_eq!(
+			validate(&worker(), fewer.clone()),
+			Err(validity_code(Error::<Test>::WrongChallenges).into())
+		);
+		assert!(!feeless(&worker(), fewer));
+		// Opened: again, refused.
+		assert_ok!(open(good.clone()));
+		assert_eq!(
+			validate(&worker(), open_call(good)),
+			Err(validity_code(Error::<Test>::AlreadyOpened).into())
+		);
+	});
+}
