@@ -476,6 +476,135 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 			RequestError::PolicyExpired,
 		);
 	}
+
+	// The network moves to its fees-only stage: the Ursulas of a new policy are paid for the
+	// requests they served, by the claims and openings their nodes make by themselves.
+	let served = grant("served", "10");
+	activity_pays_the_ursulas(&net, dir.path(), &served);
+}
+
+/// Requests Bob makes in the fees-only stage.
+const ACTIVITY_RETRIEVALS: u32 = 40;
+
+/// Governance puts the network in its fees-only stage; Bob retrieves under `grant`'s policy
+/// (no tickets: its owner authorized none); each Ursula claims the requests it served after the
+/// period, opens the challenged leaves after the beacon, and is paid the price of each request
+/// from the policy's escrow — exactly what Bob counted, nothing refuted.
+fn activity_pays_the_ursulas(net: &Network, dir: &Path, grant: &serde_json::Value) {
+	let node = &net.nodes[0];
+	let url = node.rpc_url();
+	let first_block = node.best_number();
+	let stage = RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+		call: Box::new(RuntimeCall::Staking(pallet_keymarket_staking::Call::set_stage {
+			stage: keymarket_primitives::staking::Stage::FeesOnly,
+		})),
+	});
+	submit(node, "Alice", stage);
+	assert_eq!(node.rpc("keymarket_stage", json!([])), json!("FeesOnly"));
+
+	let policy_hex = grant["policy"].as_str().unwrap().to_string();
+	let policy_id: [u8; 16] = harness::unhex(&policy_hex).try_into().unwrap();
+	let ursulas: Vec<AccountId> = serde_json::from_value(grant["ursulas"].clone()).unwrap();
+	client(&[
+		"enrico",
+		"encrypt",
+		"--policy",
+		&policy_hex,
+		"--in",
+		&path(dir, "plain.txt"),
+		"--out",
+		&path(dir, "served.enc"),
+		"--rpc",
+		&url,
+	]);
+	// Every Ursula holds its key fragment once it gets as far as reading the capsule: a
+	// garbage one, refused and not served, so that Bob's retrievals are all it serves.
+	for ursula in &ursulas {
+		let i = WORKERS.iter().position(|w| account(w) == *ursula).unwrap();
+		wait_for_refusal(
+			&net.endpoints[i],
+			ursula,
+			policy_id,
+			&[0xff; 98],
+			RequestError::MalformedCapsule(0),
+		);
+	}
+	let (status, stdout, stderr) = run_binary(
+		&[
+			"bob",
+			"retrieve",
+			"--keys",
+			&path(dir, "bob.json"),
+			"--suri",
+			"//Bob",
+			"--in",
+			&path(dir, "served.enc"),
+			"--out",
+			&path(dir, "served.out"),
+			"--repeat",
+			&ACTIVITY_RETRIEVALS.to_string(),
+			"--rpc",
+			&url,
+		],
+		Duration::from_secs(300),
+	);
+	assert_eq!(status, Some(0), "Bob retrieves without tickets: {stdout} {stderr}");
+	let output: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+	let served: std::collections::BTreeMap<AccountId, u64> =
+		serde_json::from_value(output["servedBy"].clone()).expect("requests per Ursula");
+	assert_eq!(served.values().sum::<u64>(), 2 * ACTIVITY_RETRIEVALS as u64, "{output}");
+
+	// Each Ursula's claims of the policy, once none waits to be opened.
+	let claims_of = |ursula: &AccountId| -> Vec<serde_json::Value> {
+		let claims = node.rpc("keymarket_activityClaims", json!([ursula]));
+		claims
+			.as_array()
+			.unwrap()
+			.iter()
+			.filter(|c| c["policy"].as_str() == Some(policy_hex.as_str()))
+			.cloned()
+			.collect()
+	};
+	let omega = |claims: &[serde_json::Value]| -> u64 {
+		claims.iter().map(|c| c["omega"].as_u64().unwrap()).sum()
+	};
+	let settled = wait_for("every Ursula's claims to be opened", Duration::from_secs(300), || {
+		let all: Vec<(AccountId, Vec<serde_json::Value>)> =
+			served.keys().map(|u| (u.clone(), claims_of(u))).collect();
+		let done = all.iter().all(|(u, claims)| {
+			omega(claims) == served[u] && claims.iter().all(|c| c["state"] != json!("committed"))
+		});
+		done.then_some(all)
+	});
+	let mut paid_total = 0u128;
+	for (ursula, claims) in &settled {
+		for claim in claims {
+			let paid: u128 = claim["state"]["paid"]
+				.as_str()
+				.unwrap_or_else(|| panic!("{ursula}'s claim was not paid: {claim}"))
+				.parse()
+				.unwrap();
+			assert_eq!(paid, PRICE * claim["omega"].as_u64().unwrap() as u128, "{claim}");
+			paid_total += paid;
+		}
+	}
+	eprintln!("activity: {served:?} requests served, {paid_total} paid from escrow");
+	let view = node.rpc("keymarket_policy", json!([policy_hex]));
+	let by_activity: u128 = view["paidByActivity"].as_str().unwrap().parse().unwrap();
+	assert_eq!(by_activity, paid_total, "the policy records what proven activity paid");
+	assert_eq!(paid_total, PRICE * 2 * ACTIVITY_RETRIEVALS as u128);
+	// Nothing refuted, nothing reported.
+	for number in first_block..=node.best_number() {
+		let hash = node.block_hash(number).expect("a block");
+		for record in node.events(hash) {
+			if let RuntimeEvent::Activity(
+				event @ pallet_keymarket_activity::Event::ClaimRefuted { .. },
+			) = record.event
+			{
+				panic!("an honest claim was refuted: {event:?}");
+			}
+		}
+	}
 }
 
 /// The policy's price of a request, and one ticket in this many wins.

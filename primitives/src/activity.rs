@@ -256,6 +256,72 @@ pub fn check_opening(
 	Ok(record)
 }
 
+/// What is wrong with a served record offered as proof of work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum RecordFault {
+	/// The request is to another Ursula or under another policy.
+	NotThisService,
+	/// Bob did not sign the request (or the signer is not the policy's Bob).
+	NotSignedByBob,
+	/// Served in another period than the claimed one.
+	WrongPeriod,
+	/// The request carried a lottery ticket: tickets pay for it.
+	PaidByTicket,
+	/// Not one fragment per capsule.
+	WrongAnswerCount,
+	/// A judged fragment is incorrect (or not a fragment of its capsule at all).
+	IncorrectCfrag,
+}
+
+/// The checks of one served record offered as `worker`'s work under `policy` in `period`:
+/// the request is to this worker under this policy, signed by the policy's Bob, served in that
+/// period, carrying no ticket, answered with one fragment per capsule; and each fragment at
+/// `judged` (indices of capsules: one chosen by a beacon on chain, every one for a committee
+/// member) is correct by the adjudicator's judge.
+pub fn check_served<AccountId: Encode, Balance>(
+	record: &ServedRecord,
+	worker: &AccountId,
+	policy: &PolicyId,
+	period: Period,
+	terms: &crate::policies::ActivityTerms<AccountId, Balance>,
+	judged: impl IntoIterator<Item = usize>,
+) -> Result<(), RecordFault> {
+	use crate::policies::{judge_cfrag, CfragVerdict};
+	let body = &record.request.body;
+	if body.policy != *policy || body.ursula.encode() != worker.encode() {
+		return Err(RecordFault::NotThisService);
+	}
+	if body.bob.encode() != terms.bob.encode() || !record.request.bob_signed() {
+		return Err(RecordFault::NotSignedByBob);
+	}
+	if record.served_at != period {
+		return Err(RecordFault::WrongPeriod);
+	}
+	if record.request.ticket.is_some() {
+		return Err(RecordFault::PaidByTicket);
+	}
+	let count = body.capsules.len();
+	if count == 0 || record.cfrags.len() != count {
+		return Err(RecordFault::WrongAnswerCount);
+	}
+	for i in judged {
+		let (Some(capsule), Some(cfrag)) = (body.capsules.get(i), record.cfrags.get(i)) else {
+			return Err(RecordFault::WrongAnswerCount);
+		};
+		let verdict = judge_cfrag(
+			capsule,
+			&cfrag.cfrag,
+			&terms.verifying_key,
+			&terms.policy_key,
+			&terms.bob_key,
+		);
+		if verdict != Ok(CfragVerdict::Correct) {
+			return Err(RecordFault::IncorrectCfrag);
+		}
+	}
+	Ok(())
+}
+
 /// `records` in the tree's order, each request once, with their leaves and SCALE bytes (the
 /// Ursula's side).
 pub fn in_tree_order(records: &[ServedRecord]) -> Vec<(Leaf, Vec<u8>)> {
@@ -273,8 +339,110 @@ pub fn open(tree: &Tree, sorted: &[(Leaf, Vec<u8>)], index: u32) -> Option<Openi
 	Some(Opening { index, record: record.clone(), path: tree.path(index), next })
 }
 
-/// Where a claim is, as clients see it.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+/// How served work is proven: the scheme governance selects (`Activity.set_scheme`).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+pub enum ActivityScheme {
+	/// The worker commits to a tree of its records and opens the leaves a later beacon picks.
+	#[default]
+	CommitOpen,
+	/// A round's committee checks the worker's full record natively and `t` members sign.
+	Committee,
+}
+
+/// The bytes a committee member signs to attest that `worker` served `omega` distinct, valid
+/// requests of `policy` in `period`, whose tree has root `root`, as a member of `round`'s
+/// committee.
+pub fn attestation_payload(
+	worker: &impl Encode,
+	policy: &PolicyId,
+	period: Period,
+	omega: u32,
+	root: &[u8; 32],
+	round: crate::time::Round,
+) -> Vec<u8> {
+	let mut payload = b"keymarket/activity/attest/v1".to_vec();
+	(worker, policy, period, omega, root, round).encode_to(&mut payload);
+	payload
+}
+
+/// A round's committee: its members (worker, registered signing key) in draw order — an
+/// attestation's signer index is a place in this list — the signatures it needs, and the
+/// round's first block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committee<AccountId> {
+	pub members: Vec<(AccountId, [u8; 32])>,
+	pub threshold: u32,
+	pub first_block: u32,
+}
+
+/// Where the activity pallet finds a round's committee: the gateway pallet's draw.
+pub trait Committees<AccountId> {
+	/// The committee of `round`, while the chain keeps it.
+	fn committee(round: crate::time::Round) -> Option<Committee<AccountId>>;
+}
+
+/// Where the Ursula service leaves claims and openings for the activity pallet's off-chain
+/// worker (the node's persistent off-chain storage).
+pub const OUTBOX_KEY: &[u8] = b"keymarket/activity/outbox";
+
+/// The most duties the off-chain worker submits in one block.
+pub const MAX_OUTBOX: usize = 8;
+
+/// An activity duty the Ursula service hands to the off-chain worker, which submits it as the
+/// worker's own fee-free transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum ActivityDuty<AccountId> {
+	/// Claim `omega` requests of `policy` served in `period` (`Activity.claim`).
+	Claim {
+		worker: AccountId,
+		policy: PolicyId,
+		period: Period,
+		omega: u32,
+		root: [u8; 32],
+		signature: crate::crypto::Sr25519Signature,
+	},
+	/// Open the challenged leaves of that claim (`Activity.open`).
+	Open { worker: AccountId, policy: PolicyId, period: Period, openings: Vec<Opening> },
+	/// Submit a committee's attestation of `omega` requests (`Activity.attest`).
+	Attest {
+		worker: AccountId,
+		policy: PolicyId,
+		period: Period,
+		omega: u32,
+		root: [u8; 32],
+		round: crate::time::Round,
+		signers: crate::gateway::SignerSet,
+		signatures: Vec<crate::crypto::Sr25519Signature>,
+	},
+}
+
+/// Where a claim is in its life: as the activity pallet stores it and clients see it.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
 #[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
 	feature = "std",
@@ -291,7 +459,7 @@ pub enum ClaimState<Balance> {
 	Committed,
 	/// Opened and proven: this much was paid.
 	Paid(#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::decimal"))] Balance),
-	/// Opened and refuted.
+	/// Opened and refuted: nothing paid, the worker reported.
 	Refuted,
 }
 

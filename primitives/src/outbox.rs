@@ -1,7 +1,8 @@
 //! The outboxes through which the node's Ursula service hands duties to the pallets' off-chain
 //! workers: a SCALE list in the node's persistent off-chain storage, appended to by the service
 //! and taken whole by the worker, both with a compare-and-set, so that no duty is taken twice
-//! or lost between them.
+//! or lost between them. Each duty is submitted as the hosted worker's own signed transaction
+//! ([`submit_as`]).
 
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -31,4 +32,41 @@ pub fn take<D: Encode + Decode>(key: &[u8]) -> Vec<D> {
 /// Reads the outbox at `key` without taking it (for tests and the node's own view).
 pub fn read<D: Decode>(key: &[u8]) -> Vec<D> {
 	StorageValueRef::persistent(key).get().ok().flatten().unwrap_or_default()
+}
+
+/// Why a duty was not submitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmitError {
+	/// The node's keystore holds no key of the worker.
+	NoKey,
+	/// The pool refused the transaction (or it could not be made).
+	Refused,
+}
+
+/// Signs `call` as `worker`, with its key of `K` in the node's keystore, and submits it to the
+/// pool (from an off-chain worker).
+pub fn submit_as<T, K, C>(worker: &T::AccountId, call: C) -> Result<(), SubmitError>
+where
+	T: frame_system::offchain::CreateSignedTransaction<C>,
+	K: frame_system::offchain::AppCrypto<T::Public, T::Signature>,
+	C: Clone,
+{
+	use frame_system::offchain::{SendSignedTransaction, Signer};
+	use sp_runtime::{traits::IdentifyAccount, RuntimeAppPublic};
+	let public = K::RuntimeAppPublic::all()
+		.into_iter()
+		.map(|key| {
+			let generic: K::GenericPublic = key.into();
+			let public: T::Public = generic.into();
+			public
+		})
+		.find(|public| public.clone().into_account() == *worker)
+		.ok_or(SubmitError::NoKey)?;
+	let sent = Signer::<T, K>::all_accounts()
+		.with_filter(alloc::vec![public])
+		.send_signed_transaction(|_| call.clone());
+	match sent.first() {
+		Some((_, Ok(()))) => Ok(()),
+		_ => Err(SubmitError::Refused),
+	}
 }

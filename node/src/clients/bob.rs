@@ -147,6 +147,8 @@ struct Retrieval {
 	tickets: Option<Tickets>,
 	/// Requests served with a ticket.
 	ticketed: u64,
+	/// Requests each Ursula served.
+	served_by: std::collections::BTreeMap<AccountId, u64>,
 	/// Each Ursula's endpoint, read once for all the retrievals (`None`: not bonded).
 	endpoints: std::collections::HashMap<AccountId, Option<String>>,
 	report: bool,
@@ -187,6 +189,7 @@ fn retrieve(
 		view,
 		tickets,
 		ticketed: 0,
+		served_by: Default::default(),
 		endpoints: Default::default(),
 		report: options.report,
 		complain: options.complain,
@@ -227,6 +230,7 @@ fn retrieve(
 		json!({
 			"decrypted": plaintext.len(),
 			"retrievals": options.repeat,
+			"servedBy": retrieval.served_by,
 			"tickets": tickets,
 			"problems": problems,
 		})
@@ -303,6 +307,7 @@ impl Retrieval {
 			let answer = self.complain_if_silent(ursula, &request, answer, &mut problems);
 			let response = match answer {
 				Ok(Ok(response)) => {
+					*self.served_by.entry(ursula.clone()).or_default() += 1;
 					if self.tickets.is_some() {
 						self.ticketed += 1;
 					}

@@ -217,7 +217,6 @@ fn ticket_checks(run: Duration) -> Result<f64, String> {
 		now: 2,
 		round_hashes: [(2, [2; 32]), (1, [1; 32])],
 		ticket_rounds: 2,
-		fees_only: false,
 		current: None,
 	};
 	let outbox = Keep(std::sync::Mutex::new(None));

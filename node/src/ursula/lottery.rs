@@ -22,8 +22,8 @@
 //!   at most a block's; an fsync per winner would cost more than the check); a torn tail is
 //!   skipped on reading.
 //! - **Who must pay.** A request without a ticket is served only while the policy is not paid
-//!   by tickets: its owner has not authorized tickets for it and the chain is not in its
-//!   fees-only stage.
+//!   by tickets: its owner has not authorized tickets for it. In the fees-only stage such a
+//!   request is paid by proven activity instead ([`super::activity`]), from the policy's escrow.
 
 use std::{
 	collections::HashMap,
@@ -40,7 +40,7 @@ use keymarket_primitives::{
 		SignedTicket, TicketError,
 	},
 	policies::{PolicyId, ReencryptionRequest, RequestError},
-	staking::{Stage, StakingApi},
+	staking::StakingApi,
 	time::Round,
 	AccountId, Balance,
 };
@@ -77,7 +77,6 @@ pub struct ChainTerms {
 	pub now: Round,
 	pub round_hashes: [(Round, [u8; 32]); 2],
 	pub ticket_rounds: Round,
-	pub fees_only: bool,
 	/// This Ursula's current commitment on chain and the round it was published in, with its
 	/// value, if it holds the value and has not handed it over to be revealed.
 	pub current: Option<([u8; 32], Round, [u8; 32])>,
@@ -124,7 +123,7 @@ fn winners_path(dir: &Path, commitment: &[u8; 32]) -> PathBuf {
 }
 
 /// Writes `bytes` to `path` atomically and durably, readable by this user only.
-fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
 	let aside = path.with_extension("new");
 	let mut options = OpenOptions::new();
 	options.write(true).create(true).truncate(true);
@@ -264,7 +263,7 @@ impl Lottery {
 		let body = &request.body;
 		let Some(ticket) = &request.ticket else {
 			let authorized = || self.funds(owner, body.policy).is_some_and(|f| f.cap > 0);
-			if terms.fees_only || authorized() {
+			if authorized() {
 				return Err(RequestError::TicketRequired);
 			}
 			return Ok(None);
@@ -474,7 +473,6 @@ where
 	let now = api.current_round(at).map_err(error)?;
 	let durations = api.durations(at).map_err(error)?;
 	let ticket_rounds = api.ticket_rounds(at).map_err(error)?;
-	let fees_only = api.stage(at).map_err(error)? == Stage::FeesOnly;
 	let view = api.commitment(at, worker.clone()).map_err(error)?;
 	// Unknown hashes read as zeros, which no ticket may name. The chain keeps no real hash of
 	// the genesis block (`frame_system` stores a placeholder), so round 0 takes no tickets.
@@ -493,7 +491,6 @@ where
 		now,
 		round_hashes: [(now, hash_of(now)), (previous_round, hash_of(previous_round))],
 		ticket_rounds,
-		fees_only,
 		current: None,
 	};
 	Ok((terms, commitments_of(view)))
@@ -615,7 +612,6 @@ pub mod tests {
 			now,
 			round_hashes: [(now, [now as u8 + 1; 32]), (now - 1, [now as u8; 32])],
 			ticket_rounds: 2,
-			fees_only: false,
 			current: None,
 		}
 	}
@@ -931,21 +927,6 @@ pub mod tests {
 		scene.fund(10_000, 10_000);
 		assert_eq!(serve(&scene.lottery, &bare), Ok(false), "as of the block it read");
 		scene.update(11, 2, Commitments { current: Some((commitment, 2)), previous: None });
-		assert_eq!(serve(&scene.lottery, &bare), Err(RequestError::TicketRequired));
-		// In the fees-only stage, always.
-		scene.source.0.lock().unwrap().clear();
-		let mut fees_only = chain(2);
-		fees_only.fees_only = true;
-		scene
-			.lottery
-			.update(
-				12,
-				fees_only,
-				Commitments { current: Some((commitment, 2)), previous: None },
-				Commitments { current: Some((commitment, 2)), previous: None },
-				&scene.outbox,
-			)
-			.unwrap();
 		assert_eq!(serve(&scene.lottery, &bare), Err(RequestError::TicketRequired));
 	}
 

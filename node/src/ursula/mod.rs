@@ -6,6 +6,7 @@
 //! on chain. The availability commitment and the submission of proofs and answers are the
 //! pallets' off-chain workers.
 
+pub mod activity;
 pub mod book;
 pub mod connection_limiter;
 pub mod gateway;
@@ -119,7 +120,8 @@ where
 	C::Api: PoliciesApi<B, AccountId, Balance>
 		+ StakingApi<B, AccountId, Balance>
 		+ keymarket_primitives::gateway::GatewayApi<B, AccountId, Balance>
-		+ keymarket_primitives::lottery::LotteryApi<B, AccountId, Balance>,
+		+ keymarket_primitives::lottery::LotteryApi<B, AccountId, Balance>
+		+ keymarket_primitives::activity::ActivityApi<B, AccountId, Balance>,
 	S: OffchainStorage + 'static,
 {
 	let Some(listen) = params.ursula_listen else { return Ok(()) };
@@ -153,6 +155,14 @@ where
 		Arc::new(lottery::ClientFunds::new(client.clone())),
 	)
 	.map_err(|e| format!("cannot open the lottery's values and winners: {e}"))?;
+	let activity = activity::Activity::open(
+		&dir.join("activity"),
+		&dir.join("served"),
+		keys.worker.clone(),
+		keys.signer.clone(),
+		activity_limits(),
+	)
+	.map_err(|e| format!("cannot open the kept activity claims: {e}"))?;
 	let ursula = Arc::new(service::Ursula {
 		keys,
 		book: book::Book::default(),
@@ -172,9 +182,10 @@ where
 	));
 	let endpoint = Arc::new(server::Endpoint::new(ursula.clone(), Some(gateway.clone()), &limits));
 	ursula.book.refresh(&*client, &mut storage, &ursula.keys, client.info().best_hash);
-	let lottery_outbox = gateway::OffchainOutbox::new(storage.clone());
+	let duty_outbox = gateway::OffchainOutbox::new(storage.clone());
 	let info = client.info();
-	update_lottery(&*client, &ursula, &lottery_outbox, info.best_number, info.best_hash);
+	update_lottery(&*client, &ursula, &duty_outbox, info.best_number, info.best_hash);
+	update_activity(&*client, &ursula, &activity, &duty_outbox, info.best_number, info.best_hash);
 
 	let book_keeper = ursula.clone();
 	let answer_cases = params.ursula_answer_cases;
@@ -184,7 +195,15 @@ where
 			if block.is_new_best {
 				book_keeper.book.refresh(&*client, &mut storage, &book_keeper.keys, block.hash);
 				let number = *sp_runtime::traits::Header::number(&block.header);
-				update_lottery(&*client, &book_keeper, &lottery_outbox, number, block.hash);
+				update_lottery(&*client, &book_keeper, &duty_outbox, number, block.hash);
+				update_activity(
+					&*client,
+					&book_keeper,
+					&activity,
+					&duty_outbox,
+					number,
+					block.hash,
+				);
 				// Cases against this Ursula are answered from the book just refreshed.
 				if answer_cases {
 					gateway.answer_cases();
@@ -227,6 +246,45 @@ fn update_lottery<B, C, S>(
 	});
 	if let Err(e) = updated {
 		log::warn!(target: "ursula", "cannot bring the lottery up to {at:?}: {e}");
+	}
+}
+
+/// The runtime's limits on activity claims.
+fn activity_limits() -> activity::Limits {
+	use frame_support::traits::Get;
+	use keymarket_runtime::Runtime;
+	use pallet_keymarket_activity::Config;
+	activity::Limits {
+		claim_periods: <<Runtime as Config>::ClaimPeriods as Get<_>>::get(),
+		max_omega: <<Runtime as Config>::MaxOmega as Get<_>>::get(),
+		max_record_len: <<Runtime as Config>::MaxRecordLen as Get<_>>::get(),
+	}
+}
+
+/// Brings the Ursula's activity claims up to block `at` (number `number`).
+fn update_activity<B, C, S>(
+	client: &C,
+	ursula: &service::Ursula,
+	activity: &activity::Activity,
+	outbox: &gateway::OffchainOutbox<S>,
+	number: sp_runtime::traits::NumberFor<B>,
+	at: B::Hash,
+) where
+	B: sp_runtime::traits::Block,
+	C: ProvideRuntimeApi<B> + HeaderBackend<B>,
+	C::Api: StakingApi<B, AccountId, Balance>
+		+ keymarket_primitives::activity::ActivityApi<B, AccountId, Balance>,
+	S: OffchainStorage,
+{
+	use sp_runtime::traits::UniqueSaturatedInto;
+	let worker = &ursula.keys.worker;
+	let priced = |policy: &keymarket_primitives::policies::PolicyId| {
+		ursula.book.get(policy).is_some_and(|entry| entry.view.price > 0)
+	};
+	let updated = activity::read_chain(client, worker, number.unique_saturated_into(), at)
+		.and_then(|chain| activity.update(&chain, priced, outbox).map_err(|e| e.to_string()));
+	if let Err(e) = updated {
+		log::warn!(target: "ursula", "cannot bring the activity claims up to {at:?}: {e}");
 	}
 }
 

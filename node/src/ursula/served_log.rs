@@ -116,6 +116,18 @@ impl ServedLog {
 	}
 }
 
+#[cfg(test)]
+impl ServedLog {
+	/// Waits until the writer has every queued record on disk (for tests).
+	pub fn wait_written(&self) {
+		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+		while self.taken.load(Ordering::Acquire) > 0 {
+			assert!(std::time::Instant::now() < deadline, "the writer wrote nothing");
+			std::thread::sleep(std::time::Duration::from_millis(5));
+		}
+	}
+}
+
 struct PeriodFiles {
 	log: File,
 	index: File,
@@ -309,8 +321,6 @@ pub fn read_index(dir: &Path, period: Period) -> io::Result<Vec<IndexEntry>> {
 }
 
 /// The record at `at` in `period`'s log (from its index), `None` if it is damaged.
-// For the proofs of service to come: nothing in the node reads single records yet.
-#[allow(dead_code)]
 pub fn read_record(dir: &Path, period: Period, at: IndexEntry) -> io::Result<Option<ServedRecord>> {
 	let mut file = File::open(log_path(dir, period))?;
 	file.seek(SeekFrom::Start(at.offset))?;
@@ -426,11 +436,7 @@ mod tests {
 		for record in records {
 			log.append(log.reserve().expect("room"), record.clone());
 		}
-		let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-		while log.taken.load(Ordering::Acquire) > 0 {
-			assert!(std::time::Instant::now() < deadline, "the writer wrote nothing");
-			std::thread::sleep(std::time::Duration::from_millis(5));
-		}
+		log.wait_written();
 	}
 
 	#[test]

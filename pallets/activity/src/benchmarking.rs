@@ -7,7 +7,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::Get;
 use frame_system::RawOrigin;
 use keymarket_primitives::{
-	activity::{claim_payload, in_tree_order, open as open_leaf, Leaf, Tree},
+	activity::{attestation_payload, claim_payload, in_tree_order, open as open_leaf, Leaf, Tree},
 	policies::{
 		fixture::{CAPSULE, CORRECT_CFRAG},
 		ReencryptionRequest, RequestBody, ServedRecord, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
@@ -129,6 +129,55 @@ mod benchmarks {
 
 		let status = Claims::<T>::get(&worker, (policy, PERIOD)).expect("claimed").status;
 		assert!(matches!(status, ClaimStatus::Paid(_)), "proven");
+	}
+
+	#[benchmark]
+	fn set_scheme() {
+		#[extrinsic_call]
+		_(RawOrigin::Root, ActivityScheme::Committee);
+
+		assert_eq!(Scheme::<T>::get(), ActivityScheme::Committee);
+	}
+
+	/// An attestation of the most requests with `s` committee signatures, each checked, and
+	/// the pay.
+	#[benchmark]
+	fn attest(s: Linear<1, { keymarket_primitives::gateway::MAX_GATEWAYS }>) {
+		let (worker, _, policy, _) = scene::<T>();
+		Scheme::<T>::put(ActivityScheme::Committee);
+		let members: Vec<(sp_core::sr25519::Public, T::AccountId)> =
+			(0..s).map(|_| key::<T>()).collect();
+		let round = T::BenchmarkHelper::committee(
+			members.iter().map(|(key, account)| (account.clone(), key.0)).collect(),
+			s,
+		);
+		let (omega, root) = (T::MaxOmega::get(), [1; 32]);
+		let payload = attestation_payload(&worker, &policy, PERIOD, omega, &root, round);
+		let signatures: Vec<_> = members
+			.iter()
+			.map(|(key, _)| {
+				sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, key, &payload)
+					.expect("the key is in the keystore")
+					.0
+			})
+			.collect();
+		let indices: Vec<u32> = (0..s).collect();
+		let signatures: Attestations = signatures.try_into().expect("at most MAX_GATEWAYS");
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(worker.clone()),
+			policy,
+			PERIOD,
+			omega,
+			root,
+			round,
+			SignerSet::of(&indices),
+			signatures,
+		);
+
+		let status = Claims::<T>::get(&worker, (policy, PERIOD)).expect("attested").status;
+		assert!(matches!(status, ClaimStatus::Paid(_)), "paid");
 	}
 
 	impl_benchmark_test_suite!(

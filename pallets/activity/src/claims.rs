@@ -5,9 +5,9 @@ use codec::Encode;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use keymarket_primitives::{
-	activity::{challenges, check_opening, claim_payload},
+	activity::{challenges, check_opening, check_served, claim_payload},
 	crypto::sr25519_signed,
-	policies::{judge_cfrag, ActivityTerms, CfragVerdict},
+	policies::ActivityTerms,
 	slashing::{Offence, OffenceKind},
 	staking::Stage,
 };
@@ -72,6 +72,23 @@ impl<T: Config> Pallet<T> {
 		root: &[u8; 32],
 		signature: &keymarket_primitives::crypto::Sr25519Signature,
 	) -> Result<(), Error<T>> {
+		ensure!(Scheme::<T>::get() == ActivityScheme::CommitOpen, Error::<T>::WrongScheme);
+		Self::check_claimable(worker, policy, period, omega)?;
+		let key = T::Ursulas::keys(worker).ok_or(Error::<T>::NotPolicyUrsula)?.signing_key;
+		let payload = claim_payload(worker, &policy, period, omega, root);
+		ensure!(sr25519_signed(&key, &payload, signature), Error::<T>::BadSignature);
+		Ok(())
+	}
+
+	/// What every scheme checks of a claim of `omega` requests of `policy` in `period` by
+	/// `worker`: the stage, the period, the policy and its price, ω, and that it is the first.
+	/// Returns the policy's terms.
+	pub(crate) fn check_claimable(
+		worker: &T::AccountId,
+		policy: PolicyId,
+		period: Period,
+		omega: u32,
+	) -> Result<ActivityTerms<T::AccountId, T::Balance>, Error<T>> {
 		ensure!(T::Ursulas::stage() == Stage::FeesOnly, Error::<T>::NotFeesOnly);
 		let now = T::Ursulas::current_period();
 		ensure!(
@@ -84,10 +101,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(!terms.price.is_zero() && !terms.rate.is_zero(), Error::<T>::NothingToPay);
 		ensure!(omega > 0 && omega <= T::MaxOmega::get(), Error::<T>::BadOmega);
 		ensure!(!Claims::<T>::contains_key(worker, (policy, period)), Error::<T>::AlreadyClaimed);
-		let key = T::Ursulas::keys(worker).ok_or(Error::<T>::NotPolicyUrsula)?.signing_key;
-		let payload = claim_payload(worker, &policy, period, omega, root);
-		ensure!(sr25519_signed(&key, &payload, signature), Error::<T>::BadSignature);
-		Ok(())
+		Ok(terms)
 	}
 
 	/// The claim's beacon: the hash of its beacon block bound to the claim, once that block is
@@ -226,33 +240,22 @@ impl<T: Config> Pallet<T> {
 	fn judge(judged: &Judged<T>, opening: &OpeningOf<T>) -> Result<(), Refutation> {
 		let record = check_opening(&judged.claim.root, judged.claim.omega, &opening.unbounded())
 			.map_err(Refutation::Opening)?;
-		let body = &record.request.body;
-		ensure!(
-			body.policy == *judged.policy && body.ursula.encode() == judged.worker.encode(),
-			Refutation::NotThisService
-		);
-		ensure!(
-			body.bob.encode() == judged.terms.bob.encode() && record.request.bob_signed(),
-			Refutation::NotSignedByBob
-		);
-		ensure!(record.served_at == judged.period, Refutation::WrongPeriod);
-		let count = body.capsules.len();
-		ensure!(count > 0 && record.cfrags.len() == count, Refutation::WrongAnswerCount);
 		// One fragment judged per record, chosen by the beacon: what the record counts is one
 		// request, and a fragment the judge finds correct is re-encryption done.
+		let count = record.request.body.capsules.len().max(1);
 		let draw =
 			blake2_256(&(b"keymarket/activity/judged", judged.beacon, opening.index).encode());
 		let pick = (u64::from_le_bytes(draw[..8].try_into().expect("eight bytes")) % count as u64)
 			as usize;
-		let verdict = judge_cfrag(
-			&body.capsules[pick],
-			&record.cfrags[pick].cfrag,
-			&judged.terms.verifying_key,
-			&judged.terms.policy_key,
-			&judged.terms.bob_key,
-		);
-		ensure!(verdict == Ok(CfragVerdict::Correct), Refutation::IncorrectCfrag);
-		Ok(())
+		check_served(
+			&record,
+			judged.worker,
+			judged.policy,
+			judged.period,
+			judged.terms,
+			core::iter::once(pick),
+		)
+		.map_err(Refutation::from)
 	}
 
 	/// Forgets the claims of periods that can no longer be claimed or opened, as far as
@@ -292,7 +295,7 @@ impl<T: Config> Pallet<T> {
 	pub fn claims_of(
 		worker: &T::AccountId,
 	) -> Vec<keymarket_primitives::activity::ClaimView<T::Balance>> {
-		use keymarket_primitives::activity::{ClaimState, ClaimView};
+		use keymarket_primitives::activity::ClaimView;
 		let mut claims: Vec<_> = Claims::<T>::iter_prefix(worker)
 			.map(|((policy, period), claim)| ClaimView {
 				policy,
@@ -301,11 +304,7 @@ impl<T: Config> Pallet<T> {
 				root: claim.root,
 				beacon_at: claim.beacon_at,
 				open_until: claim.open_until,
-				state: match claim.status {
-					ClaimStatus::Committed => ClaimState::Committed,
-					ClaimStatus::Paid(paid) => ClaimState::Paid(paid),
-					ClaimStatus::Refuted => ClaimState::Refuted,
-				},
+				state: claim.status,
 			})
 			.collect();
 		claims.sort_by_key(|c| (c.period, c.policy));

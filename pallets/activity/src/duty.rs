@@ -14,6 +14,10 @@
 //!   is refuted still costs the worker its claim and a slash, so a free one is no gift. An
 //!   opening of a claim that does not wait for it (none, opened, too early, too late, the wrong
 //!   leaves) would be free: refused here. Without a claim it is an ordinary transaction.
+//! - A worker's committee attestation that will be taken (every check, each member's signature
+//!   included), under the `Committee` scheme: valid at [`DUTY_PRIORITY`], in the same one place
+//!   per worker, policy and period as a claim. One that would fail is refused here; from an
+//!   account that is not the policy's Ursula it is an ordinary transaction.
 
 use core::marker::PhantomData;
 use frame_support::{
@@ -65,6 +69,24 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// The `feeless_if` of [`Call::attest`]: a signed worker whose attestation will be taken.
+	#[allow(clippy::too_many_arguments)]
+	pub(crate) fn attest_is_a_duty(
+		origin: &frame_system::pallet_prelude::OriginFor<T>,
+		policy: &PolicyId,
+		period: &Period,
+		omega: &u32,
+		root: &[u8; 32],
+		round: &keymarket_primitives::time::Round,
+		signers: &crate::SignerSet,
+		signatures: &crate::Attestations,
+	) -> bool {
+		origin.as_signer().is_some_and(|worker| {
+			Self::check_attest(worker, *policy, *period, *omega, root, *round, *signers, signatures)
+				.is_ok()
+		})
+	}
+
 	/// The `feeless_if` of [`Call::open`]: a signed worker opening exactly the challenged leaves
 	/// of its claim that waits for them.
 	pub(crate) fn open_is_a_duty(
@@ -101,6 +123,20 @@ where
 					Pallet::<T>::blocks_to_claim(*period),
 				)))
 			},
+			Some(Call::attest { policy, period, omega, root, round, signers, signatures }) => {
+				if T::Policies::activity_terms(policy, who).is_none() {
+					return Ok(None);
+				}
+				Pallet::<T>::check_attest(
+					who, *policy, *period, *omega, root, *round, *signers, signatures,
+				)
+				.map_err(|error| TransactionValidityError::from(validity_code(error)))?;
+				// The same place as a claim's: one proof per worker, policy and period.
+				Ok(Some(Due::new(
+					(b"keymarket/duty/activity-claim", who, policy, period),
+					Pallet::<T>::blocks_to_claim(*period),
+				)))
+			},
 			Some(Call::open { policy, period, openings }) => {
 				if !Claims::<T>::contains_key(who, (*policy, *period)) {
 					return Ok(None);
@@ -120,6 +156,8 @@ where
 		match call.is_sub_type() {
 			// Every check of a claim, its signature included: the claim's own weight bounds it.
 			Some(Call::claim { .. }) => T::WeightInfo::claim(),
+			// Every check of an attestation, its signatures included: its own weight.
+			Some(Call::attest { signatures, .. }) => T::WeightInfo::attest(signatures.len() as u32),
 			// The claim, the beacon block's hash, the challenges drawn.
 			Some(Call::open { .. }) => T::DbWeight::get().reads(4),
 			_ => Weight::zero(),

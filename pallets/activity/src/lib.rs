@@ -16,8 +16,9 @@
 //!   one in which the period could be claimed, the worker opens exactly the challenged leaves, each with its path and its right neighbour. The runtime checks each path
 //!   against the root, that keys strictly increase (a duplicate cannot hide), and each record:
 //!   the request is to this worker under this policy, signed by the policy's Bob, served in the
-//!   claimed period, answered with one fragment per capsule, of which one (chosen by the beacon)
-//!   the adjudicator's judge finds correct. All hold: the policy's price × ω is paid from its
+//!   claimed period, carrying no lottery ticket (tickets pay for those), answered with one
+//!   fragment per capsule, of which one (chosen by the beacon) the adjudicator's judge finds
+//!   correct. All hold: the policy's price × ω is paid from its
 //!   escrow to the worker's staker, recorded on the policies pallet's one path of service pay
 //!   (`PaidBy::Activity`). One fails: the claim is refuted, nothing is paid, and the worker is
 //!   reported for a false service claim with the evidence.
@@ -25,6 +26,10 @@
 //!   once none can be made or opened: from `ClaimPeriods + 2` periods after it. The policies
 //!   pallet keeps a policy's escrow `ClaimPeriods + 1` periods past its end (its
 //!   `SettleDelay`), so that its last period's claims are paid.
+//!
+//! - The Ursula's node makes its claims and openings by itself from its served log and leaves
+//!   them in an outbox; this pallet's off-chain worker submits each as the worker's own signed,
+//!   fee-free transaction ([`offchain`], [`duty`]).
 //!
 //! **Why cheating loses.** A worker that fakes a fraction `f` of its ω leaves sees its
 //! challenges before it opens: with probability `1 − (1 − f)^n` one hits a fake, and opening
@@ -45,7 +50,9 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod claims;
+mod committee;
 pub mod duty;
+pub mod offchain;
 pub mod weights;
 
 #[cfg(test)]
@@ -53,11 +60,12 @@ mod tests;
 
 pub use duty::{ActivityDuties, CheckActivityDuty};
 pub use keymarket_primitives::{
-	activity::{Opening, OpeningError},
+	activity::{ActivityScheme, Committee, Committees, Opening, OpeningError},
+	gateway::SignerSet,
 	policies::{ActivityPolicies, ActivityTerms, PolicyId},
 	registry::UrsulaRegistry,
 	slashing::ReportOffence,
-	time::{Clock, Period},
+	time::{Clock, Period, Round},
 };
 pub use weights::WeightInfo;
 
@@ -70,6 +78,9 @@ pub trait BenchmarkHelper<AccountId> {
 	fn worker_and_policy(signing_key: [u8; 32], bob: AccountId) -> (AccountId, PolicyId);
 	/// Moves the chain to the first block of `period`.
 	fn go_to_period(period: Period);
+	/// Makes `members` (worker, signing key) the committee of the current round, with
+	/// `threshold`; returns the round.
+	fn committee(members: alloc::vec::Vec<(AccountId, [u8; 32])>, threshold: u32) -> Round;
 }
 
 #[frame_support::pallet]
@@ -84,6 +95,12 @@ pub mod pallet {
 
 	/// A worker's openings of its challenged leaves.
 	pub type Openings<T> = BoundedVec<OpeningOf<T>, <T as Config>::Challenges>;
+
+	/// A committee's signatures of an attestation, in the order of their signer indices.
+	pub type Attestations = BoundedVec<
+		keymarket_primitives::crypto::Sr25519Signature,
+		ConstU32<{ keymarket_primitives::gateway::MAX_GATEWAYS }>,
+	>;
 
 	/// An opening with bounded parts, as a call carries it.
 	pub type OpeningOf<T> = BoundedOpening<<T as Config>::MaxRecordLen>;
@@ -126,27 +143,9 @@ pub mod pallet {
 		}
 	}
 
-	/// Where a claim is in its life.
-	#[derive(
-		Clone,
-		Copy,
-		Debug,
-		PartialEq,
-		Eq,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		TypeInfo,
-		MaxEncodedLen,
-	)]
-	pub enum ClaimStatus<Balance> {
-		/// Committed; to be opened after its beacon.
-		Committed,
-		/// Opened and proven: this much was paid.
-		Paid(Balance),
-		/// Opened and refuted: nothing paid, the worker reported.
-		Refuted,
-	}
+	/// Where a claim is in its life: committed, paid, or refuted (the primitives' type, which
+	/// clients read).
+	pub type ClaimStatus<Balance> = keymarket_primitives::activity::ClaimState<Balance>;
 
 	/// A worker's claim for a policy and a period.
 	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
@@ -164,7 +163,11 @@ pub mod pallet {
 	}
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config
+		+ frame_system::offchain::SigningTypes
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
@@ -184,6 +187,19 @@ pub mod pallet {
 
 		/// The slashing pallet: where false claims are reported.
 		type Offences: ReportOffence<Self::AccountId, Self::Balance>;
+
+		/// The gateway pallet: each round's committee (its t-of-n list) for attestations.
+		type Committees: Committees<Self::AccountId>;
+
+		/// Who selects the scheme (governance).
+		type SchemeOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The worker key the off-chain worker signs claims and openings with (the staking
+		/// pallet's).
+		type WorkerKey: frame_system::offchain::AppCrypto<
+			Self::Public,
+			<Self as frame_system::offchain::SigningTypes>::Signature,
+		>;
 
 		/// `n`: the leaves a claim must open.
 		#[pallet::constant]
@@ -253,6 +269,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ForgottenBefore<T: Config> = StorageValue<_, Period, ValueQuery>;
 
+	/// How served work is proven now: claims and openings, or a committee's attestation.
+	#[pallet::storage]
+	pub type Scheme<T: Config> = StorageValue<_, ActivityScheme, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -283,6 +303,19 @@ pub mod pallet {
 			index: u32,
 			reason: Refutation,
 		},
+		/// A committee of `round` attested that `worker` served `omega` requests of `policy` in
+		/// `period`: `paid` went from the policy's escrow to `staker`.
+		Attested {
+			worker: T::AccountId,
+			policy: PolicyId,
+			period: Period,
+			omega: u32,
+			round: Round,
+			staker: T::AccountId,
+			paid: T::Balance,
+		},
+		/// Governance selected how served work is proven.
+		SchemeSet { scheme: ActivityScheme },
 		/// The worker's false claim could not be reported.
 		OffenceNotReported {
 			worker: T::AccountId,
@@ -316,6 +349,22 @@ pub mod pallet {
 		WrongAnswerCount,
 		/// The judged fragment is incorrect (or not a fragment of the capsule at all).
 		IncorrectCfrag,
+		/// The request carried a lottery ticket: tickets pay for it, a claim may not.
+		PaidByTicket,
+	}
+
+	impl From<keymarket_primitives::activity::RecordFault> for Refutation {
+		fn from(fault: keymarket_primitives::activity::RecordFault) -> Self {
+			use keymarket_primitives::activity::RecordFault;
+			match fault {
+				RecordFault::NotThisService => Refutation::NotThisService,
+				RecordFault::NotSignedByBob => Refutation::NotSignedByBob,
+				RecordFault::WrongPeriod => Refutation::WrongPeriod,
+				RecordFault::PaidByTicket => Refutation::PaidByTicket,
+				RecordFault::WrongAnswerCount => Refutation::WrongAnswerCount,
+				RecordFault::IncorrectCfrag => Refutation::IncorrectCfrag,
+			}
+		}
 	}
 
 	#[pallet::error]
@@ -346,6 +395,20 @@ pub mod pallet {
 		TooLate,
 		/// The openings are not exactly the challenged leaves, in order.
 		WrongChallenges,
+		/// Another scheme proves served work now (`claim` or `attest` is not the one in force).
+		WrongScheme,
+		/// The chain keeps no committee of that round, or it was drawn before the period ended.
+		UnknownRound,
+		/// Fewer signatures than the committee's threshold, or not one per signer.
+		NotEnoughSigners,
+		/// A signer index past the committee's members.
+		NotACommitteeMember,
+		/// The worker is one of the signers: it may not attest its own work.
+		OwnAttestation,
+		/// A committee member's signature does not verify.
+		BadAttestation,
+		/// That scheme is in force already.
+		SchemeUnchanged,
 	}
 
 	#[pallet::hooks]
@@ -353,6 +416,11 @@ pub mod pallet {
 		/// Forgets the claims of periods past `ClaimPeriods`, with the block's spare weight.
 		fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
 			Self::forget_old(remaining)
+		}
+
+		/// Submits the claims and openings the node's Ursula service prepared.
+		fn offchain_worker(_: BlockNumberFor<T>) {
+			Self::submit_outbox();
 		}
 
 		fn integrity_test() {
@@ -409,6 +477,46 @@ pub mod pallet {
 			let worker = ensure_signed(origin)?;
 			let judged = Self::do_open(worker, policy, period, &openings)?;
 			Ok(Some(T::WeightInfo::open(judged)).into())
+		}
+
+		/// Governance selects how served work is proven from now on. Claims already made under
+		/// the other scheme are still opened and paid.
+		///
+		/// Origin: `SchemeOrigin`. Errors: `BadOrigin`, `SchemeUnchanged`.
+		#[pallet::call_index(2)]
+		pub fn set_scheme(origin: OriginFor<T>, scheme: ActivityScheme) -> DispatchResult {
+			T::SchemeOrigin::ensure_origin(origin)?;
+			ensure!(Scheme::<T>::get() != scheme, Error::<T>::SchemeUnchanged);
+			Scheme::<T>::put(scheme);
+			Self::deposit_event(Event::SchemeSet { scheme });
+			Ok(())
+		}
+
+		/// The caller, one of `policy`'s Ursulas, submits the attestation of a committee of
+		/// `round` (drawn after `period` ended) that it served `omega` distinct, valid requests
+		/// of the policy in `period`, whose tree has root `root`: the signatures of the members
+		/// at `signers` (at least the round's threshold; the worker not among them) of
+		/// `attestation_payload`. Under the `Committee` scheme, in the `FeesOnly` stage, once per
+		/// worker, policy and period; pays the policy's price × ω (at most its rate) from escrow.
+		/// Weighed for the signatures carried.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::attest(signatures.len() as u32))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, policy: &PolicyId, period: &Period, omega: &u32, root: &[u8; 32], round: &Round, signers: &SignerSet, signatures: &Attestations| -> bool {
+			Pallet::<T>::attest_is_a_duty(origin, policy, period, omega, root, round, signers, signatures)
+		})]
+		#[allow(clippy::too_many_arguments)]
+		pub fn attest(
+			origin: OriginFor<T>,
+			policy: PolicyId,
+			period: Period,
+			omega: u32,
+			root: [u8; 32],
+			round: Round,
+			signers: SignerSet,
+			signatures: Attestations,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_attest(worker, policy, period, omega, root, round, signers, &signatures)
 		}
 	}
 }

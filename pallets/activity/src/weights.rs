@@ -11,6 +11,10 @@ pub trait WeightInfo {
 	fn claim() -> Weight;
 	/// Opening `n` leaves, each a record of the most capsules, one fragment of each judged.
 	fn open(n: u32) -> Weight;
+	/// Governance selecting the scheme.
+	fn set_scheme() -> Weight;
+	/// An attestation with `s` committee signatures: its checks, each signature, the payment.
+	fn attest(s: u32) -> Weight;
 }
 
 /// Unit weights for tests.
@@ -20,5 +24,11 @@ impl WeightInfo for () {
 	}
 	fn open(n: u32) -> Weight {
 		Weight::from_parts(10_000 * (1 + n as u64), 0)
+	}
+	fn set_scheme() -> Weight {
+		Weight::from_parts(10_000, 0)
+	}
+	fn attest(s: u32) -> Weight {
+		Weight::from_parts(10_000 * (1 + s as u64), 0)
 	}
 }

@@ -114,6 +114,19 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
+/// A round's gateways are also its committee for attestations of served work (the activity
+/// pallet's second scheme): the same t-of-n list, the same signing keys.
+impl<T: Config> keymarket_primitives::activity::Committees<T::AccountId> for Pallet<T> {
+	fn committee(round: Round) -> Option<keymarket_primitives::activity::Committee<T::AccountId>> {
+		let drawn = Rounds::<T>::get(round)?;
+		Some(keymarket_primitives::activity::Committee {
+			members: drawn.gateways.into_iter().map(|g| (g.worker, g.signing_key)).collect(),
+			threshold: drawn.threshold,
+			first_block: Self::round_start(round),
+		})
+	}
+}
+
 impl<T: Config> OnCommitment<T::AccountId> for Pallet<T> {
 	/// A worker committed to `commitment.period`: it becomes a candidate of that period's
 	/// draws, its stake appended to the period's line (while the line has room).

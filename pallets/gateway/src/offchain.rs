@@ -7,9 +7,10 @@
 use alloc::vec::Vec;
 use codec::Decode;
 use frame_support::BoundedVec;
-use frame_system::offchain::{AppCrypto, SendSignedTransaction, Signer};
-use keymarket_primitives::gateway::{GatewayDuty, MAX_OUTBOX, OUTBOX_KEY};
-use sp_runtime::{traits::IdentifyAccount, RuntimeAppPublic};
+use keymarket_primitives::{
+	gateway::{GatewayDuty, MAX_OUTBOX, OUTBOX_KEY},
+	outbox::SubmitError,
+};
 
 use crate::{Call, Config, Pallet};
 
@@ -21,17 +22,6 @@ impl<T: Config> Pallet<T> {
 		if duties.is_empty() {
 			return;
 		}
-		let hosted: Vec<(T::Public, T::AccountId)> =
-			<T::WorkerKey as AppCrypto<T::Public, T::Signature>>::RuntimeAppPublic::all()
-				.into_iter()
-				.map(|key| {
-					let generic: <T::WorkerKey as AppCrypto<T::Public, T::Signature>>::GenericPublic =
-						key.into();
-					let public: T::Public = generic.into();
-					let account = public.clone().into_account();
-					(public, account)
-				})
-				.collect();
 		for duty in duties.into_iter().take(MAX_OUTBOX) {
 			let (signer, call) = match Self::duty_call(duty) {
 				Ok(ready) => ready,
@@ -40,17 +30,17 @@ impl<T: Config> Pallet<T> {
 					continue;
 				},
 			};
-			let Some((public, _)) = hosted.iter().find(|(_, account)| *account == signer) else {
-				log::warn!(target: "runtime::gateway", "no key of {signer:?} in the keystore");
-				continue;
-			};
-			let signer_of =
-				Signer::<T, T::WorkerKey>::all_accounts().with_filter(alloc::vec![public.clone()]);
-			for (_, result) in signer_of.send_signed_transaction(|_| call.clone()) {
-				match result {
-					Ok(()) => log::info!(target: "runtime::gateway", "submitted {call:?}"),
-					Err(()) => log::warn!(target: "runtime::gateway", "the pool refused {call:?}"),
-				}
+			match keymarket_primitives::outbox::submit_as::<T, T::WorkerKey, _>(
+				&signer,
+				call.clone(),
+			) {
+				Ok(()) => log::info!(target: "runtime::gateway", "submitted {call:?}"),
+				Err(SubmitError::NoKey) => {
+					log::warn!(target: "runtime::gateway", "no key of {signer:?} in the keystore")
+				},
+				Err(SubmitError::Refused) => {
+					log::warn!(target: "runtime::gateway", "the pool refused {call:?}")
+				},
 			}
 		}
 	}

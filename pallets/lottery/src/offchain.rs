@@ -7,9 +7,10 @@
 //! the service prepares it again while the chain still needs it.
 
 use alloc::vec::Vec;
-use frame_system::offchain::{AppCrypto, SendSignedTransaction, Signer};
-use keymarket_primitives::lottery::{LotteryDuty, MAX_OUTBOX, OUTBOX_KEY};
-use sp_runtime::{traits::IdentifyAccount, RuntimeAppPublic};
+use keymarket_primitives::{
+	lottery::{LotteryDuty, MAX_OUTBOX, OUTBOX_KEY},
+	outbox::SubmitError,
+};
 
 use crate::{BalanceOf, Batch, Call, Config, Pallet};
 
@@ -29,30 +30,19 @@ impl<T: Config> Pallet<T> {
 					continue;
 				},
 			};
-			let hosted =
-				<T::WorkerKey as AppCrypto<T::Public, T::Signature>>::RuntimeAppPublic::all()
-					.into_iter()
-					.map(|key| {
-						let generic: <T::WorkerKey as AppCrypto<T::Public, T::Signature>>::GenericPublic =
-						key.into();
-						let public: T::Public = generic.into();
-						public
-					})
-					.find(|public| public.clone().into_account() == worker);
-			let Some(public) = hosted else {
-				log::warn!(target: "runtime::lottery", "no key of {worker:?} in the keystore");
-				continue;
-			};
-			let signer = Signer::<T, T::WorkerKey>::all_accounts().with_filter(alloc::vec![public]);
-			for (_, result) in signer.send_signed_transaction(|_| call.clone()) {
-				match result {
-					Ok(()) => {
-						log::info!(target: "runtime::lottery", "submitted a {} duty", call_name(&call))
-					},
-					Err(()) => {
-						log::warn!(target: "runtime::lottery", "the pool refused a {} duty", call_name(&call))
-					},
-				}
+			match keymarket_primitives::outbox::submit_as::<T, T::WorkerKey, _>(
+				&worker,
+				call.clone(),
+			) {
+				Ok(()) => {
+					log::info!(target: "runtime::lottery", "submitted a {} duty", call_name(&call))
+				},
+				Err(SubmitError::NoKey) => {
+					log::warn!(target: "runtime::lottery", "no key of {worker:?} in the keystore")
+				},
+				Err(SubmitError::Refused) => {
+					log::warn!(target: "runtime::lottery", "the pool refused a {} duty", call_name(&call))
+				},
 			}
 		}
 	}

@@ -13,7 +13,7 @@ use frame_support::{
 use keymarket_primitives::{
 	crypto::is_umbral_public_key,
 	policies::{EncryptedKeyFrag, PolicyStatus, WIRE_VERSION},
-	staking::Period,
+	staking::{Period, Stage},
 };
 use sp_runtime::traits::{CheckedAdd, CheckedMul, Saturating, Zero};
 
@@ -133,18 +133,41 @@ impl<T: Config> Pallet<T> {
 			PolicyStatus::Expired => return Err(Error::<T>::PolicyExpired.into()),
 			PolicyStatus::Pending | PolicyStatus::Active => {},
 		}
-		let refund = Self::refund_escrow(&mut policy);
+		// In the fees-only stage the Ursulas are paid after the period, by their claims of
+		// served requests: what those may still take stays in escrow until the last of them
+		// can have been opened; the rest goes back now.
+		let held = if T::Ursulas::stage() == Stage::FeesOnly {
+			Self::claimable_escrow(&policy, now)
+		} else {
+			Zero::zero()
+		};
+		let refund = Self::refund_escrow_above(&mut policy, held);
 		Self::release_ursulas(id, &policy);
 		Self::forget_pending(owner, id);
-		policy.revoked_at = Some(now);
-		// Nothing is served under it any more: it is settled now, and its record (with its
-		// deposit) goes once the evidence window after the revocation has passed.
-		policy.settled = true;
 		Expiring::<T>::remove(Self::settle_period(&policy), id);
-		Expiring::<T>::insert(Self::removal_period(&policy), id, ());
+		policy.revoked_at = Some(now);
+		if policy.escrow.is_zero() {
+			// Nothing is served under it any more: it is settled now, and its record (with its
+			// deposit) goes once the evidence window after the revocation has passed.
+			policy.settled = true;
+			Expiring::<T>::insert(Self::removal_period(&policy), id, ());
+		} else {
+			Expiring::<T>::insert(Self::settle_period(&policy), id, ());
+		}
 		Policies::<T>::insert(id, &policy);
 		Self::deposit_event(Event::PolicyRevoked { policy: id, owner: policy.owner, refund });
 		Ok(())
+	}
+
+	/// What claims of served requests may still take from `policy`'s escrow if it is revoked in
+	/// `now`: the rate for each Ursula and each period it served whose claims may still be made
+	/// or opened (the last `SettleDelay` periods and `now`), at most the escrow.
+	pub(crate) fn claimable_escrow(policy: &PolicyOf<T>, now: Period) -> BalanceOf<T> {
+		let first = policy.grant.start.max(now.saturating_sub(T::SettleDelay::get()));
+		let last = now.min(policy.grant.end.saturating_sub(1));
+		let periods = last.checked_sub(first).map_or(0, |n| n.saturating_add(1));
+		let shares = periods.saturating_mul(policy.ursulas.len() as u32);
+		policy.grant.rate.saturating_mul(shares.into()).min(policy.escrow)
 	}
 
 	pub(crate) fn do_clean_up(id: PolicyId) -> DispatchResult {
@@ -161,9 +184,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// When a policy is settled: `SettleDelay` periods after its end.
+	/// When a policy is settled: `SettleDelay` periods after the last period it served (its
+	/// end, or the period after its revocation).
 	pub(crate) fn settle_period(policy: &PolicyOf<T>) -> Period {
-		policy.grant.end.saturating_add(T::SettleDelay::get())
+		let served_until = match policy.revoked_at {
+			Some(revoked) => policy.grant.end.min(revoked.saturating_add(1)),
+			None => policy.grant.end,
+		};
+		served_until.saturating_add(T::SettleDelay::get())
 	}
 
 	/// When a policy's record may go: `EvidenceRetention` periods after the last period it
@@ -174,15 +202,21 @@ impl<T: Config> Pallet<T> {
 
 	/// Gives back what is left in the policy's escrow; returns it.
 	fn refund_escrow(policy: &mut PolicyOf<T>) -> BalanceOf<T> {
+		Self::refund_escrow_above(policy, Zero::zero())
+	}
+
+	/// Gives back what the policy's escrow holds above `kept`; returns it.
+	fn refund_escrow_above(policy: &mut PolicyOf<T>, kept: BalanceOf<T>) -> BalanceOf<T> {
+		let amount = policy.escrow.saturating_sub(kept);
 		// The owner's hold is at least the policy's escrow (`try_state`), so this is exact.
 		match T::Currency::release(
 			&HoldReason::Escrow.into(),
 			&policy.owner,
-			policy.escrow,
+			amount,
 			Precision::Exact,
 		) {
 			Ok(refund) => {
-				policy.escrow = Zero::zero();
+				policy.escrow = policy.escrow.saturating_sub(refund);
 				refund
 			},
 			Err(e) => {
@@ -354,8 +388,9 @@ impl<T: Config> Pallet<T> {
 				Self::settle_period(&policy)
 			};
 			ensure!(Expiring::<T>::contains_key(next_step, id), "clean-up misses a policy");
+			ensure!(!policy.settled || policy.escrow.is_zero(), "a settled policy holds escrow");
+			// Served until revoked or settled: indexed by its Ursulas until then.
 			let live = policy.revoked_at.is_none() && !policy.settled;
-			ensure!(live || policy.escrow.is_zero(), "a revoked or ended policy holds escrow");
 			let periods = policy.grant.end.saturating_sub(policy.grant.start);
 			let total = policy
 				.grant

@@ -508,8 +508,12 @@ pub mod pallet {
 		}
 
 		/// Alice revokes a policy: its key fragments are deleted, Ursulas refuse from now on,
-		/// and all escrow not yet paid goes back to her. The policy is settled at once; its
-		/// record (and deposit) goes `EvidenceRetention` periods after the revocation.
+		/// and the escrow not yet paid goes back to her. The policy is settled at once, but in
+		/// the `FeesOnly` stage: there the rate of each Ursula for each period whose claims of
+		/// served requests may still be made or opened (the revocation's and the `SettleDelay`
+		/// before it) stays in escrow, and the rest of it goes back `SettleDelay` periods after
+		/// the revocation's. The record (and deposit) goes `EvidenceRetention` periods after
+		/// the revocation.
 		///
 		/// Origin: signed (the owner). Errors: `UnknownPolicy`, `NotOwner`, `AlreadyRevoked`,
 		/// `PolicyExpired`. O(N).

@@ -4,9 +4,7 @@
 use frame_support::traits::{ConstU32, Get};
 
 use super::time::BlocksPerPeriod;
-#[cfg(feature = "runtime-benchmarks")]
-use crate::AccountId;
-use crate::{Balance, Runtime, RuntimeEvent};
+use crate::{AccountId, Balance, Runtime, RuntimeEvent};
 
 /// How many periods after a period it may still be claimed.
 pub const CLAIM_PERIODS: u32 = 2;
@@ -28,6 +26,11 @@ impl pallet_keymarket_activity::Config for Runtime {
 	type Ursulas = crate::Staking;
 	type Policies = crate::Policies;
 	type Offences = crate::Slashing;
+	type WorkerKey = pallet_keymarket_staking::crypto::WorkerAuthId;
+	/// A round's gateways attest served work under the committee scheme.
+	type Committees = crate::Gateway;
+	/// Governance (sudo, here) selects the scheme.
+	type SchemeOrigin = frame_system::EnsureRoot<AccountId>;
 	/// Sixteen leaves opened: faking a quarter of a claim is caught 99 % of the time
 	/// (docs/activity.md).
 	type Challenges = ConstU32<16>;
@@ -71,5 +74,27 @@ impl pallet_keymarket_activity::BenchmarkHelper<AccountId> for ActivityBenchmark
 
 	fn go_to_period(period: pallet_keymarket_activity::Period) {
 		<super::PoliciesBenchmarks as pallet_keymarket_policies::BenchmarkHelper<AccountId>>::go_to_period(period)
+	}
+
+	fn committee(
+		members: alloc::vec::Vec<(AccountId, [u8; 32])>,
+		threshold: u32,
+	) -> keymarket_primitives::time::Round {
+		use keymarket_primitives::time::Clock;
+		use pallet_keymarket_gateway::types::{Gateway, RoundGateways};
+		let round = <crate::Staking as Clock>::current_round();
+		let gateways: alloc::vec::Vec<_> = members
+			.into_iter()
+			.map(|(worker, signing_key)| Gateway { worker, signing_key })
+			.collect();
+		pallet_keymarket_gateway::Rounds::<Runtime>::insert(
+			round,
+			RoundGateways {
+				seed: [0; 32],
+				gateways: gateways.try_into().expect("at most MAX_GATEWAYS members"),
+				threshold,
+			},
+		);
+		round
 	}
 }

@@ -123,3 +123,72 @@ fn opening_the_challenged_leaves_is_a_free_duty_and_anything_else_is_refused() {
 		);
 	});
 }
+
+#[test]
+fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
+	use frame_support::traits::Hooks;
+	use keymarket_primitives::activity::{ActivityDuty, OUTBOX_KEY};
+	use sp_runtime::offchain::storage::StorageValueRef;
+
+	let (mut ext, submitted) = offchain_ext();
+	ext.execute_with(|| {
+		// This node hosts the worker.
+		let built = honest(&(0..6).map(record).collect::<Vec<_>>());
+		let (omega, root) = (built.tree.omega(), built.tree.root());
+		let duty = |worker: AccountId, omega: u32, signed: u32| ActivityDuty::Claim {
+			worker,
+			policy: POLICY,
+			period: SERVED,
+			omega,
+			root,
+			signature: signature(SERVED, signed, &root),
+		};
+		// Another worker's claim (not this node's key), a claim that would fail (signed for
+		// another ω), and the hosted worker's good one.
+		StorageValueRef::persistent(OUTBOX_KEY).set(&vec![
+			duty(account("Eve"), omega, omega),
+			duty(worker(), omega + 1, omega),
+			duty(worker(), omega, omega),
+		]);
+		Activity::offchain_worker(System::block_number());
+		let sent = submitted();
+		assert_eq!(sent.len(), 1, "only the hosted worker's claim that will succeed");
+		match &sent[0].preamble {
+			sp_runtime::generic::Preamble::Signed(signer, ..) => assert_eq!(*signer, worker()),
+			other => panic!("a signed transaction, not {other:?}"),
+		}
+		// The hosted worker's claim (sr25519 signatures differ each time they are made).
+		assert!(matches!(
+			&sent[0].function,
+			RuntimeCall::Activity(Call::claim { policy: POLICY, period: SERVED, omega: o, root: r, .. })
+				if *o == omega && *r == root
+		));
+		assert!(crate::offchain::read_outbox::<AccountId>().is_empty(), "taken");
+
+		// The claim lands. An opening before the beacon is dropped; after it, the challenged
+		// leaves go out, and openings of other leaves are dropped.
+		assert_ok!(claim(&built));
+		let open_duty = |openings: Vec<keymarket_primitives::activity::Opening>| {
+			ActivityDuty::Open { worker: worker(), policy: POLICY, period: SERVED, openings }
+		};
+		StorageValueRef::persistent(OUTBOX_KEY).set(&vec![open_duty(vec![])]);
+		Activity::offchain_worker(System::block_number());
+		assert_eq!(submitted().len(), 1);
+		after_beacon();
+		let good = openings(&built);
+		let unbounded: Vec<_> = good.iter().map(|o| o.unbounded()).collect();
+		let mut others = unbounded.clone();
+		others.reverse();
+		StorageValueRef::persistent(OUTBOX_KEY).set(&vec![open_duty(others), open_duty(unbounded)]);
+		Activity::offchain_worker(System::block_number());
+		let sent = submitted();
+		assert_eq!(sent.len(), 2);
+		assert_eq!(
+			sent[1].function,
+			RuntimeCall::Activity(Call::open { policy: POLICY, period: SERVED, openings: good })
+		);
+		// Nothing more next block.
+		Activity::offchain_worker(System::block_number());
+		assert_eq!(submitted().len(), 2);
+	});
+}

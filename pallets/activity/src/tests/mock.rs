@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use codec::Encode;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use keymarket_primitives::{
-	activity::{claim_payload, in_tree_order, Leaf, Tree},
+	activity::{claim_payload, in_tree_order, Committee, Committees, Leaf, Tree},
 	policies::{
 		fixture::{BOB_KEY, CAPSULE, CORRECT_CFRAG, POLICY_KEY, VERIFYING_KEY},
 		ActivityPolicies, ActivityTerms, PaidBy, ReencryptionRequest, RequestBody, ServedRecord,
@@ -69,6 +69,8 @@ pub struct Network {
 	pub escrow: Balance,
 	pub paid: Vec<([u8; 16], AccountId, AccountId, Balance, PaidBy)>,
 	pub reported: Vec<Offence<AccountId, Balance>>,
+	/// Each round's committee, as the gateway pallet draws it.
+	pub committees: BTreeMap<Round, Committee<AccountId>>,
 }
 
 thread_local! {
@@ -84,6 +86,7 @@ impl Network {
 			escrow: 0,
 			paid: Vec::new(),
 			reported: Vec::new(),
+			committees: BTreeMap::new(),
 		}
 	}
 }
@@ -183,6 +186,14 @@ impl ActivityPolicies<AccountId, Balance> for MockPolicies {
 	}
 }
 
+pub struct MockCommittees;
+
+impl Committees<AccountId> for MockCommittees {
+	fn committee(round: Round) -> Option<Committee<AccountId>> {
+		network(|n| n.committees.get(&round).cloned())
+	}
+}
+
 pub struct MockOffences;
 
 impl ReportOffence<AccountId, Balance> for MockOffences {
@@ -203,6 +214,9 @@ impl pallet_keymarket_activity::Config for Test {
 	type Ursulas = MockUrsulas;
 	type Policies = MockPolicies;
 	type Offences = MockOffences;
+	type WorkerKey = pallet_keymarket_staking::crypto::WorkerAuthId;
+	type Committees = MockCommittees;
+	type SchemeOrigin = frame_system::EnsureRoot<AccountId>;
 	type Challenges = Challenges;
 	type BeaconDelay = ConstU32<BEACON_DELAY>;
 	type ClaimPeriods = ConstU32<CLAIM_PERIODS>;
@@ -212,6 +226,40 @@ impl pallet_keymarket_activity::Config for Test {
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = super::MockBenchmarks;
+}
+
+/// The mock's transactions: signed by a worker key, without extensions.
+pub type Extrinsic =
+	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, sp_runtime::MultiSignature, ()>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = sp_runtime::MultiSigner;
+	type Signature = sp_runtime::MultiSignature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: sp_runtime::MultiSigner,
+		account: AccountId,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		let signature = call.using_encoded(|payload| K::sign(payload, public))?;
+		Some(Extrinsic::new_signed(call, account, signature, ()))
+	}
 }
 
 /// Moves to block `number`, giving each block passed a hash (as block import does).
@@ -254,6 +302,33 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		go_to_block((SERVED as u64 + 1) * BLOCKS_PER_PERIOD as u64);
 	});
 	ext
+}
+
+/// [`new_test_ext`] with an off-chain worker's extensions: its storage, a transaction pool and
+/// a keystore holding the worker's key; and what reads the pool's transactions, decoded.
+pub fn offchain_ext() -> (sp_io::TestExternalities, impl Fn() -> Vec<Extrinsic>) {
+	use sp_core::offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	use sp_keystore::Keystore;
+	let mut ext = new_test_ext();
+	let (offchain, _) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let keystore = sp_keystore::testing::MemoryKeystore::new();
+	keystore
+		.sr25519_generate_new(keymarket_primitives::staking::WORKER_KEY_TYPE, Some("//Ursula"))
+		.unwrap();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(sp_keystore::KeystoreExt::new(keystore));
+	let submitted = move || {
+		use codec::Decode;
+		let pool = pool_state.read();
+		pool.transactions.iter().map(|bytes| Extrinsic::decode(&mut &bytes[..]).unwrap()).collect()
+	};
+	(ext, submitted)
 }
 
 /// [`new_test_ext`] with a keystore, for the benchmarks' keys.

@@ -5,6 +5,7 @@
 
 pub mod mock;
 
+mod committee_tests;
 mod duty_tests;
 
 use codec::Encode;
@@ -37,6 +38,15 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarks {
 	}
 	fn go_to_period(period: crate::Period) {
 		go_to_block(period as u64 * BLOCKS_PER_PERIOD as u64);
+	}
+	fn committee(members: Vec<(AccountId, [u8; 32])>, threshold: u32) -> crate::Round {
+		use keymarket_primitives::time::Clock;
+		let round = MockUrsulas::current_round();
+		let first_block = round * BLOCKS_PER_PERIOD;
+		network(|n| {
+			n.committees.insert(round, crate::Committee { members, threshold, first_block })
+		});
+		round
 	}
 }
 
@@ -284,6 +294,37 @@ fn another_ursulas_or_policys_requests_are_refuted() {
 			})
 			.collect();
 		assert_refuted(&honest(&foreign), Refutation::NotThisService);
+	});
+}
+
+#[test]
+fn requests_paid_by_tickets_are_refuted() {
+	run(|| {
+		// Bob's requests with lottery tickets: the lottery pays for them, a claim may not.
+		let ticketed: Vec<_> = (0..8)
+			.map(|s| {
+				let mut r = record(s);
+				let ticket = keymarket_primitives::lottery::Ticket {
+					version: keymarket_primitives::lottery::TICKET_VERSION,
+					payer: account("Alice"),
+					policy: POLICY,
+					recipient: worker(),
+					face_value: PRICE,
+					win_probability: u64::MAX,
+					nonce: s,
+					commitment: [0; 32],
+					created_round: 0,
+					created_hash: [0; 32],
+					expires: 1,
+					request_hash: r.request.body_hash(),
+				};
+				r.request.signature = pair("Bob").sign(&ticket.signing_payload()).0;
+				r.request.ticket = Some(ticket);
+				assert!(r.request.bob_signed());
+				r
+			})
+			.collect();
+		assert_refuted(&honest(&ticketed), Refutation::PaidByTicket);
 	});
 }
 

@@ -404,6 +404,73 @@ fn a_record_that_outlives_its_payment_carries_a_deposit_returned_on_removal() {
 }
 
 #[test]
+fn revoking_in_the_fees_only_stage_keeps_what_claims_may_still_take() {
+	use keymarket_primitives::{policies::ActivityPolicies, staking::Stage};
+	run(|| {
+		SettleDelay::set(2);
+		network(|n| n.stage = Stage::FeesOnly);
+		alice_grants();
+		// Revoked in period 12: periods 10, 11 and 12 were served and their claims may still be
+		// made or opened, so their rate for each of the three Ursulas stays (900); the last two
+		// periods' goes back at once (600).
+		network(|n| n.period = 12);
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
+		assert!(policy_events().contains(&Event::PolicyRevoked {
+			policy: POLICY,
+			owner: ALICE,
+			refund: 600
+		}));
+		assert_eq!(escrow(ALICE), 900);
+		let policy = PolicyStore::<Test>::get(POLICY).unwrap();
+		assert!(!policy.settled);
+		// Served no more: the key fragments are gone at once.
+		assert_eq!(Policies::encrypted_kfrag(POLICY, &URSULAS[0]), None);
+		// A claim of the revocation's period is still paid from what stayed.
+		let paid = <Policies as ActivityPolicies<_, _>>::pay_from_escrow(&POLICY, &11, &21, 150);
+		assert_eq!(paid, 150);
+		// Settled once the revocation period's claims can no longer be opened: 12 + 1 + 2.
+		network(|n| n.period = 14);
+		Policies::on_idle(1, Weight::MAX);
+		assert_noop!(
+			Policies::clean_up_policy(RuntimeOrigin::signed(BOB), POLICY),
+			Error::<Test>::PolicyNotEnded
+		);
+		network(|n| n.period = 15);
+		Policies::on_idle(1, Weight::MAX);
+		let policy = PolicyStore::<Test>::get(POLICY).unwrap();
+		assert!(policy.settled);
+		assert_eq!(escrow(ALICE), 0);
+		assert!(policy_events().contains(&Event::PolicyEnded {
+			policy: POLICY,
+			owner: ALICE,
+			refund: 750
+		}));
+		// The record goes `EvidenceRetention` after the revocation.
+		assert!(crate::Expiring::<Test>::contains_key(12 + RETENTION, POLICY));
+	});
+	run(|| {
+		// A policy revoked before it served keeps nothing.
+		SettleDelay::set(2);
+		network(|n| n.stage = Stage::FeesOnly);
+		alice_grants();
+		network(|n| n.period = 9);
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
+		assert_eq!(escrow(ALICE), 0);
+		assert!(PolicyStore::<Test>::get(POLICY).unwrap().settled);
+	});
+	run(|| {
+		// In the inflation stage the period fees paid by commitments are all a policy owes:
+		// revocation gives the rest back at once.
+		SettleDelay::set(2);
+		alice_grants();
+		network(|n| n.period = 12);
+		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), POLICY));
+		assert_eq!(escrow(ALICE), 0);
+		assert!(PolicyStore::<Test>::get(POLICY).unwrap().settled);
+	});
+}
+
+#[test]
 fn a_settling_delay_keeps_the_escrow_for_the_last_periods_claims() {
 	run(|| {
 		SettleDelay::set(2);

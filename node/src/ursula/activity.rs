@@ -1,0 +1,633 @@
+//! The Ursula's side of proofs of served work (docs/activity.md): in the `FeesOnly` stage, after
+//! each period, it claims the distinct requests it served under each priced policy, from its
+//! served log, and once the chain has drawn the claim's beacon it opens the challenged leaves —
+//! by itself, fee-free, through the activity pallet's off-chain worker.
+//!
+//! - **Claims.** One block into a period, for each earlier period still claimable and each
+//!   policy with a price that it served then, the Ursula takes that period's log records of the
+//!   policy that carry no ticket (tickets pay for the others) and fit an opening, orders them by
+//!   request key, keeps each request once, and builds the tree. It writes the claim's leaves,
+//!   each with where its record sits in the log, to `activity/<period>-<policy>.claim` (synced)
+//!   before it hands the signed claim to the off-chain worker: after a crash it claims and opens
+//!   the very tree it kept, never one rebuilt from a log that changed meanwhile.
+//! - **Openings.** When the chain shows the claim committed and its beacon drawn, the Ursula asks
+//!   the chain which leaves are challenged, rebuilds the tree from the kept leaves, checks that
+//!   its root is the one claimed, reads each challenged record from the log (checked against its
+//!   leaf) and hands the openings over.
+//! - What the chain has not acted on is handed over again after [`RESEND_BLOCKS`]. A kept claim is
+//!   deleted once its period can no longer be opened.
+
+use std::{
+	collections::HashMap,
+	io,
+	path::{Path, PathBuf},
+	sync::Mutex,
+};
+
+use codec::{DecodeAll, Encode};
+use keymarket_primitives::{
+	activity::{
+		claim_payload, ActivityApi, ActivityDuty, ClaimState, ClaimView, Leaf, Opening, Tree,
+	},
+	policies::PolicyId,
+	staking::{Period, Stage, StakingApi},
+	AccountId, Balance,
+};
+use sp_api::ProvideRuntimeApi;
+use sp_core::{crypto::Pair as _, sr25519};
+
+use super::{
+	lottery::write_durably,
+	served_log::{self, IndexEntry},
+};
+
+/// Blocks before a duty the chain has not acted on is handed to the off-chain worker again.
+const RESEND_BLOCKS: u32 = 3;
+
+/// Where activity duties go: the node's off-chain storage, read by the activity pallet's worker.
+pub trait ActivityOutbox: Send + Sync {
+	fn push(&self, duty: ActivityDuty<AccountId>) -> Result<(), String>;
+}
+
+impl<S: sp_core::offchain::OffchainStorage> ActivityOutbox for super::gateway::OffchainOutbox<S> {
+	fn push(&self, duty: ActivityDuty<AccountId>) -> Result<(), String> {
+		use keymarket_primitives::activity::{MAX_OUTBOX, OUTBOX_KEY};
+		self.push_to(OUTBOX_KEY, MAX_OUTBOX * 4, duty)
+	}
+}
+
+/// The runtime's limits on claims.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+	/// How many periods after a period it may still be claimed.
+	pub claim_periods: Period,
+	/// The most requests a claim counts.
+	pub max_omega: u32,
+	/// The longest SCALE record an opening carries.
+	pub max_record_len: u32,
+}
+
+/// What the chain says at the best block, as the claims need it.
+#[derive(Clone, Debug, Default)]
+pub struct ChainView {
+	/// The best block's number.
+	pub best: u32,
+	/// The current period, and whether the best block is its first.
+	pub now: Period,
+	pub first_block_of_period: bool,
+	pub fees_only: bool,
+	/// This worker's claims kept on chain.
+	pub claims: Vec<ClaimView<Balance>>,
+	/// The challenged leaves of each claim waiting to be opened whose beacon is drawn.
+	pub challenged: HashMap<(PolicyId, Period), Vec<u32>>,
+}
+
+/// A claim as the Ursula keeps it until it is opened: its leaves in tree order, each with
+/// where its record sits in the period's log.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, codec::Decode)]
+struct KeptClaim {
+	policy: PolicyId,
+	period: Period,
+	leaves: Vec<(Leaf, u64, u32)>,
+}
+
+impl KeptClaim {
+	fn tree(&self) -> Tree {
+		let leaves: Vec<Leaf> = self.leaves.iter().map(|(leaf, ..)| *leaf).collect();
+		Tree::build(&leaves)
+	}
+}
+
+/// The Ursula's claims of served work.
+pub struct Activity {
+	worker: AccountId,
+	signer: sr25519::Pair,
+	/// The served log's directory.
+	served: PathBuf,
+	/// Where claims are kept until they are opened.
+	dir: PathBuf,
+	limits: Limits,
+	/// Duties handed over, and the block they were handed over at.
+	sent: Mutex<HashMap<Vec<u8>, u32>>,
+	/// The periods whose claims were built from the log since the node started: later blocks
+	/// read the kept claims instead of the log.
+	built: Mutex<std::collections::BTreeSet<Period>>,
+}
+
+fn claim_path(dir: &Path, policy: &PolicyId, period: Period) -> PathBuf {
+	dir.join(format!("{period}-{}.claim", hex::encode(policy)))
+}
+
+impl Activity {
+	/// Keeps its claims in `dir`, reads the served log in `served`.
+	pub fn open(
+		dir: &Path,
+		served: &Path,
+		worker: AccountId,
+		signer: sr25519::Pair,
+		limits: Limits,
+	) -> io::Result<Self> {
+		std::fs::create_dir_all(dir)?;
+		Ok(Self {
+			worker,
+			signer,
+			served: served.to_path_buf(),
+			dir: dir.to_path_buf(),
+			limits,
+			sent: Mutex::new(HashMap::new()),
+			built: Mutex::new(Default::default()),
+		})
+	}
+
+	/// Brings the claims up to the best block: claims what was served in the periods that may
+	/// still be claimed (of policies `priced` says have a price), opens what the chain
+	/// challenged, forgets what can no longer be opened.
+	pub fn update(
+		&self,
+		chain: &ChainView,
+		priced: impl Fn(&PolicyId) -> bool,
+		outbox: &dyn ActivityOutbox,
+	) -> io::Result<()> {
+		self.forget_old(chain.now)?;
+		if !chain.fees_only {
+			return Ok(());
+		}
+		let on_chain: HashMap<(PolicyId, Period), &ClaimView<Balance>> =
+			chain.claims.iter().map(|c| ((c.policy, c.period), c)).collect();
+		// Claims, from the first block after a period's first: a request served as the
+		// period turned has reached the log by then.
+		if !chain.first_block_of_period {
+			let first = chain.now.saturating_sub(self.limits.claim_periods);
+			for period in (first..chain.now).filter(|p| self.served_in(*p)) {
+				for kept in self.claims_of(period, &priced)? {
+					if on_chain.contains_key(&(kept.policy, kept.period)) {
+						continue;
+					}
+					let tree = kept.tree();
+					let (omega, root) = (tree.omega(), tree.root());
+					let payload =
+						claim_payload(&self.worker, &kept.policy, kept.period, omega, &root);
+					let duty = ActivityDuty::Claim {
+						worker: self.worker.clone(),
+						policy: kept.policy,
+						period: kept.period,
+						omega,
+						root,
+						signature: self.signer.sign(&payload).0,
+					};
+					self.send(
+						chain.best,
+						(b"claim", kept.policy, kept.period).encode(),
+						duty,
+						outbox,
+					);
+				}
+			}
+		}
+		// Openings of the claims whose beacon is drawn.
+		for ((policy, period), indices) in &chain.challenged {
+			let Some(claim) = on_chain.get(&(*policy, *period)) else { continue };
+			if claim.state != ClaimState::Committed {
+				continue;
+			}
+			match self.openings(claim, indices) {
+				Ok(openings) => {
+					let duty = ActivityDuty::Open {
+						worker: self.worker.clone(),
+						policy: *policy,
+						period: *period,
+						openings,
+					};
+					self.send(chain.best, (b"open", policy, period).encode(), duty, outbox);
+				},
+				Err(e) => log::error!(
+					target: "ursula",
+					"cannot open the claim of policy 0x{} for period {period}: {e}",
+					hex::encode(policy)
+				),
+			}
+		}
+		Ok(())
+	}
+
+	fn served_in(&self, period: Period) -> bool {
+		served_log::periods(&self.served).is_ok_and(|periods| periods.contains(&period))
+	}
+
+	/// The claims of `period`, one per priced policy served then: kept ones as kept, new ones
+	/// built from the log and kept before they are returned.
+	fn claims_of(
+		&self,
+		period: Period,
+		priced: &impl Fn(&PolicyId) -> bool,
+	) -> io::Result<Vec<KeptClaim>> {
+		if self.built.lock().expect("not poisoned").contains(&period) {
+			return self.kept_of(period);
+		}
+		let log = served_log::read_period(&self.served, period)?;
+		let mut by_policy: HashMap<PolicyId, Vec<(Leaf, u64, u32)>> = HashMap::new();
+		for (at, record) in &log.records {
+			let body = &record.request.body;
+			// Tickets pay for a request that carries one; a claim of it would be refuted.
+			if record.request.ticket.is_some()
+				|| body.ursula != self.worker
+				|| record.served_at != period
+				|| record.encoded_size() > self.limits.max_record_len as usize
+				|| !priced(&body.policy)
+			{
+				continue;
+			}
+			by_policy.entry(body.policy).or_default().push((Leaf::of(record), at.offset, at.len));
+		}
+		let mut claims = Vec::new();
+		for (policy, mut leaves) in by_policy {
+			let path = claim_path(&self.dir, &policy, period);
+			if let Some(kept) = read_kept(&path)? {
+				claims.push(kept);
+				continue;
+			}
+			// Tree order, each request once, at most what a claim may count.
+			leaves.sort_by_key(|(leaf, ..)| *leaf);
+			leaves.dedup_by(|a, b| a.0.key == b.0.key);
+			leaves.truncate(self.limits.max_omega as usize);
+			let kept = KeptClaim { policy, period, leaves };
+			write_durably(&path, &kept.encode())?;
+			claims.push(kept);
+		}
+		self.built.lock().expect("not poisoned").insert(period);
+		Ok(claims)
+	}
+
+	/// The claims kept for `period`.
+	fn kept_of(&self, period: Period) -> io::Result<Vec<KeptClaim>> {
+		let prefix = format!("{period}-");
+		let mut claims = Vec::new();
+		for entry in std::fs::read_dir(&self.dir)? {
+			let path = entry?.path();
+			let ours = path
+				.file_name()
+				.and_then(|n| n.to_str())
+				.is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".claim"));
+			if let Some(kept) = ours.then(|| read_kept(&path)).transpose()?.flatten() {
+				claims.push(kept);
+			}
+		}
+		Ok(claims)
+	}
+
+	/// The openings of `claim`'s challenged leaves, from the kept claim and the log.
+	fn openings(
+		&self,
+		claim: &ClaimView<Balance>,
+		indices: &[u32],
+	) -> Result<Vec<Opening>, String> {
+		let path = claim_path(&self.dir, &claim.policy, claim.period);
+		let kept = read_kept(&path)
+			.map_err(|e| e.to_string())?
+			.ok_or("the claim's leaves are not kept here")?;
+		let tree = kept.tree();
+		if (tree.omega(), tree.root()) != (claim.omega, claim.root) {
+			return Err("the kept leaves are not the tree claimed".into());
+		}
+		indices
+			.iter()
+			.map(|&index| {
+				let (leaf, offset, len) =
+					kept.leaves.get(index as usize).ok_or("a challenge past the leaves")?;
+				let at = IndexEntry { offset: *offset, len: *len };
+				let record = served_log::read_record(&self.served, claim.period, at)
+					.map_err(|e| e.to_string())?
+					.filter(|record| Leaf::of(record) == *leaf)
+					.ok_or("a claimed record is damaged in the log")?;
+				let next = kept
+					.leaves
+					.get(index as usize + 1)
+					.map(|(leaf, ..)| (*leaf, tree.path(index + 1)));
+				Ok(Opening { index, record: record.encode(), path: tree.path(index), next })
+			})
+			.collect()
+	}
+
+	/// Hands `duty` over, unless it was handed over in the last [`RESEND_BLOCKS`].
+	fn send(
+		&self,
+		best: u32,
+		key: Vec<u8>,
+		duty: ActivityDuty<AccountId>,
+		outbox: &dyn ActivityOutbox,
+	) {
+		let mut sent = self.sent.lock().expect("not poisoned");
+		if sent.get(&key).is_some_and(|at| best < at.saturating_add(RESEND_BLOCKS)) {
+			return;
+		}
+		match outbox.push(duty) {
+			Ok(()) => {
+				sent.retain(|_, at| best < at.saturating_add(RESEND_BLOCKS * 10));
+				sent.insert(key, best);
+			},
+			Err(e) => log::warn!(target: "ursula", "cannot hand over an activity duty: {e}"),
+		}
+	}
+
+	/// Deletes the kept claims of periods that can no longer be opened.
+	fn forget_old(&self, now: Period) -> io::Result<()> {
+		let last_open = self.limits.claim_periods.saturating_add(1);
+		for entry in std::fs::read_dir(&self.dir)? {
+			let path = entry?.path();
+			let period = path
+				.file_name()
+				.and_then(|name| name.to_str())
+				.and_then(|name| name.split('-').next())
+				.and_then(|period| period.parse::<Period>().ok());
+			if period.is_some_and(|p| p.saturating_add(last_open) < now) {
+				std::fs::remove_file(&path)?;
+			}
+		}
+		self.built.lock().expect("not poisoned").retain(|p| p.saturating_add(last_open) >= now);
+		Ok(())
+	}
+}
+
+/// The claim kept at `path`, if there is one (a damaged one is rebuilt).
+fn read_kept(path: &Path) -> io::Result<Option<KeptClaim>> {
+	match std::fs::read(path) {
+		Ok(bytes) => Ok(KeptClaim::decode_all(&mut &bytes[..]).ok()),
+		Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+		Err(e) => Err(e),
+	}
+}
+
+/// Reads what [`Activity::update`] needs at block `at` (number `best`).
+pub fn read_chain<B, C>(
+	client: &C,
+	worker: &AccountId,
+	best: u32,
+	at: B::Hash,
+) -> Result<ChainView, String>
+where
+	B: sp_runtime::traits::Block,
+	C: ProvideRuntimeApi<B>,
+	C::Api: StakingApi<B, AccountId, Balance> + ActivityApi<B, AccountId, Balance>,
+{
+	let api = client.runtime_api();
+	let e = |e: sp_api::ApiError| e.to_string();
+	let durations = api.durations(at).map_err(e)?;
+	let now = api.current_period(at).map_err(e)?;
+	let fees_only = api.stage(at).map_err(e)? == Stage::FeesOnly;
+	let claims = if fees_only { api.claims(at, worker.clone()).map_err(e)? } else { vec![] };
+	let mut challenged = HashMap::new();
+	for claim in claims.iter().filter(|c| c.state == ClaimState::Committed && best > c.beacon_at) {
+		if let Some(indices) =
+			api.challenged(at, worker.clone(), claim.policy, claim.period).map_err(e)?
+		{
+			challenged.insert((claim.policy, claim.period), indices);
+		}
+	}
+	Ok(ChainView {
+		best,
+		now,
+		first_block_of_period: best.is_multiple_of(durations.blocks_per_period.max(1)),
+		fees_only,
+		claims,
+		challenged,
+	})
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use keymarket_primitives::{
+		activity::{check_opening, in_tree_order},
+		crypto::sr25519_signed,
+		policies::{ReencryptionRequest, RequestBody, ServedRecord, SignedCfrag, WIRE_VERSION},
+	};
+
+	const PRICED: PolicyId = [1; 16];
+	const FREE: PolicyId = [2; 16];
+	const SERVED: Period = 3;
+	const LIMITS: Limits = Limits { claim_periods: 2, max_omega: 1_000, max_record_len: 4_096 };
+
+	#[derive(Default)]
+	struct Outbox(Mutex<Vec<ActivityDuty<AccountId>>>);
+
+	impl ActivityOutbox for Outbox {
+		fn push(&self, duty: ActivityDuty<AccountId>) -> Result<(), String> {
+			self.0.lock().unwrap().push(duty);
+			Ok(())
+		}
+	}
+
+	impl Outbox {
+		fn take(&self) -> Vec<ActivityDuty<AccountId>> {
+			std::mem::take(&mut *self.0.lock().unwrap())
+		}
+	}
+
+	fn signer() -> sr25519::Pair {
+		sr25519::Pair::from_string("//Ursula", None).unwrap()
+	}
+
+	fn worker() -> AccountId {
+		signer().public().into()
+	}
+
+	fn record(policy: PolicyId, sequence: u64, served_at: Period) -> ServedRecord {
+		ServedRecord {
+			version: WIRE_VERSION,
+			request: ReencryptionRequest {
+				body: RequestBody {
+					version: WIRE_VERSION,
+					policy,
+					ursula: worker(),
+					bob: AccountId::from([3; 32]),
+					sequence,
+					capsules: vec![vec![4; 98]],
+				},
+				signature: [5; 64],
+				ticket: None,
+			},
+			served_at,
+			cfrags: vec![SignedCfrag { cfrag: vec![6; 300], signature: [7; 64] }],
+		}
+	}
+
+	struct Scene {
+		dir: tempfile::TempDir,
+		log: served_log::ServedLog,
+		outbox: Outbox,
+	}
+
+	impl Scene {
+		fn new() -> Self {
+			let dir = tempfile::tempdir().unwrap();
+			let log = served_log::ServedLog::open(&dir.path().join("served"), 64).unwrap();
+			Scene { dir, log, outbox: Outbox::default() }
+		}
+
+		fn serve(&self, records: &[ServedRecord]) {
+			for record in records {
+				self.log.append(self.log.reserve().unwrap(), record.clone());
+			}
+			self.log.wait_written();
+		}
+
+		/// The Ursula as it starts (again) on this node's files.
+		fn activity(&self) -> Activity {
+			let dir = self.dir.path();
+			Activity::open(&dir.join("activity"), &dir.join("served"), worker(), signer(), LIMITS)
+				.unwrap()
+		}
+
+		fn update(&self, activity: &Activity, chain: &ChainView) -> Vec<ActivityDuty<AccountId>> {
+			activity.update(chain, |policy| *policy == PRICED, &self.outbox).unwrap();
+			self.outbox.take()
+		}
+	}
+
+	/// Block `best` in the fees-only stage, with these claims on chain.
+	fn chain(best: u32, claims: Vec<ClaimView<Balance>>) -> ChainView {
+		ChainView {
+			best,
+			now: best / 10,
+			first_block_of_period: best.is_multiple_of(10),
+			fees_only: true,
+			claims,
+			challenged: HashMap::new(),
+		}
+	}
+
+	fn claimed(duties: &[ActivityDuty<AccountId>]) -> Vec<(PolicyId, Period, u32, [u8; 32])> {
+		duties
+			.iter()
+			.filter_map(|duty| match duty {
+				ActivityDuty::Claim { worker: w, policy, period, omega, root, signature } => {
+					let payload = claim_payload(w, policy, *period, *omega, root);
+					assert_eq!(*w, worker());
+					assert!(sr25519_signed(&signer().public().0, &payload, signature));
+					Some((*policy, *period, *omega, *root))
+				},
+				_ => None,
+			})
+			.collect()
+	}
+
+	fn on_chain(omega: u32, root: [u8; 32]) -> ClaimView<Balance> {
+		ClaimView {
+			policy: PRICED,
+			period: SERVED,
+			omega,
+			root,
+			beacon_at: 45,
+			open_until: 69,
+			state: ClaimState::Committed,
+		}
+	}
+
+	/// What was served honestly under the priced policy in [`SERVED`]: ten requests, one of
+	/// them twice.
+	fn honest() -> Vec<ServedRecord> {
+		let mut records: Vec<_> = (0..10).map(|s| record(PRICED, s, SERVED)).collect();
+		records.push(record(PRICED, 4, SERVED));
+		records
+	}
+
+	#[test]
+	fn the_ursula_claims_each_priced_policys_distinct_unticketed_requests_once_a_period() {
+		let scene = Scene::new();
+		let mut served = honest();
+		// Under a policy without a price, with a ticket, for another Ursula, of another period.
+		served.push(record(FREE, 1, SERVED));
+		let mut ticketed = record(PRICED, 20, SERVED);
+		ticketed.request.ticket = Some(keymarket_primitives::lottery::Ticket {
+			version: keymarket_primitives::lottery::TICKET_VERSION,
+			payer: AccountId::from([8; 32]),
+			policy: PRICED,
+			recipient: worker(),
+			face_value: 1,
+			win_probability: 1,
+			nonce: 20,
+			commitment: [0; 32],
+			created_round: 0,
+			created_hash: [0; 32],
+			expires: 1,
+			request_hash: [0; 32],
+		});
+		served.push(ticketed);
+		let mut foreign = record(PRICED, 21, SERVED);
+		foreign.request.body.ursula = AccountId::from([9; 32]);
+		served.push(foreign);
+		served.push(record(PRICED, 22, SERVED + 1));
+		scene.serve(&served);
+		let activity = scene.activity();
+
+		// Not in the fees-only stage, or on the period's first block: nothing yet.
+		let mut inflation = chain(41, vec![]);
+		inflation.fees_only = false;
+		assert!(scene.update(&activity, &inflation).is_empty());
+		assert!(scene.update(&activity, &chain(40, vec![])).is_empty());
+
+		let claims = claimed(&scene.update(&activity, &chain(41, vec![])));
+		let tree = Tree::build(
+			&in_tree_order(&honest()).iter().map(|(leaf, _)| *leaf).collect::<Vec<_>>(),
+		);
+		assert_eq!(claims, vec![(PRICED, SERVED, 10, tree.root())]);
+		// Handed over again only after a few blocks without it on chain; not once it is.
+		assert!(scene.update(&activity, &chain(42, vec![])).is_empty());
+		assert_eq!(claimed(&scene.update(&activity, &chain(44, vec![]))).len(), 1);
+		let landed = vec![on_chain(10, tree.root())];
+		assert!(scene.update(&activity, &chain(49, landed)).is_empty());
+	}
+
+	#[test]
+	fn a_claim_is_the_tree_kept_even_when_the_log_changes_after_a_crash() {
+		let scene = Scene::new();
+		scene.serve(&honest());
+		let first = claimed(&scene.update(&scene.activity(), &chain(41, vec![])));
+		// A straggler reaches the log; the node restarts.
+		scene.serve(&[record(PRICED, 30, SERVED)]);
+		let again = claimed(&scene.update(&scene.activity(), &chain(45, vec![])));
+		assert_eq!(first, again, "the kept tree, not one rebuilt");
+	}
+
+	#[test]
+	fn the_challenged_leaves_open_against_the_claimed_root() {
+		let scene = Scene::new();
+		scene.serve(&honest());
+		let activity = scene.activity();
+		let (_, _, omega, root) = claimed(&scene.update(&activity, &chain(41, vec![])))[0];
+		let mut view = chain(46, vec![on_chain(omega, root)]);
+		view.challenged.insert((PRICED, SERVED), vec![0, 4, 9]);
+		let duties = scene.update(&activity, &view);
+		let [ActivityDuty::Open { worker: w, policy, period, openings }] = &duties[..] else {
+			panic!("one opening: {duties:?}");
+		};
+		assert_eq!((w, *policy, *period), (&worker(), PRICED, SERVED));
+		let indices: Vec<u32> = openings.iter().map(|o| o.index).collect();
+		assert_eq!(indices, vec![0, 4, 9]);
+		let expected = in_tree_order(&honest());
+		for opening in openings {
+			let record = check_opening(&root, omega, opening).expect("an opening that holds");
+			assert_eq!(record.encode(), expected[opening.index as usize].1);
+		}
+		// A claim on chain that is not the kept tree (the kept leaves were lost, or another
+		// node of the same worker claimed): nothing is opened.
+		let mut other = chain(50, vec![on_chain(omega, [0; 32])]);
+		other.challenged.insert((PRICED, SERVED), vec![0]);
+		assert!(scene.update(&activity, &other).is_empty());
+	}
+
+	#[test]
+	fn claims_past_their_opening_window_are_forgotten() {
+		let scene = Scene::new();
+		scene.serve(&honest());
+		let activity = scene.activity();
+		assert_eq!(claimed(&scene.update(&activity, &chain(41, vec![]))).len(), 1);
+		let kept = claim_path(&scene.dir.path().join("activity"), &PRICED, SERVED);
+		assert!(kept.exists());
+		// Openable until the end of period SERVED + claim periods + 1; gone after.
+		scene.update(&activity, &chain(69, vec![]));
+		assert!(kept.exists());
+		scene.update(&activity, &chain(71, vec![]));
+		assert!(!kept.exists());
+	}
+}
