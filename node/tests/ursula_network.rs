@@ -7,7 +7,7 @@
 
 mod harness;
 
-use std::{path::Path, time::Duration};
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use codec::{Decode, Encode};
 use harness::{client, free_port, run_binary, wait_for, Node, NodeConfig};
@@ -481,6 +481,149 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	// requests they served, by the claims and openings their nodes make by themselves.
 	let served = grant("served", "10");
 	activity_pays_the_ursulas(&net, dir.path(), &served);
+	// Governance switches to the committee scheme: the round's gateways check each Ursula's
+	// whole record natively and sign; the Ursula submits their signatures and is paid.
+	committee_attests(&net, dir.path(), &served);
+}
+
+/// Sudo, as governance.
+fn sudo(node: &Node, call: RuntimeCall) {
+	let call = RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) });
+	let events = submit(node, "Alice", call);
+	let done = events.iter().any(|e| {
+		matches!(e, RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result: Ok(()) }))
+	});
+	assert!(done, "sudo failed: {events:?}");
+}
+
+/// Bob decrypts the file `input` in `dir` `times` over, with `extra` arguments; his client's
+/// JSON report.
+fn bob_retrieves(
+	url: &str,
+	dir: &Path,
+	input: &str,
+	times: u32,
+	extra: &[&str],
+) -> serde_json::Value {
+	let (keys, input, out, times) =
+		(path(dir, "bob.json"), path(dir, input), path(dir, "retrieved.out"), times.to_string());
+	let mut args =
+		vec!["bob", "retrieve", "--keys", &keys, "--suri", "//Bob", "--in", &input, "--out", &out];
+	args.extend(["--repeat", &times, "--rpc", url]);
+	args.extend(extra);
+	let (status, stdout, stderr) = run_binary(&args, Duration::from_secs(600));
+	assert_eq!(status, Some(0), "Bob retrieves: {stdout} {stderr}");
+	serde_json::from_str(&stdout).expect("JSON")
+}
+
+/// Bob retrieves `times` the file Enrico encrypted for the `served` policy; the requests each
+/// Ursula served.
+fn retrieve_counted(url: &str, dir: &Path, times: u32) -> BTreeMap<AccountId, u64> {
+	let output = bob_retrieves(url, dir, "served.enc", times, &[]);
+	let served: BTreeMap<AccountId, u64> =
+		serde_json::from_value(output["servedBy"].clone()).expect("requests per Ursula");
+	assert_eq!(served.values().sum::<u64>(), 2 * times as u64, "{output}");
+	served
+}
+
+/// Each Ursula's claims of `policy_hex` for periods from `from`, once none waits to be opened
+/// and their ω adds up to what it served.
+fn settled_claims(
+	node: &Node,
+	policy_hex: &str,
+	from: u32,
+	served: &BTreeMap<AccountId, u64>,
+) -> Vec<(AccountId, Vec<serde_json::Value>)> {
+	let claims_of = |ursula: &AccountId| -> Vec<serde_json::Value> {
+		let claims = node.rpc("keymarket_activityClaims", json!([ursula]));
+		let ours = |c: &&serde_json::Value| {
+			c["policy"].as_str() == Some(policy_hex) && c["period"].as_u64() >= Some(from as u64)
+		};
+		claims.as_array().unwrap().iter().filter(ours).cloned().collect()
+	};
+	let omega = |claims: &[serde_json::Value]| -> u64 {
+		claims.iter().map(|c| c["omega"].as_u64().unwrap()).sum()
+	};
+	wait_for("every Ursula's claims to be settled", Duration::from_secs(300), || {
+		let all: Vec<(AccountId, Vec<serde_json::Value>)> =
+			served.keys().map(|u| (u.clone(), claims_of(u))).collect();
+		let done = all.iter().all(|(u, claims)| {
+			omega(claims) == served[u] && claims.iter().all(|c| c["state"] != json!("committed"))
+		});
+		done.then_some(all)
+	})
+}
+
+/// What the settled claims were paid, each exactly the price of its requests.
+fn paid_at_price(settled: &[(AccountId, Vec<serde_json::Value>)]) -> u128 {
+	let mut total = 0u128;
+	for (ursula, claims) in settled {
+		for claim in claims {
+			let paid: u128 = claim["state"]["paid"]
+				.as_str()
+				.unwrap_or_else(|| panic!("{ursula}'s claim was not paid: {claim}"))
+				.parse()
+				.unwrap();
+			assert_eq!(paid, PRICE * claim["omega"].as_u64().unwrap() as u128, "{claim}");
+			total += paid;
+		}
+	}
+	total
+}
+
+/// The committee scheme: governance lowers the gateways' threshold to two (three Ursulas, and a
+/// worker never signs its own) and selects the scheme; Bob retrieves again; each Ursula sends
+/// its record to the round's other gateways, which check it and sign, and submits their
+/// signatures: paid exactly the price of what Bob counted, by attestations, not openings.
+fn committee_attests(net: &Network, dir: &Path, grant: &serde_json::Value) {
+	use keymarket_runtime::dynamic_params::gateway;
+	let node = &net.nodes[0];
+	let url = node.rpc_url();
+	let policy_hex = grant["policy"].as_str().unwrap().to_string();
+	sudo(
+		node,
+		RuntimeCall::Parameters(pallet_parameters::Call::set_parameter {
+			key_value: keymarket_runtime::RuntimeParameters::Gateway(
+				gateway::Parameters::GatewayThreshold(gateway::GatewayThreshold, Some(2)),
+			),
+		}),
+	);
+	sudo(
+		node,
+		RuntimeCall::Activity(pallet_keymarket_activity::Call::set_scheme {
+			scheme: keymarket_primitives::activity::ActivityScheme::Committee,
+		}),
+	);
+	// From the next round on, its three gateways need two signatures.
+	wait_for("a round of three gateways, two signatures needed", Duration::from_secs(120), || {
+		let view = node.rpc("keymarket_gateways", json!([]));
+		(view["threshold"] == json!(2) && view["gateways"].as_array().map(Vec::len) == Some(3))
+			.then_some(())
+	});
+	let first_block = node.best_number();
+	let from: u32 = serde_json::from_value(node.rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	let served = retrieve_counted(&url, dir, ACTIVITY_RETRIEVALS / 2);
+	let settled = settled_claims(node, &policy_hex, from, &served);
+	let paid = paid_at_price(&settled);
+	assert_eq!(paid, PRICE * ACTIVITY_RETRIEVALS as u128);
+	let mut attested = 0usize;
+	for number in first_block..=node.best_number() {
+		let hash = node.block_hash(number).expect("a block");
+		for record in node.events(hash) {
+			match record.event {
+				RuntimeEvent::Activity(pallet_keymarket_activity::Event::Attested { .. }) => {
+					attested += 1
+				},
+				RuntimeEvent::Activity(
+					event @ pallet_keymarket_activity::Event::Claimed { .. },
+				) => panic!("a claim under the committee scheme: {event:?}"),
+				_ => {},
+			}
+		}
+	}
+	let claims: usize = settled.iter().map(|(_, c)| c.len()).sum();
+	assert_eq!(attested, claims, "every period proven by attestation");
+	eprintln!("committee: {served:?} requests served, {paid} paid by {attested} attestations");
 }
 
 /// Requests Bob makes in the fees-only stage.
@@ -494,12 +637,12 @@ fn activity_pays_the_ursulas(net: &Network, dir: &Path, grant: &serde_json::Valu
 	let node = &net.nodes[0];
 	let url = node.rpc_url();
 	let first_block = node.best_number();
-	let stage = RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-		call: Box::new(RuntimeCall::Staking(pallet_keymarket_staking::Call::set_stage {
+	sudo(
+		node,
+		RuntimeCall::Staking(pallet_keymarket_staking::Call::set_stage {
 			stage: keymarket_primitives::staking::Stage::FeesOnly,
-		})),
-	});
-	submit(node, "Alice", stage);
+		}),
+	);
 	assert_eq!(node.rpc("keymarket_stage", json!([])), json!("FeesOnly"));
 
 	let policy_hex = grant["policy"].as_str().unwrap().to_string();
@@ -529,65 +672,10 @@ fn activity_pays_the_ursulas(net: &Network, dir: &Path, grant: &serde_json::Valu
 			RequestError::MalformedCapsule(0),
 		);
 	}
-	let (status, stdout, stderr) = run_binary(
-		&[
-			"bob",
-			"retrieve",
-			"--keys",
-			&path(dir, "bob.json"),
-			"--suri",
-			"//Bob",
-			"--in",
-			&path(dir, "served.enc"),
-			"--out",
-			&path(dir, "served.out"),
-			"--repeat",
-			&ACTIVITY_RETRIEVALS.to_string(),
-			"--rpc",
-			&url,
-		],
-		Duration::from_secs(300),
-	);
-	assert_eq!(status, Some(0), "Bob retrieves without tickets: {stdout} {stderr}");
-	let output: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
-	let served: std::collections::BTreeMap<AccountId, u64> =
-		serde_json::from_value(output["servedBy"].clone()).expect("requests per Ursula");
-	assert_eq!(served.values().sum::<u64>(), 2 * ACTIVITY_RETRIEVALS as u64, "{output}");
-
-	// Each Ursula's claims of the policy, once none waits to be opened.
-	let claims_of = |ursula: &AccountId| -> Vec<serde_json::Value> {
-		let claims = node.rpc("keymarket_activityClaims", json!([ursula]));
-		claims
-			.as_array()
-			.unwrap()
-			.iter()
-			.filter(|c| c["policy"].as_str() == Some(policy_hex.as_str()))
-			.cloned()
-			.collect()
-	};
-	let omega = |claims: &[serde_json::Value]| -> u64 {
-		claims.iter().map(|c| c["omega"].as_u64().unwrap()).sum()
-	};
-	let settled = wait_for("every Ursula's claims to be opened", Duration::from_secs(300), || {
-		let all: Vec<(AccountId, Vec<serde_json::Value>)> =
-			served.keys().map(|u| (u.clone(), claims_of(u))).collect();
-		let done = all.iter().all(|(u, claims)| {
-			omega(claims) == served[u] && claims.iter().all(|c| c["state"] != json!("committed"))
-		});
-		done.then_some(all)
-	});
-	let mut paid_total = 0u128;
-	for (ursula, claims) in &settled {
-		for claim in claims {
-			let paid: u128 = claim["state"]["paid"]
-				.as_str()
-				.unwrap_or_else(|| panic!("{ursula}'s claim was not paid: {claim}"))
-				.parse()
-				.unwrap();
-			assert_eq!(paid, PRICE * claim["omega"].as_u64().unwrap() as u128, "{claim}");
-			paid_total += paid;
-		}
-	}
+	let from: u32 = serde_json::from_value(node.rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	let served = retrieve_counted(&url, dir, ACTIVITY_RETRIEVALS);
+	let settled = settled_claims(node, &policy_hex, from, &served);
+	let paid_total = paid_at_price(&settled);
 	eprintln!("activity: {served:?} requests served, {paid_total} paid from escrow");
 	let view = node.rpc("keymarket_policy", json!([policy_hex]));
 	let by_activity: u128 = view["paidByActivity"].as_str().unwrap().parse().unwrap();
@@ -654,29 +742,8 @@ fn lottery_pays_the_ursulas(
 	);
 
 	let started = std::time::Instant::now();
-	let (status, stdout, stderr) = run_binary(
-		&[
-			"bob",
-			"retrieve",
-			"--keys",
-			&path(dir, "bob.json"),
-			"--suri",
-			"//Bob",
-			"--in",
-			&path(dir, "secret.enc"),
-			"--out",
-			&path(dir, "plain.out"),
-			"--repeat",
-			&RETRIEVALS.to_string(),
-			"--ticket-odds",
-			&ODDS.to_string(),
-			"--rpc",
-			&url,
-		],
-		Duration::from_secs(600),
-	);
-	assert_eq!(status, Some(0), "Bob retrieves with tickets: {stdout} {stderr}");
-	let output: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+	let odds = ODDS.to_string();
+	let output = bob_retrieves(&url, dir, "secret.enc", RETRIEVALS, &["--ticket-odds", &odds]);
 	let served = output["tickets"]["served"].as_u64().expect("requests served with tickets");
 	let face: u128 = output["tickets"]["faceValue"].as_str().unwrap().parse().unwrap();
 	assert_eq!(face, PRICE * ODDS as u128);

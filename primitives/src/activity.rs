@@ -395,6 +395,91 @@ pub trait Committees<AccountId> {
 	fn committee(round: crate::time::Round) -> Option<Committee<AccountId>>;
 }
 
+/// The version of the attestation endpoint's messages (`POST /v1/attest`).
+pub const ATTEST_VERSION: u8 = 1;
+
+/// A worker's request to a member of a round's committee (`POST /v1/attest`, SCALE): its whole
+/// record of a policy's period, for the member to check and sign.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct AttestationRequest<AccountId> {
+	pub version: u8,
+	pub worker: AccountId,
+	pub policy: PolicyId,
+	pub period: Period,
+	/// The round whose committee the member sits on.
+	pub round: crate::time::Round,
+	pub records: Vec<ServedRecord>,
+	/// The worker's signature of [`AttestationRequest::signing_payload`] with the signing key the
+	/// policy recorded for it: nobody else can spend a member's checks of its period.
+	pub signature: crate::crypto::Sr25519Signature,
+}
+
+impl<AccountId: Encode> AttestationRequest<AccountId> {
+	/// What the worker signs: everything but the signature, the records by their hash.
+	pub fn signing_payload(&self) -> Vec<u8> {
+		let mut payload = b"keymarket/activity/attest-request/v1".to_vec();
+		let records = blake2_256(&self.records.encode());
+		(self.version, &self.worker, self.policy, self.period, self.round, records)
+			.encode_to(&mut payload);
+		payload
+	}
+}
+
+/// Why a committee member does not sign (the answer's body, SCALE, after [`ATTEST_VERSION`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum AttestationError {
+	/// Not a SCALE [`AttestationRequest`] of this version.
+	Malformed,
+	/// This node's Ursula is not on the committee of that round.
+	NotAMember,
+	/// The worker is not one of the policy's Ursulas, or did not sign the request.
+	BadSignature,
+	/// Not the current round, or the period has not ended.
+	WrongRound,
+	/// The chain knows no such policy.
+	UnknownPolicy,
+	/// No records, or more than a claim may count.
+	BadOmega,
+	/// The record at `index` is not work of this worker under this policy in that period.
+	Record { index: u32, fault: RecordFault },
+	/// The record at `index` repeats a request already in the record.
+	Duplicate { index: u32 },
+	/// The member was asked too often for this worker's period.
+	RateLimited,
+	/// The member cannot check now.
+	Unavailable,
+}
+
+/// What a committee member checks of a worker's record of a policy's period before it signs:
+/// every record is the worker's work under the policy in the period ([`check_served`], every
+/// fragment judged) and no request appears twice. Returns ω and the root of the records' tree
+/// (as the first scheme builds it): what the member signs.
+pub fn attest_records<AccountId: Encode, Balance>(
+	records: &[ServedRecord],
+	worker: &AccountId,
+	policy: &PolicyId,
+	period: Period,
+	terms: &crate::policies::ActivityTerms<AccountId, Balance>,
+	max_omega: u32,
+) -> Result<(u32, [u8; 32]), AttestationError> {
+	if records.is_empty() || records.len() > max_omega as usize {
+		return Err(AttestationError::BadOmega);
+	}
+	let mut keys = BTreeSet::new();
+	for (index, record) in records.iter().enumerate() {
+		let index = index as u32;
+		if !keys.insert(record_key(record)) {
+			return Err(AttestationError::Duplicate { index });
+		}
+		let all = 0..record.request.body.capsules.len();
+		check_served(record, worker, policy, period, terms, all)
+			.map_err(|fault| AttestationError::Record { index, fault })?;
+	}
+	let leaves: Vec<Leaf> = in_tree_order(records).iter().map(|(leaf, _)| *leaf).collect();
+	let tree = Tree::build(&leaves);
+	Ok((tree.omega(), tree.root()))
+}
+
 /// Where the Ursula service leaves claims and openings for the activity pallet's off-chain
 /// worker (the node's persistent off-chain storage).
 pub const OUTBOX_KEY: &[u8] = b"keymarket/activity/outbox";
@@ -501,6 +586,8 @@ sp_api::decl_runtime_apis! {
 		/// The leaves `worker` must open for its claim of `policy` and `period`, once its beacon
 		/// block is known.
 		fn challenged(worker: AccountId, policy: PolicyId, period: Period) -> Option<Vec<u32>>;
+		/// How served work is proven now.
+		fn scheme() -> ActivityScheme;
 	}
 }
 

@@ -70,3 +70,52 @@ where
 		_ => Err(SubmitError::Refused),
 	}
 }
+
+/// Implements the off-chain signing traits for a pallet's test runtime `$runtime` (calls
+/// `$call`, accounts `$account`): transactions signed by a worker key over the call's encoding,
+/// without extensions, as [`Extrinsic`](sp_runtime::generic::UncheckedExtrinsic) `Extrinsic`,
+/// which it defines. One implementation for every pallet whose off-chain worker submits duties.
+#[macro_export]
+macro_rules! mock_worker_signing {
+	($runtime:ty, $call:ty, $account:ty) => {
+		/// The mock's transactions: signed by a worker key, without extensions.
+		pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<
+			$account,
+			$call,
+			sp_runtime::MultiSignature,
+			(),
+		>;
+
+		impl frame_system::offchain::SigningTypes for $runtime {
+			type Public = sp_runtime::MultiSigner;
+			type Signature = sp_runtime::MultiSignature;
+		}
+
+		impl<C> frame_system::offchain::CreateTransactionBase<C> for $runtime
+		where
+			$call: From<C>,
+		{
+			type Extrinsic = Extrinsic;
+			type RuntimeCall = $call;
+		}
+
+		impl<C> frame_system::offchain::CreateSignedTransaction<C> for $runtime
+		where
+			$call: From<C>,
+		{
+			/// Signs the call's encoding with the worker key.
+			fn create_signed_transaction<
+				K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+			>(
+				call: $call,
+				public: sp_runtime::MultiSigner,
+				account: $account,
+				_nonce: u32,
+			) -> Option<Extrinsic> {
+				use codec::Encode;
+				let signature = call.using_encoded(|payload| K::sign(payload, public))?;
+				Some(Extrinsic::new_signed(call, account, signature, ()))
+			}
+		}
+	};
+}

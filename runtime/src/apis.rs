@@ -365,6 +365,10 @@ impl_runtime_apis! {
 		) -> Option<Vec<u32>> {
 			crate::Activity::challenged(&worker, policy, period)
 		}
+
+		fn scheme() -> keymarket_primitives::activity::ActivityScheme {
+			pallet_keymarket_activity::Scheme::<Runtime>::get()
+		}
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

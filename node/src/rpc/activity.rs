@@ -1,5 +1,5 @@
 //! `keymarket_*` methods over the activity runtime API: an Ursula's claims of served work and
-//! their state, and the leaves a claim must open.
+//! their state, the leaves a claim must open, and the scheme in force.
 //!
 //! Errors: [`super::staking::RUNTIME_ERROR`] when the runtime API call fails (e.g. an unknown
 //! block); `-32602` for a policy id that is not 16 bytes. Balances are decimal strings, roots
@@ -9,7 +9,7 @@ use std::{marker::PhantomData, sync::Arc};
 
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use keymarket_primitives::{
-	activity::{ActivityApi as ActivityRuntimeApi, ClaimView},
+	activity::{ActivityApi as ActivityRuntimeApi, ActivityScheme, ClaimView},
 	time::Period,
 	AccountId, Balance,
 };
@@ -43,6 +43,10 @@ pub trait ActivityApi<BlockHash> {
 		period: Period,
 		at: Option<BlockHash>,
 	) -> RpcResult<Option<Vec<u32>>>;
+
+	/// How served work is proven now: `"commitOpen"` or `"committee"`.
+	#[method(name = "keymarket_activityScheme")]
+	fn scheme(&self, at: Option<BlockHash>) -> RpcResult<ActivityScheme>;
 }
 
 /// The implementation over a client.
@@ -77,5 +81,9 @@ where
 	) -> RpcResult<Option<Vec<u32>>> {
 		let policy = super::policies::policy_id(&policy)?;
 		call_at(&*self.client, at, |api, at| api.challenged(at, worker, policy, period))
+	}
+
+	fn scheme(&self, at: Option<B::Hash>) -> RpcResult<ActivityScheme> {
+		call_at(&*self.client, at, |api, at| api.scheme(at))
 	}
 }

@@ -21,16 +21,21 @@ use std::{
 	collections::HashMap,
 	io,
 	path::{Path, PathBuf},
-	sync::Mutex,
+	sync::{Arc, Mutex},
 };
 
 use codec::{DecodeAll, Encode};
 use keymarket_primitives::{
 	activity::{
-		claim_payload, ActivityApi, ActivityDuty, ClaimState, ClaimView, Leaf, Opening, Tree,
+		attestation_payload, claim_payload, ActivityApi, ActivityDuty, ActivityScheme,
+		AttestationRequest, ClaimState, ClaimView, Leaf, Opening, Tree, ATTEST_VERSION,
 	},
+	crypto::{sr25519_signed, Sr25519Signature},
+	gateway::SignerSet,
 	policies::PolicyId,
+	policies::ServedRecord,
 	staking::{Period, Stage, StakingApi},
+	time::Round,
 	AccountId, Balance,
 };
 use sp_api::ProvideRuntimeApi;
@@ -56,6 +61,18 @@ impl<S: sp_core::offchain::OffchainStorage> ActivityOutbox for super::gateway::O
 	}
 }
 
+/// A committee's members (worker, registered signing key) in draw order.
+pub type Seats = Vec<(AccountId, [u8; 32])>;
+
+/// A round's committee as the worker reaches it: who sits on it, and each member's answer.
+pub trait Committee: Send + Sync {
+	/// The current round, its members (worker, signing key) in draw order, and its threshold.
+	fn current(&self) -> Option<(Round, Seats, u32)>;
+	/// Asks `member` to attest the SCALE [`AttestationRequest`] `request`: its signature, or why
+	/// not.
+	fn ask(&self, member: &AccountId, request: &[u8]) -> Result<Sr25519Signature, String>;
+}
+
 /// The runtime's limits on claims.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -76,6 +93,8 @@ pub struct ChainView {
 	pub now: Period,
 	pub first_block_of_period: bool,
 	pub fees_only: bool,
+	/// How served work is proven now.
+	pub scheme: ActivityScheme,
 	/// This worker's claims kept on chain.
 	pub claims: Vec<ClaimView<Balance>>,
 	/// The challenged leaves of each claim waiting to be opened whose beacon is drawn.
@@ -112,6 +131,10 @@ pub struct Activity {
 	/// The periods whose claims were built from the log since the node started: later blocks
 	/// read the kept claims instead of the log.
 	built: Mutex<std::collections::BTreeSet<Period>>,
+	/// The committee of the current round, under the committee scheme.
+	committee: Option<Arc<dyn Committee>>,
+	/// Attestations being gathered, on their own threads.
+	asking: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 fn claim_path(dir: &Path, policy: &PolicyId, period: Period) -> PathBuf {
@@ -136,7 +159,15 @@ impl Activity {
 			limits,
 			sent: Mutex::new(HashMap::new()),
 			built: Mutex::new(Default::default()),
+			committee: None,
+			asking: Mutex::new(Vec::new()),
 		})
+	}
+
+	/// Gathers attestations from `committee` under the committee scheme.
+	pub fn with_committee(mut self, committee: Arc<dyn Committee>) -> Self {
+		self.committee = Some(committee);
+		self
 	}
 
 	/// Brings the claims up to the best block: claims what was served in the periods that may
@@ -146,7 +177,7 @@ impl Activity {
 		&self,
 		chain: &ChainView,
 		priced: impl Fn(&PolicyId) -> bool,
-		outbox: &dyn ActivityOutbox,
+		outbox: &Arc<dyn ActivityOutbox>,
 	) -> io::Result<()> {
 		self.forget_old(chain.now)?;
 		if !chain.fees_only {
@@ -161,6 +192,13 @@ impl Activity {
 			for period in (first..chain.now).filter(|p| self.served_in(*p)) {
 				for kept in self.claims_of(period, &priced)? {
 					if on_chain.contains_key(&(kept.policy, kept.period)) {
+						continue;
+					}
+					if chain.scheme == ActivityScheme::Committee {
+						let key = (b"attest", kept.policy, kept.period).encode();
+						if self.due(chain.best, &key) {
+							self.gather(&kept, outbox.clone());
+						}
 						continue;
 					}
 					let tree = kept.tree();
@@ -179,7 +217,7 @@ impl Activity {
 						chain.best,
 						(b"claim", kept.policy, kept.period).encode(),
 						duty,
-						outbox,
+						&**outbox,
 					);
 				}
 			}
@@ -198,7 +236,7 @@ impl Activity {
 						period: *period,
 						openings,
 					};
-					self.send(chain.best, (b"open", policy, period).encode(), duty, outbox);
+					self.send(chain.best, (b"open", policy, period).encode(), duty, &**outbox);
 				},
 				Err(e) => log::error!(
 					target: "ursula",
@@ -308,6 +346,18 @@ impl Activity {
 			.collect()
 	}
 
+	/// Whether the duty at `key` is due at block `best`: not handed over in the last
+	/// [`RESEND_BLOCKS`] (marks it handed over now).
+	fn due(&self, best: u32, key: &[u8]) -> bool {
+		let mut sent = self.sent.lock().expect("not poisoned");
+		if sent.get(key).is_some_and(|at| best < at.saturating_add(RESEND_BLOCKS)) {
+			return false;
+		}
+		sent.retain(|_, at| best < at.saturating_add(RESEND_BLOCKS * 10));
+		sent.insert(key.to_vec(), best);
+		true
+	}
+
 	/// Hands `duty` over, unless it was handed over in the last [`RESEND_BLOCKS`].
 	fn send(
 		&self,
@@ -316,16 +366,119 @@ impl Activity {
 		duty: ActivityDuty<AccountId>,
 		outbox: &dyn ActivityOutbox,
 	) {
-		let mut sent = self.sent.lock().expect("not poisoned");
-		if sent.get(&key).is_some_and(|at| best < at.saturating_add(RESEND_BLOCKS)) {
+		if !self.due(best, &key) {
 			return;
 		}
-		match outbox.push(duty) {
-			Ok(()) => {
-				sent.retain(|_, at| best < at.saturating_add(RESEND_BLOCKS * 10));
-				sent.insert(key, best);
+		if let Err(e) = outbox.push(duty) {
+			self.sent.lock().expect("not poisoned").remove(&key);
+			log::warn!(target: "ursula", "cannot hand over an activity duty: {e}");
+		}
+	}
+
+	/// The records of a kept claim, from the log, in tree order.
+	fn records_of(&self, kept: &KeptClaim) -> Result<Vec<ServedRecord>, String> {
+		kept.leaves
+			.iter()
+			.map(|(leaf, offset, len)| {
+				let at = IndexEntry { offset: *offset, len: *len };
+				served_log::read_record(&self.served, kept.period, at)
+					.map_err(|e| e.to_string())?
+					.filter(|record| Leaf::of(record) == *leaf)
+					.ok_or_else(|| "a claimed record is damaged in the log".to_string())
+			})
+			.collect()
+	}
+
+	/// On a thread of its own: sends the kept claim's records to every other member of the
+	/// current round's committee at once, keeps the signatures that verify, and hands over an
+	/// attestation once the threshold's are in.
+	fn gather(&self, kept: &KeptClaim, outbox: Arc<dyn ActivityOutbox>) {
+		let Some(committee) = self.committee.clone() else { return };
+		let records = match self.records_of(kept) {
+			Ok(records) => records,
+			Err(e) => {
+				log::error!(target: "ursula", "cannot read the records to attest: {e}");
+				return;
 			},
-			Err(e) => log::warn!(target: "ursula", "cannot hand over an activity duty: {e}"),
+		};
+		let (worker, kept, signer) = (self.worker.clone(), kept.clone(), self.signer.clone());
+		let handle = std::thread::spawn(move || {
+			let Some((round, members, threshold)) = committee.current() else { return };
+			let tree = kept.tree();
+			let (omega, root) = (tree.omega(), tree.root());
+			let mut request = AttestationRequest {
+				version: ATTEST_VERSION,
+				worker: worker.clone(),
+				policy: kept.policy,
+				period: kept.period,
+				round,
+				records,
+				signature: [0; 64],
+			};
+			request.signature = signer.sign(&request.signing_payload()).0;
+			let request = request.encode();
+			let payload =
+				attestation_payload(&worker, &kept.policy, kept.period, omega, &root, round);
+			let signed: Vec<(u32, Sr25519Signature)> = std::thread::scope(|scope| {
+				let asks: Vec<_> = members
+					.iter()
+					.enumerate()
+					.filter(|(_, (member, _))| *member != worker)
+					.map(|(index, (member, key))| {
+						let (committee, request, payload) = (&committee, &request, &payload);
+						scope.spawn(move || match committee.ask(member, request) {
+							Ok(signature) if sr25519_signed(key, payload, &signature) => {
+								Some((index as u32, signature))
+							},
+							Ok(_) => {
+								log::warn!(target: "ursula", "{member} signed something else");
+								None
+							},
+							Err(e) => {
+								log::info!(target: "ursula", "{member} did not attest: {e}");
+								None
+							},
+						})
+					})
+					.collect();
+				asks.into_iter().filter_map(|ask| ask.join().ok().flatten()).collect()
+			});
+			if (signed.len() as u32) < threshold.max(1) {
+				log::warn!(
+					target: "ursula",
+					"{} of {threshold} attestations of period {} (policy 0x{}): not enough",
+					signed.len(),
+					kept.period,
+					hex::encode(kept.policy)
+				);
+				return;
+			}
+			let indices: Vec<u32> = signed.iter().map(|(index, _)| *index).collect();
+			let duty = ActivityDuty::Attest {
+				worker,
+				policy: kept.policy,
+				period: kept.period,
+				omega,
+				root,
+				round,
+				signers: SignerSet::of(&indices),
+				signatures: signed.into_iter().map(|(_, signature)| signature).collect(),
+			};
+			if let Err(e) = outbox.push(duty) {
+				log::warn!(target: "ursula", "cannot hand over an attestation: {e}");
+			}
+		});
+		let mut asking = self.asking.lock().expect("not poisoned");
+		asking.retain(|handle| !handle.is_finished());
+		asking.push(handle);
+	}
+
+	/// Waits for the attestations being gathered (for tests).
+	#[cfg(test)]
+	pub fn wait_gathered(&self) {
+		let handles = std::mem::take(&mut *self.asking.lock().expect("not poisoned"));
+		for handle in handles {
+			handle.join().expect("the gathering thread does not panic");
 		}
 	}
 
@@ -375,6 +528,7 @@ where
 	let now = api.current_period(at).map_err(e)?;
 	let fees_only = api.stage(at).map_err(e)? == Stage::FeesOnly;
 	let claims = if fees_only { api.claims(at, worker.clone()).map_err(e)? } else { vec![] };
+	let scheme = if fees_only { api.scheme(at).map_err(e)? } else { ActivityScheme::CommitOpen };
 	let mut challenged = HashMap::new();
 	for claim in claims.iter().filter(|c| c.state == ClaimState::Committed && best > c.beacon_at) {
 		if let Some(indices) =
@@ -388,6 +542,7 @@ where
 		now,
 		first_block_of_period: best.is_multiple_of(durations.blocks_per_period.max(1)),
 		fees_only,
+		scheme,
 		claims,
 		challenged,
 	})
@@ -454,14 +609,14 @@ mod tests {
 	struct Scene {
 		dir: tempfile::TempDir,
 		log: served_log::ServedLog,
-		outbox: Outbox,
+		outbox: Arc<Outbox>,
 	}
 
 	impl Scene {
 		fn new() -> Self {
 			let dir = tempfile::tempdir().unwrap();
 			let log = served_log::ServedLog::open(&dir.path().join("served"), 64).unwrap();
-			Scene { dir, log, outbox: Outbox::default() }
+			Scene { dir, log, outbox: Arc::default() }
 		}
 
 		fn serve(&self, records: &[ServedRecord]) {
@@ -479,7 +634,9 @@ mod tests {
 		}
 
 		fn update(&self, activity: &Activity, chain: &ChainView) -> Vec<ActivityDuty<AccountId>> {
-			activity.update(chain, |policy| *policy == PRICED, &self.outbox).unwrap();
+			let outbox: Arc<dyn ActivityOutbox> = self.outbox.clone();
+			activity.update(chain, |policy| *policy == PRICED, &outbox).unwrap();
+			activity.wait_gathered();
 			self.outbox.take()
 		}
 	}
@@ -491,6 +648,7 @@ mod tests {
 			now: best / 10,
 			first_block_of_period: best.is_multiple_of(10),
 			fees_only: true,
+			scheme: ActivityScheme::CommitOpen,
 			claims,
 			challenged: HashMap::new(),
 		}
@@ -629,5 +787,108 @@ mod tests {
 		assert!(kept.exists());
 		scene.update(&activity, &chain(71, vec![]));
 		assert!(!kept.exists());
+	}
+
+	/// A committee of `members` (dev keys `//m<i>`), the worker sitting at place 1: each member
+	/// signs what it computes from the records it is sent, but `liar`, who signs other work.
+	struct Members {
+		members: Vec<(AccountId, [u8; 32])>,
+		liar: Option<usize>,
+		asked: Mutex<Vec<AccountId>>,
+	}
+
+	fn member(i: usize) -> sr25519::Pair {
+		sr25519::Pair::from_string(&format!("//m{i}"), None).unwrap()
+	}
+
+	impl Members {
+		fn new(count: usize, liar: Option<usize>) -> Self {
+			let mut members: Vec<(AccountId, [u8; 32])> =
+				(0..count).map(|i| (member(i).public().into(), member(i).public().0)).collect();
+			members.insert(1, (worker(), signer().public().0));
+			Self { members, liar, asked: Mutex::new(Vec::new()) }
+		}
+	}
+
+	impl Committee for Members {
+		fn current(&self) -> Option<(Round, Seats, u32)> {
+			Some((8, self.members.clone(), 2))
+		}
+		fn ask(&self, who: &AccountId, request: &[u8]) -> Result<Sr25519Signature, String> {
+			use codec::Decode;
+			self.asked.lock().unwrap().push(who.clone());
+			let request = AttestationRequest::<AccountId>::decode(&mut &request[..]).unwrap();
+			let leaves: Vec<Leaf> =
+				in_tree_order(&request.records).iter().map(|(leaf, _)| *leaf).collect();
+			let tree = Tree::build(&leaves);
+			let i = (0..8).find(|i| AccountId::from(member(*i).public()) == *who).unwrap();
+			let omega = tree.omega() + u32::from(self.liar == Some(i));
+			let payload = attestation_payload(
+				&request.worker,
+				&request.policy,
+				request.period,
+				omega,
+				&tree.root(),
+				request.round,
+			);
+			Ok(member(i).sign(&payload).0)
+		}
+	}
+
+	#[test]
+	fn under_the_committee_scheme_the_ursula_gathers_a_threshold_of_attestations() {
+		let scene = Scene::new();
+		scene.serve(&honest());
+		let committee = Arc::new(Members::new(3, Some(2)));
+		let activity = scene.activity().with_committee(committee.clone());
+		let mut view = chain(41, vec![]);
+		view.scheme = ActivityScheme::Committee;
+		let duties = scene.update(&activity, &view);
+		let [ActivityDuty::Attest {
+			worker: w,
+			policy,
+			period,
+			omega,
+			root,
+			round,
+			signers,
+			signatures,
+		}] = &duties[..]
+		else {
+			panic!("one attestation: {duties:?}");
+		};
+		// Every member but the worker was asked; the liar's signature was dropped; the
+		// others' (places 0 and 2 of 0..=3) are handed over, in the order of their places.
+		let asked = committee.asked.lock().unwrap().clone();
+		assert_eq!(asked.len(), 3);
+		assert!(!asked.contains(&worker()));
+		let tree = Tree::build(
+			&in_tree_order(&honest()).iter().map(|(leaf, _)| *leaf).collect::<Vec<_>>(),
+		);
+		assert_eq!(
+			(w, *policy, *period, *omega, *root, *round),
+			(&worker(), PRICED, SERVED, 10, tree.root(), 8)
+		);
+		assert_eq!(signers.indices().collect::<Vec<_>>(), vec![0, 2]);
+		let payload = attestation_payload(&worker(), &PRICED, SERVED, 10, &tree.root(), 8);
+		for (index, signature) in signers.indices().zip(signatures) {
+			let key = committee.members[index as usize].1;
+			assert!(sr25519_signed(&key, &payload, signature));
+		}
+		// Asked once, not at every block.
+		assert!(scene.update(&activity, &chain_with(42, ActivityScheme::Committee)).is_empty());
+	}
+
+	#[test]
+	fn without_a_threshold_of_attestations_nothing_is_handed_over() {
+		let scene = Scene::new();
+		scene.serve(&honest());
+		// Two members besides the worker, one of them lying: one good signature of two needed.
+		let activity = scene.activity().with_committee(Arc::new(Members::new(2, Some(0))));
+		assert!(scene.update(&activity, &chain_with(41, ActivityScheme::Committee)).is_empty());
+	}
+
+	fn chain_with(best: u32, scheme: ActivityScheme) -> ChainView {
+		ChainView { scheme, ..chain(best, vec![]) }
 	}
 }

@@ -69,6 +69,12 @@ impl Book {
 		*self.period.read().expect("not poisoned")
 	}
 
+	/// Sets the current period (for tests).
+	#[cfg(test)]
+	pub fn set_period(&self, period: Period) {
+		*self.period.write().expect("not poisoned") = period;
+	}
+
 	/// Brings the book up to the block `at`.
 	pub fn refresh<B, C, S>(&self, client: &C, storage: &mut S, keys: &UrsulaSecrets, at: B::Hash)
 	where

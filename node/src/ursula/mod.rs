@@ -7,6 +7,7 @@
 //! pallets' off-chain workers.
 
 pub mod activity;
+pub mod attest;
 pub mod book;
 pub mod connection_limiter;
 pub mod gateway;
@@ -174,18 +175,39 @@ where
 		),
 		lottery,
 	});
+	let chain_view: Arc<dyn gateway::ChainView> =
+		Arc::new(gateway::ClientView::new(client.clone()));
+	let activity =
+		activity.with_committee(Arc::new(attest::ClientCommittee::new(chain_view.clone())));
+	let attester = Arc::new(attest::Attester::new(
+		ursula.clone(),
+		chain_view.clone(),
+		activity_limits().max_omega,
+	));
 	let gateway = Arc::new(gateway::Gateway::new(
 		ursula.clone(),
-		Arc::new(gateway::ClientView::new(client.clone())),
+		chain_view,
 		Arc::new(gateway::OffchainOutbox::new(storage.clone())),
 		params.gateway_limits(),
 	));
-	let endpoint = Arc::new(server::Endpoint::new(ursula.clone(), Some(gateway.clone()), &limits));
+	let endpoint = Arc::new(
+		server::Endpoint::new(ursula.clone(), Some(gateway.clone()), &limits)
+			.with_attester(attester),
+	);
 	ursula.book.refresh(&*client, &mut storage, &ursula.keys, client.info().best_hash);
 	let duty_outbox = gateway::OffchainOutbox::new(storage.clone());
+	let activity_outbox: Arc<dyn activity::ActivityOutbox> =
+		Arc::new(gateway::OffchainOutbox::new(storage.clone()));
 	let info = client.info();
 	update_lottery(&*client, &ursula, &duty_outbox, info.best_number, info.best_hash);
-	update_activity(&*client, &ursula, &activity, &duty_outbox, info.best_number, info.best_hash);
+	update_activity(
+		&*client,
+		&ursula,
+		&activity,
+		&activity_outbox,
+		info.best_number,
+		info.best_hash,
+	);
 
 	let book_keeper = ursula.clone();
 	let answer_cases = params.ursula_answer_cases;
@@ -200,7 +222,7 @@ where
 					&*client,
 					&book_keeper,
 					&activity,
-					&duty_outbox,
+					&activity_outbox,
 					number,
 					block.hash,
 				);
@@ -262,11 +284,11 @@ fn activity_limits() -> activity::Limits {
 }
 
 /// Brings the Ursula's activity claims up to block `at` (number `number`).
-fn update_activity<B, C, S>(
+fn update_activity<B, C>(
 	client: &C,
 	ursula: &service::Ursula,
 	activity: &activity::Activity,
-	outbox: &gateway::OffchainOutbox<S>,
+	outbox: &Arc<dyn activity::ActivityOutbox>,
 	number: sp_runtime::traits::NumberFor<B>,
 	at: B::Hash,
 ) where
@@ -274,7 +296,6 @@ fn update_activity<B, C, S>(
 	C: ProvideRuntimeApi<B> + HeaderBackend<B>,
 	C::Api: StakingApi<B, AccountId, Balance>
 		+ keymarket_primitives::activity::ActivityApi<B, AccountId, Balance>,
-	S: OffchainStorage,
 {
 	use sp_runtime::traits::UniqueSaturatedInto;
 	let worker = &ursula.keys.worker;

@@ -110,6 +110,8 @@ fn too_large() -> Response<Full<Bytes>> {
 pub struct Endpoint {
 	ursula: Arc<Ursula>,
 	gateway: Option<Arc<Gateway>>,
+	/// The committee member's side of attestations of served work.
+	attester: Option<Arc<super::attest::Attester>>,
 	address_limiter: RateLimiter<ClientAddress>,
 	connections: Arc<ConnectionLimiter>,
 	/// One permit per capsule queued for or in re-encryption.
@@ -122,6 +124,7 @@ impl Endpoint {
 		Self {
 			ursula,
 			gateway,
+			attester: None,
 			address_limiter: RateLimiter::new(limits.capsules_per_address, MAX_TRACKED_CLIENTS),
 			connections: ConnectionLimiter::new(limits.connections_per_address),
 			// A request of the most capsules must always fit.
@@ -130,6 +133,12 @@ impl Endpoint {
 			)),
 			request_timeout: limits.request_timeout,
 		}
+	}
+
+	/// Takes attestation requests on `POST /v1/attest` too.
+	pub fn with_attester(mut self, attester: Arc<super::attest::Attester>) -> Self {
+		self.attester = Some(attester);
+		self
 	}
 
 	/// Answers one HTTP request of `client`.
@@ -142,10 +151,13 @@ impl Endpoint {
 		if request.method() == Method::POST && (path == "/v1/complain" || path == "/v1/confirm") {
 			return self.answer_gateway(client, &path, request).await;
 		}
+		if request.method() == Method::POST && path == "/v1/attest" {
+			return self.answer_attest(client, request).await;
+		}
 		if request.method() != Method::POST || path != "/v1/reencrypt" {
 			return reply(
 				StatusCode::NOT_FOUND,
-				b"POST /v1/reencrypt, /v1/complain or /v1/confirm".to_vec(),
+				b"POST /v1/reencrypt, /v1/complain, /v1/confirm or /v1/attest".to_vec(),
 			);
 		}
 		// One token before anything is read; the rest once the capsules are counted.
@@ -233,6 +245,45 @@ impl Endpoint {
 			Ok(Ok(body)) => reply(StatusCode::OK, body),
 			Ok(Err(error)) => refuse_complaint(error),
 			Err(_) => refuse_complaint(ComplaintError::Unavailable),
+		}
+	}
+}
+
+impl Endpoint {
+	/// Answers a worker's attestation request: one token of the address's bucket, the body
+	/// bounded by `MAX_ATTEST_BYTES`, the check (every fragment judged) off the async workers.
+	async fn answer_attest<B>(
+		&self,
+		client: ClientAddress,
+		request: Request<B>,
+	) -> Response<Full<Bytes>>
+	where
+		B: hyper::body::Body,
+		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+	{
+		use super::attest::{status_of, MAX_ATTEST_BYTES};
+		use keymarket_primitives::activity::{AttestationError, ATTEST_VERSION};
+		let refuse_attest = |error: AttestationError| {
+			let status = StatusCode::from_u16(status_of(error)).unwrap_or(StatusCode::BAD_REQUEST);
+			reply(status, (ATTEST_VERSION, error).encode())
+		};
+		let Some(attester) = self.attester.clone() else {
+			return refuse_attest(AttestationError::Unavailable);
+		};
+		if !self.address_limiter.admit(&client, 1) {
+			return refuse_attest(AttestationError::RateLimited);
+		}
+		let body = match Limited::new(request.into_body(), MAX_ATTEST_BYTES).collect().await {
+			Ok(body) => body.to_bytes(),
+			Err(_) => return refuse_attest(AttestationError::Malformed),
+		};
+		let answered =
+			tokio::task::spawn_blocking(move || super::attest::answer(&attester, &body)).await;
+		match answered {
+			Ok((status, body)) => {
+				reply(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body)
+			},
+			Err(_) => refuse_attest(AttestationError::Unavailable),
 		}
 	}
 }

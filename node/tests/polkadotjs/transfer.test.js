@@ -216,4 +216,16 @@ test('proofs of served work are reachable from metadata alone: claims, openings 
   const claim = api.tx.activity.claim(policy, 0, 10, '0x' + '01'.repeat(32), '0x' + '02'.repeat(64));
   assert.equal(await errorOf(claim), 'activity.NotFeesOnly');
   assert.equal(await errorOf(api.tx.activity.open(policy, 0, [])), 'activity.NoSuchClaim');
+  // The committee scheme: an attestation under commit / open is refused; governance (sudo)
+  // switches the scheme, which the RPC and storage show, and switches it back.
+  const attest = api.tx.activity.attest(policy, 0, 10, '0x' + '01'.repeat(32), 3, 3,
+    ['0x' + '02'.repeat(64), '0x' + '03'.repeat(64)]);
+  assert.equal(await errorOf(attest), 'activity.WrongScheme');
+  assert.equal(await provider.send('keymarket_activityScheme', []), 'commitOpen');
+  const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  for (const scheme of ['Committee', 'CommitOpen']) {
+    const { events } = await send(api.tx.sudo.sudo(api.tx.activity.setScheme(scheme)), alice);
+    assert.ok(events.some(({ event }) => api.events.activity.SchemeSet.is(event)), scheme);
+    assert.equal((await api.query.activity.scheme()).toString(), scheme);
+  }
 });

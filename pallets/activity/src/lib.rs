@@ -2,8 +2,12 @@
 //!
 //! ## Overview
 //! In the `FeesOnly` stage an Ursula is paid for the requests it served, not for saying it was
-//! online (the paper, section 3, "Confirm service activity"). This pallet runs the first of the
-//! paper's three schemes, **commit, challenge, open** (`keymarket_primitives::activity`):
+//! online (the paper, section 3, "Confirm service activity"). This pallet runs two of the
+//! paper's three schemes, of which governance selects one ([`Pallet::set_scheme`]):
+//! **commit, challenge, open** (the default, below; `keymarket_primitives::activity`) and
+//! **committee attestation** ([`Pallet::attest`]: `t` members of a round's committee — its
+//! gateways — checked the worker's whole record natively and signed ω; see `committee.rs`).
+//! Claims made under one scheme are still opened and paid after a switch.
 //!
 //! - **Claim** ([`Pallet::claim`]): after a period ends, a worker claims ω distinct requests it
 //!   served under one policy in that period, committed to by the root of a Merkle tree of its

@@ -160,39 +160,7 @@ impl ReportOffence<AccountId, Balance> for MockOffences {
 /// The worker key of the runtime: the staking pallet's.
 pub use pallet_keymarket_staking::crypto as worker_key;
 
-pub type Extrinsic =
-	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, sp_runtime::MultiSignature, ()>;
-
-impl frame_system::offchain::SigningTypes for Test {
-	type Public = sp_runtime::MultiSigner;
-	type Signature = sp_runtime::MultiSignature;
-}
-
-impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
-where
-	RuntimeCall: From<C>,
-{
-	type Extrinsic = Extrinsic;
-	type RuntimeCall = RuntimeCall;
-}
-
-impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
-where
-	RuntimeCall: From<C>,
-{
-	/// Signs the call's encoding with the worker key, as the runtime signs its payload.
-	fn create_signed_transaction<
-		K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
-	>(
-		call: RuntimeCall,
-		public: sp_runtime::MultiSigner,
-		account: AccountId,
-		_nonce: u32,
-	) -> Option<Extrinsic> {
-		let signature = call.using_encoded(|payload| K::sign(payload, public))?;
-		Some(Extrinsic::new_signed(call, account, signature, ()))
-	}
-}
+keymarket_primitives::mock_worker_signing!(Test, RuntimeCall, AccountId);
 
 /// The prelude's numbers: rounds of five blocks, two per period, five gateways, three
 /// signatures.

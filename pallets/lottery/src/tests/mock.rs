@@ -172,40 +172,7 @@ impl pallet_keymarket_lottery::Config for Test {
 /// The worker key of the runtime: the staking pallet's.
 pub use pallet_keymarket_staking::crypto as worker_key;
 
-/// The mock's transactions: signed by a worker key, without extensions.
-pub type Extrinsic =
-	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, sp_runtime::MultiSignature, ()>;
-
-impl frame_system::offchain::SigningTypes for Test {
-	type Public = sp_runtime::MultiSigner;
-	type Signature = sp_runtime::MultiSignature;
-}
-
-impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
-where
-	RuntimeCall: From<C>,
-{
-	type Extrinsic = Extrinsic;
-	type RuntimeCall = RuntimeCall;
-}
-
-impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
-where
-	RuntimeCall: From<C>,
-{
-	fn create_signed_transaction<
-		K: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
-	>(
-		call: RuntimeCall,
-		public: sp_runtime::MultiSigner,
-		account: AccountId,
-		_nonce: u32,
-	) -> Option<Extrinsic> {
-		use codec::Encode;
-		let signature = call.using_encoded(|payload| K::sign(payload, public))?;
-		Some(Extrinsic::new_signed(call, account, signature, ()))
-	}
-}
+keymarket_primitives::mock_worker_signing!(Test, RuntimeCall, AccountId);
 
 /// The dev key `//name`, derived once per thread (a derivation from the dev phrase takes
 /// milliseconds).
