@@ -330,13 +330,9 @@ impl Activity {
 		indices
 			.iter()
 			.map(|&index| {
-				let (leaf, offset, len) =
+				let kept_leaf =
 					kept.leaves.get(index as usize).ok_or("a challenge past the leaves")?;
-				let at = IndexEntry { offset: *offset, len: *len };
-				let record = served_log::read_record(&self.served, claim.period, at)
-					.map_err(|e| e.to_string())?
-					.filter(|record| Leaf::of(record) == *leaf)
-					.ok_or("a claimed record is damaged in the log")?;
+				let record = self.record_at(kept.period, kept_leaf)?;
 				let next = kept
 					.leaves
 					.get(index as usize + 1)
@@ -377,16 +373,21 @@ impl Activity {
 
 	/// The records of a kept claim, from the log, in tree order.
 	fn records_of(&self, kept: &KeptClaim) -> Result<Vec<ServedRecord>, String> {
-		kept.leaves
-			.iter()
-			.map(|(leaf, offset, len)| {
-				let at = IndexEntry { offset: *offset, len: *len };
-				served_log::read_record(&self.served, kept.period, at)
-					.map_err(|e| e.to_string())?
-					.filter(|record| Leaf::of(record) == *leaf)
-					.ok_or_else(|| "a claimed record is damaged in the log".to_string())
-			})
-			.collect()
+		kept.leaves.iter().map(|kept_leaf| self.record_at(kept.period, kept_leaf)).collect()
+	}
+
+	/// The record behind a kept leaf, read from `period`'s log where the leaf says, checked
+	/// against the leaf.
+	fn record_at(
+		&self,
+		period: Period,
+		(leaf, offset, len): &(Leaf, u64, u32),
+	) -> Result<ServedRecord, String> {
+		let at = IndexEntry { offset: *offset, len: *len };
+		served_log::read_record(&self.served, period, at)
+			.map_err(|e| e.to_string())?
+			.filter(|record| Leaf::of(record) == *leaf)
+			.ok_or_else(|| "a claimed record is damaged in the log".to_string())
 	}
 
 	/// On a thread of its own: sends the kept claim's records to every other member of the
