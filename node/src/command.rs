@@ -182,7 +182,9 @@ fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cl
 	runner.sync_run(|config| match cmd {
 		BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<
 			keymarket_runtime::opaque::Block,
-		>, ()>(Some(config.chain_spec)),
+		>, keymarket_primitives::zk::keymarket_zk::HostFunctions>(
+			Some(config.chain_spec)
+		),
 		BenchmarkCmd::Machine(cmd) => {
 			cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
 		},

@@ -484,6 +484,9 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	// Governance switches to the committee scheme: the round's gateways check each Ursula's
 	// whole record natively and sign; the Ursula submits their signatures and is paid.
 	committee_attests(&net, dir.path(), &served);
+	// And to the zero-knowledge scheme: each Ursula claims privately (its keys committed to,
+	// proven distinct by a range proof the node verifies natively), opens, and is paid.
+	zero_knowledge_proves(&net, dir.path(), &served);
 }
 
 /// Sudo, as governance.
@@ -606,24 +609,49 @@ fn committee_attests(net: &Network, dir: &Path, grant: &serde_json::Value) {
 	let settled = settled_claims(node, &policy_hex, from, &served);
 	let paid = paid_at_price(&settled);
 	assert_eq!(paid, PRICE * ACTIVITY_RETRIEVALS as u128);
-	let mut attested = 0usize;
-	for number in first_block..=node.best_number() {
-		let hash = node.block_hash(number).expect("a block");
-		for record in node.events(hash) {
-			match record.event {
-				RuntimeEvent::Activity(pallet_keymarket_activity::Event::Attested { .. }) => {
-					attested += 1
-				},
-				RuntimeEvent::Activity(
-					event @ pallet_keymarket_activity::Event::Claimed { .. },
-				) => panic!("a claim under the committee scheme: {event:?}"),
-				_ => {},
-			}
-		}
+	let events = activity_events_since(node, first_block);
+	if let Some(claim) = events.iter().find(|e| matches!(e, ActivityEvent::Claimed { .. })) {
+		panic!("a claim under the committee scheme: {claim:?}");
 	}
+	let attested = events.iter().filter(|e| matches!(e, ActivityEvent::Attested { .. })).count();
 	let claims: usize = settled.iter().map(|(_, c)| c.len()).sum();
 	assert_eq!(attested, claims, "every period proven by attestation");
 	eprintln!("committee: {served:?} requests served, {paid} paid by {attested} attestations");
+}
+
+/// The zero-knowledge scheme: governance selects it; Bob retrieves again; each Ursula's node
+/// proves its period's keys distinct, claims privately, opens the challenged leaves with their
+/// commitments, and is paid exactly the price of what Bob counted; nothing is refuted.
+fn zero_knowledge_proves(net: &Network, dir: &Path, grant: &serde_json::Value) {
+	let node = &net.nodes[0];
+	let url = node.rpc_url();
+	let policy_hex = grant["policy"].as_str().unwrap().to_string();
+	sudo(
+		node,
+		RuntimeCall::Activity(pallet_keymarket_activity::Call::set_scheme {
+			scheme: keymarket_primitives::activity::ActivityScheme::ZeroKnowledge,
+		}),
+	);
+	assert_eq!(node.rpc("keymarket_activityScheme", json!([])), json!("zeroKnowledge"));
+	let first_block = node.best_number();
+	let from: u32 = serde_json::from_value(node.rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	let served = retrieve_counted(&url, dir, ACTIVITY_RETRIEVALS / 2);
+	let settled = settled_claims(node, &policy_hex, from, &served);
+	let paid = paid_at_price(&settled);
+	assert_eq!(paid, PRICE * ACTIVITY_RETRIEVALS as u128);
+	for (ursula, claims) in &settled {
+		for claim in claims {
+			assert_eq!(claim["private"], json!(true), "{ursula}'s claim is private: {claim}");
+		}
+	}
+	let events = activity_events_since(node, first_block);
+	if let Some(refuted) = events.iter().find(|e| matches!(e, ActivityEvent::ClaimRefuted { .. })) {
+		panic!("an honest private claim was refuted: {refuted:?}");
+	}
+	let proven = events.iter().filter(|e| matches!(e, ActivityEvent::ClaimPaid { .. })).count();
+	let claims: usize = settled.iter().map(|(_, c)| c.len()).sum();
+	assert_eq!(proven, claims, "every period proven by a private claim and its opening");
+	eprintln!("zero knowledge: {served:?} requests served, {paid} paid by {proven} private claims");
 }
 
 /// Requests Bob makes in the fees-only stage.
@@ -682,17 +710,23 @@ fn activity_pays_the_ursulas(net: &Network, dir: &Path, grant: &serde_json::Valu
 	assert_eq!(by_activity, paid_total, "the policy records what proven activity paid");
 	assert_eq!(paid_total, PRICE * 2 * ACTIVITY_RETRIEVALS as u128);
 	// Nothing refuted, nothing reported.
-	for number in first_block..=node.best_number() {
-		let hash = node.block_hash(number).expect("a block");
-		for record in node.events(hash) {
-			if let RuntimeEvent::Activity(
-				event @ pallet_keymarket_activity::Event::ClaimRefuted { .. },
-			) = record.event
-			{
-				panic!("an honest claim was refuted: {event:?}");
-			}
-		}
+	let events = activity_events_since(node, first_block);
+	if let Some(refuted) = events.iter().find(|e| matches!(e, ActivityEvent::ClaimRefuted { .. })) {
+		panic!("an honest claim was refuted: {refuted:?}");
 	}
+}
+
+type ActivityEvent = pallet_keymarket_activity::Event<keymarket_runtime::Runtime>;
+
+/// The activity pallet's events from block `first_block` to the best.
+fn activity_events_since(node: &Node, first_block: u32) -> Vec<ActivityEvent> {
+	(first_block..=node.best_number())
+		.flat_map(|number| node.events(node.block_hash(number).expect("a block")))
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Activity(event) => Some(event),
+			_ => None,
+		})
+		.collect()
 }
 
 /// The policy's price of a request, and one ticket in this many wins.

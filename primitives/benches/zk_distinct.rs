@@ -6,7 +6,9 @@
 //! about the committed keys, which the sampled openings of the first scheme would tie to real
 //! Bob-signed requests. Measured: the generators, proving, verifying, the proof's bytes and the
 //! commitments' bytes a verifier needs, for ω = 16, 1,024 and 16,384 (the proof aggregates a
-//! power of two of values, padded). Run: `./scripts/bench --zk` (figures in docs/activity.md).
+//! power of two of values, padded). First, the chain's own prover and verifier at the sizes a
+//! private claim may have (ω up to 256). Run: `./scripts/bench --zk` (figures in
+//! docs/activity.md).
 
 use std::time::Instant;
 
@@ -18,7 +20,41 @@ fn millis(since: Instant) -> f64 {
 	since.elapsed().as_secs_f64() * 1e3
 }
 
+/// The chain's own prover and verifier (`keymarket_primitives::zk::native`, what the host
+/// function runs, its generators made once) at the sizes a private claim may have.
+fn as_the_chain_runs_it() {
+	use keymarket_primitives::zk::{self, native};
+	println!();
+	println!("| ω (private claim) | commitments | prove (ms) | verify, host function (ms) | proof (bytes) |");
+	println!("|---|---|---|---|---|");
+	// The generators are made at the first verification: not counted.
+	let blindings = native::blindings(b"bench", &[0; 16], 0, 2);
+	let (c, p) =
+		native::prove_distinct(&[1, 2], &blindings, |_| [0; 32], &mut rand::thread_rng()).unwrap();
+	let flat: Vec<u8> = c.iter().flatten().copied().collect();
+	native::verify_distinct(&[0; 32], 2, &flat, &p).unwrap();
+	for omega in [16u32, 64, 256] {
+		let keys: Vec<u64> = (0..omega as u64).map(|i| i * 7_919 + 11).collect();
+		let blindings = native::blindings(b"bench", &[0; 16], 0, omega);
+		let started = Instant::now();
+		let (commitments, proof) =
+			native::prove_distinct(&keys, &blindings, |_| [1; 32], &mut rand::thread_rng())
+				.expect("distinct keys");
+		let prove = millis(started);
+		let flat: Vec<u8> = commitments.iter().flatten().copied().collect();
+		let started = Instant::now();
+		native::verify_distinct(&[1; 32], omega, &flat, &proof).expect("an honest proof");
+		let verify = millis(started);
+		println!(
+			"| {omega} | {} | {prove:.0} | {verify:.1} | {} |",
+			zk::commitment_count(omega),
+			proof.len()
+		);
+	}
+}
+
 fn main() {
+	as_the_chain_runs_it();
 	let mut rng = rand::thread_rng();
 	println!(
 		"| ω | values proven | generators (ms) | prove (ms) | verify, native (ms) | proof (bytes) | commitments (bytes) |"

@@ -106,9 +106,13 @@ pub struct Tree {
 impl Tree {
 	/// The tree of `leaves`, in the order given (an honest Ursula gives [`in_tree_order`]'s).
 	pub fn build(leaves: &[Leaf]) -> Self {
-		let omega = leaves.len() as u32;
+		Self::of_hashes(leaves.iter().map(Leaf::hash).collect())
+	}
+
+	/// The tree whose leaves hash to `level`, in the order given.
+	pub fn of_hashes(mut level: Vec<[u8; 32]>) -> Self {
+		let omega = level.len() as u32;
 		let width = 1usize << depth_for(omega);
-		let mut level: Vec<[u8; 32]> = leaves.iter().map(Leaf::hash).collect();
 		level.resize(width, EMPTY_LEAF);
 		let mut levels = alloc::vec![level];
 		while levels.last().map_or(0, Vec::len) > 1 {
@@ -361,6 +365,9 @@ pub enum ActivityScheme {
 	CommitOpen,
 	/// A round's committee checks the worker's full record natively and `t` members sign.
 	Committee,
+	/// As `CommitOpen`, with the keys' distinctness proven for every leaf by a range proof over
+	/// Pedersen commitments, the keys hidden (`crate::zk`).
+	ZeroKnowledge,
 }
 
 /// The bytes a committee member signs to attest that `worker` served `omega` distinct, valid
@@ -513,6 +520,25 @@ pub enum ActivityDuty<AccountId> {
 		signers: crate::gateway::SignerSet,
 		signatures: Vec<crate::crypto::Sr25519Signature>,
 	},
+	/// Claim `omega` requests privately, with the keys' commitments and the proof that they
+	/// are distinct (`Activity.claim_private`).
+	ClaimPrivate {
+		worker: AccountId,
+		policy: PolicyId,
+		period: Period,
+		omega: u32,
+		root: [u8; 32],
+		commitments: Vec<[u8; 32]>,
+		proof: Vec<u8>,
+		signature: crate::crypto::Sr25519Signature,
+	},
+	/// Open the challenged leaves of a private claim (`Activity.open_private`).
+	OpenPrivate {
+		worker: AccountId,
+		policy: PolicyId,
+		period: Period,
+		openings: Vec<crate::zk::PrivateOpening>,
+	},
 }
 
 /// Where a claim is in its life: as the activity pallet stores it and clients see it.
@@ -572,6 +598,8 @@ pub struct ClaimView<Balance> {
 	pub beacon_at: u32,
 	pub open_until: u32,
 	pub state: ClaimState<Balance>,
+	/// Made privately (the zero-knowledge scheme): opened with `Activity.open_private`.
+	pub private: bool,
 }
 
 sp_api::decl_runtime_apis! {
@@ -592,11 +620,11 @@ sp_api::decl_runtime_apis! {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 	use super::*;
 	use crate::policies::{ReencryptionRequest, RequestBody, SignedCfrag, WIRE_VERSION};
 
-	fn record(bob: u8, sequence: u64) -> ServedRecord {
+	pub(crate) fn record(bob: u8, sequence: u64) -> ServedRecord {
 		ServedRecord {
 			version: WIRE_VERSION,
 			request: ReencryptionRequest {

@@ -30,6 +30,7 @@ pub mod serde_helpers;
 pub mod slashing;
 pub mod staking;
 pub mod time;
+pub mod zk;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

@@ -14,6 +14,12 @@
 //!   the chain which leaves are challenged, rebuilds the tree from the kept leaves, checks that
 //!   its root is the one claimed, reads each challenged record from the log (checked against its
 //!   leaf) and hands the openings over.
+//! - **Private claims** (the zero-knowledge scheme): the same kept tree (at most
+//!   `zk::MAX_ZK_OMEGA` leaves, key prefixes distinct), with Pedersen commitments to the keys'
+//!   prefixes and a range proof that they strictly increase, proven on a thread of its own
+//!   (seconds at the most leaves). The blindings derive from the worker's secret key, so the
+//!   commitments of a kept claim are the same after a restart and nothing else needs keeping;
+//!   the openings recompute them and reveal the opened leaves' blindings only.
 //! - What the chain has not acted on is handed over again after [`RESEND_BLOCKS`]. A kept claim is
 //!   deleted once its period can no longer be opened.
 
@@ -36,6 +42,7 @@ use keymarket_primitives::{
 	policies::ServedRecord,
 	staking::{Period, Stage, StakingApi},
 	time::Round,
+	zk::{self, PrivateOpening},
 	AccountId, Balance,
 };
 use sp_api::ProvideRuntimeApi;
@@ -201,6 +208,13 @@ impl Activity {
 						}
 						continue;
 					}
+					if chain.scheme == ActivityScheme::ZeroKnowledge {
+						let key = (b"claim", kept.policy, kept.period).encode();
+						if self.due(chain.best, &key) {
+							self.prove(kept, outbox.clone());
+						}
+						continue;
+					}
 					let tree = kept.tree();
 					let (omega, root) = (tree.omega(), tree.root());
 					let payload =
@@ -228,14 +242,23 @@ impl Activity {
 			if claim.state != ClaimState::Committed {
 				continue;
 			}
-			match self.openings(claim, indices) {
-				Ok(openings) => {
-					let duty = ActivityDuty::Open {
-						worker: self.worker.clone(),
-						policy: *policy,
-						period: *period,
-						openings,
-					};
+			let duty = if claim.private {
+				self.private_openings(claim, indices).map(|openings| ActivityDuty::OpenPrivate {
+					worker: self.worker.clone(),
+					policy: *policy,
+					period: *period,
+					openings,
+				})
+			} else {
+				self.openings(claim, indices).map(|openings| ActivityDuty::Open {
+					worker: self.worker.clone(),
+					policy: *policy,
+					period: *period,
+					openings,
+				})
+			};
+			match duty {
+				Ok(duty) => {
 					self.send(chain.best, (b"open", policy, period).encode(), duty, &**outbox);
 				},
 				Err(e) => log::error!(
@@ -284,9 +307,10 @@ impl Activity {
 				claims.push(kept);
 				continue;
 			}
-			// Tree order, each request once, at most what a claim may count.
+			// Tree order, each request once (and each key prefix once, as a private claim
+			// needs), at most what a claim may count.
 			leaves.sort_by_key(|(leaf, ..)| *leaf);
-			leaves.dedup_by(|a, b| a.0.key == b.0.key);
+			leaves.dedup_by(|a, b| zk::key_prefix(&a.0.key) == zk::key_prefix(&b.0.key));
 			leaves.truncate(self.limits.max_omega as usize);
 			let kept = KeptClaim { policy, period, leaves };
 			write_durably(&path, &kept.encode())?;
@@ -313,12 +337,8 @@ impl Activity {
 		Ok(claims)
 	}
 
-	/// The openings of `claim`'s challenged leaves, from the kept claim and the log.
-	fn openings(
-		&self,
-		claim: &ClaimView<Balance>,
-		indices: &[u32],
-	) -> Result<Vec<Opening>, String> {
+	/// The kept claim behind `claim` on chain and its tree, checked to be the tree claimed.
+	fn kept_as_claimed(&self, claim: &ClaimView<Balance>) -> Result<(KeptClaim, Tree), String> {
 		let path = claim_path(&self.dir, &claim.policy, claim.period);
 		let kept = read_kept(&path)
 			.map_err(|e| e.to_string())?
@@ -327,6 +347,16 @@ impl Activity {
 		if (tree.omega(), tree.root()) != (claim.omega, claim.root) {
 			return Err("the kept leaves are not the tree claimed".into());
 		}
+		Ok((kept, tree))
+	}
+
+	/// The openings of `claim`'s challenged leaves, from the kept claim and the log.
+	fn openings(
+		&self,
+		claim: &ClaimView<Balance>,
+		indices: &[u32],
+	) -> Result<Vec<Opening>, String> {
+		let (kept, tree) = self.kept_as_claimed(claim)?;
 		indices
 			.iter()
 			.map(|&index| {
@@ -340,6 +370,70 @@ impl Activity {
 				Ok(Opening { index, record: record.encode(), path: tree.path(index), next })
 			})
 			.collect()
+	}
+
+	/// The openings of a private claim's challenged leaves: as [`Self::openings`], each with
+	/// its commitment (recomputed from the kept leaves and the worker's secret), the
+	/// commitment's path and its blinding.
+	fn private_openings(
+		&self,
+		claim: &ClaimView<Balance>,
+		indices: &[u32],
+	) -> Result<Vec<PrivateOpening>, String> {
+		let (kept, tree) = self.kept_as_claimed(claim)?;
+		let (commitments, blindings) = private_commitments(&self.signer, &kept)?;
+		indices
+			.iter()
+			.map(|&index| {
+				let kept_leaf =
+					kept.leaves.get(index as usize).ok_or("a challenge past the leaves")?;
+				let record = self.record_at(kept.period, kept_leaf)?;
+				Ok(PrivateOpening {
+					index,
+					record: record.encode(),
+					path: tree.path(index),
+					commitment: commitments[index as usize],
+					commitment_path: zk::commitment_path(&commitments, index),
+					blinding: blindings[index as usize].to_bytes(),
+				})
+			})
+			.collect()
+	}
+
+	/// On a thread of its own: proves the kept claim's keys distinct and hands the private
+	/// claim over. A kept claim of more leaves than a private claim counts is cut to them
+	/// first (and kept so), as it could be opened no other way.
+	fn prove(&self, mut kept: KeptClaim, outbox: Arc<dyn ActivityOutbox>) {
+		if kept.leaves.len() > zk::MAX_ZK_OMEGA as usize {
+			kept.leaves.truncate(zk::MAX_ZK_OMEGA as usize);
+			let path = claim_path(&self.dir, &kept.policy, kept.period);
+			if let Err(e) = write_durably(&path, &kept.encode()) {
+				log::error!(target: "ursula", "cannot keep the private claim's leaves: {e}");
+				return;
+			}
+		}
+		let (worker, signer) = (self.worker.clone(), self.signer.clone());
+		let handle = std::thread::spawn(move || {
+			let started = std::time::Instant::now();
+			match private_claim(&worker, &signer, &kept) {
+				Ok(duty) => {
+					log::info!(
+						target: "ursula",
+						"proved {} requests of period {} distinct in {} ms",
+						kept.leaves.len(),
+						kept.period,
+						started.elapsed().as_millis()
+					);
+					if let Err(e) = outbox.push(duty) {
+						log::warn!(target: "ursula", "cannot hand over a private claim: {e}");
+					}
+				},
+				Err(e) => log::error!(target: "ursula", "cannot prove a private claim: {e}"),
+			}
+		});
+		let mut asking = self.asking.lock().expect("not poisoned");
+		asking.retain(|handle| !handle.is_finished());
+		asking.push(handle);
 	}
 
 	/// Whether the duty at `key` is due at block `best`: not handed over in the last
@@ -500,6 +594,64 @@ impl Activity {
 		self.built.lock().expect("not poisoned").retain(|p| p.saturating_add(last_open) >= now);
 		Ok(())
 	}
+}
+
+/// The commitments of a kept claim's keys and padding, and their blindings (from the
+/// worker's secret key).
+fn private_commitments(
+	signer: &sr25519::Pair,
+	kept: &KeptClaim,
+) -> Result<(Vec<[u8; 32]>, Vec<zk::native::Scalar>), String> {
+	let keys: Vec<u64> = kept.leaves.iter().map(|(leaf, ..)| zk::key_prefix(&leaf.key)).collect();
+	let omega = keys.len() as u32;
+	let secret = sp_crypto_hashing::blake2_256(
+		&(b"keymarket/activity/zk-secret", signer.to_raw_vec()).encode(),
+	);
+	let blindings = zk::native::blindings(&secret, &kept.policy, kept.period, omega);
+	let commitments =
+		zk::native::commitments(&keys, &blindings).ok_or("no blinding for every commitment")?;
+	Ok((commitments, blindings))
+}
+
+/// The signed private claim of a kept claim, with its commitments and proof.
+fn private_claim(
+	worker: &AccountId,
+	signer: &sr25519::Pair,
+	kept: &KeptClaim,
+) -> Result<ActivityDuty<AccountId>, String> {
+	let tree = kept.tree();
+	let (omega, root) = (tree.omega(), tree.root());
+	let keys: Vec<u64> = kept.leaves.iter().map(|(leaf, ..)| zk::key_prefix(&leaf.key)).collect();
+	let (_, blindings) = private_commitments(signer, kept)?;
+	let payload_of = |commitments: &[[u8; 32]]| {
+		let commitments_root = zk::commitments_root(commitments);
+		zk::private_claim_payload(
+			worker,
+			&kept.policy,
+			kept.period,
+			omega,
+			&root,
+			&commitments_root,
+		)
+	};
+	let (commitments, proof) = zk::native::prove_distinct(
+		&keys,
+		&blindings,
+		|commitments| sp_crypto_hashing::blake2_256(&payload_of(commitments)),
+		&mut rand::rngs::OsRng,
+	)
+	.ok_or("the kept keys are not distinct in their first 64 bits, or too many")?;
+	let signature = signer.sign(&payload_of(&commitments)).0;
+	Ok(ActivityDuty::ClaimPrivate {
+		worker: worker.clone(),
+		policy: kept.policy,
+		period: kept.period,
+		omega,
+		root,
+		commitments,
+		proof,
+		signature,
+	})
 }
 
 /// The claim kept at `path`, if there is one (a damaged one is rebuilt).
@@ -679,6 +831,7 @@ mod tests {
 			beacon_at: 45,
 			open_until: 69,
 			state: ClaimState::Committed,
+			private: false,
 		}
 	}
 
@@ -891,5 +1044,61 @@ mod tests {
 
 	fn chain_with(best: u32, scheme: ActivityScheme) -> ChainView {
 		ChainView { scheme, ..chain(best, vec![]) }
+	}
+
+	#[test]
+	fn under_the_zero_knowledge_scheme_the_ursula_claims_privately_and_opens_its_commitments() {
+		let scene = Scene::new();
+		scene.serve(&honest());
+		let activity = scene.activity();
+		let duties = scene.update(&activity, &chain_with(41, ActivityScheme::ZeroKnowledge));
+		let [ActivityDuty::ClaimPrivate {
+			worker: w,
+			policy,
+			period,
+			omega,
+			root,
+			commitments,
+			proof,
+			signature,
+		}] = &duties[..]
+		else {
+			panic!("one private claim: {duties:?}");
+		};
+		let tree = Tree::build(
+			&in_tree_order(&honest()).iter().map(|(leaf, _)| *leaf).collect::<Vec<_>>(),
+		);
+		assert_eq!(
+			(w, *policy, *period, *omega, *root),
+			(&worker(), PRICED, SERVED, 10, tree.root())
+		);
+		// Signed over the commitments' root; the proof verifies under that claim's context.
+		let commitments_root = zk::commitments_root(commitments);
+		let payload =
+			zk::private_claim_payload(&worker(), &PRICED, SERVED, 10, root, &commitments_root);
+		assert!(sr25519_signed(&signer().public().0, &payload, signature));
+		let flat: Vec<u8> = commitments.iter().flatten().copied().collect();
+		let context = sp_crypto_hashing::blake2_256(&payload);
+		assert_eq!(zk::native::verify_distinct(&context, 10, &flat, proof), Ok(()));
+		// Made again after a restart: the same commitments (the proof is fresh).
+		let again = scene.update(&scene.activity(), &chain_with(45, ActivityScheme::ZeroKnowledge));
+		let [ActivityDuty::ClaimPrivate { commitments: same, .. }] = &again[..] else {
+			panic!("the private claim again: {again:?}");
+		};
+		assert_eq!(same, commitments);
+
+		// Challenged: each opening holds against both roots.
+		let mut view = chain_with(46, ActivityScheme::ZeroKnowledge);
+		view.claims = vec![ClaimView { private: true, ..on_chain(10, tree.root()) }];
+		view.challenged.insert((PRICED, SERVED), vec![1, 7]);
+		let duties = scene.update(&activity, &view);
+		let [ActivityDuty::OpenPrivate { openings, .. }] = &duties[..] else {
+			panic!("one private opening: {duties:?}");
+		};
+		assert_eq!(openings.iter().map(|o| o.index).collect::<Vec<_>>(), vec![1, 7]);
+		for opening in openings {
+			zk::check_private_opening(&tree.root(), &commitments_root, 10, opening)
+				.expect("a private opening that holds");
+		}
 	}
 }

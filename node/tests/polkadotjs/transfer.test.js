@@ -221,9 +221,15 @@ test('proofs of served work are reachable from metadata alone: claims, openings 
   const attest = api.tx.activity.attest(policy, 0, 10, '0x' + '01'.repeat(32), 3, 3,
     ['0x' + '02'.repeat(64), '0x' + '03'.repeat(64)]);
   assert.equal(await errorOf(attest), 'activity.WrongScheme');
+  // The zero-knowledge scheme's calls, refused the same way: a private claim (commitments and
+  // a proof) under commit / open, and a private opening with no claim.
+  const privateClaim = api.tx.activity.claimPrivate(policy, 0, 2, '0x' + '01'.repeat(32),
+    ['0x' + '02'.repeat(32), '0x' + '03'.repeat(32)], '0x' + '04'.repeat(64), '0x' + '05'.repeat(64));
+  assert.equal(await errorOf(privateClaim), 'activity.WrongScheme');
+  assert.equal(await errorOf(api.tx.activity.openPrivate(policy, 0, [])), 'activity.NoSuchClaim');
   assert.equal(await provider.send('keymarket_activityScheme', []), 'commitOpen');
   const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-  for (const scheme of ['Committee', 'CommitOpen']) {
+  for (const scheme of ['Committee', 'ZeroKnowledge', 'CommitOpen']) {
     const { events } = await send(api.tx.sudo.sudo(api.tx.activity.setScheme(scheme)), alice);
     assert.ok(events.some(({ event }) => api.events.activity.SchemeSet.is(event)), scheme);
     assert.equal((await api.query.activity.scheme()).toString(), scheme);

@@ -14,6 +14,7 @@ use keymarket_primitives::{
 		WIRE_VERSION,
 	},
 	staking::WORKER_KEY_TYPE,
+	zk,
 };
 
 use crate::*;
@@ -65,6 +66,18 @@ fn record<T: Config>(
 		served_at: PERIOD,
 		cfrags: alloc::vec![cfrag; capsules],
 	}
+}
+
+/// A private claim's ω, commitments and a proof of the right shape that does not verify, for
+/// at least `c` commitments: ω a power of two, whose claim carries ω + 1 commitments (`c − 1`
+/// rounded up to a power of two, at most `MAX_ZK_OMEGA`).
+fn shaped_claim(c: u32) -> (u32, Vec<[u8; 32]>, Vec<u8>) {
+	let omega = c.saturating_sub(1).max(1).next_power_of_two().min(zk::MAX_ZK_OMEGA);
+	let count = zk::commitment_count(omega);
+	let commitments: Vec<[u8; 32]> = (0..count)
+		.map(|i| zk::native::commit(u64::from(i), &zk::native::blinding(b"bench", &[0; 16], 0, i)))
+		.collect();
+	(omega, commitments, zk::native::shaped_proof(zk::proven_values(omega)))
 }
 
 #[benchmarks]
@@ -178,6 +191,111 @@ mod benchmarks {
 
 		let status = Claims::<T>::get(&worker, (policy, PERIOD)).expect("attested").status;
 		assert!(matches!(status, ClaimStatus::Paid(_)), "paid");
+	}
+
+	/// A private claim with `c` commitments (rounded up to the next a claim can carry: a
+	/// power of two and one) whose proof has the right shape but does not verify: every
+	/// check, the signature, the commitments' tree, the whole verification by the host
+	/// function, then the refutation and the report — the worst case.
+	#[benchmark]
+	fn claim_private(c: Linear<2, { zk::MAX_ZK_OMEGA + 1 }>) {
+		let (worker, signing, policy, _) = scene::<T>();
+		Scheme::<T>::put(ActivityScheme::ZeroKnowledge);
+		let (omega, commitments, proof) = shaped_claim(c);
+		let root = [1; 32];
+		let payload = zk::private_claim_payload(
+			&worker,
+			&policy,
+			PERIOD,
+			omega,
+			&root,
+			&zk::commitments_root(&commitments),
+		);
+		let signature = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, &signing, &payload)
+			.expect("the key is in the keystore");
+		let commitments: Commitments = commitments.try_into().expect("at most the bound");
+		let proof: ZkProof = proof.try_into().expect("at most MAX_ZK_PROOF");
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(worker.clone()),
+			policy,
+			PERIOD,
+			omega,
+			root,
+			commitments,
+			proof,
+			signature.0,
+		);
+
+		let status = Claims::<T>::get(&worker, (policy, PERIOD)).expect("claimed").status;
+		assert_eq!(status, ClaimStatus::Refuted, "the shaped proof does not verify");
+	}
+
+	/// The same verification as [`claim_private`]'s, run inside the runtime (wasm when the
+	/// node benchmarks it) instead of by the host function: what the host function saves.
+	/// Charged by no call.
+	#[benchmark]
+	fn verify_in_runtime(c: Linear<2, { zk::MAX_ZK_OMEGA + 1 }>) {
+		let (omega, commitments, proof) = shaped_claim(c);
+		let flat: Vec<u8> = commitments.iter().flatten().copied().collect();
+		let verified;
+
+		#[block]
+		{
+			verified = zk::native::verify_distinct(&[1; 32], omega, &flat, &proof);
+		}
+
+		assert_eq!(verified, Err(zk::native::ZkError::Refuted), "the whole check ran");
+	}
+
+	/// `n` leaves of a private claim opened, each a record of the most capsules: as `open`,
+	/// and each commitment's path and opening.
+	#[benchmark]
+	fn open_private(n: Linear<1, { T::Challenges::get() }>) {
+		let (worker, _, policy, bob) = scene::<T>();
+		let records: Vec<ServedRecord> =
+			(0..n as u64).map(|s| record::<T>(&worker, policy, &bob, s)).collect();
+		let sorted = zk::distinct_prefixes(in_tree_order(&records));
+		let leaves: Vec<Leaf> = sorted.iter().map(|(l, _)| *l).collect();
+		let tree = Tree::build(&leaves);
+		let omega = tree.omega();
+		let blindings = zk::native::blindings(b"bench", &policy, PERIOD, omega);
+		let keys: Vec<u64> = leaves.iter().map(|leaf| zk::key_prefix(&leaf.key)).collect();
+		let commitments = zk::native::commitments(&keys, &blindings).expect("as many blindings");
+		Pallet::<T>::store_claim(&worker, policy, PERIOD, omega, tree.root());
+		PrivateClaims::<T>::insert(&worker, (policy, PERIOD), zk::commitments_root(&commitments));
+		let beacon_at = Claims::<T>::get(&worker, (policy, PERIOD)).expect("claimed").beacon_at;
+		frame_system::BlockHash::<T>::insert(
+			frame_system::pallet_prelude::BlockNumberFor::<T>::from(beacon_at),
+			T::Hash::decode(&mut &[7u8; 32][..]).expect("a 32-byte hash"),
+		);
+		frame_system::Pallet::<T>::set_block_number((beacon_at + 1).into());
+		let challenged =
+			Pallet::<T>::challenged(&worker, policy, PERIOD).expect("the beacon is drawn");
+		let openings: Vec<PrivateOpeningOf<T>> = challenged
+			.iter()
+			.map(|i| {
+				let blinding = blindings[*i as usize].to_bytes();
+				let o =
+					zk::open_private(&tree, &sorted, &commitments, *i, blinding).expect("a leaf");
+				BoundedPrivateOpening {
+					index: o.index,
+					record: o.record.try_into().expect("a record within MaxRecordLen"),
+					path: o.path.try_into().expect("a path within the depth"),
+					commitment: o.commitment,
+					commitment_path: o.commitment_path.try_into().expect("a path"),
+					blinding: o.blinding,
+				}
+			})
+			.collect();
+		let openings: PrivateOpenings<T> = openings.try_into().expect("at most Challenges");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), policy, PERIOD, openings);
+
+		let status = Claims::<T>::get(&worker, (policy, PERIOD)).expect("claimed").status;
+		assert!(matches!(status, ClaimStatus::Paid(_)), "proven");
 	}
 
 	impl_benchmark_test_suite!(

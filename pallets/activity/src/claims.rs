@@ -20,11 +20,11 @@ use crate::*;
 type Challenged<T> = (Claim<<T as Config>::Balance>, [u8; 32]);
 
 /// What an opening is judged against.
-struct Judged<'a, T: Config> {
+pub(crate) struct Judged<'a, T: Config> {
 	worker: &'a T::AccountId,
 	policy: &'a PolicyId,
 	period: Period,
-	claim: &'a Claim<T::Balance>,
+	pub(crate) claim: &'a Claim<T::Balance>,
 	terms: &'a ActivityTerms<T::AccountId, T::Balance>,
 	beacon: &'a [u8; 32],
 }
@@ -45,12 +45,23 @@ impl<T: Config> Pallet<T> {
 		signature: &keymarket_primitives::crypto::Sr25519Signature,
 	) -> Result<u32, DispatchError> {
 		Self::check_claim(worker, policy, period, omega, &root, signature)?;
+		Ok(Self::store_claim(worker, policy, period, omega, root).beacon_at)
+	}
+
+	/// Stores a new, committed claim, and returns it.
+	pub(crate) fn store_claim(
+		worker: &T::AccountId,
+		policy: PolicyId,
+		period: Period,
+		omega: u32,
+		root: [u8; 32],
+	) -> Claim<T::Balance> {
 		let beacon_at = Self::now().saturating_add(T::BeaconDelay::get());
 		let open_until = Self::open_until(period);
 		let claim = Claim { omega, root, beacon_at, open_until, status: ClaimStatus::Committed };
-		Claims::<T>::insert(worker, (policy, period), claim);
+		Claims::<T>::insert(worker, (policy, period), &claim);
 		ByPeriod::<T>::insert(period, (worker.clone(), policy), ());
-		Ok(beacon_at)
+		claim
 	}
 
 	/// The last block in which a claim of `period` may be opened: the end of the period after
@@ -130,26 +141,28 @@ impl<T: Config> Pallet<T> {
 		Some(challenges(&beacon, claim.omega, T::Challenges::get()))
 	}
 
-	/// The checks of an opening before any leaf is judged: the claim, its time, and that the
-	/// openings are exactly the challenged leaves. Returns the claim and its beacon.
+	/// The checks of an opening before any leaf is judged: the claim, opened the way it was
+	/// made (`private`: `open_private` for a private claim), its time, and that the openings'
+	/// `indices` are exactly the challenged leaves. Returns the claim and its beacon.
 	pub(crate) fn check_open(
 		worker: &T::AccountId,
 		policy: PolicyId,
 		period: Period,
-		openings: &Openings<T>,
+		indices: &[u32],
+		private: bool,
 	) -> Result<Challenged<T>, Error<T>> {
 		let claim = Claims::<T>::get(worker, (policy, period)).ok_or(Error::<T>::NoSuchClaim)?;
+		ensure!(
+			PrivateClaims::<T>::contains_key(worker, (policy, period)) == private,
+			Error::<T>::OpenedTheOtherWay
+		);
 		ensure!(claim.status == ClaimStatus::Committed, Error::<T>::AlreadyOpened);
 		let now = Self::now();
 		ensure!(now > claim.beacon_at, Error::<T>::TooEarly);
 		ensure!(now <= claim.open_until, Error::<T>::TooLate);
 		let beacon = Self::beacon(worker, &policy, period, &claim).ok_or(Error::<T>::TooEarly)?;
-		let indices = challenges(&beacon, claim.omega, T::Challenges::get());
-		ensure!(
-			openings.len() == indices.len()
-				&& openings.iter().zip(&indices).all(|(o, i)| o.index == *i),
-			Error::<T>::WrongChallenges
-		);
+		let challenged = challenges(&beacon, claim.omega, T::Challenges::get());
+		ensure!(indices == challenged.as_slice(), Error::<T>::WrongChallenges);
 		Ok((claim, beacon))
 	}
 
@@ -161,11 +174,26 @@ impl<T: Config> Pallet<T> {
 		period: Period,
 		openings: &Openings<T>,
 	) -> Result<u32, DispatchError> {
-		let (mut claim, beacon) = Self::check_open(&worker, policy, period, openings)?;
+		let indices: Vec<u32> = openings.iter().map(|o| o.index).collect();
+		Self::judge_openings(worker, policy, period, &indices, false, |judged, at| {
+			Self::judge(judged, &openings[at])
+		})
+	}
+
+	/// Opens `worker`'s claim (made privately if `private`) whose openings are at `indices`:
+	/// checks they are the challenged leaves, judges each with `judge` (given the opening's
+	/// place), and pays or refutes. Returns how many openings were judged.
+	pub(crate) fn judge_openings(
+		worker: T::AccountId,
+		policy: PolicyId,
+		period: Period,
+		indices: &[u32],
+		private: bool,
+		judge: impl Fn(&Judged<T>, usize) -> Result<(), Refutation>,
+	) -> Result<u32, DispatchError> {
+		let (claim, beacon) = Self::check_open(&worker, policy, period, indices, private)?;
 		let terms =
 			T::Policies::activity_terms(&policy, &worker).ok_or(Error::<T>::NotPolicyUrsula)?;
-		let staker = T::Ursulas::staker_of(&worker).ok_or(Error::<T>::NotPolicyUrsula)?;
-
 		let judged = Judged::<T> {
 			worker: &worker,
 			policy: &policy,
@@ -176,13 +204,28 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut opened = 0u32;
 		let mut refuted = None;
-		for opening in openings {
+		for (at, index) in indices.iter().enumerate() {
 			opened += 1;
-			if let Err(reason) = Self::judge(&judged, opening) {
-				refuted = Some((opening.index, reason));
+			if let Err(reason) = judge(&judged, at) {
+				refuted = Some((*index, reason));
 				break;
 			}
 		}
+		Self::conclude(worker, policy, period, claim, &terms, refuted)?;
+		Ok(opened)
+	}
+
+	/// Pays `claim` (none `refuted`) or refutes it at the opening `refuted` names, reporting
+	/// the worker; stores its status.
+	pub(crate) fn conclude(
+		worker: T::AccountId,
+		policy: PolicyId,
+		period: Period,
+		mut claim: Claim<T::Balance>,
+		terms: &ActivityTerms<T::AccountId, T::Balance>,
+		refuted: Option<(u32, Refutation)>,
+	) -> Result<(), DispatchError> {
+		let staker = T::Ursulas::staker_of(&worker).ok_or(Error::<T>::NotPolicyUrsula)?;
 		// What the claim is worth: the price of its requests, at most the policy's rate for
 		// the period (what Alice budgeted each Ursula a period).
 		let worth = terms.price.saturating_mul(claim.omega.into()).min(terms.rate);
@@ -233,22 +276,30 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		Claims::<T>::insert(&worker, (policy, period), claim);
-		Ok(opened)
+		Ok(())
 	}
 
 	/// Every check of one opened leaf.
 	fn judge(judged: &Judged<T>, opening: &OpeningOf<T>) -> Result<(), Refutation> {
 		let record = check_opening(&judged.claim.root, judged.claim.omega, &opening.unbounded())
 			.map_err(Refutation::Opening)?;
-		// One fragment judged per record, chosen by the beacon: what the record counts is one
-		// request, and a fragment the judge finds correct is re-encryption done.
+		Self::judge_record(judged, opening.index, &record)
+	}
+
+	/// The checks of an opened leaf's record: one fragment judged per record, chosen by the
+	/// beacon (what the record counts is one request, and a fragment the judge finds correct
+	/// is re-encryption done).
+	pub(crate) fn judge_record(
+		judged: &Judged<T>,
+		index: u32,
+		record: &keymarket_primitives::policies::ServedRecord,
+	) -> Result<(), Refutation> {
 		let count = record.request.body.capsules.len().max(1);
-		let draw =
-			blake2_256(&(b"keymarket/activity/judged", judged.beacon, opening.index).encode());
+		let draw = blake2_256(&(b"keymarket/activity/judged", judged.beacon, index).encode());
 		let pick = (u64::from_le_bytes(draw[..8].try_into().expect("eight bytes")) % count as u64)
 			as usize;
 		check_served(
-			&record,
+			record,
 			judged.worker,
 			judged.policy,
 			judged.period,
@@ -262,7 +313,7 @@ impl<T: Config> Pallet<T> {
 	/// `remaining` allows. Returns the weight used.
 	pub(crate) fn forget_old(remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();
-		let per_claim = db.reads_writes(1, 2);
+		let per_claim = db.reads_writes(1, 3);
 		let mut used = db.reads_writes(2, 1);
 		if remaining.any_lt(used.saturating_add(per_claim)) {
 			return Weight::zero();
@@ -278,6 +329,7 @@ impl<T: Config> Pallet<T> {
 				ByPeriod::<T>::iter_key_prefix(period).take(budget as usize).collect();
 			for (worker, policy) in &keys {
 				Claims::<T>::remove(worker, (*policy, period));
+				PrivateClaims::<T>::remove(worker, (*policy, period));
 				ByPeriod::<T>::remove(period, (worker.clone(), *policy));
 			}
 			budget = budget.saturating_sub(keys.len() as u64);
@@ -305,6 +357,7 @@ impl<T: Config> Pallet<T> {
 				beacon_at: claim.beacon_at,
 				open_until: claim.open_until,
 				state: claim.status,
+				private: PrivateClaims::<T>::contains_key(worker, (policy, period)),
 			})
 			.collect();
 		claims.sort_by_key(|c| (c.period, c.policy));
@@ -321,6 +374,12 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(claim.beacon_at < claim.open_until, "a claim opens before its beacon");
 			ensure!(claim.omega > 0, "a claim of nothing");
+		}
+		for (worker, (policy, period)) in PrivateClaims::<T>::iter_keys() {
+			ensure!(
+				Claims::<T>::contains_key(worker, (policy, period)),
+				"a private claim's commitments name no claim"
+			);
 		}
 		for (period, (worker, policy)) in ByPeriod::<T>::iter_keys() {
 			ensure!(

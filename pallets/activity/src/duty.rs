@@ -18,6 +18,10 @@
 //!   included), under the `Committee` scheme: valid at [`DUTY_PRIORITY`], in the same one place
 //!   per worker, policy and period as a claim. One that would fail is refused here; from an
 //!   account that is not the policy's Ursula it is an ordinary transaction.
+//! - A worker's private claim (the zero-knowledge scheme) that passes every check but its
+//!   proof's: valid in the same place as a claim. The proof is the call's own work — a claim
+//!   whose proof fails is kept refuted and its worker slashed, so a free one is no gift. Its
+//!   opening is a duty as an opening is.
 
 use core::marker::PhantomData;
 use frame_support::{
@@ -95,9 +99,32 @@ impl<T: Config> Pallet<T> {
 		period: &Period,
 		openings: &Openings<T>,
 	) -> bool {
-		origin
-			.as_signer()
-			.is_some_and(|worker| Self::check_open(worker, *policy, *period, openings).is_ok())
+		let indices: alloc::vec::Vec<u32> = openings.iter().map(|o| o.index).collect();
+		origin.as_signer().is_some_and(|worker| {
+			Self::check_open(worker, *policy, *period, &indices, false).is_ok()
+		})
+	}
+}
+
+impl<T: Config> ActivityDuties<T> {
+	/// An opening (of a private claim if `private`) at `indices` of `who`'s claim: a duty when
+	/// the claim waits for exactly those leaves; an ordinary transaction without a claim.
+	fn opening_due(
+		who: &T::AccountId,
+		policy: &PolicyId,
+		period: &Period,
+		indices: &[u32],
+		private: bool,
+	) -> Result<Option<Due>, TransactionValidityError> {
+		if !Claims::<T>::contains_key(who, (*policy, *period)) {
+			return Ok(None);
+		}
+		let (claim, _) = Pallet::<T>::check_open(who, *policy, *period, indices, private)
+			.map_err(|error| TransactionValidityError::from(validity_code(error)))?;
+		Ok(Some(Due::new(
+			(b"keymarket/duty/activity-open", who, policy, period),
+			u64::from(claim.open_until.saturating_sub(Pallet::<T>::now())),
+		)))
 	}
 }
 
@@ -138,15 +165,41 @@ where
 				)))
 			},
 			Some(Call::open { policy, period, openings }) => {
-				if !Claims::<T>::contains_key(who, (*policy, *period)) {
+				let indices: alloc::vec::Vec<u32> = openings.iter().map(|o| o.index).collect();
+				Self::opening_due(who, policy, period, &indices, false)
+			},
+			Some(Call::claim_private {
+				policy,
+				period,
+				omega,
+				root,
+				commitments,
+				proof: _,
+				signature,
+			}) => {
+				if T::Policies::activity_terms(policy, who).is_none() {
 					return Ok(None);
 				}
-				let (claim, _) = Pallet::<T>::check_open(who, *policy, *period, openings)
-					.map_err(|error| TransactionValidityError::from(validity_code(error)))?;
+				// Every check but the proof's, which the call makes: a claim whose proof fails
+				// is refuted and its worker slashed, so a free one is no gift.
+				Pallet::<T>::check_private_claim(
+					who,
+					*policy,
+					*period,
+					*omega,
+					root,
+					commitments,
+					signature,
+				)
+				.map_err(|error| TransactionValidityError::from(validity_code(error)))?;
 				Ok(Some(Due::new(
-					(b"keymarket/duty/activity-open", who, policy, period),
-					u64::from(claim.open_until.saturating_sub(Pallet::<T>::now())),
+					(b"keymarket/duty/activity-claim", who, policy, period),
+					Pallet::<T>::blocks_to_claim(*period),
 				)))
+			},
+			Some(Call::open_private { policy, period, openings }) => {
+				let indices: alloc::vec::Vec<u32> = openings.iter().map(|o| o.index).collect();
+				Self::opening_due(who, policy, period, &indices, true)
 			},
 			_ => Ok(None),
 		}
@@ -159,7 +212,14 @@ where
 			// Every check of an attestation, its signatures included: its own weight.
 			Some(Call::attest { signatures, .. }) => T::WeightInfo::attest(signatures.len() as u32),
 			// The claim, the beacon block's hash, the challenges drawn.
-			Some(Call::open { .. }) => T::DbWeight::get().reads(4),
+			Some(Call::open { .. }) | Some(Call::open_private { .. }) => {
+				T::DbWeight::get().reads(5)
+			},
+			// Every check but the proof's: a claim's (its signature included), and the
+			// commitments' tree — two hashes a commitment, at 4 µs generously.
+			Some(Call::claim_private { commitments, .. }) => T::WeightInfo::claim().saturating_add(
+				Weight::from_parts(4_000_000, 0).saturating_mul(commitments.len() as u64),
+			),
 			_ => Weight::zero(),
 		}
 	}

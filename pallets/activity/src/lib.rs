@@ -7,6 +7,11 @@
 //! **commit, challenge, open** (the default, below; `keymarket_primitives::activity`) and
 //! **committee attestation** ([`Pallet::attest`]: `t` members of a round's committee — its
 //! gateways — checked the worker's whole record natively and signed ω; see `committee.rs`).
+//! The third, **zero knowledge** ([`Pallet::claim_private`], [`Pallet::open_private`];
+//! `keymarket_primitives::zk`), claims privately: Pedersen commitments to the claim's key
+//! prefixes and a bulletproofs range proof that they strictly increase — distinctness proven
+//! for every leaf, the keys hidden — verified by a host function the node registers; the
+//! challenged leaves are opened as below, each with its commitment's opening.
 //! Claims made under one scheme are still opened and paid after a switch.
 //!
 //! - **Claim** ([`Pallet::claim`]): after a period ends, a worker claims ω distinct requests it
@@ -57,6 +62,7 @@ mod claims;
 mod committee;
 pub mod duty;
 pub mod offchain;
+mod private;
 pub mod weights;
 
 #[cfg(test)]
@@ -99,6 +105,63 @@ pub mod pallet {
 
 	/// A worker's openings of its challenged leaves.
 	pub type Openings<T> = BoundedVec<OpeningOf<T>, <T as Config>::Challenges>;
+
+	/// A private claim's commitments: ω keys' and the padding's (`zk::commitment_count`).
+	pub type Commitments = BoundedVec<
+		[u8; 32],
+		ConstU32<
+			{ keymarket_primitives::zk::MAX_ZK_OMEGA + keymarket_primitives::zk::MAX_ZK_VALUES },
+		>,
+	>;
+
+	/// A private claim's range proof.
+	pub type ZkProof = BoundedVec<u8, ConstU32<{ keymarket_primitives::zk::MAX_ZK_PROOF }>>;
+
+	/// A worker's openings of its private claim's challenged leaves.
+	pub type PrivateOpenings<T> = BoundedVec<PrivateOpeningOf<T>, <T as Config>::Challenges>;
+
+	/// A private opening with bounded parts, as a call carries it.
+	pub type PrivateOpeningOf<T> = BoundedPrivateOpening<<T as Config>::MaxRecordLen>;
+
+	/// [`keymarket_primitives::zk::PrivateOpening`] with its record and paths bounded.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		DebugNoBound,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+	)]
+	#[scale_info(skip_type_params(MaxRecordLen))]
+	pub struct BoundedPrivateOpening<MaxRecordLen: Get<u32>> {
+		/// The challenged leaf.
+		pub index: u32,
+		/// The SCALE served record behind it.
+		pub record: BoundedVec<u8, MaxRecordLen>,
+		/// Its path in the records' tree, from the leaves up.
+		pub path: BoundedVec<[u8; 32], ConstU32<MAX_DEPTH>>,
+		/// The commitment at the same index, and its path in the commitments' tree.
+		pub commitment: [u8; 32],
+		pub commitment_path: BoundedVec<[u8; 32], ConstU32<MAX_DEPTH>>,
+		/// The commitment's blinding: the record's key prefix and it open the commitment.
+		pub blinding: [u8; 32],
+	}
+
+	impl<M: Get<u32>> BoundedPrivateOpening<M> {
+		/// The opening as the primitives check it.
+		pub fn unbounded(&self) -> keymarket_primitives::zk::PrivateOpening {
+			keymarket_primitives::zk::PrivateOpening {
+				index: self.index,
+				record: self.record.to_vec(),
+				path: self.path.to_vec(),
+				commitment: self.commitment,
+				commitment_path: self.commitment_path.to_vec(),
+				blinding: self.blinding,
+			}
+		}
+	}
 
 	/// A committee's signatures of an attestation, in the order of their signer indices.
 	pub type Attestations = BoundedVec<
@@ -273,6 +336,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ForgottenBefore<T: Config> = StorageValue<_, Period, ValueQuery>;
 
+	/// The root of each private claim's commitments (its claim is in [`Claims`]).
+	#[pallet::storage]
+	pub type PrivateClaims<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		(PolicyId, Period),
+		[u8; 32],
+		OptionQuery,
+	>;
+
 	/// How served work is proven now: claims and openings, or a committee's attestation.
 	#[pallet::storage]
 	pub type Scheme<T: Config> = StorageValue<_, ActivityScheme, ValueQuery>;
@@ -298,8 +373,8 @@ pub mod pallet {
 			staker: T::AccountId,
 			paid: T::Balance,
 		},
-		/// The claim was opened and refuted at opening `index`: nothing paid, the worker
-		/// reported.
+		/// The claim was opened and refuted at opening `index` (`u32::MAX`: a private claim's
+		/// proof of distinct keys): nothing paid, the worker reported.
 		ClaimRefuted {
 			worker: T::AccountId,
 			policy: PolicyId,
@@ -355,6 +430,11 @@ pub mod pallet {
 		IncorrectCfrag,
 		/// The request carried a lottery ticket: tickets pay for it, a claim may not.
 		PaidByTicket,
+		/// A private opening does not hold: not in either tree, or the record's key does not
+		/// open the commitment at its index.
+		Private(keymarket_primitives::zk::PrivateOpeningError),
+		/// A private claim's proof that its keys are distinct does not verify.
+		NotDistinct,
 	}
 
 	impl From<keymarket_primitives::activity::RecordFault> for Refutation {
@@ -413,6 +493,10 @@ pub mod pallet {
 		BadAttestation,
 		/// That scheme is in force already.
 		SchemeUnchanged,
+		/// A private claim's commitments are not one per key and one per padding value.
+		BadCommitments,
+		/// A private claim is opened with `open_private`, any other with `open`.
+		OpenedTheOtherWay,
 	}
 
 	#[pallet::hooks]
@@ -521,6 +605,63 @@ pub mod pallet {
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			Self::do_attest(worker, policy, period, omega, root, round, signers, &signatures)
+		}
+
+		/// The caller, one of `policy`'s Ursulas, claims privately `omega` distinct requests of
+		/// it served in `period` (ended, at most `ClaimPeriods` ago), under the `ZeroKnowledge`
+		/// scheme: `root` commits to its records as in `claim`; `commitments` are Pedersen
+		/// commitments to the keys' 64-bit prefixes in tree order, then to the padding values
+		/// (`zk::commitment_count(ω)` in all; ω at most `zk::MAX_ZK_OMEGA`); `proof` is the
+		/// range proof that the keys strictly increase; the signature is over
+		/// `zk::private_claim_payload`. A claim whose proof does not verify is kept as refuted
+		/// and the worker reported. Weighed for the commitments carried.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::claim_private(commitments.len() as u32))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, policy: &PolicyId, period: &Period, omega: &u32, root: &[u8; 32], commitments: &Commitments, _proof: &ZkProof, signature: &keymarket_primitives::crypto::Sr25519Signature| -> bool {
+			Pallet::<T>::claim_private_is_a_duty(origin, policy, period, omega, root, commitments, signature)
+		})]
+		#[allow(clippy::too_many_arguments)]
+		pub fn claim_private(
+			origin: OriginFor<T>,
+			policy: PolicyId,
+			period: Period,
+			omega: u32,
+			root: [u8; 32],
+			commitments: Commitments,
+			proof: ZkProof,
+			signature: keymarket_primitives::crypto::Sr25519Signature,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_claim_private(
+				worker,
+				policy,
+				period,
+				omega,
+				root,
+				&commitments,
+				&proof,
+				&signature,
+			)
+		}
+
+		/// The caller opens its private claim for `policy` and `period`: exactly the
+		/// challenged leaves, in order, each with its commitment, the commitment's path and its
+		/// blinding. Proven, it is paid as `open` pays; refuted, reported. Weighed for the
+		/// openings carried; a refutation returns the weight of the openings judged.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::open_private(openings.len() as u32))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, policy: &PolicyId, period: &Period, openings: &PrivateOpenings<T>| -> bool {
+			Pallet::<T>::open_private_is_a_duty(origin, policy, period, openings)
+		})]
+		pub fn open_private(
+			origin: OriginFor<T>,
+			policy: PolicyId,
+			period: Period,
+			openings: PrivateOpenings<T>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let judged = Self::do_open_private(worker, policy, period, &openings)?;
+			Ok(Some(T::WeightInfo::open_private(judged)).into())
 		}
 	}
 }

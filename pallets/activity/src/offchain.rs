@@ -58,7 +58,8 @@ impl<T: Config> Pallet<T> {
 					.collect::<Option<Vec<_>>>()
 					.and_then(|openings| BoundedVec::try_from(openings).ok())
 					.ok_or("openings too long")?;
-				Self::check_open(&worker, policy, period, &openings)
+				let indices: Vec<u32> = openings.iter().map(|o| o.index).collect();
+				Self::check_open(&worker, policy, period, &indices, false)
 					.map_err(<&'static str>::from)?;
 				Ok((worker, Call::open { policy, period, openings }))
 			},
@@ -90,8 +91,71 @@ impl<T: Config> Pallet<T> {
 					Call::attest { policy, period, omega, root, round, signers, signatures },
 				))
 			},
+			ActivityDuty::ClaimPrivate {
+				worker,
+				policy,
+				period,
+				omega,
+				root,
+				commitments,
+				proof,
+				signature,
+			} => {
+				let commitments: crate::Commitments =
+					BoundedVec::try_from(commitments).map_err(|_| "too many commitments")?;
+				let proof: crate::ZkProof =
+					BoundedVec::try_from(proof).map_err(|_| "the proof is too long")?;
+				Self::check_private_claim(
+					&worker,
+					policy,
+					period,
+					omega,
+					&root,
+					&commitments,
+					&signature,
+				)
+				.map_err(<&'static str>::from)?;
+				Ok((
+					worker,
+					Call::claim_private {
+						policy,
+						period,
+						omega,
+						root,
+						commitments,
+						proof,
+						signature,
+					},
+				))
+			},
+			ActivityDuty::OpenPrivate { worker, policy, period, openings } => {
+				let openings: crate::PrivateOpenings<T> = openings
+					.into_iter()
+					.map(bounded_private)
+					.collect::<Option<Vec<_>>>()
+					.and_then(|openings| BoundedVec::try_from(openings).ok())
+					.ok_or("openings too long")?;
+				let indices: Vec<u32> = openings.iter().map(|o| o.index).collect();
+				Self::check_open(&worker, policy, period, &indices, true)
+					.map_err(<&'static str>::from)?;
+				Ok((worker, Call::open_private { policy, period, openings }))
+			},
 		}
 	}
+}
+
+/// A private opening with its parts bounded as a call carries them, if they fit.
+fn bounded_private<M: frame_support::traits::Get<u32>>(
+	opening: keymarket_primitives::zk::PrivateOpening,
+) -> Option<crate::BoundedPrivateOpening<M>> {
+	Some(crate::BoundedPrivateOpening {
+		index: opening.index,
+		record: opening.record.try_into().ok()?,
+		path: opening.path.try_into().ok()?,
+		commitment: opening.commitment,
+		commitment_path: opening.commitment_path.try_into().ok()?,
+		blinding: opening.blinding,
+	})
 }
 
 /// An opening with its parts bounded as a call carries them, if they fit.
@@ -112,6 +176,8 @@ fn call_name<T: Config>(call: &Call<T>) -> &'static str {
 		Call::claim { .. } => "claim",
 		Call::open { .. } => "opening",
 		Call::attest { .. } => "attestation",
+		Call::claim_private { .. } => "private claim",
+		Call::open_private { .. } => "private opening",
 		_ => "activity call",
 	}
 }

@@ -15,6 +15,14 @@ pub trait WeightInfo {
 	fn set_scheme() -> Weight;
 	/// An attestation with `s` committee signatures: its checks, each signature, the payment.
 	fn attest(s: u32) -> Weight;
+	/// A private claim with `c` commitments: its checks, its signature, the commitments' tree
+	/// and the proof's verification by the host function.
+	fn claim_private(c: u32) -> Weight;
+	/// Opening `n` leaves of a private claim: as `open`, and each commitment's opening.
+	fn open_private(n: u32) -> Weight;
+	/// The proof's verification for `c` commitments run inside the runtime (wasm), not by the
+	/// host function: measured to compare, charged by no call.
+	fn verify_in_runtime(c: u32) -> Weight;
 }
 
 /// Unit weights for tests.
@@ -30,5 +38,14 @@ impl WeightInfo for () {
 	}
 	fn attest(s: u32) -> Weight {
 		Weight::from_parts(10_000 * (1 + s as u64), 0)
+	}
+	fn claim_private(c: u32) -> Weight {
+		Weight::from_parts(10_000 * (1 + c as u64), 0)
+	}
+	fn open_private(n: u32) -> Weight {
+		Weight::from_parts(10_000 * (1 + n as u64), 0)
+	}
+	fn verify_in_runtime(c: u32) -> Weight {
+		Weight::from_parts(10_000 * (1 + c as u64), 0)
 	}
 }

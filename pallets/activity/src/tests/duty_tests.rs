@@ -13,7 +13,7 @@ use crate::{
 	Call,
 };
 
-fn validate(
+pub(super) fn validate(
 	who: &AccountId,
 	call: Call<Test>,
 ) -> Result<ValidTransaction, TransactionValidityError> {
@@ -31,7 +31,7 @@ fn validate(
 		.map(|(valid, _, _)| valid)
 }
 
-fn feeless(who: &AccountId, call: Call<Test>) -> bool {
+pub(super) fn feeless(who: &AccountId, call: Call<Test>) -> bool {
 	use frame_support::dispatch::CheckIfFeeless;
 	RuntimeCall::Activity(call).is_feeless(&RuntimeOrigin::signed(who.clone()))
 }

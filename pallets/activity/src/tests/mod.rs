@@ -7,6 +7,7 @@ pub mod mock;
 
 mod committee_tests;
 mod duty_tests;
+mod private_tests;
 
 use codec::Encode;
 use frame_support::{assert_noop, assert_ok, traits::Hooks, weights::Weight};
