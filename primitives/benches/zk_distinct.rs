@@ -28,14 +28,14 @@ fn as_the_chain_runs_it() {
 	println!("| ω (private claim) | commitments | prove (ms) | verify, host function (ms) | proof (bytes) |");
 	println!("|---|---|---|---|---|");
 	// The generators are made at the first verification: not counted.
-	let blindings = native::blindings(b"bench", &[0; 16], 0, 2);
+	let blindings = native::blindings(b"bench", &[0; 16], 0, &[1, 2]);
 	let (c, p) =
 		native::prove_distinct(&[1, 2], &blindings, |_| [0; 32], &mut rand::thread_rng()).unwrap();
 	let flat: Vec<u8> = c.iter().flatten().copied().collect();
 	native::verify_distinct(&[0; 32], 2, &flat, &p).unwrap();
 	for omega in [16u32, 64, 256] {
 		let keys: Vec<u64> = (0..omega as u64).map(|i| i * 7_919 + 11).collect();
-		let blindings = native::blindings(b"bench", &[0; 16], 0, omega);
+		let blindings = native::blindings(b"bench", &[0; 16], 0, &keys);
 		let started = Instant::now();
 		let (commitments, proof) =
 			native::prove_distinct(&keys, &blindings, |_| [1; 32], &mut rand::thread_rng())

@@ -22,8 +22,10 @@
 //!
 //! **Where it runs.** The verification is a host function ([`keymarket_zk`]) that the node
 //! registers: in wasm it costs many times more (docs/activity.md has both figures). It is
-//! deterministic, as consensus needs: the verifier's random weights come from the proof's
-//! transcript with a fixed seed ([`FixedRng`]), a Fiat–Shamir challenge over the whole proof.
+//! deterministic, as consensus needs: the random weight that batches the proof's checks comes
+//! from a hash of everything the verifier is given ([`native::VerifierRng`]) — a Fiat–Shamir
+//! challenge, fixed once the proof is and unpredictable before it. (A constant weight would be
+//! unsound: a zero weight drops the commitments from the check altogether.)
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -264,27 +266,48 @@ pub mod native {
 		Refuted,
 	}
 
-	/// The verifier's randomness: a fixed seed, which the transcript (the whole proof) turns
-	/// into the random weights. Deterministic, as consensus needs.
-	pub struct FixedRng;
+	/// The verifier's randomness: a stream of hashes of everything the verifier is given (the
+	/// claim's context, the commitments, the proof). bulletproofs draws from it the weight `c`
+	/// that batches the proof's two checks into one; drawn from the whole proof, it is a
+	/// Fiat–Shamir challenge: fixed once the proof is, unpredictable to the prover before, the
+	/// same on every node. It must not be constant: with `c = 0` the commitments drop out of
+	/// the check and any proof of other values verifies.
+	pub struct VerifierRng {
+		seed: [u8; 32],
+		counter: u64,
+	}
 
-	impl rand_core::RngCore for FixedRng {
+	impl VerifierRng {
+		/// The stream for a proof of `commitments` under `context`.
+		pub fn new(context: &[u8; 32], commitments: &[u8], proof: &[u8]) -> Self {
+			let seed = sp_crypto_hashing::blake2_256(
+				&(b"keymarket/activity/zk-verifier", context, commitments, proof).encode(),
+			);
+			Self { seed, counter: 0 }
+		}
+	}
+
+	impl rand_core::RngCore for VerifierRng {
 		fn next_u32(&mut self) -> u32 {
-			0
+			rand_core::impls::next_u32_via_fill(self)
 		}
 		fn next_u64(&mut self) -> u64 {
-			0
+			rand_core::impls::next_u64_via_fill(self)
 		}
 		fn fill_bytes(&mut self, dest: &mut [u8]) {
-			dest.fill(0)
+			for chunk in dest.chunks_mut(32) {
+				let block = sp_crypto_hashing::blake2_256(&(self.seed, self.counter).encode());
+				self.counter = self.counter.wrapping_add(1);
+				chunk.copy_from_slice(&block[..chunk.len()]);
+			}
 		}
 		fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-			dest.fill(0);
+			self.fill_bytes(dest);
 			Ok(())
 		}
 	}
 
-	impl rand_core::CryptoRng for FixedRng {}
+	impl rand_core::CryptoRng for VerifierRng {}
 
 	/// The bulletproofs generators for up to [`MAX_ZK_VALUES`] values: made once natively
 	/// (0.4 s), at each verification in wasm (no place to keep them).
@@ -334,6 +357,7 @@ pub mod native {
 		let mut values: Vec<CompressedRistretto> =
 			keys.windows(2).map(|w| (w[1] - w[0] - pc_gens.B).compress()).collect();
 		values.extend(padding.iter().map(|p| p.compress()));
+		let mut rng = VerifierRng::new(context, commitments, proof);
 		let proof = RangeProof::from_bytes(proof).map_err(|_| ZkError::BadProof)?;
 		with_generators(values.len(), |bp_gens| {
 			proof.verify_multiple_with_rng(
@@ -342,7 +366,7 @@ pub mod native {
 				&mut transcript(context),
 				&values,
 				BITS,
-				&mut FixedRng,
+				&mut rng,
 			)
 		})
 		.map_err(|_| ZkError::Refuted)
@@ -376,20 +400,44 @@ pub mod native {
 		proof
 	}
 
-	/// The blinding of the commitment at `index` of a private claim of `policy` and `period`:
-	/// derived from the Ursula's `secret`, so that a claim kept across a restart opens with the
-	/// same blindings and no other is revealed by an opening.
-	pub fn blinding(secret: &[u8], policy: &PolicyId, period: Period, index: u32) -> Scalar {
-		let wide = sp_crypto_hashing::blake2_512(
-			&(b"keymarket/activity/zk-blinding", secret, policy, period, index).encode(),
-		);
-		Scalar::from_bytes_mod_order_wide(&wide)
+	/// The blindings of a private claim of `keys` (its ω key prefixes, in tree order) of
+	/// `policy` and `period` ([`commitment_count`] of them: the keys', then the padding's),
+	/// derived from the claim's `secret`: a claim kept across a restart opens with the same
+	/// blindings, an opening reveals no other, and a blinding is never reused for another
+	/// value (each is bound to its index, ω and the value it hides).
+	pub fn blindings(
+		secret: &[u8],
+		policy: &PolicyId,
+		period: Period,
+		keys: &[u64],
+	) -> Vec<Scalar> {
+		let omega = keys.len() as u32;
+		let values = keys.iter().copied().chain(core::iter::repeat(0));
+		(0..commitment_count(omega))
+			.zip(values)
+			.map(|(index, value)| {
+				let wide = sp_crypto_hashing::blake2_512(
+					&(
+						b"keymarket/activity/zk-blinding",
+						secret,
+						policy,
+						period,
+						omega,
+						index,
+						value,
+					)
+						.encode(),
+				);
+				Scalar::from_bytes_mod_order_wide(&wide)
+			})
+			.collect()
 	}
 
-	/// The blindings of a private claim of `omega` requests of `policy` in `period`
-	/// ([`commitment_count`] of them: the keys', then the padding's), from the Ursula's secret.
-	pub fn blindings(secret: &[u8], policy: &PolicyId, period: Period, omega: u32) -> Vec<Scalar> {
-		(0..commitment_count(omega)).map(|i| blinding(secret, policy, period, i)).collect()
+	/// Makes the generators now, natively, rather than in the first block that verifies a
+	/// proof (the node calls it as it starts).
+	#[cfg(feature = "std")]
+	pub fn warm_up() {
+		with_generators(MAX_ZK_VALUES as usize, |_| ());
 	}
 
 	/// The commitments to `keys` with the head of `blindings`, then to zero padding values with
@@ -446,6 +494,9 @@ pub mod native {
 mod tests {
 	use super::{native::*, *};
 	use crate::activity::{in_tree_order, Tree};
+	use bulletproofs::RangeProof;
+	use curve25519_dalek::ristretto::CompressedRistretto;
+	use merlin::Transcript;
 
 	const POLICY: PolicyId = [7; 16];
 
@@ -454,7 +505,7 @@ mod tests {
 	}
 
 	fn proven(keys: &[u64], context: [u8; 32]) -> (Vec<[u8; 32]>, Vec<u8>) {
-		let blindings = blindings(b"secret", &POLICY, 1, keys.len() as u32);
+		let blindings = blindings(b"secret", &POLICY, 1, keys);
 		prove_distinct(keys, &blindings, |_| context, &mut rand::thread_rng()).expect("distinct")
 	}
 
@@ -487,7 +538,7 @@ mod tests {
 
 	#[test]
 	fn a_repeated_or_decreasing_key_cannot_be_proven() {
-		let blindings = blindings(b"secret", &POLICY, 1, 3);
+		let blindings = blindings(b"secret", &POLICY, 1, &[5, 6, 9]);
 		for bad in [[5, 5, 9], [9, 5, 12]] {
 			assert!(
 				prove_distinct(&bad, &blindings, |_| [1; 32], &mut rand::thread_rng()).is_none()
@@ -501,6 +552,88 @@ mod tests {
 			Err(ZkError::Refuted)
 		);
 	}
+
+	/// A prover that puts commitments of its choice in the transcript but proves other values
+	/// (bulletproofs' own multi-party prover, the value commitments swapped in transit): the
+	/// attack a constant verifier weight would let through, as the weight then drops the value
+	/// commitments from the check.
+	#[test]
+	fn a_proof_of_other_values_over_chosen_commitments_does_not_verify() {
+		use bulletproofs::{
+			range_proof_mpc::{dealer::Dealer, party::Party},
+			BulletproofGens, PedersenGens,
+		};
+		// The cheater's commitments: the same key twice (one request claimed as two).
+		let keys = [5u64, 5];
+		let blindings = blindings(b"secret", &POLICY, 1, &keys);
+		let commitments = native::commitments(&keys, &blindings).unwrap();
+		let points: Vec<curve25519_dalek::ristretto::RistrettoPoint> = commitments
+			.iter()
+			.map(|c| CompressedRistretto::from_slice(c).unwrap().decompress().unwrap())
+			.collect();
+		let pc_gens = PedersenGens::default();
+		let target = [(points[1] - points[0] - pc_gens.B).compress()];
+		// A proof of the value 7 whose transcript carries the target commitment instead.
+		let bp_gens = BulletproofGens::new(BITS, 1);
+		let mut rng = rand::thread_rng();
+		let mut transcript = Transcript::new(TRANSCRIPT);
+		transcript.append_message(b"claim", &[1; 32]);
+		let dealer = Dealer::new(&bp_gens, &pc_gens, &mut transcript, BITS, 1).unwrap();
+		let party = Party::new(&bp_gens, &pc_gens, 7, Scalar::random(&mut rng), BITS).unwrap();
+		let (party, bit_commitment) = party.assign_position_with_rng(0, &mut rng).unwrap();
+		let mut swapped = serde_json::to_value(bit_commitment).unwrap();
+		swapped["V_j"] = serde_json::to_value(target[0]).unwrap();
+		let bit_commitment = serde_json::from_value(swapped).unwrap();
+		let (dealer, bit_challenge) = dealer.receive_bit_commitments(vec![bit_commitment]).unwrap();
+		let (party, poly_commitment) = party.apply_challenge_with_rng(&bit_challenge, &mut rng);
+		let (dealer, poly_challenge) =
+			dealer.receive_poly_commitments(vec![poly_commitment]).unwrap();
+		let share = party.apply_challenge(&poly_challenge).unwrap();
+		let forged = dealer.receive_trusted_shares(&[share]).unwrap().to_bytes();
+		// Checked with a zero weight, as a constant verifier RNG gave, it passes.
+		let mut zero_weight = Transcript::new(TRANSCRIPT);
+		zero_weight.append_message(b"claim", &[1; 32]);
+		let proof = RangeProof::from_bytes(&forged).unwrap();
+		assert!(
+			proof
+				.verify_multiple_with_rng(
+					&bp_gens,
+					&pc_gens,
+					&mut zero_weight,
+					&target,
+					BITS,
+					&mut ZeroRng,
+				)
+				.is_ok(),
+			"the attack works against a constant weight"
+		);
+		// The chain's verifier refuses it.
+		assert_eq!(
+			verify_distinct(&[1; 32], 2, &flat(&commitments), &forged),
+			Err(ZkError::Refuted)
+		);
+	}
+
+	/// A constant (zero) randomness source: what the verifier must not use.
+	struct ZeroRng;
+
+	impl rand_core::RngCore for ZeroRng {
+		fn next_u32(&mut self) -> u32 {
+			0
+		}
+		fn next_u64(&mut self) -> u64 {
+			0
+		}
+		fn fill_bytes(&mut self, dest: &mut [u8]) {
+			dest.fill(0)
+		}
+		fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+			dest.fill(0);
+			Ok(())
+		}
+	}
+
+	impl rand_core::CryptoRng for ZeroRng {}
 
 	#[test]
 	fn malformed_inputs_are_refused_not_panicked_on() {
@@ -521,11 +654,11 @@ mod tests {
 
 	#[test]
 	fn a_commitment_opens_to_its_value_and_blinding_only() {
-		let r = blinding(b"secret", &POLICY, 1, 0);
-		let c = commit(42, &r);
-		assert!(opens(&c, 42, &r.to_bytes()));
-		assert!(!opens(&c, 43, &r.to_bytes()));
-		assert!(!opens(&c, 42, &blinding(b"secret", &POLICY, 1, 1).to_bytes()));
+		let rs = blindings(b"secret", &POLICY, 1, &[42, 43]);
+		let c = commit(42, &rs[0]);
+		assert!(opens(&c, 42, &rs[0].to_bytes()));
+		assert!(!opens(&c, 43, &rs[0].to_bytes()));
+		assert!(!opens(&c, 42, &rs[1].to_bytes()));
 		// A non-canonical scalar is no blinding.
 		assert!(!opens(&c, 42, &[0xff; 32]));
 	}
@@ -537,7 +670,7 @@ mod tests {
 		let leaves: Vec<Leaf> = sorted.iter().map(|(l, _)| *l).collect();
 		let tree = Tree::build(&leaves);
 		let keys: Vec<u64> = leaves.iter().map(|l| key_prefix(&l.key)).collect();
-		let blindings = blindings(b"secret", &POLICY, 1, 5);
+		let blindings = blindings(b"secret", &POLICY, 1, &keys);
 		let commitments = native::commitments(&keys, &blindings).unwrap();
 		let croot = commitments_root(&commitments);
 		for index in 0..5 {

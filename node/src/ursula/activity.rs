@@ -17,9 +17,10 @@
 //! - **Private claims** (the zero-knowledge scheme): the same kept tree (at most
 //!   `zk::MAX_ZK_OMEGA` leaves, key prefixes distinct), with Pedersen commitments to the keys'
 //!   prefixes and a range proof that they strictly increase, proven on a thread of its own
-//!   (seconds at the most leaves). The blindings derive from the worker's secret key, so the
-//!   commitments of a kept claim are the same after a restart and nothing else needs keeping;
-//!   the openings recompute them and reveal the opened leaves' blindings only.
+//!   (seconds at the most leaves). The blindings derive from a random seed kept beside the
+//!   claim (`<period>-<policy>.seed`, synced before the claim is handed over), so the
+//!   commitments of a kept claim are the same after a restart or a change of the worker's
+//!   keys; the openings recompute them and reveal the opened leaves' blindings only.
 //! - What the chain has not acted on is handed over again after [`RESEND_BLOCKS`]. A kept claim is
 //!   deleted once its period can no longer be opened.
 
@@ -381,7 +382,7 @@ impl Activity {
 		indices: &[u32],
 	) -> Result<Vec<PrivateOpening>, String> {
 		let (kept, tree) = self.kept_as_claimed(claim)?;
-		let (commitments, blindings) = private_commitments(&self.signer, &kept)?;
+		let (commitments, blindings) = private_commitments(&self.dir, &kept, false)?;
 		indices
 			.iter()
 			.map(|&index| {
@@ -412,10 +413,16 @@ impl Activity {
 				return;
 			}
 		}
-		let (worker, signer) = (self.worker.clone(), self.signer.clone());
+		let mut asking = self.asking.lock().expect("not poisoned");
+		asking.retain(|handle| !handle.is_finished());
+		if asking.len() >= MAX_BACKGROUND {
+			// Due again in a few blocks, when a thread is free.
+			return;
+		}
+		let (worker, signer, dir) = (self.worker.clone(), self.signer.clone(), self.dir.clone());
 		let handle = std::thread::spawn(move || {
 			let started = std::time::Instant::now();
-			match private_claim(&worker, &signer, &kept) {
+			match private_claim(&worker, &signer, &dir, &kept) {
 				Ok(duty) => {
 					log::info!(
 						target: "ursula",
@@ -431,8 +438,6 @@ impl Activity {
 				Err(e) => log::error!(target: "ursula", "cannot prove a private claim: {e}"),
 			}
 		});
-		let mut asking = self.asking.lock().expect("not poisoned");
-		asking.retain(|handle| !handle.is_finished());
 		asking.push(handle);
 	}
 
@@ -596,18 +601,40 @@ impl Activity {
 	}
 }
 
-/// The commitments of a kept claim's keys and padding, and their blindings (from the
-/// worker's secret key).
+/// Proofs and attestations being made at once, at most (each a thread of its own).
+const MAX_BACKGROUND: usize = 4;
+
+/// Where the seed of a kept claim's blindings is kept.
+fn seed_path(dir: &Path, policy: &PolicyId, period: Period) -> PathBuf {
+	dir.join(format!("{period}-{}.seed", hex::encode(policy)))
+}
+
+/// The seed of a kept claim's blindings: read, or made at random and kept (synced) when
+/// `create`.
+fn claim_seed(dir: &Path, kept: &KeptClaim, create: bool) -> Result<[u8; 32], String> {
+	let path = seed_path(dir, &kept.policy, kept.period);
+	match std::fs::read(&path) {
+		Ok(bytes) => bytes.try_into().map_err(|_| "the claim's seed is damaged".to_string()),
+		Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+			let mut seed = [0u8; 32];
+			getrandom::getrandom(&mut seed).map_err(|e| e.to_string())?;
+			write_durably(&path, &seed).map_err(|e| e.to_string())?;
+			Ok(seed)
+		},
+		Err(e) => Err(format!("the claim's seed is not kept here: {e}")),
+	}
+}
+
+/// The commitments of a kept claim's keys and padding, and their blindings (from the claim's
+/// seed, made if `create`).
 fn private_commitments(
-	signer: &sr25519::Pair,
+	dir: &Path,
 	kept: &KeptClaim,
+	create: bool,
 ) -> Result<(Vec<[u8; 32]>, Vec<zk::native::Scalar>), String> {
 	let keys: Vec<u64> = kept.leaves.iter().map(|(leaf, ..)| zk::key_prefix(&leaf.key)).collect();
-	let omega = keys.len() as u32;
-	let secret = sp_crypto_hashing::blake2_256(
-		&(b"keymarket/activity/zk-secret", signer.to_raw_vec()).encode(),
-	);
-	let blindings = zk::native::blindings(&secret, &kept.policy, kept.period, omega);
+	let seed = claim_seed(dir, kept, create)?;
+	let blindings = zk::native::blindings(&seed, &kept.policy, kept.period, &keys);
 	let commitments =
 		zk::native::commitments(&keys, &blindings).ok_or("no blinding for every commitment")?;
 	Ok((commitments, blindings))
@@ -617,12 +644,13 @@ fn private_commitments(
 fn private_claim(
 	worker: &AccountId,
 	signer: &sr25519::Pair,
+	dir: &Path,
 	kept: &KeptClaim,
 ) -> Result<ActivityDuty<AccountId>, String> {
 	let tree = kept.tree();
 	let (omega, root) = (tree.omega(), tree.root());
 	let keys: Vec<u64> = kept.leaves.iter().map(|(leaf, ..)| zk::key_prefix(&leaf.key)).collect();
-	let (_, blindings) = private_commitments(signer, kept)?;
+	let (_, blindings) = private_commitments(dir, kept, true)?;
 	let payload_of = |commitments: &[[u8; 32]]| {
 		let commitments_root = zk::commitments_root(commitments);
 		zk::private_claim_payload(

@@ -73,10 +73,9 @@ fn record<T: Config>(
 /// rounded up to a power of two, at most `MAX_ZK_OMEGA`).
 fn shaped_claim(c: u32) -> (u32, Vec<[u8; 32]>, Vec<u8>) {
 	let omega = c.saturating_sub(1).max(1).next_power_of_two().min(zk::MAX_ZK_OMEGA);
-	let count = zk::commitment_count(omega);
-	let commitments: Vec<[u8; 32]> = (0..count)
-		.map(|i| zk::native::commit(u64::from(i), &zk::native::blinding(b"bench", &[0; 16], 0, i)))
-		.collect();
+	let keys: Vec<u64> = (0..u64::from(omega)).collect();
+	let blindings = zk::native::blindings(b"bench", &[0; 16], 0, &keys);
+	let commitments = zk::native::commitments(&keys, &blindings).expect("as many blindings");
 	(omega, commitments, zk::native::shaped_proof(zk::proven_values(omega)))
 }
 
@@ -260,8 +259,8 @@ mod benchmarks {
 		let leaves: Vec<Leaf> = sorted.iter().map(|(l, _)| *l).collect();
 		let tree = Tree::build(&leaves);
 		let omega = tree.omega();
-		let blindings = zk::native::blindings(b"bench", &policy, PERIOD, omega);
 		let keys: Vec<u64> = leaves.iter().map(|leaf| zk::key_prefix(&leaf.key)).collect();
+		let blindings = zk::native::blindings(b"bench", &policy, PERIOD, &keys);
 		let commitments = zk::native::commitments(&keys, &blindings).expect("as many blindings");
 		Pallet::<T>::store_claim(&worker, policy, PERIOD, omega, tree.root());
 		PrivateClaims::<T>::insert(&worker, (policy, PERIOD), zk::commitments_root(&commitments));

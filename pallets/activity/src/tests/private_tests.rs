@@ -41,7 +41,7 @@ fn context(omega: u32, root: &[u8; 32], commitments: &[[u8; 32]]) -> [u8; 32] {
 /// Proves `built` with the commitments to `keys` (the leaves' key prefixes when honest).
 fn prove_keys(built: Built, keys: &[u64]) -> Private {
 	let (omega, root) = (built.tree.omega(), built.tree.root());
-	let blindings = native::blindings(SECRET, &POLICY, SERVED, omega);
+	let blindings = native::blindings(SECRET, &POLICY, SERVED, keys);
 	let (commitments, proof) = native::prove_distinct(
 		keys,
 		&blindings,
@@ -222,7 +222,7 @@ fn a_repeated_key_cannot_be_proven_and_a_proof_of_other_values_is_refuted_at_onc
 		let cheat = built(sorted);
 		let keys = prefixes(&cheat);
 		// The prover refuses keys that do not strictly increase.
-		let blindings = native::blindings(SECRET, &POLICY, SERVED, 4);
+		let blindings = native::blindings(SECRET, &POLICY, SERVED, &keys);
 		assert!(native::prove_distinct(&keys, &blindings, |_| [0; 32], &mut rand::thread_rng())
 			.is_none());
 		// The honest commitments to the repeated key, with a proof made for other values.
