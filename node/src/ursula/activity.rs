@@ -420,7 +420,8 @@ impl Activity {
 			return;
 		}
 		let (worker, signer, dir) = (self.worker.clone(), self.signer.clone(), self.dir.clone());
-		let handle = std::thread::spawn(move || {
+		// A thread the system refuses is logged, never a panic (the lock is held).
+		let spawned = std::thread::Builder::new().name("zk-prove".into()).spawn(move || {
 			let started = std::time::Instant::now();
 			match private_claim(&worker, &signer, &dir, &kept) {
 				Ok(duty) => {
@@ -438,7 +439,10 @@ impl Activity {
 				Err(e) => log::error!(target: "ursula", "cannot prove a private claim: {e}"),
 			}
 		});
-		asking.push(handle);
+		match spawned {
+			Ok(handle) => asking.push(handle),
+			Err(e) => log::warn!(target: "ursula", "cannot start a proof now: {e}"),
+		}
 	}
 
 	/// Whether the duty at `key` is due at block `best`: not handed over in the last
@@ -601,7 +605,8 @@ impl Activity {
 	}
 }
 
-/// Proofs and attestations being made at once, at most (each a thread of its own).
+/// Private claims' proofs being made at once, at most (each a thread of its own; a claim not
+/// started is due again a few blocks later).
 const MAX_BACKGROUND: usize = 4;
 
 /// Where the seed of a kept claim's blindings is kept.

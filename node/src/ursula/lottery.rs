@@ -124,7 +124,11 @@ fn winners_path(dir: &Path, commitment: &[u8; 32]) -> PathBuf {
 
 /// Writes `bytes` to `path` atomically and durably, readable by this user only.
 pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
-	let aside = path.with_extension("new");
+	// Beside it under its whole name and `.new`: files that differ only in their extension
+	// (a claim and its seed) never share the file they are written through.
+	let mut aside = path.as_os_str().to_owned();
+	aside.push(".new");
+	let aside = std::path::PathBuf::from(aside);
 	let mut options = OpenOptions::new();
 	options.write(true).create(true).truncate(true);
 	#[cfg(unix)]
