@@ -4,7 +4,7 @@
 //! The types that Keymarket's runtime, node and clients must agree on byte for byte, one home
 //! each: accounts, balances, block numbers, signatures (here); the chain's time and durations
 //! ([`time`]); the interface through which pallets read the Ursulas ([`registry`]); each pallet's
-//! runtime API, views and vocabulary ([`staking`], [`slashing`], [`policies`]); the wire formats
+//! runtime API, views and vocabulary ([`staking`], [`slashing`], [`policies`], [`market`]); the wire formats
 //! and the one check of a capsule fragment ([`policies`]); sampling and MessagePack reading. Every
 //! side runs one implementation of each algorithm.
 //!
@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod duty;
 pub mod gateway;
 pub mod lottery;
+pub mod market;
 pub mod msgpack;
 pub mod outbox;
 pub mod policies;

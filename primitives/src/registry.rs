@@ -10,6 +10,7 @@ use codec::{Decode, Encode};
 use sp_runtime::Weight;
 
 use crate::{
+	market::Terms,
 	staking::Stage,
 	time::{Clock, Period},
 	UmbralPublicKey,
@@ -35,6 +36,12 @@ pub trait UrsulaRegistry<AccountId>: Clock {
 	fn staker_of(worker: &AccountId) -> Option<AccountId>;
 	/// The keys `worker` registered, if it did.
 	fn keys(worker: &AccountId) -> Option<RegisteredKeys>;
+	/// The terms in force now of the Ursula of `worker`: the least rate a policy must pay it
+	/// and the most policies it takes. `None`: it asks nothing beyond the chain's own limits
+	/// (the default, for registries that keep no terms).
+	fn terms(_worker: &AccountId) -> Option<Terms<u128>> {
+		None
+	}
 }
 
 /// The inflation a staker earns for a period by the staking pallet's reward rule: what a silent

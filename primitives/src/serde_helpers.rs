@@ -23,6 +23,30 @@ pub mod decimal {
 	}
 }
 
+/// An optional number as a decimal string or `null`.
+pub mod decimal_option {
+	pub fn serialize<B: core::fmt::Display, S: serde::Serializer>(
+		value: &Option<B>,
+		serializer: S,
+	) -> Result<S::Ok, S::Error> {
+		match value {
+			Some(value) => serializer.collect_str(value),
+			None => serializer.serialize_none(),
+		}
+	}
+
+	pub fn deserialize<'de, B, D>(deserializer: D) -> Result<Option<B>, D::Error>
+	where
+		B: core::str::FromStr,
+		B::Err: core::fmt::Display,
+		D: serde::Deserializer<'de>,
+	{
+		let text =
+			<Option<alloc::string::String> as serde::Deserialize>::deserialize(deserializer)?;
+		text.map(|text| text.parse().map_err(serde::de::Error::custom)).transpose()
+	}
+}
+
 /// The bytes of a `0x`-prefixed (or bare) hex string.
 fn unhex<E: serde::de::Error>(text: &str) -> Result<alloc::vec::Vec<u8>, E> {
 	let digits = text.strip_prefix("0x").unwrap_or(text);

@@ -16,6 +16,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use keymarket_primitives::{
+	market::{NoMatch, PricePoint, PriceRecord, Quote, TermsView},
 	policies::{PolicyId, PolicyView},
 	sampling::SamplingError,
 	slashing::{HistoryView, PendingSlashView},
@@ -256,6 +257,33 @@ impl_runtime_apis! {
 
 		fn sample(seed: [u8; 32], n: u32, period: Period) -> Result<Vec<AccountId>, SamplingError> {
 			Staking::sample(seed, n, period)
+		}
+	}
+
+	impl keymarket_primitives::market::MarketApi<Block, AccountId, Balance> for Runtime {
+		fn terms(worker: AccountId) -> Option<TermsView<Balance>> {
+			crate::market::terms(worker)
+		}
+
+		fn sample_fitting(
+			seed: [u8; 32],
+			n: u32,
+			rate: Balance,
+			end: Period,
+		) -> Result<Vec<AccountId>, NoMatch<Balance>> {
+			crate::market::sample_fitting(seed, n, rate, end)
+		}
+
+		fn price_distribution(rates: Vec<Balance>) -> Vec<PricePoint<Balance>> {
+			crate::market::price_distribution(rates)
+		}
+
+		fn prices_paid(from: Period, to: Period) -> Vec<(Period, PriceRecord<Balance>)> {
+			Policies::prices_paid(from, to)
+		}
+
+		fn quote(n: u32, rate: Balance, periods: Period) -> Option<Quote<Balance>> {
+			Policies::quote(n, rate, periods)
 		}
 	}
 

@@ -34,6 +34,7 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod market;
 pub mod weights;
 
 pub use configs::parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
@@ -80,7 +81,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
 	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 6,

@@ -61,23 +61,86 @@ fn fill_normal_weight() {
 	});
 }
 
+/// `staker` stakes `stake` for 120 periods for `worker`, which registers its keys: an Ursula.
+fn ursula(staker: &str, worker: &str, stake: crate::Balance) -> AccountId {
+	let (staker, seed, worker) = (account(staker), worker, account(worker));
+	assert_ok!(Staking::stake(RuntimeOrigin::signed(staker.clone()), stake, 120));
+	assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker.clone())));
+	let umbral = ecdsa::Pair::from_string(&format!("//{seed}//umbral"), None).unwrap();
+	let (umbral_key, signing_key) = (umbral.public().0, pair(seed).public().0);
+	let payload = registration_payload(&worker, &umbral_key, &signing_key);
+	assert_ok!(Staking::register_worker(
+		RuntimeOrigin::signed(worker.clone()),
+		vec![],
+		umbral_key,
+		signing_key,
+		umbral.sign(&payload).0,
+		pair(seed).sign(&payload).0,
+	));
+	worker
+}
+
+#[test]
+fn the_market_draws_among_the_ursulas_whose_terms_fit_and_says_why_the_others_do_not() {
+	use crate::configs::parameters::dynamic_params::policies::MinFeeRate;
+	new_ext().execute_with(|| {
+		let ferdie = ursula("Alice", "Ferdie", 2_000 * UNITS);
+		let dave = ursula("Eve", "Dave", 3_000 * UNITS);
+		let lowest = MinFeeRate::get();
+		let ask = 5 * lowest;
+		// Eve asks five times the lowest rate, from the next period; both commit to it.
+		assert_ok!(Staking::set_terms(RuntimeOrigin::signed(account("Eve")), ask, 2));
+		for worker in [&ferdie, &dave] {
+			assert_ok!(Staking::commit_to_next_period(RuntimeOrigin::signed(worker.clone())));
+		}
+		let next = Staking::current_period() + 1;
+		System::set_block_number(next * BlocksPerPeriod::get());
+		let end = next + 10;
+
+		let view = crate::market::terms(dave.clone()).expect("a bonded worker");
+		assert_eq!((view.in_force.min_fee_rate, view.in_force.capacity), (ask, 2));
+		assert_eq!((view.chosen, view.load, view.free_places), (true, 0, 2));
+		let view = crate::market::terms(ferdie.clone()).unwrap();
+		assert_eq!((view.in_force.min_fee_rate, view.chosen), (lowest, false));
+		assert!(crate::market::terms(account("Eve")).is_none(), "a staker is no worker");
+
+		// At the lowest rate only Ferdie fits; the answer names the rate that finds both.
+		let no = crate::market::sample_fitting([1; 32], 2, lowest, end).unwrap_err();
+		assert_eq!((no.active, no.fitting, no.rate_too_low, no.lowest_rate), (2, 1, 1, Some(ask)));
+		assert_eq!(
+			crate::market::sample_fitting([1; 32], 1, lowest, end),
+			Ok(vec![ferdie.clone()])
+		);
+		let mut both = crate::market::sample_fitting([1; 32], 2, ask, end).unwrap();
+		both.sort();
+		let mut expected = vec![ferdie.clone(), dave.clone()];
+		expected.sort();
+		assert_eq!(both, expected);
+		// The same seed at the same state draws the same; the plain draw is the same list.
+		assert_eq!(
+			crate::market::sample_fitting([1; 32], 2, ask, end).unwrap(),
+			Staking::sample([1; 32], 2, next).unwrap()
+		);
+
+		// Stake on offer at each price.
+		let points = crate::market::price_distribution(vec![lowest, ask]);
+		assert_eq!((points[0].ursulas, points[0].stake), (1, 2_000 * UNITS));
+		assert_eq!(
+			(points[1].ursulas, points[1].stake, points[1].free_places),
+			(2, 5_000 * UNITS, 66)
+		);
+
+		// Eve winds down: her stake unlocks before a policy of 200 periods ends.
+		assert_ok!(Staking::set_wind_down(RuntimeOrigin::signed(account("Eve")), true));
+		let no = crate::market::sample_fitting([1; 32], 2, ask, next + 200).unwrap_err();
+		assert_eq!((no.unlocks_early, no.lowest_rate), (1, None));
+	});
+}
+
 #[test]
 fn a_commitment_gets_through_a_block_stuffed_by_normal_transactions() {
 	new_ext().execute_with(|| {
-		let (alice, ferdie) = (account("Alice"), account("Ferdie"));
-		assert_ok!(Staking::stake(RuntimeOrigin::signed(alice.clone()), 2_000 * UNITS, 120));
-		assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(alice), Some(ferdie.clone())));
-		let umbral = ecdsa::Pair::from_string("//Ferdie//umbral", None).unwrap();
-		let (umbral_key, signing_key) = (umbral.public().0, pair("Ferdie").public().0);
-		let payload = registration_payload(&ferdie, &umbral_key, &signing_key);
-		assert_ok!(Staking::register_worker(
-			RuntimeOrigin::signed(ferdie.clone()),
-			vec![],
-			umbral_key,
-			signing_key,
-			umbral.sign(&payload).0,
-			pair("Ferdie").sign(&payload).0,
-		));
+		let ferdie = ursula("Alice", "Ferdie", 2_000 * UNITS);
 		let block = BlocksPerPeriod::get() + 1;
 		System::set_block_number(block);
 		let next = Staking::current_period() + 1;

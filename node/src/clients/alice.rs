@@ -20,8 +20,13 @@ use super::{
 	KeyFile, RpcFlag,
 };
 use crate::rpc::{
-	lottery::LotteryApiClient, policies::PoliciesApiClient, staking::StakingApiClient,
+	lottery::LotteryApiClient,
+	market::{Amount, MarketApiClient},
+	policies::PoliciesApiClient,
+	staking::{StakingApiClient, NOT_ENOUGH_URSULAS},
 };
+use jsonrpsee::core::client::Error as ClientError;
+use keymarket_primitives::market::{draw_seed, Quote};
 
 /// Alice's commands.
 #[derive(Debug, clap::Subcommand)]
@@ -32,8 +37,9 @@ pub enum AliceCmd {
 		#[arg(long)]
 		out: PathBuf,
 	},
-	/// Grant Bob a policy: draw or name the Ursulas, make and encrypt the key fragments, put
-	/// the fee in escrow. Prints the policy as JSON.
+	/// Grant Bob a policy: draw (among the Ursulas whose terms fit) or name the Ursulas, show
+	/// the cost, make and encrypt the key fragments, put the fee in escrow. Prints the policy,
+	/// the draw (seed and block, for anyone to check) and the cost as JSON.
 	Grant(GrantArgs),
 	/// Revoke a policy: Ursulas refuse from the next block, the rest of the fee comes back.
 	Revoke {
@@ -101,10 +107,12 @@ pub struct GrantArgs {
 	/// M: fragments Bob needs.
 	#[arg(long)]
 	threshold: u8,
-	/// N: how many Ursulas to draw by stake from the active set (unless named).
+	/// N: how many Ursulas to draw by stake from the active set among those whose terms fit
+	/// the rate and the policy's end (unless named).
 	#[arg(long, default_value_t = 1)]
 	shares: u8,
-	/// Name the Ursulas (worker accounts, SS58) instead of drawing them.
+	/// Name the Ursulas (worker accounts, SS58) instead of drawing them; each must take the
+	/// rate and have a free place.
 	#[arg(long = "ursula")]
 	ursulas: Vec<AccountId>,
 	/// How many periods the policy lasts, from `--start` (default: the current period).
@@ -126,6 +134,12 @@ pub struct GrantArgs {
 	/// Print the call (SCALE hex, for polkadot.js `api.tx(call)`) instead of submitting it.
 	#[arg(long)]
 	print_call: bool,
+	/// Show the Ursulas and what the policy would cost, and stop there (nothing is signed).
+	#[arg(long)]
+	quote: bool,
+	/// Do not ask before signing (asked only when standard input is a terminal).
+	#[arg(long)]
+	yes: bool,
 	#[command(flatten)]
 	rpc: RpcFlag,
 }
@@ -209,17 +223,72 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 			id
 		},
 	};
-	let now = typed(chain.api().current_period(BEST))?;
+	// One block for every read: the draw can be checked against it.
+	let block = chain.block_hash(None)?;
+	let at = Some(block);
+	let now = typed(chain.api().current_period(at))?;
 	let start = args.start.unwrap_or(now);
+	let end = start.saturating_add(args.periods);
 
-	// The Ursulas: named, or drawn by stake with the shared sampling from the active set.
+	// The Ursulas: named (each checked against its terms), or drawn by stake among those whose
+	// terms fit, with the shared sampling from a seed bound to the policy id.
+	let seed = draw_seed(&id);
 	let ursulas: Vec<AccountId> = if args.ursulas.is_empty() {
-		let mut seed = [0u8; 32];
-		getrandom::getrandom(&mut seed).map_err(|e| e.to_string())?;
-		typed(chain.api().sample(seed.into(), args.shares.into(), None, BEST))?
+		let offer = Amount(args.rate);
+		futures::executor::block_on(chain.api().sample_fitting(
+			seed.into(),
+			args.shares.into(),
+			offer,
+			end,
+			at,
+		))
+		.map_err(|e| match e {
+			ClientError::Call(e) if e.code() == NOT_ENOUGH_URSULAS => format!(
+				"no {} Ursulas take {} per period for a policy ending in period {end}: {}",
+				args.shares,
+				args.rate,
+				e.message()
+			),
+			e => e.to_string(),
+		})?
 	} else {
+		for worker in &args.ursulas {
+			let terms = typed(chain.api().terms(worker.clone(), at))?
+				.ok_or_else(|| format!("Ursula {worker} is not bonded"))?;
+			if args.rate < terms.in_force.min_fee_rate {
+				return Err(format!(
+					"Ursula {worker} asks at least {} per period; the rate {} is below it",
+					terms.in_force.min_fee_rate, args.rate
+				));
+			}
+			if terms.free_places == 0 {
+				return Err(format!(
+					"Ursula {worker} has no free place (it serves {} policies, offers {})",
+					terms.load, terms.in_force.capacity
+				));
+			}
+		}
 		args.ursulas.clone()
 	};
+	let cost = typed(chain.api().quote(ursulas.len() as u32, Amount(args.rate), args.periods, at))?;
+	let draw = json!({
+		"seed": chain::hex_of(&seed),
+		"block": block,
+		"drawn": args.ursulas.is_empty(),
+	});
+	if args.quote {
+		let quote = json!({
+			"policy": chain::hex_of(&id),
+			"ursulas": ursulas,
+			"start": start,
+			"end": end,
+			"cost": cost,
+			"draw": draw,
+		});
+		println!("{quote}");
+		return Ok(());
+	}
+	confirm(&cost, args.yes)?;
 	let mut ursula_keys = Vec::new();
 	for worker in &ursulas {
 		let view = typed(chain.api().ursula(worker.clone(), BEST))?
@@ -280,7 +349,9 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 		"policyKey": chain::hex_of(&public_bytes(&delegating.public_key())),
 		"ursulas": ursulas,
 		"start": start,
-		"end": start.saturating_add(args.periods),
+		"end": end,
+		"cost": cost,
+		"draw": draw,
 	});
 	if args.print_call {
 		println!("{}", json!({ "call": chain::hex_of(&call.encode()), "policy": summary }));
@@ -289,6 +360,27 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 	chain.submit(&owner, call)?;
 	println!("{summary}");
 	Ok(())
+}
+
+/// Shows what the policy costs on standard error and, when a person is at the terminal and
+/// did not say `--yes`, asks before signing.
+fn confirm(cost: &Quote<u128>, yes: bool) -> Result<(), String> {
+	use std::io::{BufRead, IsTerminal, Write};
+	eprintln!(
+		"the policy costs {} in all: {} in escrow (paid out per period served, the rest refunded), {} in place fees (not refunded), {} deposit (returned with the record)",
+		cost.total, cost.escrow, cost.place_fees, cost.deposit
+	);
+	if yes || !std::io::stdin().is_terminal() {
+		return Ok(());
+	}
+	eprint!("sign and submit? [y/N] ");
+	std::io::stderr().flush().map_err(|e| e.to_string())?;
+	let mut answer = String::new();
+	std::io::stdin().lock().read_line(&mut answer).map_err(|e| e.to_string())?;
+	match answer.trim() {
+		"y" | "Y" | "yes" => Ok(()),
+		_ => Err("not signed: Alice declined the cost".into()),
+	}
 }
 
 /// Seals `kfrag` for the policy `binding` names (its `kfrag` field is filled here) and

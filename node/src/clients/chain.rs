@@ -51,7 +51,8 @@ impl Chain {
 		serde_json::from_value(self.rpc(method, params)?).map_err(|e| format!("{method}: {e}"))
 	}
 
-	fn block_hash(&self, number: Option<u32>) -> Result<H256, String> {
+	/// The hash of block `number`, or of the best block.
+	pub fn block_hash(&self, number: Option<u32>) -> Result<H256, String> {
 		let hash: Option<H256> = self.rpc_as("chain_getBlockHash", json!([number]))?;
 		hash.ok_or_else(|| format!("no block {number:?}"))
 	}

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod gateway;
 pub mod lottery;
+pub mod market;
 pub mod policies;
 pub mod slashing;
 pub mod staking;
@@ -46,12 +47,14 @@ where
 		+ keymarket_primitives::gateway::GatewayApi<Block, AccountId, Balance>
 		+ keymarket_primitives::lottery::LotteryApi<Block, AccountId, Balance>
 		+ keymarket_primitives::activity::ActivityApi<Block, AccountId, Balance>
+		+ keymarket_primitives::market::MarketApi<Block, AccountId, Balance>
 		+ BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {
 	use activity::{Activity, ActivityApiServer};
 	use gateway::{Gateway, GatewayApiServer};
 	use lottery::{Lottery, LotteryApiServer};
+	use market::{Market, MarketApiServer};
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use policies::{Policies, PoliciesApiServer};
 	use slashing::{Slashing, SlashingApiServer};
@@ -68,7 +71,8 @@ where
 	module.merge(Policies::new(client.clone()).into_rpc())?;
 	module.merge(Gateway::new(client.clone()).into_rpc())?;
 	module.merge(Lottery::new(client.clone()).into_rpc())?;
-	module.merge(Activity::new(client).into_rpc())?;
+	module.merge(Activity::new(client.clone()).into_rpc())?;
+	module.merge(Market::new(client).into_rpc())?;
 
 	Ok(module)
 }

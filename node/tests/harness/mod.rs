@@ -410,6 +410,8 @@ impl Drop for Node {
 pub fn run_binary(args: &[&str], timeout: Duration) -> (Option<i32>, String, String) {
 	let mut child = Command::new(NODE_BINARY)
 		.args(args)
+		// Never a terminal: a client that would ask a person (`alice grant`) must not wait.
+		.stdin(Stdio::null())
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())
 		.spawn()

@@ -16,6 +16,7 @@ import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { KEY, nextCommitment, registration, send, waitForEvents, waitForPeriod } from './chain.js';
 import { startDevNode } from './node.js';
+import { drawFitting, drawSeed, explainNoMatch, quote as quoteOf } from '../../client-js/market.js';
 
 // Valid compressed secp256k1 points (Umbral public keys).
 const BOB_KEY = '0x0237f6e94917e536c7571dcbc1bf75e36f21167401ff147dfdff033b084ea2dcb0';
@@ -190,6 +191,125 @@ test('the alice client makes the key fragments and polkadot.js submits the grant
     assert.equal(view.policyKey, prepared.policy.policyKey);
     assert.equal(view.bobKey, bobKey);
     assert.deepEqual(view.ursulas, [ferdie.address]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an Ursula sets its terms; Alice is refused below them and finds the Ursulas that fit', async () => {
+  const alice = keyring.addFromUri('//Alice');
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const charlie = keyring.addFromUri('//Charlie');
+  const bob = keyring.addFromUri('//Bob');
+  const ask = 5n * RATE;
+
+  // Terms outside governance's range, or more places than the chain allows, are refused.
+  const maxRate = api.consts.staking.maxFeeRate.toBigInt();
+  const maxPlaces = api.consts.staking.maxCapacity.toNumber();
+  assert.equal(errorOf(await send(api.tx.staking.setTerms(maxRate + 1n, 3), alice)), 'staking.FeeRateOutOfRange');
+  assert.equal(errorOf(await send(api.tx.staking.setTerms(ask, maxPlaces + 1), alice)), 'staking.CapacityAboveMaximum');
+  assert.equal(errorOf(await send(api.tx.staking.setTerms(ask, 3), bob)), 'staking.NotAStaker');
+
+  // //Alice (Ferdie's staker) asks five times the rate, from the next period.
+  const set = await send(api.tx.staking.setTerms(ask, 3), alice);
+  assert.equal(set.dispatchError, undefined);
+  const termsSet = set.events.find(({ event }) => api.events.staking.TermsSet.is(event)).event;
+  const from = termsSet.data.from.toNumber();
+  const before = await rpc('keymarket_terms', [ferdie.address]);
+  assert.equal(before.chosen, false);
+  assert.equal(BigInt(before.inForce.minFeeRate), api.consts.staking.minFeeRate.toBigInt());
+  assert.deepEqual(before.next, [from, { minFeeRate: ask.toString(), capacity: 3 }]);
+  await waitForPeriod(provider, from, 90);
+
+  const terms = await rpc('keymarket_terms', [ferdie.address]);
+  assert.deepEqual(terms.inForce, { minFeeRate: ask.toString(), capacity: 3 });
+  assert.equal(terms.chosen, true);
+  assert.equal(terms.next, null);
+  assert.equal(terms.freePlaces, 3 - terms.load);
+
+  // Below Ferdie's minimum, the chain refuses and names Ferdie by its index in the list.
+  const now = await rpc('keymarket_currentPeriod', []);
+  const id = u8aToHex(new Uint8Array(16).fill(9));
+  const cheap = await send(api.tx.policies.createPolicy(id, grant(now, now + 5), [ferdie.address], [envelope()]), charlie);
+  assert.equal(errorOf(cheap), 'policies.RateBelowMinimum');
+  assert.equal(cheap.dispatchError.asModule.error[1], 0, 'the error names the Ursula at index 0');
+
+  // The draw says why no Ursula fits, and which rate would do; at that rate it finds Ferdie.
+  const seed = u8aToHex(new Uint8Array(32).fill(3));
+  await assert.rejects(
+    rpc('keymarket_sampleFitting', [seed, 1, RATE.toString(), now + 5]),
+    new RegExp(`1002: 0 of 1 active Ursulas fit.*1 ask a higher rate; a rate of ${ask} would find 1`),
+  );
+  assert.deepEqual(await rpc('keymarket_sampleFitting', [seed, 1, ask.toString(), now + 5]), [ferdie.address]);
+  // The JavaScript client draws the same from the chain's public state, and explains the same.
+  const at = (await api.rpc.chain.getBlockHash()).toHex();
+  const refused = await rpc('keymarket_sampleFitting', [seed, 1, RATE.toString(), now + 5, at]).catch((e) => e);
+  const js = await drawFitting(api, rpc, { seed, n: 1, rate: RATE, end: now + 5, at });
+  assert.ok(refused.message.includes(explainNoMatch(js.noMatch)), `${refused.message} vs ${explainNoMatch(js.noMatch)}`);
+  assert.equal(js.noMatch.lowestRate, ask.toString());
+  assert.deepEqual((await drawFitting(api, rpc, { seed, n: 1, rate: ask, end: now + 5, at })).ursulas, [ferdie.address]);
+  await assert.rejects(rpc('keymarket_sampleFitting', [seed, 0, ask.toString(), now + 5]), /-32602/);
+
+  // The market: nothing on offer at the old rate, Ferdie's stake at its ask.
+  const [low, high] = await rpc('keymarket_priceDistribution', [[RATE.toString(), ask.toString()]]);
+  assert.deepEqual([low.ursulas, low.stake], [0, '0']);
+  assert.equal(high.ursulas, 1);
+  // Ferdie's stake as committed for the period (rewards re-staked since //Alice staked).
+  const [active] = await rpc('keymarket_activeUrsulas', []);
+  assert.equal(high.stake, active.locked);
+  assert.ok(BigInt(high.stake) >= 2_000n * KEY);
+  await assert.rejects(rpc('keymarket_priceDistribution', [[]]), /-32602/);
+
+  // What a policy costs, before signing; the earlier tests' policies show in the prices paid.
+  const quote = await rpc('keymarket_quote', [1, ask.toString(), 5]);
+  assert.equal(BigInt(quote.escrow), 5n * ask);
+  const jsQuote = quoteOf(api, 1, ask, 5);
+  assert.deepEqual(Object.values(quote).map(BigInt), [jsQuote.escrow, jsQuote.placeFees, jsQuote.deposit, jsQuote.total]);
+  assert.equal(BigInt(quote.placeFees), api.consts.policies.placeFee.toBigInt());
+  assert.equal(BigInt(quote.total), BigInt(quote.escrow) + BigInt(quote.placeFees) + BigInt(quote.deposit));
+  const paid = await rpc('keymarket_pricesPaid', [null, null]);
+  assert.ok(paid.length >= 1);
+  assert.equal(paid.reduce((n, p) => n + p.prices.policies, 0), 2);
+  assert.ok(paid.every((p) => BigInt(p.prices.minRate) === RATE));
+
+  // The alice client: too low a rate is explained; at the ask it quotes, then grants.
+  const dir = mkdtempSync(join(tmpdir(), 'keymarket-terms-'));
+  try {
+    const bin = process.env.KEYMARKET_NODE;
+    const url = node.url.replace('ws://', 'http://');
+    const run = (args) => JSON.parse(execFileSync(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString());
+    const fails = (args) => {
+      try {
+        execFileSync(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        return e.stderr.toString();
+      }
+      assert.fail(`${args.join(' ')} succeeded`);
+    };
+    run(['alice', 'keygen', '--out', join(dir, 'alice.json')]);
+    const { bobKey } = run(['bob', 'keygen', '--out', join(dir, 'bob.json')]);
+    const grantArgs = (rate, extra) => [
+      'alice', 'grant', '--keys', join(dir, 'alice.json'), '--suri', '//Charlie', '--label', 'terms',
+      '--bob', bob.address, '--bob-key', bobKey, '--threshold', '1', '--periods', '5',
+      '--rate', rate.toString(), '--rpc', url, ...extra,
+    ];
+    assert.match(fails(grantArgs(RATE, [])), new RegExp(`no 1 Ursulas take ${RATE} per period.*a rate of ${ask} would find 1`));
+    assert.match(fails(grantArgs(RATE, ['--ursula', ferdie.address])), new RegExp(`Ursula ${ferdie.address} asks at least ${ask} per period`));
+    const quoted = run(grantArgs(ask, ['--quote']));
+    assert.deepEqual(quoted.ursulas, [ferdie.address]);
+    assert.equal(BigInt(quoted.cost.escrow), 5n * ask);
+    assert.equal(quoted.draw.drawn, true);
+    // Anyone checks the draw: the same seed at the same block draws the same Ursulas.
+    const again = await rpc('keymarket_sampleFitting', [quoted.draw.seed, 1, ask.toString(), quoted.end, quoted.draw.block]);
+    assert.deepEqual(again, quoted.ursulas);
+    assert.equal(drawSeed(api, quoted.policy), quoted.draw.seed);
+    const redrawn = await drawFitting(api, rpc, { seed: quoted.draw.seed, n: 1, rate: ask, end: quoted.end, at: quoted.draw.block });
+    assert.deepEqual(redrawn.ursulas, quoted.ursulas);
+    const granted = run(grantArgs(ask, ['--yes']));
+    assert.deepEqual(granted.ursulas, [ferdie.address]);
+    const view = await rpc('keymarket_policy', [granted.policy]);
+    assert.equal(BigInt(view.rate), ask);
+    assert.equal(view.status, 'active');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,10 +12,11 @@ use frame_support::{
 };
 use keymarket_primitives::{
 	crypto::is_umbral_public_key,
+	market::Quote,
 	policies::{EncryptedKeyFrag, PolicyStatus, WIRE_VERSION},
 	staking::{Period, Stage},
 };
-use sp_runtime::traits::{CheckedAdd, CheckedMul, Saturating, Zero};
+use sp_runtime::traits::{CheckedAdd, CheckedMul, SaturatedConversion, Saturating, Zero};
 
 use crate::*;
 
@@ -56,9 +57,19 @@ impl<T: Config> Pallet<T> {
 			let keys = T::Ursulas::keys(worker)
 				.filter(|_| T::Ursulas::committed_to(worker, now))
 				.ok_or(Error::<T>::UrsulaNotActive)?;
+			// Cannot truncate: at most `MaxUrsulas` (checked to fit a `u8` by the integrity test).
+			let index = i as u8;
+			let (min_fee_rate, capacity) = match T::Ursulas::terms(worker) {
+				Some(Terms { min_fee_rate, capacity }) => (min_fee_rate, capacity),
+				None => (0, u32::MAX),
+			};
 			ensure!(
-				UrsulaLoad::<T>::get(worker) < T::MaxPoliciesPerUrsula::get(),
-				Error::<T>::UrsulaAtCapacity
+				grant.rate.saturated_into::<u128>() >= min_fee_rate,
+				Error::<T>::RateBelowMinimum { ursula: index }
+			);
+			ensure!(
+				UrsulaLoad::<T>::get(worker) < capacity.min(T::MaxPoliciesPerUrsula::get()),
+				Error::<T>::UrsulaAtCapacity { ursula: index }
 			);
 			members.push(PolicyUrsula {
 				worker: worker.clone(),
@@ -66,15 +77,8 @@ impl<T: Config> Pallet<T> {
 				paid_through: None,
 			});
 		}
-		let escrow = grant
-			.rate
-			.checked_mul(&shares.into())
-			.and_then(|fee| fee.checked_mul(&periods.into()))
-			.ok_or(Error::<T>::FeeOverflow)?;
-		let deposit = T::DepositPerUrsula::get()
-			.checked_mul(&shares.into())
-			.and_then(|per_ursula| per_ursula.checked_add(&T::DepositBase::get()))
-			.ok_or(Error::<T>::FeeOverflow)?;
+		let Quote { escrow, deposit, .. } =
+			Self::quote(shares, grant.rate, periods).ok_or(Error::<T>::FeeOverflow)?;
 		if grant.start > now {
 			// Pending policies hold places before they pay anything: one owner may only have
 			// so many. Entries of policies that have started since are dropped first.
@@ -95,6 +99,7 @@ impl<T: Config> Pallet<T> {
 			ByUrsula::<T>::insert(worker, id, ());
 			UrsulaLoad::<T>::mutate(worker, |load| *load = load.saturating_add(1));
 		}
+		Self::record_price(now, grant.rate, shares);
 		ByOwner::<T>::insert(&owner, id, ());
 		ByBob::<T>::insert(&grant.bob, id, ());
 		Expiring::<T>::insert(grant.end.saturating_add(T::SettleDelay::get()), id, ());
@@ -122,6 +127,62 @@ impl<T: Config> Pallet<T> {
 		};
 		Policies::<T>::insert(id, policy);
 		Ok(())
+	}
+
+	/// Adds a policy of `shares` Ursulas at `rate` to the prices of period `now`, and forgets
+	/// the period that leaves the history.
+	fn record_price(now: Period, rate: BalanceOf<T>, shares: u32) {
+		Prices::<T>::mutate(now, |record| {
+			let per_period = rate.saturating_mul(shares.into());
+			*record = Some(match record.take() {
+				None => PriceRecord {
+					policies: 1,
+					places: shares,
+					min_rate: rate,
+					max_rate: rate,
+					per_period,
+				},
+				Some(old) => PriceRecord {
+					policies: old.policies.saturating_add(1),
+					places: old.places.saturating_add(shares),
+					min_rate: old.min_rate.min(rate),
+					max_rate: old.max_rate.max(rate),
+					per_period: old.per_period.saturating_add(per_period),
+				},
+			});
+		});
+		if let Some(gone) = now.checked_sub(T::PriceHistoryPeriods::get()) {
+			Prices::<T>::remove(gone);
+		}
+	}
+
+	/// The prices of the policies made in `from..=to` that are still remembered, oldest first
+	/// (at most `MAX_PRICE_PERIODS` periods: the newest of a longer range).
+	pub fn prices_paid(from: Period, to: Period) -> Vec<(Period, PriceRecord<BalanceOf<T>>)> {
+		use keymarket_primitives::market::MAX_PRICE_PERIODS;
+		let now = T::Ursulas::current_period();
+		let to = to.min(now);
+		let from = from
+			.max(now.saturating_sub(T::PriceHistoryPeriods::get().saturating_sub(1)))
+			.max(to.saturating_sub(MAX_PRICE_PERIODS - 1));
+		(from..=to).filter_map(|p| Prices::<T>::get(p).map(|record| (p, record))).collect()
+	}
+
+	/// The places `worker` has left under `capacity` (and the chain's most).
+	pub fn free_places(worker: &T::AccountId, capacity: u32) -> u32 {
+		capacity.min(T::MaxPoliciesPerUrsula::get()).saturating_sub(UrsulaLoad::<T>::get(worker))
+	}
+
+	/// What a policy of `n` Ursulas at `rate` for `periods` periods costs its owner now:
+	/// escrow, place fees and deposit (`None`: it overflows).
+	pub fn quote(n: u32, rate: BalanceOf<T>, periods: Period) -> Option<Quote<BalanceOf<T>>> {
+		let escrow = rate.checked_mul(&n.into())?.checked_mul(&periods.into())?;
+		let place_fees = T::PlaceFee::get().checked_mul(&n.into())?;
+		let deposit = T::DepositPerUrsula::get()
+			.checked_mul(&n.into())?
+			.checked_add(&T::DepositBase::get())?;
+		let total = escrow.checked_add(&place_fees)?.checked_add(&deposit)?;
+		Some(Quote { escrow, place_fees, deposit, total })
 	}
 
 	pub(crate) fn do_revoke(owner: &T::AccountId, id: PolicyId) -> DispatchResult {

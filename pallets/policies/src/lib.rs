@@ -38,7 +38,10 @@
 //! - The staking pallet ([`Config::Ursulas`]) tells who is active and calls
 //!   [`OnCommitment`] on each commitment.
 //! - Each Ursula serves at most `MaxPoliciesPerUrsula` policies at a time, which bounds the work
-//!   of a commitment.
+//!   of a commitment; its staker may offer fewer places and ask a higher rate than the chain's
+//!   lowest (its terms, kept by the staking pallet, read through [`UrsulaRegistry::terms`]).
+//!   A policy must meet the terms in force of every Ursula it names; it keeps its rate and its
+//!   places whatever the terms become. The prices agreed are recorded per period ([`Prices`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -61,6 +64,7 @@ pub mod weights;
 pub(crate) mod tests;
 
 pub use keymarket_primitives::{
+	market::{PriceRecord, Terms},
 	policies::{
 		AccusedPolicy, ActivityPolicies, ActivityTerms, CfragEvidence, PaidBy, PolicyDirectory,
 		PolicyId, ServiceLedger, UmbralPublicKey,
@@ -117,6 +121,7 @@ pub mod pallet {
 		pub const MAX_DELAY: Period = 20;
 		pub const RETENTION: Period = 5;
 		pub const MAX_PENDING: u32 = 2;
+		pub const PRICE_HISTORY: Period = 4;
 
 		pub struct TestDefaultConfig;
 
@@ -141,6 +146,7 @@ pub mod pallet {
 			type MaxPendingPerOwner = ConstU32<MAX_PENDING>;
 			type DepositBase = ConstU128<0>;
 			type DepositPerUrsula = ConstU128<0>;
+			type PriceHistoryPeriods = ConstU32<PRICE_HISTORY>;
 			type WeightInfo = ();
 		}
 	}
@@ -229,6 +235,11 @@ pub mod pallet {
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
 		type DepositPerUrsula: Get<BalanceOf<Self>>;
+
+		/// How many periods the prices of the policies made in each are remembered
+		/// ([`Prices`]).
+		#[pallet::constant]
+		type PriceHistoryPeriods: Get<Period>;
 
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -358,8 +369,12 @@ pub mod pallet {
 		DuplicateUrsula,
 		/// A named Ursula is not registered and committed to the current period.
 		UrsulaNotActive,
-		/// An Ursula already serves `MaxPoliciesPerUrsula` policies.
-		UrsulaAtCapacity,
+		/// The Ursula at index `ursula` of the policy's list serves as many policies as it
+		/// offers places (its staker's capacity, at most `MaxPoliciesPerUrsula`).
+		UrsulaAtCapacity { ursula: u8 },
+		/// The rate is below the minimum rate in force of the Ursula at index `ursula` of the
+		/// policy's list (its staker's terms).
+		RateBelowMinimum { ursula: u8 },
 		/// The start period has passed.
 		StartInPast,
 		/// The start period is more than `MaxStartDelay` periods ahead.
@@ -370,7 +385,8 @@ pub mod pallet {
 		PolicyTooLong,
 		/// The fee rate is below `MinFeeRate`.
 		FeeRateTooLow,
-		/// `rate · N · periods` does not fit in a balance.
+		/// `rate · N · periods`, the place fees or the deposit (or all three together) do not
+		/// fit in a balance.
 		FeeOverflow,
 		/// Alice cannot pay the place fees, or hold the whole fee in escrow and the deposit.
 		InsufficientBalance,
@@ -452,6 +468,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CleanupCursor<T: Config> = StorageValue<_, Period, ValueQuery>;
 
+	/// The prices of the policies made in each of the last `PriceHistoryPeriods` periods: the
+	/// market's record of what Alices paid.
+	#[pallet::storage]
+	pub type Prices<T: Config> =
+		StorageMap<_, Twox64Concat, Period, PriceRecord<BalanceOf<T>>, OptionQuery>;
+
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_idle(_now: BlockNumberFor<T>, remaining: Weight) -> Weight {
@@ -481,8 +503,10 @@ pub mod pallet {
 		/// Alice grants `bob` access through M-of-N Ursulas and puts the whole fee in escrow.
 		///
 		/// `ursulas` are worker accounts, each registered and committed to the current period
-		/// (Alice's client draws them with the shared sampling, `keymarket_sample`);
-		/// `kfrags[i]` is the SCALE `EncryptedKeyFrag` for `ursulas[i]`.
+		/// (Alice's client draws them with the shared sampling filtered by their terms,
+		/// `keymarket_sampleFitting`); `kfrags[i]` is the SCALE `EncryptedKeyFrag` for
+		/// `ursulas[i]`. The rate must meet each Ursula's minimum in force and each must have
+		/// a free place under its capacity (its staker's terms).
 		///
 		/// Besides the escrow, Alice pays `PlaceFee` to each Ursula's staker (never refunded)
 		/// and holds the record's deposit (`DepositBase + DepositPerUrsula · N`, returned when
@@ -491,7 +515,8 @@ pub mod pallet {
 		/// Origin: signed (Alice). Errors: `PolicyIdInUse`, `BadUrsulaCount`,
 		/// `KeyFragCountMismatch`, `InvalidUmbralKey`, `StartInPast`, `StartTooLate`,
 		/// `EndNotAfterStart`, `PolicyTooLong`, `FeeRateTooLow`, `BadThreshold`,
-		/// `MalformedKeyFrag`, `DuplicateUrsula`, `UrsulaNotActive`, `UrsulaAtCapacity`,
+		/// `MalformedKeyFrag`, `DuplicateUrsula`, `UrsulaNotActive`, `RateBelowMinimum`,
+		/// `UrsulaAtCapacity` (both naming the Ursula by its index in `ursulas`),
 		/// `TooManyPendingPolicies`, `FeeOverflow`, `InsufficientBalance`. O(N²) comparisons
 		/// for duplicates, O(N) reads and transfers.
 		#[pallet::call_index(0)]

@@ -305,6 +305,19 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn set_terms() {
+		// The worst case: a change made in an earlier period is rolled into force first.
+		let staker = staker_with::<T>(1, T::MinLockPeriods::get() + 1);
+		let lowest = T::MinFeeRate::get();
+		Pallet::<T>::do_set_terms(&staker, Terms { min_fee_rate: lowest, capacity: 0 }).unwrap();
+		go_to_period::<T>(2);
+		let terms = Terms { min_fee_rate: T::MaxFeeRate::get(), capacity: T::MaxCapacity::get() };
+		#[extrinsic_call]
+		_(RawOrigin::Signed(staker.clone()), terms.min_fee_rate, terms.capacity);
+		assert_last_event::<T>(Event::TermsSet { staker, terms, from: 3 });
+	}
+
 	impl_benchmark_test_suite!(
 		Pallet,
 		crate::tests::mock::new_test_ext(),

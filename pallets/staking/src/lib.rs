@@ -61,6 +61,7 @@ pub mod duty;
 mod offchain;
 pub mod rewards;
 mod stakes;
+mod terms;
 pub mod types;
 pub mod weights;
 mod workers;
@@ -117,6 +118,10 @@ pub mod pallet {
 		pub const REWARD_HISTORY: u32 = 10;
 		/// Periods a former worker still answers for its staker.
 		pub const ACCOUNTABILITY: u32 = 5;
+		/// The range of the stakers' minimum fee rates, and the most places an Ursula offers.
+		pub const MIN_FEE_RATE: u128 = 10;
+		pub const MAX_FEE_RATE: u128 = 1_000;
+		pub const MAX_CAPACITY: u32 = 3;
 
 		pub struct TestDefaultConfig;
 
@@ -149,6 +154,9 @@ pub mod pallet {
 			type LockCoefficient2 = ConstU32<{ 2 * KMAX }>;
 			type DecayPeriods = ConstU32<DECAY>;
 			type RewardHistoryPeriods = ConstU32<REWARD_HISTORY>;
+			type MinFeeRate = ConstU128<MIN_FEE_RATE>;
+			type MaxFeeRate = ConstU128<MAX_FEE_RATE>;
+			type MaxCapacity = ConstU32<MAX_CAPACITY>;
 			type OnCommitment = ();
 			type WeightInfo = ();
 		}
@@ -272,6 +280,24 @@ pub mod pallet {
 		#[pallet::constant]
 		type RewardHistoryPeriods: Get<u32>;
 
+		/// The lowest minimum fee rate (per Ursula per period) a staker may ask: the chain's
+		/// lowest rate, governance's (the policies pallet's `MinFeeRate`). A staker that asks
+		/// nothing asks this.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type MinFeeRate: Get<BalanceOf<Self>>;
+
+		/// The highest minimum fee rate a staker may ask (governance's). Terms set before the
+		/// range moved are read inside it: raised to its bottom, lowered to its top.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type MaxFeeRate: Get<BalanceOf<Self>>;
+
+		/// The most places (policies at a time) an Ursula may offer: the policies pallet's
+		/// `MaxPoliciesPerUrsula`, and what a staker that says nothing offers.
+		#[pallet::constant]
+		type MaxCapacity: Get<u32>;
+
 		/// Told of every commitment (the policies pallet pays fees for available periods).
 		type OnCommitment: keymarket_primitives::registry::OnCommitment<Self::AccountId>;
 
@@ -355,6 +381,8 @@ pub mod pallet {
 		},
 		/// The network entered `stage`.
 		StageChanged { stage: Stage },
+		/// A staker set its Ursula's terms, in force from period `from`.
+		TermsSet { staker: T::AccountId, terms: Terms<BalanceOf<T>>, from: Period },
 	}
 
 	#[pallet::error]
@@ -421,6 +449,10 @@ pub mod pallet {
 		StageUnchanged,
 		/// An amount or a period count overflowed.
 		Overflow,
+		/// The minimum fee rate is outside governance's range (`MinFeeRate..=MaxFeeRate`).
+		FeeRateOutOfRange,
+		/// The capacity is above the most places an Ursula may offer (`MaxCapacity`).
+		CapacityAboveMaximum,
 	}
 
 	/// Stakers and their switches, unlocked tokens and bonded worker.
@@ -493,6 +525,11 @@ pub mod pallet {
 		BoundedVec<T::AccountId, T::MaxWorkerChangesPerPeriod>,
 		ValueQuery,
 	>;
+
+	/// The terms each staker set for its Ursula (stakers that set none ask the defaults).
+	#[pallet::storage]
+	pub type StakerTerms<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, TermsRecord<BalanceOf<T>>>;
 
 	/// The network stage.
 	#[pallet::storage]
@@ -770,6 +807,23 @@ pub mod pallet {
 		pub fn set_stage(origin: OriginFor<T>, stage: Stage) -> DispatchResult {
 			T::StageOrigin::ensure_origin(origin)?;
 			Self::do_set_stage(stage)
+		}
+
+		/// Sets the terms of the caller's Ursula from the next period on: the least fee rate
+		/// per period a new policy must pay it (within governance's `MinFeeRate..=MaxFeeRate`)
+		/// and the most policies it serves at a time (at most `MaxCapacity`; zero takes no new
+		/// policy). Policies made before keep their rate and their places; a second change in
+		/// the same period replaces the first.
+		///
+		/// Errors: `NotAStaker`, `FeeRateOutOfRange`, `CapacityAboveMaximum`. O(1).
+		#[pallet::call_index(15)]
+		pub fn set_terms(
+			origin: OriginFor<T>,
+			min_fee_rate: BalanceOf<T>,
+			capacity: u32,
+		) -> DispatchResult {
+			let staker = ensure_signed(origin)?;
+			Self::do_set_terms(&staker, Terms { min_fee_rate, capacity })
 		}
 	}
 }

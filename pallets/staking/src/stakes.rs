@@ -16,13 +16,13 @@ use keymarket_primitives::{
 	time::{Clock, Round},
 };
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
+	traits::{CheckedAdd, CheckedSub, SaturatedConversion, Saturating, Zero},
 	DispatchError, DispatchResult, Perbill,
 };
 
 use crate::{
 	BalanceOf, Config, Error, Event, HoldReason, Issuance, Pallet, Period, StakerInfo, Stakers,
-	SubStake, SubStakes,
+	SubStake, SubStakes, Terms,
 };
 
 impl<T: Config> Pallet<T> {
@@ -313,6 +313,7 @@ impl<T: Config> Pallet<T> {
 			crate::Downtime::<T>::remove(staker);
 			crate::RecentRewards::<T>::remove(staker);
 			crate::Withheld::<T>::remove(staker);
+			crate::StakerTerms::<T>::remove(staker);
 			Self::deposit_event(Event::StakerRemoved { staker: staker.clone() });
 		} else {
 			SubStakes::<T>::insert(staker, subs);
@@ -420,6 +421,7 @@ impl<T: Config> Pallet<T> {
 	/// above the cap; workers and stakers agree both ways; the current and the next period's
 	/// locked totals equal the sum of the commitments to them.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		Self::terms_try_state()?;
 		let record = Issuance::<T>::get();
 		ensure!(
 			T::Currency::total_issuance()
@@ -521,5 +523,12 @@ impl<T: Config> UrsulaRegistry<T::AccountId> for Pallet<T> {
 			umbral_key: info.umbral_key,
 			signing_key: info.signing_key,
 		})
+	}
+
+	/// The terms in force now of the staker `worker` serves.
+	fn terms(worker: &T::AccountId) -> Option<Terms<u128>> {
+		let info = crate::Workers::<T>::get(worker)?;
+		let terms = Pallet::<T>::terms_of(&info.staker, Pallet::<T>::current_period());
+		Some(Terms { min_fee_rate: terms.min_fee_rate.saturated_into(), capacity: terms.capacity })
 	}
 }

@@ -4,7 +4,10 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
 
-pub use keymarket_primitives::staking::{Period, Stage};
+pub use keymarket_primitives::{
+	market::Terms,
+	staking::{Period, Stage},
+};
 
 /// A part of a stake with its own lock.
 ///
@@ -164,4 +167,36 @@ pub struct PeriodTotal<Balance> {
 	pub locked: Balance,
 	/// Total issuance when the first commitment to the period was made.
 	pub supply: Balance,
+}
+
+/// A staker's terms as stored: those it set that are in force (`None`: the chain's defaults,
+/// the lowest rate and the most places), and a change that takes effect from a later period.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct TermsRecord<Balance> {
+	/// The terms the staker set that are in force.
+	pub in_force: Option<Terms<Balance>>,
+	/// Terms set for later, with the first period they hold in.
+	pub next: Option<(Period, Terms<Balance>)>,
+}
+
+impl<Balance: Copy> TermsRecord<Balance> {
+	/// The terms the staker set that hold in `period` (`None`: the defaults).
+	pub fn set_for(&self, period: Period) -> Option<Terms<Balance>> {
+		match self.next {
+			Some((from, terms)) if from <= period => Some(terms),
+			_ => self.in_force,
+		}
+	}
 }

@@ -22,6 +22,7 @@ pub trait WeightInfo {
 	fn check_duty() -> Weight;
 	fn mint() -> Weight;
 	fn set_stage() -> Weight;
+	fn set_terms() -> Weight;
 }
 
 /// Unit weights for tests: each call counts as one read and one write.
@@ -69,6 +70,9 @@ impl WeightInfo for () {
 		Weight::from_parts(10_000, 0)
 	}
 	fn set_stage() -> Weight {
+		Weight::from_parts(10_000, 0)
+	}
+	fn set_terms() -> Weight {
 		Weight::from_parts(10_000, 0)
 	}
 }

@@ -1,6 +1,6 @@
 //! The economic knobs that governance may turn while the chain runs, through
-//! `pallet-parameters` (`Parameters.set_parameter`, root only): fee rates and deposits of
-//! policies, penalties and the reporters' share of slashes, the gateways' `n` and `t` and the
+//! `pallet-parameters` (`Parameters.set_parameter`, root only): fee rates (and the range of the
+//! stakers' minimum rates) and deposits of policies, penalties and the reporters' share of slashes, the gateways' `n` and `t` and the
 //! complaint difficulty. Each is a `Get` that reads its
 //! current value (or the default below, until governance sets one), so the pallets keep asking
 //! their `Config`. Integrators read them from storage (`Parameters.Parameters`) or from the
@@ -46,6 +46,12 @@ pub mod dynamic_params {
 		/// ...plus a hundredth per Ursula for its key fragment and place.
 		#[codec(index = 3)]
 		pub static DepositPerUrsula: Balance = 10 * MILLI_UNITS;
+
+		/// The highest minimum fee rate a staker may ask (the stakers' range is `MinFeeRate`
+		/// to this): a whole token per Ursula per period, a thousand times the lowest. Alices
+		/// may pay more; no Ursula may refuse a rate at or above it.
+		#[codec(index = 4)]
+		pub static MaxFeeRate: Balance = UNITS;
 	}
 
 	/// What offences cost and what reporters earn.

@@ -15,6 +15,10 @@ use {
 	frame_support::traits::Get,
 };
 
+/// The most policies one Ursula serves at a time, and the most places a staker may offer:
+/// bounds the fee work of one commitment.
+pub type MaxPoliciesPerUrsula = ConstU32<64>;
+
 impl pallet_keymarket_policies::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
@@ -22,8 +26,7 @@ impl pallet_keymarket_policies::Config for Runtime {
 	type Ursulas = crate::Staking;
 	type Offences = crate::Slashing;
 	type MaxUrsulas = ConstU32<16>;
-	/// Bounds the fee work of one commitment.
-	type MaxPoliciesPerUrsula = ConstU32<64>;
+	type MaxPoliciesPerUrsula = MaxPoliciesPerUrsula;
 	type MaxPolicyPeriods = MaxPolicyPeriods;
 	type MaxStartDelay = MaxStartDelay;
 	type EvidenceRetention = EvidenceWindow;
@@ -37,6 +40,8 @@ impl pallet_keymarket_policies::Config for Runtime {
 	type MaxPendingPerOwner = ConstU32<16>;
 	type DepositBase = policies::DepositBase;
 	type DepositPerUrsula = policies::DepositPerUrsula;
+	/// The prices of the last 64 periods' policies stay readable (`keymarket_pricesPaid`).
+	type PriceHistoryPeriods = ConstU32<64>;
 	type WeightInfo = crate::weights::pallet_keymarket_policies::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = PoliciesBenchmarks;

@@ -50,6 +50,10 @@ impl pallet_keymarket_staking::Config for Runtime {
 	type LockCoefficient2 = LockCoefficient2;
 	type DecayPeriods = DecayPeriods;
 	type RewardHistoryPeriods = RewardHistoryPeriods;
+	/// The stakers' minimum fee rates range over governance's `MinFeeRate..=MaxFeeRate`.
+	type MinFeeRate = super::parameters::dynamic_params::policies::MinFeeRate;
+	type MaxFeeRate = super::parameters::dynamic_params::policies::MaxFeeRate;
+	type MaxCapacity = super::policies::MaxPoliciesPerUrsula;
 	/// The policies pallet pays fees for the period a commitment shows was served.
 	/// Policies pay fees for available periods; the gateway pallet draws from the committed.
 	type OnCommitment = (crate::Policies, crate::Gateway);

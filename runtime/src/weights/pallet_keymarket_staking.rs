@@ -330,4 +330,14 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `Staking::Stakers` (r:1 w:0)
+	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(213), added: 2688, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::StakerTerms` (r:1 w:1)
+	/// Proof: `Staking::StakerTerms` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
+	fn set_terms() -> Weight {
+		Weight::from_parts(40_000_000, 0)
+			.saturating_add(Weight::from_parts(0, 3678))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
 }

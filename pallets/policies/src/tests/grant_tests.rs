@@ -6,7 +6,9 @@ use frame_support::{
 use keymarket_primitives::policies::PolicyStatus;
 
 use super::{mock::*, *};
-use crate::{ByUrsula, Error, Event, HoldReason, KeyFrags, Policies as PolicyStore};
+use crate::{
+	ByUrsula, Error, Event, HoldReason, KeyFrags, Policies as PolicyStore, PriceRecord, Terms,
+};
 
 fn escrow(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::Escrow.into(), &who)
@@ -155,7 +157,7 @@ fn an_ursula_serves_at_most_its_capacity() {
 				named(&[12, 11]),
 				kfrags(2)
 			),
-			Error::<Test>::UrsulaAtCapacity
+			Error::<Test>::UrsulaAtCapacity { ursula: 1 }
 		);
 		// Revoking one frees a place.
 		assert_ok!(Policies::revoke_policy(RuntimeOrigin::signed(ALICE), [0; 16]));
@@ -166,6 +168,140 @@ fn an_ursula_serves_at_most_its_capacity() {
 			named(&[12, 11]),
 			kfrags(2),
 		));
+	});
+}
+
+#[test]
+fn a_rate_below_one_ursulas_minimum_is_refused_naming_that_ursula() {
+	run(|| {
+		// Ursula 13 asks 150 a period; the others take the chain's lowest.
+		network(|n| n.terms.insert(13, Terms { min_fee_rate: 150, capacity: MAX_PER_URSULA }));
+		let create = |id: PolicyId, rate: Balance| {
+			let mut offer = grant(2, 10, 15);
+			offer.rate = rate;
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				id,
+				offer,
+				named(&URSULAS[..3]),
+				kfrags(3),
+			)
+		};
+		assert_noop!(create(POLICY, 149), Error::<Test>::RateBelowMinimum { ursula: 2 });
+		// Named first, the same Ursula is named by its new index.
+		let mut offer = grant(2, 10, 15);
+		offer.rate = 149;
+		assert_noop!(
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				POLICY,
+				offer,
+				named(&[13, 11, 12]),
+				kfrags(3)
+			),
+			Error::<Test>::RateBelowMinimum { ursula: 0 }
+		);
+		// Its minimum exactly is enough.
+		assert_ok!(create(POLICY, 150));
+		// Raising the minimum later leaves the policy as it was: its rate and its place stand.
+		network(|n| n.terms.insert(13, Terms { min_fee_rate: 500, capacity: MAX_PER_URSULA }));
+		assert_eq!(PolicyStore::<Test>::get(POLICY).unwrap().grant.rate, 150);
+		assert!(ByUrsula::<Test>::contains_key(13, POLICY));
+		assert_noop!(create([2; 16], 499), Error::<Test>::RateBelowMinimum { ursula: 2 });
+	});
+}
+
+#[test]
+fn an_ursula_takes_no_more_policies_than_the_places_its_staker_offers() {
+	run(|| {
+		network(|n| n.terms.insert(11, Terms { min_fee_rate: MIN_RATE, capacity: 1 }));
+		let create = |id: PolicyId, workers: &[AccountId]| {
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				id,
+				grant(1, 10, 12),
+				named(workers),
+				kfrags(workers.len()),
+			)
+		};
+		assert_ok!(create([1; 16], &[11]));
+		assert_noop!(create([2; 16], &[12, 11]), Error::<Test>::UrsulaAtCapacity { ursula: 1 });
+		assert_eq!(Policies::free_places(&11, 1), 0);
+		assert_eq!(Policies::free_places(&12, MAX_PER_URSULA), MAX_PER_URSULA);
+		// A capacity above the chain's most counts as the chain's most.
+		network(|n| n.terms.insert(11, Terms { min_fee_rate: MIN_RATE, capacity: 1_000 }));
+		for i in 2..=MAX_PER_URSULA as u8 {
+			assert_ok!(create([i; 16], &[11]));
+		}
+		assert_noop!(create(POLICY, &[11]), Error::<Test>::UrsulaAtCapacity { ursula: 0 });
+		// Zero places: no new policy, the old ones stay served.
+		network(|n| n.terms.insert(12, Terms { min_fee_rate: MIN_RATE, capacity: 0 }));
+		assert_noop!(create(POLICY, &[12]), Error::<Test>::UrsulaAtCapacity { ursula: 0 });
+		assert_eq!(Policies::policies_of_ursula(&11).len(), MAX_PER_URSULA as usize);
+	});
+}
+
+#[test]
+fn the_prices_of_each_periods_policies_are_recorded_and_forgotten_after_the_history() {
+	run(|| {
+		let create = |id: PolicyId, rate: Balance, workers: &[AccountId]| {
+			let now = network(|n| n.period);
+			let mut offer = grant(1, now, now + 2);
+			offer.rate = rate;
+			Policies::create_policy(
+				RuntimeOrigin::signed(ALICE),
+				id,
+				offer,
+				named(workers),
+				kfrags(workers.len()),
+			)
+		};
+		let first = network(|n| n.period);
+		assert_ok!(create([1; 16], 100, &[11, 12]));
+		assert_ok!(create([2; 16], 40, &[13]));
+		let record =
+			PriceRecord { policies: 2, places: 3, min_rate: 40, max_rate: 100, per_period: 240 };
+		assert_eq!(Policies::prices_paid(0, 1_000), vec![(first, record)]);
+		// A refused grant records nothing.
+		assert!(create([3; 16], MIN_RATE - 1, &[14]).is_err());
+		assert_eq!(Policies::prices_paid(first, first), vec![(first, record)]);
+		// PRICE_HISTORY periods later, a new policy pushes the first period out.
+		for later in 1..=crate::config_preludes::PRICE_HISTORY {
+			let worker = URSULAS[later as usize % URSULAS.len()];
+			network(|n| {
+				n.period = first + later;
+				n.committed.insert((worker, first + later));
+			});
+			assert_ok!(create([10 + later as u8; 16], 50, &[worker]));
+		}
+		let periods: Vec<Period> =
+			Policies::prices_paid(0, u32::MAX).into_iter().map(|(p, _)| p).collect();
+		assert_eq!(
+			periods,
+			(first + 1..=first + crate::config_preludes::PRICE_HISTORY).collect::<Vec<_>>()
+		);
+		assert_eq!(
+			crate::Prices::<Test>::iter().count(),
+			crate::config_preludes::PRICE_HISTORY as usize
+		);
+	});
+}
+
+#[test]
+fn a_quote_is_what_a_grant_takes() {
+	run(|| {
+		PlaceFee::set(7);
+		DepositBase::set(20);
+		DepositPerUrsula::set(3);
+		let quote = Policies::quote(3, 100, 5).unwrap();
+		assert_eq!(
+			(quote.escrow, quote.place_fees, quote.deposit, quote.total),
+			(1_500, 21, 29, 1_550)
+		);
+		let before = Balances::free_balance(ALICE);
+		alice_grants();
+		assert_eq!(before - Balances::free_balance(ALICE), quote.total);
+		assert_eq!(Policies::quote(2, Balance::MAX / 2, 5), None);
 	});
 }
 

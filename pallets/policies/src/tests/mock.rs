@@ -5,6 +5,7 @@
 use core::cell::RefCell;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32, BoundedVec};
 use keymarket_primitives::{
+	market::Terms,
 	policies::{EncryptedKeyFrag, WIRE_VERSION},
 	registry::{RegisteredKeys, UrsulaRegistry},
 	slashing::{Offence, OffenceError, ReportOffence, SlashId},
@@ -68,6 +69,8 @@ pub struct Network {
 	pub stage: Stage,
 	pub committed: BTreeSet<(AccountId, Period)>,
 	pub keys: BTreeMap<AccountId, RegisteredKeys>,
+	/// The terms of the Ursulas whose stakers set some.
+	pub terms: BTreeMap<AccountId, Terms<u128>>,
 	pub reported: Vec<Offence<AccountId, Balance>>,
 	pub refuse_reports: Option<OffenceError>,
 }
@@ -103,6 +106,9 @@ impl UrsulaRegistry<AccountId> for MockUrsulas {
 	}
 	fn keys(worker: &AccountId) -> Option<RegisteredKeys> {
 		network(|n| n.keys.get(worker).copied())
+	}
+	fn terms(worker: &AccountId) -> Option<Terms<u128>> {
+		network(|n| n.terms.get(worker).copied())
 	}
 }
 
