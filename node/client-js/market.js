@@ -3,7 +3,8 @@
 // (`keymarket_primitives::market::draw` over `sampling::sample_weighted`), so that a browser or
 // a script can choose Ursulas without trusting a node's `keymarket_sampleFitting`, and anyone
 // can check a draw an Alice published (its seed and block). Also the quote and the explanation
-// of a failed draw. Dependency-free: hashing is the api's registry's (BLAKE2b-256).
+// of a failed draw. Dependency-free: hashing is the api's registry's (BLAKE2b-256), and `rpc` is
+// any function that sends a JSON-RPC request to a node (e.g. `WsProvider.send`).
 
 const DRAW_DOMAIN = 'keymarket/draw/v1';
 
@@ -81,7 +82,9 @@ export function lockedThrough(staker, minStake, now) {
  * `{ ursulas }`, or `{ noMatch }` with the count of each obstacle and the lowest rate that would
  * do, as the runtime answers. `rpc(method, params)` sends a JSON-RPC request to the node.
  */
-export async function drawFitting(api, rpc, { seed, n, rate, end, at }) {
+export async function drawFitting(api, rpc, { seed, n, rate, end, at: atBlock }) {
+  // Every read at one block: the best one unless the caller names it.
+  const at = atBlock ?? (await rpc('chain_getBlockHash', []));
   const now = await rpc('keymarket_currentPeriod', [at]);
   const active = await rpc('keymarket_activeUrsulas', [now, at]);
   const minStake = api.consts.staking.minStake.toBigInt();
@@ -127,11 +130,16 @@ export function explainNoMatch(noMatch) {
   return text;
 }
 
-/** What a policy of `n` Ursulas at `rate` for `periods` periods costs, from the chain's constants. */
-export function quote(api, n, rate, periods) {
-  const { placeFee, depositBase, depositPerUrsula } = api.consts.policies;
-  const escrow = rate * BigInt(n) * BigInt(periods);
-  const placeFees = placeFee.toBigInt() * BigInt(n);
-  const deposit = depositBase.toBigInt() + depositPerUrsula.toBigInt() * BigInt(n);
-  return { escrow, placeFees, deposit, total: escrow + placeFees + deposit };
+/**
+ * What a policy of `n` Ursulas at `rate` for `periods` periods costs at block `at` (default: the
+ * best), as BigInts: the node computes it with the prices in force there (governance may change
+ * them, which metadata constants cached by a client would miss). `null` if it overflows.
+ */
+export async function quote(rpc, n, rate, periods, at) {
+  const answer = await rpc('keymarket_quote', [n, rate.toString(), periods, at ?? null]).catch((e) => {
+    if (/-32602/.test(e.message)) return null;
+    throw e;
+  });
+  if (answer === null) return null;
+  return Object.fromEntries(Object.entries(answer).map(([k, v]) => [k, BigInt(v)]));
 }

@@ -397,7 +397,7 @@ sp_api::decl_runtime_apis! {
 		/// [`MAX_PRICE_POINTS`] rates).
 		fn price_distribution(rates: Vec<Balance>) -> Vec<PricePoint<Balance>>;
 		/// The prices of the policies made in periods `from..=to` that are still remembered
-		/// (at most [`MAX_PRICE_PERIODS`] periods, the latest first dropped).
+		/// (at most [`MAX_PRICE_PERIODS`] periods: the newest of a longer range).
 		fn prices_paid(from: Period, to: Period) -> Vec<(Period, PriceRecord<Balance>)>;
 		/// What a policy of `n` Ursulas at `rate` for `periods` periods costs; `None` if it
 		/// overflows.

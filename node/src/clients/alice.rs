@@ -288,10 +288,12 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 		println!("{quote}");
 		return Ok(());
 	}
-	confirm(&cost, args.yes)?;
+	if !args.print_call {
+		confirm(&cost, args.yes)?;
+	}
 	let mut ursula_keys = Vec::new();
 	for worker in &ursulas {
-		let view = typed(chain.api().ursula(worker.clone(), BEST))?
+		let view = typed(chain.api().ursula(worker.clone(), at))?
 			.ok_or_else(|| format!("Ursula {worker} is not bonded"))?;
 		let key = PublicKey::try_from_compressed_bytes(&view.umbral_key)
 			.map_err(|e| format!("Ursula {worker}'s Umbral key: {e}"))?;

@@ -207,7 +207,8 @@ test('an Ursula sets its terms; Alice is refused below them and finds the Ursula
   const maxRate = api.consts.staking.maxFeeRate.toBigInt();
   const maxPlaces = api.consts.staking.maxCapacity.toNumber();
   assert.equal(errorOf(await send(api.tx.staking.setTerms(maxRate + 1n, 3), alice)), 'staking.FeeRateOutOfRange');
-  assert.equal(errorOf(await send(api.tx.staking.setTerms(ask, maxPlaces + 1), alice)), 'staking.CapacityAboveMaximum');
+  assert.equal(errorOf(await send(api.tx.staking.setTerms(ask, maxPlaces + 1), alice)), 'staking.CapacityOutOfRange');
+  assert.equal(errorOf(await send(api.tx.staking.setTerms(ask, 0), alice)), 'staking.CapacityOutOfRange');
   assert.equal(errorOf(await send(api.tx.staking.setTerms(ask, 3), bob)), 'staking.NotAStaker');
 
   // //Alice (Ferdie's staker) asks five times the rate, from the next period.
@@ -263,8 +264,9 @@ test('an Ursula sets its terms; Alice is refused below them and finds the Ursula
   // What a policy costs, before signing; the earlier tests' policies show in the prices paid.
   const quote = await rpc('keymarket_quote', [1, ask.toString(), 5]);
   assert.equal(BigInt(quote.escrow), 5n * ask);
-  const jsQuote = quoteOf(api, 1, ask, 5);
-  assert.deepEqual(Object.values(quote).map(BigInt), [jsQuote.escrow, jsQuote.placeFees, jsQuote.deposit, jsQuote.total]);
+  const jsQuote = await quoteOf(rpc, 1, ask, 5);
+  assert.deepEqual(jsQuote, { escrow: 5n * ask, placeFees: BigInt(quote.placeFees), deposit: BigInt(quote.deposit), total: BigInt(quote.total) });
+  assert.equal(await quoteOf(rpc, 16, 2n ** 127n, 1000), null, 'an overflowing quote is refused');
   assert.equal(BigInt(quote.placeFees), api.consts.policies.placeFee.toBigInt());
   assert.equal(BigInt(quote.total), BigInt(quote.escrow) + BigInt(quote.placeFees) + BigInt(quote.deposit));
   const paid = await rpc('keymarket_pricesPaid', [null, null]);

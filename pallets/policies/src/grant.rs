@@ -129,31 +129,34 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Adds a policy of `shares` Ursulas at `rate` to the prices of period `now`, and forgets
-	/// the period that leaves the history.
+	/// Adds a policy of `shares` Ursulas at `rate` to the prices of period `now`, in the slot
+	/// of the ring that period takes (forgetting the period that held it before).
 	fn record_price(now: Period, rate: BalanceOf<T>, shares: u32) {
-		Prices::<T>::mutate(now, |record| {
-			let per_period = rate.saturating_mul(shares.into());
-			*record = Some(match record.take() {
-				None => PriceRecord {
-					policies: 1,
-					places: shares,
-					min_rate: rate,
-					max_rate: rate,
-					per_period,
-				},
-				Some(old) => PriceRecord {
+		let per_period = rate.saturating_mul(shares.into());
+		Prices::<T>::mutate(Self::price_slot(now), |slot| {
+			let record = match slot.take() {
+				Some((period, old)) if period == now => PriceRecord {
 					policies: old.policies.saturating_add(1),
 					places: old.places.saturating_add(shares),
 					min_rate: old.min_rate.min(rate),
 					max_rate: old.max_rate.max(rate),
 					per_period: old.per_period.saturating_add(per_period),
 				},
-			});
+				_ => PriceRecord {
+					policies: 1,
+					places: shares,
+					min_rate: rate,
+					max_rate: rate,
+					per_period,
+				},
+			};
+			*slot = Some((now, record));
 		});
-		if let Some(gone) = now.checked_sub(T::PriceHistoryPeriods::get()) {
-			Prices::<T>::remove(gone);
-		}
+	}
+
+	/// The slot of the prices ring that `period` takes.
+	fn price_slot(period: Period) -> u32 {
+		period.checked_rem(T::PriceHistoryPeriods::get()).unwrap_or_default()
 	}
 
 	/// The prices of the policies made in `from..=to` that are still remembered, oldest first
@@ -165,7 +168,12 @@ impl<T: Config> Pallet<T> {
 		let from = from
 			.max(now.saturating_sub(T::PriceHistoryPeriods::get().saturating_sub(1)))
 			.max(to.saturating_sub(MAX_PRICE_PERIODS - 1));
-		(from..=to).filter_map(|p| Prices::<T>::get(p).map(|record| (p, record))).collect()
+		(from..=to)
+			.filter_map(|p| match Prices::<T>::get(Self::price_slot(p)) {
+				Some((period, record)) if period == p => Some((p, record)),
+				_ => None,
+			})
+			.collect()
 	}
 
 	/// The places `worker` has left under `capacity` (and the chain's most).

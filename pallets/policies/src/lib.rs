@@ -372,9 +372,6 @@ pub mod pallet {
 		/// The Ursula at index `ursula` of the policy's list serves as many policies as it
 		/// offers places (its staker's capacity, at most `MaxPoliciesPerUrsula`).
 		UrsulaAtCapacity { ursula: u8 },
-		/// The rate is below the minimum rate in force of the Ursula at index `ursula` of the
-		/// policy's list (its staker's terms).
-		RateBelowMinimum { ursula: u8 },
 		/// The start period has passed.
 		StartInPast,
 		/// The start period is more than `MaxStartDelay` periods ahead.
@@ -406,6 +403,9 @@ pub mod pallet {
 		MalformedCapsule,
 		/// The capsule fragment is correct: there is nothing to punish.
 		CfragIsCorrect,
+		/// The rate is below the minimum rate in force of the Ursula at index `ursula` of the
+		/// policy's list (its staker's terms).
+		RateBelowMinimum { ursula: u8 },
 	}
 
 	/// Policies, until the evidence window after their end has passed.
@@ -469,10 +469,12 @@ pub mod pallet {
 	pub type CleanupCursor<T: Config> = StorageValue<_, Period, ValueQuery>;
 
 	/// The prices of the policies made in each of the last `PriceHistoryPeriods` periods: the
-	/// market's record of what Alices paid.
+	/// market's record of what Alices paid. A ring: period `p` is kept in slot
+	/// `p % PriceHistoryPeriods`, with its period, until a later period's first policy takes
+	/// the slot, so the map never holds more than `PriceHistoryPeriods` entries.
 	#[pallet::storage]
 	pub type Prices<T: Config> =
-		StorageMap<_, Twox64Concat, Period, PriceRecord<BalanceOf<T>>, OptionQuery>;
+		StorageMap<_, Twox64Concat, u32, (Period, PriceRecord<BalanceOf<T>>), OptionQuery>;
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
@@ -490,6 +492,7 @@ pub mod pallet {
 				"a policy is settled before its record goes"
 			);
 			assert!(T::MaxPendingPerOwner::get() > 0, "owners must be able to plan ahead");
+			assert!(T::PriceHistoryPeriods::get() > 0, "the last period's prices are kept");
 		}
 
 		#[cfg(feature = "try-runtime")]

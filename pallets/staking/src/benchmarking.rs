@@ -310,7 +310,7 @@ mod benchmarks {
 		// The worst case: a change made in an earlier period is rolled into force first.
 		let staker = staker_with::<T>(1, T::MinLockPeriods::get() + 1);
 		let lowest = T::MinFeeRate::get();
-		Pallet::<T>::do_set_terms(&staker, Terms { min_fee_rate: lowest, capacity: 0 }).unwrap();
+		Pallet::<T>::do_set_terms(&staker, Terms { min_fee_rate: lowest, capacity: 1 }).unwrap();
 		go_to_period::<T>(2);
 		let terms = Terms { min_fee_rate: T::MaxFeeRate::get(), capacity: T::MaxCapacity::get() };
 		#[extrinsic_call]

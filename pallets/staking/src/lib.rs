@@ -451,8 +451,8 @@ pub mod pallet {
 		Overflow,
 		/// The minimum fee rate is outside governance's range (`MinFeeRate..=MaxFeeRate`).
 		FeeRateOutOfRange,
-		/// The capacity is above the most places an Ursula may offer (`MaxCapacity`).
-		CapacityAboveMaximum,
+		/// The capacity is zero or above the most places an Ursula may offer (`MaxCapacity`).
+		CapacityOutOfRange,
 	}
 
 	/// Stakers and their switches, unlocked tokens and bonded worker.
@@ -811,11 +811,11 @@ pub mod pallet {
 
 		/// Sets the terms of the caller's Ursula from the next period on: the least fee rate
 		/// per period a new policy must pay it (within governance's `MinFeeRate..=MaxFeeRate`)
-		/// and the most policies it serves at a time (at most `MaxCapacity`; zero takes no new
-		/// policy). Policies made before keep their rate and their places; a second change in
-		/// the same period replaces the first.
+		/// and the most policies it serves at a time (`1..=MaxCapacity`: an Ursula that earns
+		/// for its availability offers at least a place). Policies made before keep their rate
+		/// and their places; a second change in the same period replaces the first.
 		///
-		/// Errors: `NotAStaker`, `FeeRateOutOfRange`, `CapacityAboveMaximum`. O(1).
+		/// Errors: `NotAStaker`, `FeeRateOutOfRange`, `CapacityOutOfRange`. O(1).
 		#[pallet::call_index(15)]
 		pub fn set_terms(
 			origin: OriginFor<T>,

@@ -21,7 +21,10 @@ impl<T: Config> Pallet<T> {
 				&& terms.min_fee_rate <= T::MaxFeeRate::get(),
 			Error::<T>::FeeRateOutOfRange
 		);
-		ensure!(terms.capacity <= T::MaxCapacity::get(), Error::<T>::CapacityAboveMaximum);
+		ensure!(
+			(1..=T::MaxCapacity::get()).contains(&terms.capacity),
+			Error::<T>::CapacityOutOfRange
+		);
 		let now = Self::current_period();
 		let from = now.saturating_add(1);
 		StakerTerms::<T>::mutate(staker, |record| {

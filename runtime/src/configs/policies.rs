@@ -106,6 +106,16 @@ impl pallet_keymarket_policies::BenchmarkHelper<AccountId> for PoliciesBenchmark
 		// Bond and commit in the period before, so that the worker is committed to this one.
 		System::set_block_number(now.saturating_sub(1) * BlocksPerPeriod::get());
 		let worker = SlashingBenchmarks::staked_worker(1_000 + index);
+		// Terms of its own, in force from this period: a grant reads them (the worst case).
+		let staker = pallet_keymarket_staking::Workers::<Runtime>::get(&worker)
+			.expect("a bonded worker")
+			.staker;
+		crate::Staking::set_terms(
+			RuntimeOrigin::signed(staker),
+			policies::MinFeeRate::get(),
+			MaxPoliciesPerUrsula::get(),
+		)
+		.expect("terms within the range");
 		let origin = RuntimeOrigin::signed(worker.clone());
 		crate::Staking::register_for_benchmarks(&worker, umbral_key, signing_key)
 			.expect("a bonded worker registers");

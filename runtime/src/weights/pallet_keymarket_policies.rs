@@ -36,19 +36,23 @@ use core::marker::PhantomData;
 pub struct WeightInfo<T>(PhantomData<T>);
 impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightInfo<T> {
 	/// Storage: `Policies::Policies` (r:1 w:1)
-	/// Proof: `Policies::Policies` (`max_values`: None, `max_size`: Some(1379), added: 3854, mode: `MaxEncodedLen`)
+	/// Proof: `Policies::Policies` (`max_values`: None, `max_size`: Some(1395), added: 3870, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Durations` (r:1 w:0)
-	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(44), added: 539, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:4 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:5 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Workers` (r:16 w:0)
 	/// Proof: `Staking::Workers` (`max_values`: None, `max_size`: Some(414), added: 2889, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::StakerTerms` (r:16 w:0)
+	/// Proof: `Staking::StakerTerms` (`max_values`: None, `max_size`: Some(94), added: 2569, mode: `MaxEncodedLen`)
 	/// Storage: `Policies::UrsulaLoad` (r:16 w:16)
 	/// Proof: `Policies::UrsulaLoad` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Policies::Prices` (r:1 w:1)
+	/// Proof: `Policies::Prices` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	/// Storage: `Policies::ByUrsula` (r:0 w:16)
 	/// Proof: `Policies::ByUrsula` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Policies::ByBob` (r:0 w:1)
@@ -62,16 +66,17 @@ impl<T: frame_system::Config> pallet_keymarket_policies::WeightInfo for WeightIn
 	/// The range of component `n` is `[1, 16]`.
 	fn create_policy(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `406 + n * (360 ±0)`
-		//  Estimated: `11034 + n * (2889 ±0)`
-		// Minimum execution time: 316_090_000 picoseconds.
+		//  Measured:  `425 + n * (442 ±0)`
+		//  Estimated: `13545 + n * (2889 ±0)`
+		// Minimum execution time: 340_825_000 picoseconds.
+		// The base of the run before (spec 109): the larger of the two, as two cores measure.
 		Weight::from_parts(452_312_472, 0)
-			.saturating_add(Weight::from_parts(0, 11034))
-			// Standard Error: 2_771_427
-			.saturating_add(Weight::from_parts(100_084_825, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(8))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(Weight::from_parts(0, 13545))
+			// Standard Error: 1_487_750
+			.saturating_add(Weight::from_parts(98_459_135, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(7))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2889).saturating_mul(n.into()))
 	}

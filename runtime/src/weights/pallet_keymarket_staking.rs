@@ -331,13 +331,21 @@ impl<T: frame_system::Config> pallet_keymarket_staking::WeightInfo for WeightInf
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Staking::Stakers` (r:1 w:0)
-	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(213), added: 2688, mode: `MaxEncodedLen`)
+	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Durations` (r:1 w:0)
+	/// Proof: `Staking::Durations` (`max_values`: Some(1), `max_size`: Some(48), added: 543, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::StakerTerms` (r:1 w:1)
-	/// Proof: `Staking::StakerTerms` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
+	/// Proof: `Staking::StakerTerms` (`max_values`: None, `max_size`: Some(94), added: 2569, mode: `MaxEncodedLen`)
 	fn set_terms() -> Weight {
-		Weight::from_parts(40_000_000, 0)
-			.saturating_add(Weight::from_parts(0, 3678))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof Size summary in bytes:
+		//  Measured:  `479`
+		//  Estimated: `6012`
+		// Minimum execution time: 38_592_000 picoseconds.
+		Weight::from_parts(42_319_000, 0)
+			.saturating_add(Weight::from_parts(0, 6012))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }

@@ -284,6 +284,20 @@ fn the_prices_of_each_periods_policies_are_recorded_and_forgotten_after_the_hist
 			crate::Prices::<Test>::iter().count(),
 			crate::config_preludes::PRICE_HISTORY as usize
 		);
+		// Periods without policies leave nothing behind, however long the gap: the ring holds
+		// at most PRICE_HISTORY entries, and a stale one is never shown.
+		let late = first + 1_000;
+		network(|n| {
+			n.period = late;
+			n.committed.insert((11, late));
+		});
+		assert_eq!(Policies::prices_paid(0, u32::MAX), vec![]);
+		assert_ok!(create([99; 16], 70, &[11]));
+		assert_eq!(Policies::prices_paid(0, u32::MAX).len(), 1);
+		assert_eq!(
+			crate::Prices::<Test>::iter().count(),
+			crate::config_preludes::PRICE_HISTORY as usize
+		);
 	});
 }
 

@@ -38,12 +38,12 @@ fn terms_take_effect_from_the_next_period_and_a_second_change_replaces_the_first
 		assert_eq!((registry.min_fee_rate, registry.capacity), (200, 1));
 		// A change in period 3 keeps period 3 under the terms of period 1 and holds from 4.
 		go_to_period(3);
-		assert_ok!(Staking::set_terms(RuntimeOrigin::signed(ALICE), MAX_FEE_RATE, 0));
+		assert_ok!(Staking::set_terms(RuntimeOrigin::signed(ALICE), MAX_FEE_RATE, 3));
 		let record = StakerTerms::<Test>::get(ALICE).unwrap();
 		assert_eq!(record.in_force, Some(cheaper));
-		assert_eq!(record.next, Some((4, Terms { min_fee_rate: MAX_FEE_RATE, capacity: 0 })));
+		assert_eq!(record.next, Some((4, Terms { min_fee_rate: MAX_FEE_RATE, capacity: 3 })));
 		assert_eq!(Staking::terms_of(&ALICE, 3), cheaper);
-		assert_eq!(Staking::terms_of(&ALICE, 4).capacity, 0);
+		assert_eq!(Staking::terms_of(&ALICE, 4).min_fee_rate, MAX_FEE_RATE);
 		// A worker that is not bonded has no terms to show.
 		assert!(<Staking as UrsulaRegistry<_>>::terms(&URSULA_B).is_none());
 	});
@@ -67,14 +67,19 @@ fn bad_terms_get_a_precise_error_and_change_nothing() {
 		);
 		assert_noop!(
 			Staking::set_terms(RuntimeOrigin::signed(ALICE), MIN_FEE_RATE, MAX_CAPACITY + 1),
-			Error::<Test>::CapacityAboveMaximum
+			Error::<Test>::CapacityOutOfRange
+		);
+		// No place at all is no offer: an Ursula paid for availability takes policies.
+		assert_noop!(
+			Staking::set_terms(RuntimeOrigin::signed(ALICE), MIN_FEE_RATE, 0),
+			Error::<Test>::CapacityOutOfRange
 		);
 		assert_noop!(
 			Staking::set_terms(frame_system::RawOrigin::None.into(), MIN_FEE_RATE, 1),
 			sp_runtime::DispatchError::BadOrigin
 		);
 		// The edges of the range are inside it.
-		assert_ok!(Staking::set_terms(RuntimeOrigin::signed(ALICE), MIN_FEE_RATE, 0));
+		assert_ok!(Staking::set_terms(RuntimeOrigin::signed(ALICE), MIN_FEE_RATE, 1));
 		assert_ok!(Staking::set_terms(RuntimeOrigin::signed(ALICE), MAX_FEE_RATE, MAX_CAPACITY));
 	});
 }
