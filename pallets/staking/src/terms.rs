@@ -69,7 +69,7 @@ impl<T: Config> Pallet<T> {
 		// the sub-stakes whose lock is longer than `r`.
 		let mut locks: alloc::vec::Vec<_> =
 			view.sub_stakes.iter().map(|sub| (sub.remaining_periods, sub.value)).collect();
-		locks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+		locks.sort_unstable_by_key(|(remaining, _)| core::cmp::Reverse(*remaining));
 		let mut locked = BalanceOf::<T>::default();
 		for (remaining, value) in locks {
 			locked += value;
