@@ -358,7 +358,9 @@ pub struct CommitmentView {
 	pub current: [u8; 32],
 	/// Since when.
 	pub since: Round,
-	/// The one before, still to be revealed, and the round it was replaced in.
+	/// The one before, still to be revealed, and the round it was replaced in
+	/// (`["0x…", round]` in JSON).
+	#[cfg_attr(feature = "std", serde(with = "crate::serde_helpers::hex_and_number_option"))]
 	pub previous: Option<([u8; 32], Round)>,
 }
 

@@ -88,6 +88,38 @@ pub mod hex {
 	}
 }
 
+/// An optional hash with a number (a lottery commitment and its round): `["0x…", n]` or `null`.
+pub mod hex_and_number_option {
+	pub fn serialize<S: serde::Serializer>(
+		value: &Option<([u8; 32], u32)>,
+		serializer: S,
+	) -> Result<S::Ok, S::Error> {
+		match value {
+			Some((hash, number)) => serde::Serialize::serialize(
+				&(format!("0x{}", sp_core::hexdisplay::HexDisplay::from(hash)), number),
+				serializer,
+			),
+			None => serializer.serialize_none(),
+		}
+	}
+
+	pub fn deserialize<'de, D>(deserializer: D) -> Result<Option<([u8; 32], u32)>, D::Error>
+	where
+		D: serde::Deserializer<'de>,
+	{
+		let value = <Option<(alloc::string::String, u32)> as serde::Deserialize>::deserialize(
+			deserializer,
+		)?;
+		value
+			.map(|(text, number)| {
+				let hash = <[u8; 32]>::try_from(super::unhex(&text)?)
+					.map_err(|_| serde::de::Error::custom("hex of the wrong length"))?;
+				Ok((hash, number))
+			})
+			.transpose()
+	}
+}
+
 /// A list of byte strings, each a `0x`-prefixed hex string.
 pub mod hex_list {
 	pub fn serialize<S: serde::Serializer, B: AsRef<[u8]>>(
@@ -147,6 +179,33 @@ mod tests {
 	{
 		let json = serde_json::to_string(&value).unwrap();
 		assert_eq!(serde_json::from_str::<T>(&json).unwrap(), value, "{json}");
+	}
+
+	#[test]
+	fn the_market_and_lottery_views_read_back_and_write_hashes_in_hex() {
+		use crate::{
+			lottery::CommitmentView,
+			market::{NoMatch, Terms, TermsView},
+		};
+		let view = CommitmentView { current: [1; 32], since: 4, previous: Some(([0xab; 32], 3)) };
+		let json = serde_json::to_value(&view).unwrap();
+		assert_eq!(json["previous"][0], format!("0x{}", "ab".repeat(32)));
+		assert_eq!(json["previous"][1], 3);
+		round_trip(view);
+		round_trip(CommitmentView { previous: None, ..Default::default() });
+		round_trip(TermsView::<Balance> {
+			in_force: Terms { min_fee_rate: u128::MAX, capacity: 3 },
+			chosen: true,
+			next: Some((9, Terms { min_fee_rate: 7, capacity: 1 })),
+			load: 2,
+			free_places: 1,
+		});
+		round_trip(NoMatch::<Balance> {
+			wanted: 3,
+			lowest_rate: Some(1 << 100),
+			..Default::default()
+		});
+		round_trip(NoMatch::<Balance>::default());
 	}
 
 	#[test]

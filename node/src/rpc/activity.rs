@@ -44,7 +44,7 @@ pub trait ActivityApi<BlockHash> {
 		at: Option<BlockHash>,
 	) -> RpcResult<Option<Vec<u32>>>;
 
-	/// How served work is proven now: `"commitOpen"` or `"committee"`.
+	/// How served work is proven now: `"commitOpen"`, `"committee"` or `"zeroKnowledge"`.
 	#[method(name = "keymarket_activityScheme")]
 	fn scheme(&self, at: Option<BlockHash>) -> RpcResult<ActivityScheme>;
 }
