@@ -4,7 +4,7 @@
 //! policies made before keep their rate and places.
 
 use frame_support::{ensure, pallet_prelude::*};
-use sp_runtime::DispatchResult;
+use sp_runtime::{traits::Saturating, DispatchResult};
 
 use crate::{
 	BalanceOf, Config, Error, Event, Pallet, Period, StakerTerms, Stakers, Terms, TermsRecord,
@@ -72,7 +72,7 @@ impl<T: Config> Pallet<T> {
 		locks.sort_unstable_by_key(|(remaining, _)| core::cmp::Reverse(*remaining));
 		let mut locked = BalanceOf::<T>::default();
 		for (remaining, value) in locks {
-			locked += value;
+			locked = locked.saturating_add(value);
 			if locked >= T::MinStake::get() {
 				// Locked in the periods `now..now + remaining`.
 				return Some(now.saturating_add(remaining).saturating_sub(1));
