@@ -255,6 +255,7 @@ pub fn new_full<
 		backend.offchain_storage(),
 		config.base_path.config_dir(config.chain_spec.id()),
 		&task_manager.spawn_handle(),
+		config.prometheus_registry(),
 	)
 	.map_err(ServiceError::Other)?;
 

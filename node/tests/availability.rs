@@ -189,10 +189,18 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 	let mut nodes: Vec<Node> = Vec::new();
 	let mut endpoints = Vec::new();
 	let mut proxy = None;
+	let mut metrics_ports = Vec::new();
 	for (i, (name, worker)) in NODES.iter().zip(WORKERS).enumerate() {
 		let port = free_port();
+		let metrics_port = free_port();
+		metrics_ports.push(metrics_port);
 		let mut config = NodeConfig::local_validator(name);
-		config.extra_args = vec!["--ursula-listen".into(), format!("127.0.0.1:{port}")];
+		config.extra_args = vec![
+			"--ursula-listen".into(),
+			format!("127.0.0.1:{port}"),
+			"--prometheus-port".into(),
+			metrics_port.to_string(),
+		];
 		if i == VICTIM {
 			// Its node commits; its endpoint will go silent; it does not answer on chain.
 			config.extra_args.extend(["--ursula-answer-cases".into(), "false".into()]);
@@ -485,4 +493,20 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 	for node in &mut nodes {
 		node.assert_running();
 	}
+
+	// The gateways' metrics show what they mediated, under each outcome and error.
+	let expositions: Vec<String> =
+		metrics_ports.iter().map(|p| harness::scrape_metrics(*p)).collect();
+	let metric = |name: &str, label: (&str, &str)| -> f64 {
+		expositions.iter().map(|text| harness::metric(text, name, &[label])).sum()
+	};
+	let complaints = |outcome| metric("keymarket_ursula_complaints_total", ("outcome", outcome));
+	for outcome in ["answered", "proven", "Malformed", "WrongRound", "Replayed"] {
+		assert!(complaints(outcome) >= 1.0, "no complaint counted as {outcome}");
+	}
+	let signed = metric("keymarket_ursula_confirmations_total", ("outcome", "signed"));
+	assert!(signed >= 2.0, "the other gateways confirmed the silence: {signed}");
+	let duties = |kind| metric("keymarket_ursula_proofs_submitted_total", ("kind", kind));
+	assert!(duties("prove_unavailable") >= 1.0, "a gateway handed its proof over");
+	assert!(duties("answer_case") >= 1.0, "the accused honest Ursula answered on chain");
 }

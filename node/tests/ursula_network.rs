@@ -38,15 +38,35 @@ fn account(name: &str) -> AccountId {
 struct Network {
 	nodes: Vec<Node>,
 	endpoints: Vec<String>,
+	/// Each node's `--prometheus-port`.
+	metrics_ports: Vec<u16>,
+}
+
+impl Network {
+	/// Metric `name` with `labels`, summed over the three nodes' expositions.
+	fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+		self.metrics_ports
+			.iter()
+			.map(|port| harness::metric(&harness::scrape_metrics(*port), name, labels))
+			.sum()
+	}
 }
 
 fn start_network() -> Network {
 	let mut nodes: Vec<Node> = Vec::new();
 	let mut endpoints = Vec::new();
+	let mut metrics_ports = Vec::new();
 	for (validator, worker) in ["alice", "bob", "charlie"].into_iter().zip(WORKERS) {
 		let port = free_port();
+		let metrics_port = free_port();
 		let mut config = NodeConfig::local_validator(validator);
-		config.extra_args = vec!["--ursula-listen".into(), format!("127.0.0.1:{port}")];
+		config.extra_args = vec![
+			"--ursula-listen".into(),
+			format!("127.0.0.1:{port}"),
+			"--prometheus-port".into(),
+			metrics_port.to_string(),
+		];
+		metrics_ports.push(metrics_port);
 		config.keys = harness::ursula_keys(worker);
 		if let Some(first) = nodes.first() {
 			config.bootnodes = vec![first.multiaddr()];
@@ -54,7 +74,7 @@ fn start_network() -> Network {
 		nodes.push(Node::start(validator, config));
 		endpoints.push(format!("http://127.0.0.1:{port}"));
 	}
-	Network { nodes, endpoints }
+	Network { nodes, endpoints, metrics_ports }
 }
 
 fn path(dir: &Path, name: &str) -> String {
@@ -487,6 +507,52 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	// And to the zero-knowledge scheme: each Ursula claims privately (its keys committed to,
 	// proven distinct by a range proof the node verifies natively), opens, and is paid.
 	zero_knowledge_proves(&net, dir.path(), &served);
+	the_metrics_show_the_traffic(&net);
+}
+
+/// Each node's Prometheus endpoint, beside Substrate's own metrics, shows the Ursula's work of
+/// the whole test (since each node's last start: one of them was restarted).
+fn the_metrics_show_the_traffic(net: &Network) {
+	let period: u64 =
+		serde_json::from_value(net.nodes[0].rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	for (i, port) in net.metrics_ports.iter().enumerate() {
+		let text = harness::scrape_metrics(*port);
+		let get = |name: &str, labels: &[(&str, &str)]| harness::metric(&text, name, labels);
+		assert!(get("substrate_block_height", &[("status", "finalized")]) > 0.0, "node {i}");
+		let served = get("keymarket_ursula_requests_served_total", &[]);
+		assert_eq!(get("keymarket_ursula_request_duration_seconds_count", &[]), served);
+		assert_eq!(get("keymarket_ursula_request_capsules_count", &[]), served);
+		assert!(get("keymarket_ursula_request_capsules_sum", &[]) >= served);
+		let committed = get("keymarket_ursula_last_committed_period", &[]);
+		assert!(committed + 1.0 >= period as f64, "node {i} committed {committed} by {period}");
+		assert!(get("keymarket_ursula_lottery_commitment_round", &[]) > 0.0, "node {i}");
+		eprintln!(
+			"metrics of node {i}: {served} served, {} refused, p50 bucket ≤ 5 ms: {}, {} proofs",
+			get("keymarket_ursula_requests_refused_total", &[]),
+			get("keymarket_ursula_request_duration_seconds_bucket", &[("le", "0.005")]),
+			get("keymarket_ursula_proofs_submitted_total", &[]),
+		);
+	}
+	assert!(net.metric("keymarket_ursula_requests_served_total", &[]) > 0.0);
+	assert!(net.metric("keymarket_ursula_key_fragments", &[]) >= 1.0);
+	let kind = |k: &str| net.metric("keymarket_ursula_proofs_submitted_total", &[("kind", k)]);
+	for k in [
+		"lottery_commit",
+		"lottery_redeem",
+		"activity_claim",
+		"activity_open",
+		"activity_attest",
+		"activity_claim_private",
+		"activity_open_private",
+	] {
+		assert!(kind(k) >= 1.0, "no duty of kind {k} handed over");
+	}
+	// The refusals the test provoked, under their reasons.
+	let refused =
+		|reason: &str| net.metric("keymarket_ursula_requests_refused_total", &[("reason", reason)]);
+	for reason in ["NoKeyFrag", "PolicyExpired", "TicketRequired", "ReplayedSequence"] {
+		assert!(refused(reason) >= 1.0, "no refusal counted as {reason}");
+	}
 }
 
 /// Sudo, as governance.
@@ -811,6 +877,12 @@ fn lottery_pays_the_ursulas(
 	let p = 1.0 / ODDS as f64;
 	let (mean, sd) = (served as f64 * p, (served as f64 * p * (1.0 - p)).sqrt());
 	eprintln!("{won} winners of {served} tickets at 1/{ODDS}: expected {mean:.1} ± {sd:.1}");
+	// The Ursulas' metrics count the winners they kept and, once the reveal is final, redeemed.
+	let tickets = |name: &str| net.metric(name, &[]);
+	wait_for("the metrics to count the winners redeemed", Duration::from_secs(60), || {
+		(tickets("keymarket_ursula_tickets_redeemed_total") == won).then_some(())
+	});
+	assert!(tickets("keymarket_ursula_tickets_won_total") >= won);
 	assert!(
 		(won - mean).abs() <= 5.0 * sd,
 		"{won} winners of {served} tickets at 1/{ODDS}: expected {mean} ± 5 × {sd}"

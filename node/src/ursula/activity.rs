@@ -65,7 +65,10 @@ pub trait ActivityOutbox: Send + Sync {
 impl<S: sp_core::offchain::OffchainStorage> ActivityOutbox for super::gateway::OffchainOutbox<S> {
 	fn push(&self, duty: ActivityDuty<AccountId>) -> Result<(), String> {
 		use keymarket_primitives::activity::{MAX_OUTBOX, OUTBOX_KEY};
-		self.push_to(OUTBOX_KEY, MAX_OUTBOX * 4, duty)
+		let kind = super::metrics::activity_duty_kind(&duty);
+		self.push_to(OUTBOX_KEY, MAX_OUTBOX * 4, duty)?;
+		self.count(kind);
+		Ok(())
 	}
 }
 

@@ -64,6 +64,11 @@ impl Book {
 		self.entries.read().expect("not poisoned").get(id).cloned()
 	}
 
+	/// How many policies' key fragments the book holds, opened and verified.
+	pub fn key_fragments(&self) -> usize {
+		self.entries.read().expect("not poisoned").values().filter(|e| e.kfrag.is_ok()).count()
+	}
+
 	/// The current period as of the best block.
 	pub fn period(&self) -> Period {
 		*self.period.read().expect("not poisoned")

@@ -132,11 +132,25 @@ pub trait Outbox: Send + Sync {
 /// [`Outbox`] in the node's off-chain storage.
 pub struct OffchainOutbox<S> {
 	storage: Mutex<S>,
+	metrics: Option<Arc<super::metrics::Metrics>>,
 }
 
 impl<S> OffchainOutbox<S> {
 	pub fn new(storage: S) -> Self {
-		Self { storage: Mutex::new(storage) }
+		Self { storage: Mutex::new(storage), metrics: None }
+	}
+
+	/// Counts the duties handed over in `metrics`.
+	pub fn with_metrics(mut self, metrics: Arc<super::metrics::Metrics>) -> Self {
+		self.metrics = Some(metrics);
+		self
+	}
+
+	/// Counts a duty of `kind` handed over.
+	pub(super) fn count(&self, kind: &'static str) {
+		if let Some(metrics) = &self.metrics {
+			metrics.duty(kind);
+		}
 	}
 }
 
@@ -170,7 +184,10 @@ impl<S: OffchainStorage> OffchainOutbox<S> {
 
 impl<S: OffchainStorage> Outbox for OffchainOutbox<S> {
 	fn push(&self, duty: GatewayDuty<AccountId>) -> Result<(), String> {
-		self.push_to(OUTBOX_KEY, MAX_OUTBOX * 4, duty)
+		let kind = super::metrics::gateway_duty_kind(&duty);
+		self.push_to(OUTBOX_KEY, MAX_OUTBOX * 4, duty)?;
+		self.count(kind);
+		Ok(())
 	}
 }
 

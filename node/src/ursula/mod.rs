@@ -13,6 +13,7 @@ pub mod connection_limiter;
 pub mod gateway;
 pub mod keys;
 pub mod lottery;
+pub mod metrics;
 pub mod rate_limiter;
 pub mod replay_guard;
 pub mod served_log;
@@ -114,6 +115,7 @@ pub fn start<B, C, S>(
 	storage: Option<S>,
 	chain_dir: PathBuf,
 	spawn: &sc_service::SpawnTaskHandle,
+	registry: Option<&substrate_prometheus_endpoint::Registry>,
 ) -> Result<(), String>
 where
 	B: sp_runtime::traits::Block,
@@ -150,6 +152,11 @@ where
 			.map_err(|e| format!("cannot read the served-request log {}: {e}", legacy.display()))?;
 	}
 	let limits = params.limits();
+	let metrics = Arc::new(match registry {
+		Some(registry) => metrics::Metrics::register(registry)
+			.map_err(|e| format!("cannot register the Ursula's metrics: {e}"))?,
+		None => metrics::Metrics::unexported(),
+	});
 	let lottery = lottery::Lottery::open(
 		&dir.join("lottery"),
 		keys.worker.clone(),
@@ -174,6 +181,7 @@ where
 			server::MAX_TRACKED_CLIENTS,
 		),
 		lottery,
+		metrics: metrics.clone(),
 	});
 	let chain_view: Arc<dyn gateway::ChainView> =
 		Arc::new(gateway::ClientView::new(client.clone()));
@@ -187,7 +195,7 @@ where
 	let gateway = Arc::new(gateway::Gateway::new(
 		ursula.clone(),
 		chain_view,
-		Arc::new(gateway::OffchainOutbox::new(storage.clone())),
+		Arc::new(gateway::OffchainOutbox::new(storage.clone()).with_metrics(metrics.clone())),
 		params.gateway_limits(),
 	));
 	let endpoint = Arc::new(
@@ -195,10 +203,11 @@ where
 			.with_attester(attester),
 	);
 	ursula.book.refresh(&*client, &mut storage, &ursula.keys, client.info().best_hash);
-	let duty_outbox = gateway::OffchainOutbox::new(storage.clone());
+	let duty_outbox = gateway::OffchainOutbox::new(storage.clone()).with_metrics(metrics.clone());
 	let activity_outbox: Arc<dyn activity::ActivityOutbox> =
-		Arc::new(gateway::OffchainOutbox::new(storage.clone()));
+		Arc::new(gateway::OffchainOutbox::new(storage.clone()).with_metrics(metrics));
 	let info = client.info();
+	update_gauges(&*client, &ursula, info.best_hash);
 	update_lottery(&*client, &ursula, &duty_outbox, info.best_number, info.best_hash);
 	update_activity(
 		&*client,
@@ -216,6 +225,7 @@ where
 		while let Some(block) = blocks.next().await {
 			if block.is_new_best {
 				book_keeper.book.refresh(&*client, &mut storage, &book_keeper.keys, block.hash);
+				update_gauges(&*client, &book_keeper, block.hash);
 				let number = *sp_runtime::traits::Header::number(&block.header);
 				update_lottery(&*client, &book_keeper, &duty_outbox, number, block.hash);
 				update_activity(
@@ -261,13 +271,29 @@ fn update_lottery<B, C, S>(
 	let finalized = client.info().finalized_hash;
 	let updated = lottery::read_chain(client, worker, at).and_then(|(terms, on_chain)| {
 		let finalized = lottery::read_commitments(client, worker, finalized)?;
+		ursula.metrics.set_lottery_round(on_chain.current.map(|(_, round)| round));
 		ursula
 			.lottery
 			.update(number.unique_saturated_into(), terms, on_chain, finalized, outbox)
 			.map_err(|e| e.to_string())
 	});
-	if let Err(e) = updated {
-		log::warn!(target: "ursula", "cannot bring the lottery up to {at:?}: {e}");
+	match updated {
+		Ok(redeemed) => ursula.metrics.tickets_redeemed(redeemed),
+		Err(e) => log::warn!(target: "ursula", "cannot bring the lottery up to {at:?}: {e}"),
+	}
+}
+
+/// Sets the metrics that state what the book and the chain say at block `at`: the key
+/// fragments held and the last period committed to.
+fn update_gauges<B, C>(client: &C, ursula: &service::Ursula, at: B::Hash)
+where
+	B: sp_runtime::traits::Block,
+	C: ProvideRuntimeApi<B>,
+	C::Api: StakingApi<B, AccountId, Balance>,
+{
+	ursula.metrics.set_key_fragments(ursula.book.key_fragments());
+	if let Ok(Some(view)) = client.runtime_api().ursula(at, ursula.keys.worker.clone()) {
+		ursula.metrics.set_committed_period(view.last_committed_period);
 	}
 }
 

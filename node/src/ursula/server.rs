@@ -31,9 +31,9 @@ use hyper::{
 	body::Bytes, server::conn::http1, service::service_fn, Method, Request, Response, StatusCode,
 };
 use hyper_util::rt::TokioIo;
-use keymarket_primitives::gateway::{ComplaintError, GATEWAY_VERSION};
+use keymarket_primitives::gateway::{ComplaintError, ComplaintOutcome, Confirmed, GATEWAY_VERSION};
 use keymarket_primitives::policies::{
-	ReencryptionRequest, RequestError, MAX_CAPSULES_PER_REQUEST, WIRE_VERSION,
+	ReencryptionRequest, ReencryptionResponse, RequestError, MAX_CAPSULES_PER_REQUEST, WIRE_VERSION,
 };
 use tokio::{sync::Semaphore, time::Instant};
 
@@ -97,15 +97,6 @@ fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 	response
 }
 
-fn refuse(error: RequestError) -> Response<Full<Bytes>> {
-	reply(status_of(error), (WIRE_VERSION, error).encode())
-}
-
-/// The answer to a body over [`MAX_REQUEST_BYTES`].
-fn too_large() -> Response<Full<Bytes>> {
-	reply(StatusCode::PAYLOAD_TOO_LARGE, (WIRE_VERSION, RequestError::Malformed).encode())
-}
-
 /// The endpoint: the Ursula, its gateway, and the limits that protect them.
 pub struct Endpoint {
 	ursula: Arc<Ursula>,
@@ -160,32 +151,57 @@ impl Endpoint {
 				b"POST /v1/reencrypt, /v1/complain, /v1/confirm or /v1/attest".to_vec(),
 			);
 		}
+		let started = Instant::now();
+		match self.reencrypt(client, request).await {
+			Ok(response) => {
+				self.ursula.metrics.served(response.cfrags.len(), started.elapsed());
+				reply(StatusCode::OK, response.encode())
+			},
+			Err((status, error)) => {
+				self.ursula.metrics.refused(error);
+				reply(status, (WIRE_VERSION, error).encode())
+			},
+		}
+	}
+
+	/// Serves a re-encryption request, or says why not and with which status.
+	async fn reencrypt<B>(
+		&self,
+		client: ClientAddress,
+		request: Request<B>,
+	) -> Result<ReencryptionResponse, (StatusCode, RequestError)>
+	where
+		B: hyper::body::Body,
+		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+	{
+		let refuse = |error: RequestError| (status_of(error), error);
+		let too_large = (StatusCode::PAYLOAD_TOO_LARGE, RequestError::Malformed);
 		// One token before anything is read; the rest once the capsules are counted.
 		if !self.address_limiter.admit(&client, 1) {
-			return refuse(RequestError::RateLimited);
+			return Err(refuse(RequestError::RateLimited));
 		}
 		let declared = request
 			.headers()
 			.get(hyper::header::CONTENT_LENGTH)
 			.and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
 		if declared.is_some_and(|len| len > MAX_REQUEST_BYTES) {
-			return too_large();
+			return Err(too_large);
 		}
 		let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES).collect().await {
 			Ok(body) => body.to_bytes(),
-			Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
-			Err(_) => return refuse(RequestError::Malformed),
+			Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large),
+			Err(_) => return Err(refuse(RequestError::Malformed)),
 		};
 		let Ok(request) = ReencryptionRequest::decode_all(&mut &body[..]) else {
-			return refuse(RequestError::Malformed);
+			return Err(refuse(RequestError::Malformed));
 		};
 		let capsules = (request.body.capsules.len() as u32).clamp(1, MAX_CAPSULES_PER_REQUEST);
 		if capsules > 1 && !self.address_limiter.admit(&client, capsules - 1) {
-			return refuse(RequestError::RateLimited);
+			return Err(refuse(RequestError::RateLimited));
 		}
 		// Shed load rather than queue it: a request that does not fit now is refused now.
 		let Ok(work) = self.work.clone().try_acquire_many_owned(capsules) else {
-			return refuse(RequestError::Unavailable);
+			return Err(refuse(RequestError::Unavailable));
 		};
 		let ursula = self.ursula.clone();
 		// Re-encryption is CPU work: keep it off the async workers that drive the network.
@@ -196,9 +212,8 @@ impl Endpoint {
 		})
 		.await;
 		match served {
-			Ok(Ok(response)) => reply(StatusCode::OK, response.encode()),
-			Ok(Err(error)) => refuse(error),
-			Err(_) => refuse(RequestError::Unavailable),
+			Ok(served) => served.map_err(refuse),
+			Err(_) => Err(refuse(RequestError::Unavailable)),
 		}
 	}
 }
@@ -222,29 +237,44 @@ impl Endpoint {
 				StatusCode::from_u16(gateway::status_of(error)).unwrap_or(StatusCode::BAD_REQUEST);
 			reply(status, (GATEWAY_VERSION, error).encode())
 		};
+		let confirm = path == "/v1/confirm";
+		let refused = |error: ComplaintError| {
+			if confirm {
+				self.ursula.metrics.confirmation(Err(error));
+			} else {
+				self.ursula.metrics.complaint(Err(error));
+			}
+			refuse_complaint(error)
+		};
 		let Some(gateway) = self.gateway.clone() else {
-			return refuse_complaint(ComplaintError::Unavailable);
+			return refused(ComplaintError::Unavailable);
 		};
 		if !self.address_limiter.admit(&client, 1) {
-			return refuse_complaint(ComplaintError::RateLimited);
+			return refused(ComplaintError::RateLimited);
 		}
 		let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES).collect().await {
 			Ok(body) => body.to_bytes(),
-			Err(_) => return refuse_complaint(ComplaintError::Malformed),
+			Err(_) => return refused(ComplaintError::Malformed),
 		};
-		let confirm = path == "/v1/confirm";
 		let answered = tokio::task::spawn_blocking(move || {
 			if confirm {
-				gateway.confirm(&body).map(|answer| answer.encode())
+				gateway.confirm(&body).map(|answer| (confirmed_name(&answer), answer.encode()))
 			} else {
-				gateway.complain(&body).map(|outcome| outcome.encode())
+				gateway.complain(&body).map(|outcome| (outcome_name(&outcome), outcome.encode()))
 			}
 		})
-		.await;
+		.await
+		.unwrap_or(Err(ComplaintError::Unavailable));
+		let metrics = &self.ursula.metrics;
+		let outcome = answered.as_ref().map(|(name, _)| *name).map_err(|e| *e);
+		if confirm {
+			metrics.confirmation(outcome);
+		} else {
+			metrics.complaint(outcome);
+		}
 		match answered {
-			Ok(Ok(body)) => reply(StatusCode::OK, body),
-			Ok(Err(error)) => refuse_complaint(error),
-			Err(_) => refuse_complaint(ComplaintError::Unavailable),
+			Ok((_, body)) => reply(StatusCode::OK, body),
+			Err(error) => refuse_complaint(error),
 		}
 	}
 }
@@ -285,6 +315,27 @@ impl Endpoint {
 			},
 			Err(_) => refuse_attest(AttestationError::Unavailable),
 		}
+	}
+}
+
+/// A complaint's outcome, as the metrics label it.
+fn outcome_name(outcome: &ComplaintOutcome) -> &'static str {
+	match outcome {
+		ComplaintOutcome::Answered(_) => "answered",
+		ComplaintOutcome::Refused(_) => "refused",
+		ComplaintOutcome::Proven { .. } => "proven",
+		ComplaintOutcome::NotProven { .. } => "not_proven",
+		ComplaintOutcome::AlreadyAccused { .. } => "already_accused",
+		ComplaintOutcome::GatewayRefused(_) => "gateway_refused",
+	}
+}
+
+/// A confirmation's outcome, as the metrics label it.
+fn confirmed_name(confirmed: &Confirmed) -> &'static str {
+	match confirmed {
+		Confirmed::Signed(_) => "signed",
+		Confirmed::Answered(_) => "answered",
+		Confirmed::Refused(_) => "refused",
 	}
 }
 
@@ -469,6 +520,13 @@ mod tests {
 		let other = ClientAddress::V4([10, 0, 0, 2]);
 		let answer = call(&endpoint, other, request(&endpoint, 32)).await;
 		assert_eq!(answer, (404, RequestError::UnknownPolicy), "another address has its own");
+		let metrics = &endpoint.ursula.metrics;
+		assert_eq!(
+			(metrics.refusals("UnknownPolicy"), metrics.refusals("RateLimited")),
+			(3, 1),
+			"each refusal counted under its reason"
+		);
+		assert_eq!(metrics.served_count(), 0);
 	}
 
 	#[tokio::test]
@@ -479,6 +537,7 @@ mod tests {
 			.body(Full::new(Bytes::from(vec![0u8; MAX_REQUEST_BYTES + 1])))
 			.unwrap();
 		assert_eq!(call(&endpoint, BOB, huge).await, (413, RequestError::Malformed));
+		assert_eq!(endpoint.ursula.metrics.refusals("Malformed"), 1);
 	}
 
 	#[test]

@@ -29,6 +29,8 @@ pub struct Ursula {
 	pub bob_limiter: RateLimiter<(PolicyId, AccountId)>,
 	/// The tickets that pay for requests, and this Ursula's winners.
 	pub lottery: Lottery,
+	/// The service's Prometheus metrics.
+	pub metrics: std::sync::Arc<super::metrics::Metrics>,
 }
 
 impl Ursula {
@@ -134,6 +136,7 @@ impl Ursula {
 		// A winner is kept durably before the work it pays for is handed out.
 		if let Some(winner) = winner {
 			self.lottery.keep(winner)?;
+			self.metrics.ticket_won();
 		}
 		let mut cfrags = Vec::with_capacity(capsules.len());
 		for (capsule, capsule_bytes) in capsules.iter().zip(&body.capsules) {
@@ -196,6 +199,7 @@ impl Ursula {
 				std::sync::Arc::new(super::lottery::StaticFunds::default()),
 			)
 			.expect("a writable temp dir"),
+			metrics: std::sync::Arc::new(super::metrics::Metrics::unexported()),
 		}
 	}
 }

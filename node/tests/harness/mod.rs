@@ -179,7 +179,6 @@ impl Node {
 			self.rpc_port.to_string(),
 			"--port".into(),
 			self.p2p_port.to_string(),
-			"--no-prometheus".into(),
 			"--no-telemetry".into(),
 			"--no-mdns".into(),
 			"--name".into(),
@@ -197,6 +196,10 @@ impl Node {
 		for bootnode in &self.config.bootnodes {
 			args.push("--bootnodes".into());
 			args.push(bootnode.clone());
+		}
+		// Prometheus only where a test asks for it, on its own port.
+		if !self.config.extra_args.iter().any(|a| a == "--prometheus-port") {
+			args.push("--no-prometheus".into());
 		}
 		args.extend(self.config.extra_args.iter().cloned());
 		args
@@ -446,6 +449,46 @@ pub fn run_binary(args: &[&str], timeout: Duration) -> (Option<i32>, String, Str
 /// One JSON-RPC request to 127.0.0.1:`port`; `Err` on transport failure or an error answer.
 pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
 	rpc::call(&format!("127.0.0.1:{port}"), method, params)
+}
+
+/// The Prometheus exposition of a node started with `--prometheus-port port`
+/// (`GET /metrics`, the text format).
+pub fn scrape_metrics(port: u16) -> String {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+		.unwrap_or_else(|e| panic!("the metrics endpoint on port {port}: {e}"));
+	stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+	stream
+		.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+		.unwrap();
+	let mut answer = String::new();
+	stream.read_to_string(&mut answer).expect("a text exposition");
+	let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+	assert!(head.starts_with("HTTP/1.1 200"), "GET /metrics: {head}");
+	body.to_string()
+}
+
+/// The sum of the samples of metric `name` in exposition `text` whose labels include `labels`
+/// (0 when there is none: a counter no event has touched yet is not exposed).
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+	let mut sum = 0.0;
+	for line in text.lines().filter(|l| !l.starts_with('#')) {
+		let Some((series, value)) = line.rsplit_once(' ') else { continue };
+		let (series_name, series_labels) = match series.split_once('{') {
+			Some((n, rest)) => (n, rest.trim_end_matches('}')),
+			None => (series, ""),
+		};
+		if series_name != name {
+			continue;
+		}
+		let has = |(key, wanted): &(&str, &str)| {
+			series_labels.split(',').any(|pair| pair == format!("{key}=\"{wanted}\""))
+		};
+		if labels.iter().all(has) {
+			sum += value.parse::<f64>().unwrap_or_else(|_| panic!("a number in {line}"));
+		}
+	}
+	sum
 }
 
 /// The storage key of a plain storage value.
