@@ -40,6 +40,8 @@ pub mod weights;
 pub use configs::parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
 
 #[cfg(test)]
+mod capacity_tests;
+#[cfg(test)]
 mod tests;
 
 use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};

@@ -91,7 +91,6 @@ impl<T: Config> Pallet<T> {
 	/// before (a silent gateway), every open case waits in the closing list of its closing round,
 	/// every listed case is open, the claimed counts match, each round has at most
 	/// [`MAX_GATEWAYS`] gateways, and each line's starts ascend to below its total.
-	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::ensure;
 		for (round, ursula, case) in Cases::<T>::iter() {

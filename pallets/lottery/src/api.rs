@@ -49,7 +49,6 @@ impl<T: Config> Pallet<T> {
 	/// The pallet's invariants: what the accounts say each payer has deposited and reserved is
 	/// exactly what is held on its account for each reason (no money made or lost), and no
 	/// commitment's previous value is younger than its current one.
-	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::BTreeMap;
 		use frame_support::{ensure, traits::fungible::InspectHold};
