@@ -17,6 +17,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { KEY, nextCommitment, registration, send, waitForEvents, waitForPeriod } from './chain.js';
 import { startDevNode } from './node.js';
 import { drawFitting, drawSeed, explainNoMatch, quote as quoteOf } from '../../client-js/market.js';
+import { blockEvents, readPolicy, readUrsula } from '../../client-js/integrator.js';
 
 // Valid compressed secp256k1 points (Umbral public keys).
 const BOB_KEY = '0x0237f6e94917e536c7571dcbc1bf75e36f21167401ff147dfdff033b084ea2dcb0';
@@ -135,6 +136,31 @@ test('Alice grants, the Ursula earns per period, and revocation refunds the rest
   assert.deepEqual(await rpc('keymarket_policiesOfBob', [bob.address]), [POLICY]);
   assert.deepEqual(await rpc('keymarket_policiesOfUrsula', [ferdie.address]), [POLICY]);
   await assert.rejects(rpc('keymarket_policy', ['0x0102']), /-32602: a policy id is 16 bytes/);
+
+  // The integrator's reads (node/client-js/integrator.js), pinned to the grant's block: the
+  // policy (RPC and storage agree), its Ursula's stake and history, the block's events.
+  const at = created.blockHash.toHex();
+  const policy = await readPolicy(api, rpc, POLICY, at);
+  assert.deepEqual(
+    [policy.owner, policy.bob, policy.ursulas, policy.status, policy.escrow],
+    [charlie.address, bob.address, [ferdie.address], 'active', 10n * RATE],
+  );
+  assert.equal(await readPolicy(api, rpc, u8aToHex(new Uint8Array(16).fill(9)), at), null);
+  const ursula = await readUrsula(api, rpc, ferdie.address, at);
+  assert.equal(ursula.staker, alice.address);
+  assert.equal(ursula.registered, true);
+  assert.equal(ursula.locked, 2_000n * KEY);
+  assert.deepEqual(ursula.subStakes.map((s) => s.value), [2_000n * KEY]);
+  assert.equal(ursula.offences, 0);
+  assert.equal(await readUrsula(api, rpc, charlie.address, at), null, 'not a worker');
+  const events = await blockEvents(api, at);
+  const made = events.find((e) => e.pallet === 'policies' && e.event === 'PolicyCreated');
+  assert.deepEqual(made.extrinsic.call, 'policies.createPolicy');
+  assert.equal(made.extrinsic.signer, charlie.address);
+  assert.equal(made.fields.policy, POLICY);
+  assert.equal(BigInt(made.fields.escrow), 10n * RATE);
+  assert.ok(events.some((e) => e.pallet === 'system' && e.event === 'ExtrinsicSuccess' && e.extrinsic.index === made.extrinsic.index));
+  assert.ok(events.some((e) => e.extrinsic?.call === 'timestamp.set'), 'the inherent too');
   const again = await send(api.tx.policies.createPolicy(POLICY, grant(now, now + 10), named, [envelope()]), charlie);
   assert.equal(errorOf(again), 'policies.PolicyIdInUse');
 
