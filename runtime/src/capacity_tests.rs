@@ -27,8 +27,11 @@ use crate::{
 /// What one block takes of a call, and what limits it.
 #[derive(Debug)]
 struct Fit {
-	/// Transactions of this call in one block.
+	/// Transactions of this call in one block otherwise empty.
 	per_block: u64,
+	/// Transactions of this call in a block whose normal class is full: the same for normal
+	/// calls; for operational ones, what the reserve beyond the normal class's share holds.
+	guaranteed: u64,
 	/// `weight` or `length`: the limit reached first.
 	limit: &'static str,
 	/// The transaction's weight (ref time, ps) with its class's base, and its length.
@@ -73,7 +76,21 @@ fn fit(call: RuntimeCall) -> Fit {
 	let by_length = *RuntimeBlockLength::get().max.get(info.class) as u64 / length as u64;
 	let (per_block, limit) =
 		if by_weight <= by_length { (by_weight, "weight") } else { (by_length, "length") };
-	Fit { per_block, limit, ref_time: weight.ref_time(), length, class: info.class }
+	// frame_system lets a block's total pass `max_block` only within the class's reserve.
+	let guaranteed = match (info.class, class.reserved) {
+		(DispatchClass::Normal, _) | (_, None) => per_block,
+		(_, Some(reserved)) => (reserved.ref_time() / weight.ref_time().max(1))
+			.min(reserved.proof_size() / weight.proof_size().max(1))
+			.min(per_block),
+	};
+	Fit { per_block, guaranteed, limit, ref_time: weight.ref_time(), length, class: info.class }
+}
+
+/// Policy `i`'s id (distinct for every `i`).
+fn policy_of(i: u32) -> [u8; 16] {
+	let mut id = [1u8; 16];
+	id[..4].copy_from_slice(&i.to_le_bytes());
+	id
 }
 
 fn account(i: u32) -> AccountId {
@@ -90,7 +107,7 @@ fn redemption(tickets: u32, payers: u32) -> RuntimeCall {
 			ticket: Ticket {
 				version: TICKET_VERSION,
 				payer: account(i % payers),
-				policy: [(i % payers) as u8; 16],
+				policy: policy_of(i % payers),
 				recipient: worker().public().into(),
 				face_value: UNITS,
 				win_probability: u64::MAX / 100,
@@ -248,13 +265,18 @@ fn capacity_from_the_weights() {
 			"",
 		);
 
-		// Commitments: how much of a period 1,000 and 10,000 Ursulas' commitments take.
+		// Commitments: how much of a period 1,000 and 10,000 Ursulas' commitments take, in
+		// blocks whose normal class is full (the operational reserve only).
 		let commitments = fit(commitment());
 		let blocks_per_period = BlocksPerPeriod::get() as u64;
+		println!(
+			"commitments a block: {} in an empty block, {} beside a full normal class",
+			commitments.per_block, commitments.guaranteed
+		);
 		for ursulas in [1_000u64, 10_000] {
-			let blocks = ursulas.div_ceil(commitments.per_block);
+			let blocks = ursulas.div_ceil(commitments.guaranteed);
 			print(
-				&format!("commitments of {ursulas} Ursulas"),
+				&format!("commitments of {ursulas} Ursulas, blocks full of others"),
 				&commitments,
 				blocks,
 				"blocks of a period",

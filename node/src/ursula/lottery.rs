@@ -103,9 +103,6 @@ struct Store {
 	owed: HashMap<(AccountId, PolicyId), Balance>,
 	/// Duties handed over, and the block they were handed over at.
 	sent: HashMap<Vec<u8>, u32>,
-	/// The size of the batch last handed over with each commitment's value (for the metrics;
-	/// not kept across a restart).
-	batches: HashMap<[u8; 32], u64>,
 }
 
 /// The Ursula's lottery.
@@ -169,7 +166,6 @@ impl Store {
 			winners: HashMap::new(),
 			owed: HashMap::new(),
 			sent: HashMap::new(),
-			batches: HashMap::new(),
 		};
 		for (value, closed) in values {
 			store.add_value(value)?;
@@ -346,8 +342,7 @@ impl Lottery {
 	/// Brings the lottery up to the best block: the terms the check reads, and the duties the
 	/// chain now needs (a commitment to a new value once a round, the reveal of the previous
 	/// one with its winners), handed to `outbox` (again after [`RESEND_BLOCKS`] if the chain
-	/// has not acted on them). Returns how many winners were in the batches of the values the
-	/// chain has now revealed, at the best block and the finalized one (their tickets redeemed).
+	/// has not acted on them).
 	pub fn update(
 		&self,
 		best: u32,
@@ -355,7 +350,7 @@ impl Lottery {
 		on_chain: Commitments,
 		finalized: Commitments,
 		outbox: &dyn LotteryOutbox,
-	) -> io::Result<u64> {
+	) -> io::Result<()> {
 		self.funds.lock().expect("not poisoned").clear();
 		let mut store = self.store.lock().expect("not poisoned");
 		for (file, _) in store.winners.values() {
@@ -378,9 +373,7 @@ impl Lottery {
 				Some(*v) != newest && !held(&c) && !held_in(&finalized, &c)
 			})
 			.collect();
-		let mut redeemed = 0;
 		for value in revealed {
-			redeemed += store.batches.remove(&commitment_of(&value)).unwrap_or(0);
 			store.forget(&value)?;
 		}
 		let send = |store: &mut Store, key: Vec<u8>, duty: LotteryDuty<AccountId, Balance>| {
@@ -418,7 +411,6 @@ impl Lottery {
 			if store.closed.insert(previous) {
 				store.persist_values()?;
 			}
-			store.batches.insert(previous, batch.len() as u64);
 			let duty = LotteryDuty::Redeem { worker: self.worker.clone(), revealed, batch };
 			send(&mut store, (b"reveal", previous).encode(), duty);
 		} else {
@@ -464,7 +456,7 @@ impl Lottery {
 			);
 		drop(store);
 		*self.terms.write().expect("not poisoned") = Some(ChainTerms { current, ..chain });
-		Ok(redeemed)
+		Ok(())
 	}
 }
 
@@ -818,18 +810,10 @@ pub mod tests {
 		drop(reopened);
 		// Revealed at the best block but not yet final: the value and its winners stay.
 		let revealed = Commitments { current: Some((second, 3)), previous: None };
-		let redeemed =
-			scene.lottery.update(20, chain(3), revealed.clone(), behind, &scene.outbox).unwrap();
+		scene.lottery.update(20, chain(3), revealed.clone(), behind, &scene.outbox).unwrap();
 		assert_eq!(scene.lottery.winners(&first).len(), 1);
-		assert_eq!(redeemed, 0, "not redeemed before the reveal is final");
-		let redeemed =
-			scene.lottery.update(21, chain(3), revealed.clone(), revealed.clone(), &scene.outbox);
-		let redeemed = redeemed.unwrap();
+		scene.lottery.update(21, chain(3), revealed.clone(), revealed, &scene.outbox).unwrap();
 		assert!(scene.lottery.winners(&first).is_empty());
-		assert_eq!(redeemed, 1, "the batch's one winner, counted once the reveal is final");
-		let again =
-			scene.lottery.update(22, chain(3), revealed.clone(), revealed, &scene.outbox).unwrap();
-		assert_eq!(again, 0, "counted once");
 	}
 
 	#[test]

@@ -27,7 +27,7 @@ pub struct Metrics {
 	complaints: CounterVec<U64>,
 	confirmations: CounterVec<U64>,
 	tickets_won: Counter<U64>,
-	tickets_redeemed: Counter<U64>,
+	tickets_redeemed: Gauge<U64>,
 	duties: CounterVec<U64>,
 	committed_period: Gauge<U64>,
 	lottery_round: Gauge<U64>,
@@ -91,9 +91,9 @@ impl Metrics {
 				"keymarket_ursula_tickets_won_total",
 				"Winning lottery tickets kept (durably, before their request was served)",
 			)?,
-			tickets_redeemed: counter(
-				"keymarket_ursula_tickets_redeemed_total",
-				"Winning tickets in batches the chain has taken (their value revealed on chain)",
+			tickets_redeemed: gauge(
+				"keymarket_ursula_tickets_redeemed",
+				"Winning tickets the chain has paid this Ursula, all time, as the best block says",
 			)?,
 			duties: counter_vec(
 				"keymarket_ursula_proofs_submitted_total",
@@ -107,7 +107,7 @@ impl Metrics {
 			)?,
 			lottery_round: gauge(
 				"keymarket_ursula_lottery_commitment_round",
-				"The round of this Ursula's current lottery commitment on chain (0: none)",
+				"The round of this Ursula's current lottery commitment on chain (0: none, or round 0)",
 			)?,
 		})
 	}
@@ -149,9 +149,20 @@ impl Metrics {
 		self.tickets_won.inc();
 	}
 
-	/// `count` winning tickets whose batch the chain took.
-	pub fn tickets_redeemed(&self, count: u64) {
-		self.tickets_redeemed.inc_by(count);
+	/// The winning tickets the chain has paid this Ursula, all time.
+	pub fn set_tickets_redeemed(&self, count: u64) {
+		self.tickets_redeemed.set(count);
+	}
+
+	/// A request whose connection's deadline passed before it was answered (its answer, if
+	/// the work finishes, is never sent).
+	pub fn timed_out(&self, route: Route) {
+		let counter = match route {
+			Route::Reencrypt => &self.refused,
+			Route::Complain => &self.complaints,
+			Route::Confirm => &self.confirmations,
+		};
+		counter.with_label_values(&[TIMED_OUT]).inc();
 	}
 
 	/// A duty handed to the off-chain worker.
@@ -178,6 +189,44 @@ impl Metrics {
 	#[cfg(test)]
 	pub fn served_count(&self) -> u64 {
 		self.served.get()
+	}
+}
+
+/// The label of a request cut short by its connection's deadline.
+pub const TIMED_OUT: &str = "TimedOut";
+
+/// The endpoint's routes that count their outcomes.
+#[derive(Clone, Copy, Debug)]
+pub enum Route {
+	Reencrypt,
+	Complain,
+	Confirm,
+}
+
+/// Counts a request as [`TIMED_OUT`] unless it is answered first: the connection drops the
+/// request's future when its deadline passes, and with it this guard.
+pub struct Unanswered<'a> {
+	metrics: &'a Metrics,
+	route: Route,
+	answered: bool,
+}
+
+impl<'a> Unanswered<'a> {
+	pub fn new(metrics: &'a Metrics, route: Route) -> Self {
+		Self { metrics, route, answered: false }
+	}
+
+	/// The request was answered (and its outcome counted).
+	pub fn answered(mut self) {
+		self.answered = true;
+	}
+}
+
+impl Drop for Unanswered<'_> {
+	fn drop(&mut self) {
+		if !self.answered {
+			self.metrics.timed_out(self.route);
+		}
 	}
 }
 
@@ -260,7 +309,9 @@ mod tests {
 		metrics.complaint(Err(ComplaintError::Replayed));
 		metrics.complaint(Ok("proven"));
 		metrics.ticket_won();
-		metrics.tickets_redeemed(4);
+		metrics.set_tickets_redeemed(4);
+		Unanswered::new(&metrics, Route::Reencrypt).answered();
+		drop(Unanswered::new(&metrics, Route::Reencrypt));
 		metrics.duty("lottery_commit");
 		metrics.set_committed_period(Some(12));
 		metrics.set_key_fragments(2);
@@ -276,7 +327,8 @@ mod tests {
 			"keymarket_ursula_complaints_total{outcome=\"Replayed\"} 1",
 			"keymarket_ursula_complaints_total{outcome=\"proven\"} 1",
 			"keymarket_ursula_tickets_won_total 1",
-			"keymarket_ursula_tickets_redeemed_total 4",
+			"keymarket_ursula_tickets_redeemed 4",
+			"keymarket_ursula_requests_refused_total{reason=\"TimedOut\"} 1",
 			"keymarket_ursula_proofs_submitted_total{kind=\"lottery_commit\"} 1",
 			"keymarket_ursula_last_committed_period 12",
 			"keymarket_ursula_key_fragments 2",

@@ -277,23 +277,30 @@ fn update_lottery<B, C, S>(
 			.update(number.unique_saturated_into(), terms, on_chain, finalized, outbox)
 			.map_err(|e| e.to_string())
 	});
-	match updated {
-		Ok(redeemed) => ursula.metrics.tickets_redeemed(redeemed),
-		Err(e) => log::warn!(target: "ursula", "cannot bring the lottery up to {at:?}: {e}"),
+	if let Err(e) = updated {
+		log::warn!(target: "ursula", "cannot bring the lottery up to {at:?}: {e}");
 	}
 }
 
 /// Sets the metrics that state what the book and the chain say at block `at`: the key
-/// fragments held and the last period committed to.
+/// fragments held, the last period committed to, the winning tickets redeemed.
 fn update_gauges<B, C>(client: &C, ursula: &service::Ursula, at: B::Hash)
 where
 	B: sp_runtime::traits::Block,
 	C: ProvideRuntimeApi<B>,
-	C::Api: StakingApi<B, AccountId, Balance>,
+	C::Api: StakingApi<B, AccountId, Balance>
+		+ keymarket_primitives::lottery::LotteryApi<B, AccountId, Balance>,
 {
 	ursula.metrics.set_key_fragments(ursula.book.key_fragments());
-	if let Ok(Some(view)) = client.runtime_api().ursula(at, ursula.keys.worker.clone()) {
+	let api = client.runtime_api();
+	if let Ok(Some(view)) = api.ursula(at, ursula.keys.worker.clone()) {
 		ursula.metrics.set_committed_period(view.last_committed_period);
+	}
+	// What the chain paid this Ursula's winners: it survives restarts, and counts only the
+	// tickets the chain accepted.
+	use keymarket_primitives::lottery::LotteryApi;
+	if let Ok(winnings) = api.winnings(at, ursula.keys.worker.clone()) {
+		ursula.metrics.set_tickets_redeemed(winnings.tickets);
 	}
 }
 

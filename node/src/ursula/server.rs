@@ -40,6 +40,7 @@ use tokio::{sync::Semaphore, time::Instant};
 use super::{
 	connection_limiter::ConnectionLimiter,
 	gateway::{self, Gateway},
+	metrics::{Route, Unanswered},
 	rate_limiter::{ClientAddress, RateLimiter},
 	service::Ursula,
 };
@@ -152,16 +153,20 @@ impl Endpoint {
 			);
 		}
 		let started = Instant::now();
-		match self.reencrypt(client, request).await {
+		let metrics = &self.ursula.metrics;
+		let pending = Unanswered::new(metrics, Route::Reencrypt);
+		let answer = match self.reencrypt(client, request).await {
 			Ok(response) => {
-				self.ursula.metrics.served(response.cfrags.len(), started.elapsed());
+				metrics.served(response.cfrags.len(), started.elapsed());
 				reply(StatusCode::OK, response.encode())
 			},
 			Err((status, error)) => {
-				self.ursula.metrics.refused(error);
+				metrics.refused(error);
 				reply(status, (WIRE_VERSION, error).encode())
 			},
-		}
+		};
+		pending.answered();
+		answer
 	}
 
 	/// Serves a re-encryption request, or says why not and with which status.
@@ -232,12 +237,30 @@ impl Endpoint {
 		B: hyper::body::Body,
 		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 	{
+		let confirm = path == "/v1/confirm";
+		let route = if confirm { Route::Confirm } else { Route::Complain };
+		let pending = Unanswered::new(&self.ursula.metrics, route);
+		let answer = self.gateway_outcome(client, confirm, request).await;
+		pending.answered();
+		answer
+	}
+
+	/// [`Self::answer_gateway`]'s work, each outcome counted.
+	async fn gateway_outcome<B>(
+		&self,
+		client: ClientAddress,
+		confirm: bool,
+		request: Request<B>,
+	) -> Response<Full<Bytes>>
+	where
+		B: hyper::body::Body,
+		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+	{
 		let refuse_complaint = |error: ComplaintError| {
 			let status =
 				StatusCode::from_u16(gateway::status_of(error)).unwrap_or(StatusCode::BAD_REQUEST);
 			reply(status, (GATEWAY_VERSION, error).encode())
 		};
-		let confirm = path == "/v1/confirm";
 		let refused = |error: ComplaintError| {
 			if confirm {
 				self.ursula.metrics.confirmation(Err(error));
