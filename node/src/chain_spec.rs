@@ -1,4 +1,4 @@
-//! Chain specifications: `dev` (one validator), `local` (three) and `staging` (three, with a
+//! Chain specifications: `dev` (one validator), `local` (four) and `staging` (three, with a
 //! real network's durations), all built from the runtime's typed genesis presets, or any JSON
 //! chain spec given by path.
 
@@ -51,7 +51,7 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 	)
 }
 
-/// `local`: three validators, //Alice, //Bob and //Charlie.
+/// `local`: four validators, //Alice, //Bob, //Charlie and //Dave (finality survives one down).
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	from_preset(
 		"Keymarket Local Testnet",

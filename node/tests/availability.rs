@@ -1,5 +1,5 @@
 //! Confirming availability end to end, on five nodes of the `local` chain each hosting an Ursula
-//! (three validators and two full nodes). Governance sets five gateways a round and three
+//! (its four validators and a full node). Governance sets five gateways a round and three
 //! signatures a proof. Then, on the real network:
 //!
 //! - an Ursula that answers is never accused, however many complaints Bob makes;

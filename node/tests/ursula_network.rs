@@ -1,5 +1,5 @@
-//! The product end to end on a real network: three validators of the `local` chain, each
-//! hosting an Ursula (workers //Dave, //Eve, //Ferdie of stakers //Alice, //Bob, //Charlie).
+//! The product end to end on a real network: the four validators of the `local` chain, three of
+//! them hosting an Ursula (workers //Dave, //Eve, //Ferdie of stakers //Alice, //Bob, //Charlie).
 //! Alice grants Bob 2-of-3 with the `alice` client, Enrico encrypts with the `enrico` client, Bob
 //! retrieves and decrypts the exact bytes with the `bob` client — also with one Ursula stopped.
 //! Bad requests get precise errors; a wrong capsule fragment reported to the adjudicator leads to
@@ -40,6 +40,8 @@ struct Network {
 	endpoints: Vec<String>,
 	/// Each node's `--prometheus-port`.
 	metrics_ports: Vec<u16>,
+	/// //Dave's validator, hosting no Ursula: it authors its slots.
+	_dave: Node,
 }
 
 impl Network {
@@ -74,7 +76,10 @@ fn start_network() -> Network {
 		nodes.push(Node::start(validator, config));
 		endpoints.push(format!("http://127.0.0.1:{port}"));
 	}
-	Network { nodes, endpoints, metrics_ports }
+	let mut dave = NodeConfig::local_validator("dave");
+	dave.bootnodes = vec![nodes[0].multiaddr()];
+	let _dave = Node::start("dave", dave);
+	Network { nodes, endpoints, metrics_ports, _dave }
 }
 
 fn path(dir: &Path, name: &str) -> String {

@@ -90,9 +90,11 @@ fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
 	blake2_256(&(b"keymarket/activity/node", left, right).encode())
 }
 
-/// The number of levels below the root of a tree of `omega` leaves: `⌈log₂ ω⌉`.
+/// The number of levels below the root of a tree of `omega` leaves: `⌈log₂ ω⌉` (32 for the
+/// ω above 2^31, whose next power of two a `u32` cannot hold: found by the `service_proof`
+/// fuzz target, where it overflowed).
 pub fn depth_for(omega: u32) -> u32 {
-	omega.max(1).next_power_of_two().trailing_zeros()
+	omega.max(1).checked_next_power_of_two().map_or(u32::BITS, u32::trailing_zeros)
 }
 
 /// A Merkle tree over leaves in key order (the Ursula's side).
@@ -655,6 +657,9 @@ pub(crate) mod tests {
 	fn depth_is_the_ceiling_of_the_logarithm() {
 		let depths: Vec<u32> = [0, 1, 2, 3, 4, 5, 1_000, 100_000].map(depth_for).to_vec();
 		assert_eq!(depths, vec![0, 0, 1, 2, 2, 3, 10, 17]);
+		// Past 2^31 the next power of two does not fit a u32: no overflow, the depth is 32.
+		let depths: Vec<u32> = [1 << 31, (1 << 31) + 1, u32::MAX].map(depth_for).to_vec();
+		assert_eq!(depths, vec![31, 32, 32]);
 	}
 
 	#[test]

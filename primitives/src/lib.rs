@@ -18,6 +18,9 @@ extern crate alloc;
 pub mod activity;
 pub mod crypto;
 pub mod duty;
+pub mod framing;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod gateway;
 pub mod lottery;
 pub mod market;

@@ -5,8 +5,10 @@
 //! MessagePack crate needs `std`, so the runtime reads them with this small serde deserializer
 //! instead. It understands the part of MessagePack that umbral-pre writes: arrays (structs are
 //! written as arrays of their fields), binary strings (curve points, scalars, signatures, ids),
-//! booleans, unsigned integers, text and nil. Anything else, trailing bytes, or nesting deeper
-//! than [`MAX_DEPTH`] is an error, never a panic.
+//! booleans, unsigned integers, text and nil. Anything else, trailing bytes, nesting deeper
+//! than [`MAX_DEPTH`], or the point at infinity (on which umbral-pre 0.11 panics) is an error,
+//! never a panic. The node reads umbral-pre objects from outside with this reader too, never
+//! with umbral-pre's own `from_bytes`.
 
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -94,7 +96,14 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
 			0xc3 => visitor.visit_bool(true),
 			0xc4..=0xc6 => {
 				let len = self.uint(1 << (marker - 0xc4))? as usize;
-				visitor.visit_borrowed_bytes(self.take(len)?)
+				let bytes = self.take(len)?;
+				// SEC1's encoding of the point at infinity. umbral-pre 0.11 takes it for a curve
+				// point, then panics when it hashes one (it assumes 33 compressed bytes); no
+				// umbral-pre object holds it, so it is refused here, before umbral-pre sees it.
+				if bytes == [0x00] {
+					return Err(error("the point at infinity"));
+				}
+				visitor.visit_borrowed_bytes(bytes)
 			},
 			0xcc..=0xcf => {
 				let value = self.uint(1 << (marker - 0xcc))?;
@@ -240,6 +249,21 @@ mod tests {
 		assert!(from_slice::<Inner>(&bytes).is_ok());
 		let longer = [0x93, 0xc4, 0x01, 7, 0xc3, 0x01];
 		assert!(from_slice::<Inner>(&longer).is_err());
+	}
+
+	#[test]
+	fn refuses_the_point_at_infinity_on_which_umbral_pre_panics() {
+		// A capsule whose two points are SEC1's one-byte point at infinity: umbral-pre 0.11's own
+		// reader takes it and panics verifying it (found by the `umbral_msgpack` fuzz target).
+		let capsule = [&[0x93, 0xc4, 1, 0, 0xc4, 1, 0, 0xc4, 32][..], &[1; 32]].concat();
+		assert_eq!(
+			from_slice::<umbral_pre::Capsule>(&capsule).unwrap_err(),
+			error("the point at infinity")
+		);
+		assert!(!crate::policies::capsule_is_valid(&capsule));
+		// Any other one-byte string is read as before.
+		assert!(from_slice::<Inner>(&[0x92, 0xc4, 1, 0, 0xc3]).is_err());
+		assert!(from_slice::<Inner>(&[0x92, 0xc4, 1, 7, 0xc3]).is_ok());
 	}
 
 	#[test]

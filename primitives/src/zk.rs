@@ -59,9 +59,11 @@ pub const MAX_ZK_PROOF: u32 = 1_184;
 pub const TRANSCRIPT: &[u8] = b"keymarket/activity/zk";
 
 /// The values a claim of `omega` requests proves: its `ω − 1` differences padded to a power of
-/// two (at least one).
+/// two (at least one). Past 2^31 differences (far beyond [`MAX_ZK_OMEGA`]) the power of two
+/// does not fit a `u32`: the count saturates instead of overflowing (found by the
+/// `service_proof` fuzz target).
 pub fn proven_values(omega: u32) -> u32 {
-	omega.saturating_sub(1).max(1).next_power_of_two()
+	omega.saturating_sub(1).max(1).checked_next_power_of_two().unwrap_or(u32::MAX)
 }
 
 /// The commitments a claim of `omega` requests carries: one per key, then one per padding

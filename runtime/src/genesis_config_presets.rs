@@ -99,13 +99,15 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
-/// `local_testnet`: three validators, //Alice, //Bob and //Charlie; //Alice is sudo.
+/// `local_testnet`: four validators, //Alice, //Bob, //Charlie and //Dave, so that finality
+/// survives one of them down (GRANDPA needs more than two thirds: three of four); //Alice is sudo.
 pub fn local_config_genesis() -> Value {
 	genesis(
 		vec![
 			validator_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 			validator_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			validator_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			validator_keys(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
 		endowed_dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
@@ -196,11 +198,11 @@ mod tests {
 	}
 
 	#[test]
-	fn local_testnet_has_three_validators_and_funded_accounts() {
+	fn local_testnet_has_four_validators_and_funded_accounts() {
 		genesis_of(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
 			let aura = pallet_aura::Authorities::<crate::Runtime>::get();
-			assert_eq!(aura.len(), 3);
-			assert_eq!(pallet_grandpa::Pallet::<crate::Runtime>::grandpa_authorities().len(), 3);
+			assert_eq!(aura.len(), 4);
+			assert_eq!(pallet_grandpa::Pallet::<crate::Runtime>::grandpa_authorities().len(), 4);
 			let endowed = endowed_dev_accounts();
 			for who in &endowed {
 				assert_eq!(pallet_balances::Pallet::<crate::Runtime>::free_balance(who), ENDOWMENT);

@@ -179,7 +179,8 @@ fn retrieve(
 	}
 	let payer = options.payer.clone().unwrap_or_else(|| view.owner.clone());
 	let tickets = Tickets::new(&chain, &payer, file.policy, options.ticket_odds)?;
-	let capsule = Capsule::from_bytes(&file.capsule).map_err(|e| format!("bad capsule: {e}"))?;
+	let capsule = keymarket_primitives::msgpack::from_slice::<Capsule>(&file.capsule)
+		.map_err(|e| format!("bad capsule: {e}"))?;
 	let delegating = umbral_pre::PublicKey::try_from_compressed_bytes(&view.policy_key)?;
 	let mut retrieval = Retrieval {
 		chain,

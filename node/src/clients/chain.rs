@@ -57,6 +57,16 @@ impl Chain {
 		hash.ok_or_else(|| format!("no block {number:?}"))
 	}
 
+	/// What a signature commits to besides the call: the chain's genesis and its runtime's
+	/// versions, read now.
+	pub fn signing_context(&self) -> Result<SigningContext, String> {
+		let genesis = self.block_hash(Some(0))?;
+		let version = self.rpc("state_getRuntimeVersion", json!([]))?;
+		let spec_version = version["specVersion"].as_u64().ok_or("specVersion")? as u32;
+		let tx_version = version["transactionVersion"].as_u64().ok_or("transactionVersion")? as u32;
+		Ok(SigningContext { genesis, spec_version, tx_version })
+	}
+
 	/// Builds `call` signed by `signer` with `nonce`, exactly as polkadot.js would for this chain
 	/// (immortal era, no tip).
 	pub fn signed_extrinsic(
@@ -65,20 +75,7 @@ impl Chain {
 		call: RuntimeCall,
 		nonce: u32,
 	) -> Result<UncheckedExtrinsic, String> {
-		let genesis = self.block_hash(Some(0))?;
-		let version = self.rpc("state_getRuntimeVersion", json!([]))?;
-		let spec_version = version["specVersion"].as_u64().ok_or("specVersion")? as u32;
-		let tx_version = version["transactionVersion"].as_u64().ok_or("transactionVersion")? as u32;
-		let extension = keymarket_runtime::immortal_tx_extension(nonce, 0);
-		let implicit = keymarket_runtime::tx_implicit(spec_version, tx_version, genesis, genesis);
-		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-		Ok(UncheckedExtrinsic::new_signed(
-			call,
-			MultiAddress::Id(signer.public().into()),
-			MultiSignature::Sr25519(signature),
-			extension,
-		))
+		Ok(self.signing_context()?.sign(signer, call, nonce))
 	}
 
 	/// Signs `call` as `signer` (next nonce), submits it and waits until it is in a block;
@@ -155,6 +152,36 @@ impl Chain {
 			.filter(|r| r.phase == frame_system::Phase::ApplyExtrinsic(index))
 			.map(|r| r.event)
 			.collect())
+	}
+}
+
+/// The chain's genesis and runtime versions, which every signature covers.
+#[derive(Clone, Copy, Debug)]
+pub struct SigningContext {
+	pub genesis: H256,
+	pub spec_version: u32,
+	pub tx_version: u32,
+}
+
+impl SigningContext {
+	/// `call` signed by `signer` with `nonce` (immortal era, no tip).
+	pub fn sign(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+		nonce: u32,
+	) -> UncheckedExtrinsic {
+		let SigningContext { genesis, spec_version, tx_version } = *self;
+		let extension = keymarket_runtime::immortal_tx_extension(nonce, 0);
+		let implicit = keymarket_runtime::tx_implicit(spec_version, tx_version, genesis, genesis);
+		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+		UncheckedExtrinsic::new_signed(
+			call,
+			MultiAddress::Id(signer.public().into()),
+			MultiSignature::Sr25519(signature),
+			extension,
+		)
 	}
 }
 

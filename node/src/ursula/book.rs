@@ -14,13 +14,14 @@ use std::{
 
 use codec::DecodeAll;
 use keymarket_primitives::{
+	msgpack,
 	policies::{BoundKeyFrag, EncryptedKeyFrag, PoliciesApi, PolicyId, PolicyView, WIRE_VERSION},
 	staking::{Period, StakingApi},
 	AccountId, Balance,
 };
 use sp_api::ProvideRuntimeApi;
 use sp_core::offchain::{OffchainStorage, STORAGE_PREFIX};
-use umbral_pre::{Capsule, DefaultDeserialize, KeyFrag, PublicKey, VerifiedKeyFrag};
+use umbral_pre::{Capsule, KeyFrag, PublicKey, VerifiedKeyFrag};
 
 use super::keys::UrsulaSecrets;
 
@@ -193,8 +194,8 @@ pub fn open_kfrag(
 	if envelope.version != WIRE_VERSION {
 		return Err(format!("unknown version {}", envelope.version));
 	}
-	let capsule =
-		Capsule::from_bytes(&envelope.capsule).map_err(|e| format!("bad capsule: {e}"))?;
+	let capsule = msgpack::from_slice::<Capsule>(&envelope.capsule)
+		.map_err(|e| format!("bad capsule: {e}"))?;
 	let plain = umbral_pre::decrypt_original(&keys.umbral, &capsule, &envelope.ciphertext)
 		.map_err(|e| format!("not encrypted to this Ursula: {e}"))?;
 	let bound = BoundKeyFrag::decode_all(&mut &plain[..])
@@ -204,8 +205,8 @@ pub fn open_kfrag(
 	if !bound.binds(view) {
 		return Err("sealed for another policy (a replayed key fragment)".into());
 	}
-	let kfrag =
-		KeyFrag::from_bytes(&bound.kfrag).map_err(|e| format!("not a key fragment: {e}"))?;
+	let kfrag = msgpack::from_slice::<KeyFrag>(&bound.kfrag)
+		.map_err(|e| format!("not a key fragment: {e}"))?;
 	let key = |bytes: &[u8; 33]| {
 		PublicKey::try_from_compressed_bytes(bytes).map_err(|e| format!("bad policy key: {e}"))
 	};

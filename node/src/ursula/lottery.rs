@@ -47,7 +47,7 @@ use keymarket_primitives::{
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 
-use super::served_log::{frame_payload, scan_frames, unframe_payload};
+use keymarket_primitives::framing::{frame_payload, scan_frames, unframe_payload};
 
 /// A winning ticket as the Ursula keeps and redeems it.
 pub type Winner = SignedTicket<AccountId, Balance>;

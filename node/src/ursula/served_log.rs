@@ -2,18 +2,22 @@
 //! damaged one costs that record only, and an index for proofs of service.
 //!
 //! `<chain dir>/ursula/served/<period>.log` holds the SCALE [`ServedRecord`]s served in that
-//! period (their `served_at`), each framed as [`RECORD_MAGIC`] ‖ payload length (`u32` LE) ‖
-//! BLAKE2b-128 of the payload ‖ payload. A reader that meets a frame whose length, checksum or
-//! SCALE is wrong scans forward to the next marker: the records after a damaged one survive.
+//! period (their `served_at`), each framed as `KMsr` ‖ payload length (`u32` LE) ‖
+//! BLAKE2b-128 of the payload ‖ payload ([`keymarket_primitives::framing`]). A reader that meets
+//! a frame whose length, checksum or SCALE is wrong scans forward to the next marker: the
+//! records after a damaged one survive.
 //! `<period>.idx` lists each record's offset (`u64` LE) and frame length (`u32` LE). The index is
 //! derived from the log: at start, an index that does not end where its log ends (a crash between
 //! the two, a torn record) is rebuilt from the log, and a torn tail is cut off.
 //!
-//! A writer thread appends what the endpoint queues, and syncs each log file once per batch
-//! (group commit), so the endpoint never waits for the disk. The queue is bounded: the endpoint
-//! takes a place in it ([`ServedLog::reserve`]) before it does any work, and refuses the request
-//! when there is none, so a slow disk sheds load instead of growing memory. A crash loses the
-//! records of the last, unsynced batch but never lets their sequence numbers be served again:
+//! A writer thread appends what the endpoint queues, a batch at a time, and syncs each log file
+//! once per batch (group commit). The endpoint hands out an answer only once its record is
+//! written ([`Written::wait`]): in the kernel's page cache, so a killed node (SIGKILL, a panic,
+//! an out-of-memory kill) never loses the record of an answer it gave; the sync that follows
+//! makes the batch survive a power loss too. The queue is bounded: the endpoint takes a place in
+//! it ([`ServedLog::reserve`]) before it does any work, and refuses the request when there is
+//! none, so a slow disk sheds load instead of growing memory. A machine crash loses at most the
+//! records of the last, unsynced batch, and never lets their sequence numbers be served again:
 //! that is the [`ReplayGuard`](super::replay_guard::ReplayGuard)'s job, done before serving.
 
 use std::{
@@ -28,17 +32,11 @@ use std::{
 };
 
 use codec::{DecodeAll, Encode};
+pub use keymarket_primitives::framing::IndexEntry;
+use keymarket_primitives::framing::{
+	frame_payload, scan_frames, unframe_served_record as unframe, HEADER_BYTES, MAX_RECORD_BYTES,
+};
 use keymarket_primitives::{policies::ServedRecord, staking::Period};
-
-/// The marker that starts every record.
-pub const RECORD_MAGIC: [u8; 4] = *b"KMsr";
-
-/// Marker, length and checksum.
-const HEADER_BYTES: usize = 4 + 4 + 16;
-
-/// No record is larger (a request is at most 16 KiB, 32 fragments with their signatures about
-/// 15 KiB): a larger length is damage.
-pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 
 const INDEX_ENTRY_BYTES: usize = 12;
 
@@ -48,16 +46,9 @@ pub const DEFAULT_QUEUE: usize = 4_096;
 /// Records in one batch at most, so that one sync never waits for an endless stream.
 const MAX_BATCH: usize = 1_024;
 
-/// Where a record sits in its period's log: offset and frame length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IndexEntry {
-	pub offset: u64,
-	pub len: u32,
-}
-
 /// The writer's queue.
 pub struct ServedLog {
-	queue: mpsc::SyncSender<ServedRecord>,
+	queue: mpsc::SyncSender<(ServedRecord, mpsc::SyncSender<()>)>,
 	/// Places taken in the queue: records queued or about to be, not yet on disk.
 	taken: Arc<AtomicUsize>,
 	capacity: usize,
@@ -85,7 +76,7 @@ impl ServedLog {
 			repair(dir, period)?;
 		}
 		let capacity = capacity.max(1);
-		let (queue, records) = mpsc::sync_channel::<ServedRecord>(capacity);
+		let (queue, records) = mpsc::sync_channel(capacity);
 		let taken = Arc::new(AtomicUsize::new(0));
 		let writer = WriteLoop { dir: dir.to_path_buf(), open: BTreeMap::new() };
 		let freed = taken.clone();
@@ -105,14 +96,33 @@ impl ServedLog {
 		Some(QueuePlace { taken: Some(self.taken.clone()) })
 	}
 
-	/// Queues `record` for the disk in the place taken for it.
-	pub fn append(&self, mut place: QueuePlace, record: ServedRecord) {
+	/// Queues `record` for the disk in the place taken for it; the answer it records waits on
+	/// the [`Written`] returned.
+	pub fn append(&self, mut place: QueuePlace, record: ServedRecord) -> Written {
+		let (done, written) = mpsc::sync_channel(1);
 		// There are no more places than the channel holds, so this never finds it full.
-		match self.queue.try_send(record) {
+		match self.queue.try_send((record, done)) {
 			// The writer frees the place once the record is on disk.
 			Ok(()) => place.taken = None,
 			Err(e) => log::error!(target: "ursula", "cannot queue a served record: {e}"),
 		}
+		Written(written)
+	}
+}
+
+/// The writer's word that a record is written (or could not be).
+pub struct Written(mpsc::Receiver<()>);
+
+impl Written {
+	/// Waits until the record is written: `Err` if the writer could not write it (the disk
+	/// failed) or did not within `timeout`, and then its answer must not be handed out.
+	pub fn wait(self, timeout: std::time::Duration) -> io::Result<()> {
+		self.0.recv_timeout(timeout).map_err(|e| {
+			io::Error::other(match e {
+				mpsc::RecvTimeoutError::Timeout => "the served log's writer is behind",
+				mpsc::RecvTimeoutError::Disconnected => "the served log's writer failed",
+			})
+		})
 	}
 }
 
@@ -141,11 +151,22 @@ struct WriteLoop {
 }
 
 impl WriteLoop {
-	fn run(mut self, records: mpsc::Receiver<ServedRecord>, taken: Arc<AtomicUsize>) {
+	fn run(
+		mut self,
+		records: mpsc::Receiver<(ServedRecord, mpsc::SyncSender<()>)>,
+		taken: Arc<AtomicUsize>,
+	) {
 		while let Ok(first) = records.recv() {
-			let batch: Vec<ServedRecord> =
-				std::iter::once(first).chain(records.try_iter().take(MAX_BATCH)).collect();
-			if let Err(e) = self.write(&batch) {
+			let (batch, written): (Vec<ServedRecord>, Vec<mpsc::SyncSender<()>>) =
+				std::iter::once(first).chain(records.try_iter().take(MAX_BATCH)).unzip();
+			// The answers go out once their records are written; the sync follows.
+			let outcome = self.write(&batch).and_then(|synced| {
+				for done in written {
+					let _ = done.try_send(());
+				}
+				synced()
+			});
+			if let Err(e) = outcome {
 				log::error!(target: "ursula", "cannot write the served-request log: {e}");
 				// Start again from what the files say.
 				self.open.clear();
@@ -154,7 +175,8 @@ impl WriteLoop {
 		}
 	}
 
-	fn write(&mut self, batch: &[ServedRecord]) -> io::Result<()> {
+	/// Writes `batch` to the logs and the indexes; returns how to sync the logs it wrote.
+	fn write(&mut self, batch: &[ServedRecord]) -> io::Result<impl FnOnce() -> io::Result<()>> {
 		let mut pending: BTreeMap<Period, (Vec<u8>, Vec<u8>)> = BTreeMap::new();
 		for record in batch {
 			let period = record.served_at;
@@ -168,18 +190,19 @@ impl WriteLoop {
 			index.extend((frame.len() as u32).to_le_bytes());
 			log.extend(frame);
 		}
+		let mut written = Vec::with_capacity(pending.len());
 		for (period, (log, index)) in pending {
 			let files = self.open.get_mut(&period).expect("opened above");
 			files.log.write_all(&log)?;
-			files.log.sync_data()?;
 			files.len += log.len() as u64;
 			// Not synced: the index is rebuilt from the log when a crash leaves it behind.
 			files.index.write_all(&index)?;
+			written.push(files.log.try_clone()?);
 		}
 		while self.open.len() > 2 {
 			self.open.pop_first();
 		}
-		Ok(())
+		Ok(move || written.iter().try_for_each(File::sync_data))
 	}
 }
 
@@ -203,57 +226,6 @@ pub fn frame(record: &ServedRecord) -> Vec<u8> {
 	frame_payload(&record.encode())
 }
 
-/// `payload` framed: the marker, its length, its hash, itself.
-pub fn frame_payload(payload: &[u8]) -> Vec<u8> {
-	let mut framed = Vec::with_capacity(HEADER_BYTES + payload.len());
-	framed.extend(RECORD_MAGIC);
-	framed.extend((payload.len() as u32).to_le_bytes());
-	framed.extend(sp_crypto_hashing::blake2_128(payload));
-	framed.extend(payload);
-	framed
-}
-
-/// The payload framed at the start of `bytes` (its marker, length and hash intact), and its
-/// frame's length.
-pub fn unframe_payload(bytes: &[u8]) -> Option<(&[u8], usize)> {
-	if bytes.get(..4)? != RECORD_MAGIC {
-		return None;
-	}
-	let len = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?) as usize;
-	if len > MAX_RECORD_BYTES {
-		return None;
-	}
-	let payload = bytes.get(HEADER_BYTES..HEADER_BYTES + len)?;
-	if sp_crypto_hashing::blake2_128(payload) != bytes[8..HEADER_BYTES] {
-		return None;
-	}
-	Some((payload, HEADER_BYTES + len))
-}
-
-/// The record framed at the start of `bytes`, and its frame's length.
-fn unframe(bytes: &[u8]) -> Option<(ServedRecord, usize)> {
-	let (payload, len) = unframe_payload(bytes)?;
-	let record =
-		ServedRecord::decode_all(&mut &payload[..]).ok().or_else(|| legacy_record(payload))?;
-	Some((record, len))
-}
-
-/// A record written before requests carried a ticket: the request was its body and signature.
-fn legacy_record(payload: &[u8]) -> Option<ServedRecord> {
-	use keymarket_primitives::{
-		crypto::Sr25519Signature,
-		policies::{ReencryptionRequest, RequestBody, SignedCfrag},
-		staking::Period,
-	};
-	let (version, body, signature, served_at, cfrags) =
-		<(u8, RequestBody, Sr25519Signature, Period, Vec<SignedCfrag>)>::decode_all(
-			&mut &payload[..],
-		)
-		.ok()?;
-	let request = ReencryptionRequest { body, signature, ticket: None };
-	Some(ServedRecord { version, request, served_at, cfrags })
-}
-
 /// The records of one period's log, where each sits, and how many bytes were damaged.
 pub struct PeriodRecords {
 	pub records: Vec<(IndexEntry, ServedRecord)>,
@@ -264,31 +236,6 @@ pub struct PeriodRecords {
 fn scan(bytes: &[u8]) -> PeriodRecords {
 	let (records, damaged_bytes) = scan_frames(bytes, unframe);
 	PeriodRecords { records, damaged_bytes }
-}
-
-/// Reads what `unframe` finds framed in `bytes`, skipping damage (a torn or corrupt frame) up
-/// to the next marker; returns each item with where it sits, and how many bytes were damaged.
-pub fn scan_frames<R>(
-	bytes: &[u8],
-	unframe: impl Fn(&[u8]) -> Option<(R, usize)>,
-) -> (Vec<(IndexEntry, R)>, u64) {
-	let mut items = Vec::new();
-	let mut damaged_bytes = 0;
-	let mut at = 0;
-	while at < bytes.len() {
-		if let Some((item, len)) = unframe(&bytes[at..]) {
-			items.push((IndexEntry { offset: at as u64, len: len as u32 }, item));
-			at += len;
-			continue;
-		}
-		let next = bytes[at + 1..]
-			.windows(RECORD_MAGIC.len())
-			.position(|w| w == RECORD_MAGIC)
-			.map_or(bytes.len(), |p| at + 1 + p);
-		damaged_bytes += (next - at) as u64;
-		at = next;
-	}
-	(items, damaged_bytes)
 }
 
 /// The periods that have a log in `dir`, in order.
@@ -520,6 +467,34 @@ mod tests {
 		let read: Vec<u64> =
 			read_legacy(&path).unwrap().iter().map(|r| r.request.body.sequence).collect();
 		assert_eq!(read, vec![5, 9]);
+	}
+
+	#[test]
+	fn an_answer_waits_until_its_record_is_in_the_file() {
+		let dir = tempfile::tempdir().unwrap();
+		let log = ServedLog::open(dir.path(), 16).unwrap();
+		for sequence in 1..=3 {
+			let written = log.append(log.reserve().expect("room"), record(sequence, 7));
+			written.wait(std::time::Duration::from_secs(10)).expect("written");
+			// Written means in the file now, for any process that reads it (a killed node's
+			// next start among them), without waiting for the writer's sync.
+			let read = read_period(dir.path(), 7).unwrap();
+			assert_eq!(sequences(&read), (1..=sequence).collect::<Vec<_>>());
+		}
+	}
+
+	#[test]
+	fn a_record_that_cannot_be_written_withholds_its_answer() {
+		let dir = tempfile::tempdir().unwrap();
+		let log = ServedLog::open(dir.path(), 16).unwrap();
+		// Period 9's log cannot be opened: a directory stands where the file would be.
+		std::fs::create_dir(log_path(dir.path(), 9)).unwrap();
+		let written = log.append(log.reserve().expect("room"), record(1, 9));
+		let error = written.wait(std::time::Duration::from_secs(10)).unwrap_err();
+		assert_eq!(error.to_string(), "the served log's writer failed");
+		// The writer goes on with what it can write.
+		let written = log.append(log.reserve().expect("room"), record(2, 7));
+		written.wait(std::time::Duration::from_secs(10)).expect("period 7 is writable");
 	}
 
 	#[test]

@@ -4,6 +4,7 @@
 //! [`Ursula::serve`] and its answer back.
 
 use keymarket_primitives::{
+	msgpack,
 	policies::{
 		cfrag_signing_payload, PolicyId, PolicyStatus, ReencryptionRequest, ReencryptionResponse,
 		RequestError, ServedRecord, ServiceWindow, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
@@ -12,12 +13,16 @@ use keymarket_primitives::{
 	AccountId,
 };
 use sp_core::crypto::Pair as _;
-use umbral_pre::{Capsule, DefaultDeserialize, DefaultSerialize};
+use umbral_pre::{Capsule, DefaultSerialize};
 
 use super::{
 	book::Book, keys::UrsulaSecrets, lottery::Lottery, rate_limiter::RateLimiter,
 	replay_guard::ReplayGuard, served_log::ServedLog,
 };
+
+/// How long an answer waits for its record to be written before it is withheld: far past a
+/// healthy disk's write (microseconds), short of a client's patience.
+const RECORD_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the endpoint serves from.
 pub struct Ursula {
@@ -48,7 +53,7 @@ impl Ursula {
 			.iter()
 			.enumerate()
 			.map(|(i, bytes)| {
-				let capsule = Capsule::from_bytes(bytes)
+				let capsule = msgpack::from_slice::<Capsule>(bytes)
 					.map_err(|_| RequestError::MalformedCapsule(i as u32))?;
 				umbral_pre::reencrypt(&capsule, (*kfrag).clone())
 					.to_bytes()
@@ -115,7 +120,7 @@ impl Ursula {
 				// Only canonical bytes (what umbral-pre writes, which the runtime's adjudicator
 				// reads): a capsule with trailing bytes or another encoding would be signed here
 				// and refused there, so a signed answer to it could be neither judged nor trusted.
-				Capsule::from_bytes(bytes)
+				msgpack::from_slice::<Capsule>(bytes)
 					.ok()
 					.filter(|capsule| {
 						capsule.to_bytes().is_ok_and(|canonical| *canonical == bytes[..])
@@ -156,7 +161,7 @@ impl Ursula {
 			served_at: now,
 			cfrags,
 		};
-		self.log.append(
+		let written = self.log.append(
 			place,
 			ServedRecord {
 				version: WIRE_VERSION,
@@ -165,6 +170,11 @@ impl Ursula {
 				request,
 			},
 		);
+		// No answer without its record: a node killed after this still has it.
+		if let Err(e) = written.wait(RECORD_WRITE_TIMEOUT) {
+			log::error!(target: "ursula", "a served record is not written, its answer withheld: {e}");
+			return Err(RequestError::Unavailable);
+		}
 		Ok(response)
 	}
 }

@@ -69,6 +69,16 @@ pub struct NodeConfig {
 	pub extra_args: Vec<String>,
 	/// Keys to put into the keystore before the first start: (key type, scheme, secret URI).
 	pub keys: Vec<(String, String, String)>,
+	/// A host of its own (a network namespace) instead of this machine's loopback.
+	pub host: Option<NetHost>,
+}
+
+/// A node's own host: a network namespace the test made, and the node's address in it, which
+/// the test (outside) reaches over a bridge.
+#[derive(Clone, Debug)]
+pub struct NetHost {
+	pub netns: String,
+	pub ip: String,
 }
 
 impl NodeConfig {
@@ -81,6 +91,7 @@ impl NodeConfig {
 			node_key: None,
 			extra_args: vec![],
 			keys: vec![],
+			host: None,
 		}
 	}
 
@@ -93,6 +104,7 @@ impl NodeConfig {
 			node_key: None,
 			extra_args: vec![],
 			keys: vec![],
+			host: None,
 		}
 	}
 }
@@ -165,7 +177,12 @@ impl Node {
 	pub fn multiaddr(&self) -> String {
 		let key = self.config.node_key.as_ref().expect("multiaddr needs a fixed node key");
 		let peer_id = peer_id_of(key);
-		format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.p2p_port)
+		format!("/ip4/{}/tcp/{}/p2p/{peer_id}", self.ip(), self.p2p_port)
+	}
+
+	/// The address the node listens on: loopback, or its own host's.
+	pub fn ip(&self) -> &str {
+		self.config.host.as_ref().map_or("127.0.0.1", |host| &host.ip)
 	}
 
 	/// The command line this node runs with.
@@ -197,6 +214,10 @@ impl Node {
 			args.push("--bootnodes".into());
 			args.push(bootnode.clone());
 		}
+		if self.config.host.is_some() {
+			// The test reaches its RPC from outside the namespace, on a private bridge.
+			args.extend(["--unsafe-rpc-external".into(), "--rpc-methods".into(), "unsafe".into()]);
+		}
 		// Prometheus only where a test asks for it, on its own port.
 		if !self.config.extra_args.iter().any(|a| a == "--prometheus-port") {
 			args.push("--no-prometheus".into());
@@ -211,17 +232,25 @@ impl Node {
 			.append(true)
 			.open(self.log_path())
 			.expect("the base path is writable");
-		let child = Command::new(NODE_BINARY)
+		let mut command = match &self.config.host {
+			// `ip netns exec` execs the node in the namespace: the child is the node itself.
+			Some(host) => {
+				let mut command = Command::new("ip");
+				command.args(["netns", "exec", &host.netns, NODE_BINARY]);
+				command
+			},
+			None => Command::new(NODE_BINARY),
+		};
+		let child = command
 			.args(self.args())
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()
 			.unwrap_or_else(|e| panic!("cannot start {NODE_BINARY}: {e}"));
 		self.child = Some(child);
-		let rpc_port = self.rpc_port;
 		wait_for(&format!("the RPC server of {}", self.name), Duration::from_secs(60), || {
 			self.assert_running();
-			rpc_call(rpc_port, "system_health", json!([])).ok()
+			self.try_rpc("system_health", json!([])).ok()
 		});
 	}
 
@@ -236,16 +265,25 @@ impl Node {
 	}
 
 	/// Stops the node gracefully (SIGTERM, then SIGKILL after 20 s); its base path is kept.
-	pub fn stop(&mut self) {
-		if let Some(mut child) = self.child.take() {
-			let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-			let deadline = Instant::now() + Duration::from_secs(20);
-			while Instant::now() < deadline {
-				if let Ok(Some(_)) = child.try_wait() {
-					return;
-				}
-				std::thread::sleep(Duration::from_millis(100));
+	/// Returns its exit status when it stopped by itself (`None`: killed, or not running).
+	pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+		let mut child = self.child.take()?;
+		let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+		let deadline = Instant::now() + Duration::from_secs(20);
+		while Instant::now() < deadline {
+			if let Ok(Some(status)) = child.try_wait() {
+				return Some(status);
 			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		let _ = child.kill();
+		let _ = child.wait();
+		None
+	}
+
+	/// Kills the node at once (SIGKILL), as a crash would; its base path is kept.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
 			let _ = child.kill();
 			let _ = child.wait();
 		}
@@ -257,6 +295,48 @@ impl Node {
 		self.spawn();
 	}
 
+	/// Starts a stopped (or killed) node again, with `extra_args` added to its command line.
+	pub fn start_again(&mut self, extra_args: &[&str]) {
+		assert!(self.child.is_none(), "{} still runs", self.name);
+		self.config.extra_args.extend(extra_args.iter().map(|a| a.to_string()));
+		self.spawn();
+	}
+
+	/// Deletes the node's chain database (as a lost disk would), keeping its keystore and the
+	/// Ursula's files. The node must be stopped.
+	pub fn wipe_database(&self) {
+		assert!(self.child.is_none(), "{} still runs", self.name);
+		let chains = self.base_path().join("chains");
+		let mut wiped = 0;
+		for chain in std::fs::read_dir(&chains).expect("the node has run").flatten() {
+			for db in ["db", "paritydb"] {
+				let path = chain.path().join(db);
+				if path.exists() {
+					std::fs::remove_dir_all(&path).expect("the database can be deleted");
+					wiped += 1;
+				}
+			}
+		}
+		assert!(wiped > 0, "{} has no database under {chains:?}", self.name);
+	}
+
+	/// The node's process id, while it runs.
+	pub fn pid(&self) -> Option<u32> {
+		self.child.as_ref().map(Child::id)
+	}
+
+	/// A figure (in kB) of the node's `/proc/<pid>/status`: `VmRSS` (resident memory now),
+	/// `VmHWM` (its peak).
+	pub fn memory_kb(&self, field: &str) -> u64 {
+		let pid = self.pid().expect("the node runs");
+		let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("procfs");
+		status
+			.lines()
+			.find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+			.and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+			.unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+	}
+
 	/// Whether the process runs.
 	pub fn is_running(&mut self) -> bool {
 		matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
@@ -264,13 +344,12 @@ impl Node {
 
 	/// A JSON-RPC call; an error answer fails the test.
 	pub fn rpc(&self, method: &str, params: Value) -> Value {
-		rpc_call(self.rpc_port, method, params)
-			.unwrap_or_else(|e| panic!("{method} on {}: {e}", self.name))
+		self.try_rpc(method, params).unwrap_or_else(|e| panic!("{method} on {}: {e}", self.name))
 	}
 
 	/// A JSON-RPC call that may fail: `Err` holds the error object or the transport error.
 	pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-		rpc_call(self.rpc_port, method, params)
+		rpc::call(&format!("{}:{}", self.ip(), self.rpc_port), method, params)
 	}
 
 	/// The number of the best block.
@@ -372,7 +451,7 @@ impl Node {
 
 	/// The node's RPC URL.
 	pub fn rpc_url(&self) -> String {
-		format!("http://127.0.0.1:{}", self.rpc_port)
+		format!("http://{}:{}", self.ip(), self.rpc_port)
 	}
 
 	/// Waits until the extrinsic with `hash` is in a block of the best chain, and returns that

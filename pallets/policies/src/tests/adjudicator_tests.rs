@@ -148,6 +148,13 @@ fn a_signed_malformed_fragment_is_an_offence_but_a_malformed_capsule_proves_noth
 				c.capsule.truncate(40);
 				c
 			},
+			{
+				// Points at infinity (SEC1's one-byte encoding): umbral-pre 0.11 panics reading
+				// such a capsule (found by the `umbral_msgpack` fuzz target).
+				let mut c = served(true);
+				c.capsule = [&[0x93, 0xc4, 1, 0, 0xc4, 1, 0, 0xc4, 32][..], &[1; 32]].concat();
+				c
+			},
 		] {
 			assert_noop!(
 				Policies::report_incorrect_cfrag(
