@@ -19,7 +19,6 @@ mod harness;
 use std::{
 	io::{Read, Write},
 	net::{TcpListener, TcpStream},
-	path::Path,
 	sync::{
 		atomic::{AtomicBool, Ordering},
 		Arc,
@@ -28,7 +27,7 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use harness::{client, free_port, wait_for, Node, NodeConfig};
+use harness::{free_port, wait_for, Node, NodeConfig};
 use keymarket_primitives::{
 	gateway::{
 		claim_signing_payload, work_hash, work_is_enough, ClaimKind, Complaint, ComplaintBody,
@@ -56,10 +55,6 @@ fn pair(name: &str) -> sr25519::Pair {
 
 fn account(name: &str) -> AccountId {
 	pair(name).public().into()
-}
-
-fn path(dir: &Path, name: &str) -> String {
-	dir.join(name).display().to_string()
 }
 
 /// A TCP proxy to `target` that the test can cut: after [`Proxy::cut`] every connection is
@@ -245,54 +240,18 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 
 	// Alice grants Bob 2-of-5 on all five; Enrico encrypts; Bob decrypts.
 	let dir = tempfile::tempdir().expect("a temp dir");
-	client(&["alice", "keygen", "--out", &path(dir.path(), "alice.json")]);
-	let bob_key = client(&["bob", "keygen", "--out", &path(dir.path(), "bob.json")])["bobKey"]
-		.as_str()
-		.unwrap()
-		.to_string();
-	let mut grant = vec![
-		"alice".to_string(),
-		"grant".into(),
-		"--keys".into(),
-		path(dir.path(), "alice.json"),
-		"--suri".into(),
-		"//Alice".into(),
-		"--label".into(),
-		"files".into(),
-		"--bob".into(),
-		account("Bob").to_string(),
-		"--bob-key".into(),
-		bob_key,
-		"--threshold".into(),
-		"2".into(),
-		"--periods".into(),
-		"60".into(),
-		"--rate".into(),
-		"1000000000".into(),
-		"--rpc".into(),
-		url.clone(),
-	];
-	for worker in WORKERS {
-		grant.extend(["--ursula".into(), account(worker).to_string()]);
+	let bob_key = harness::keygens(dir.path());
+	let ursulas: Vec<String> = WORKERS.iter().map(|w| account(w).to_string()).collect();
+	let mut terms = vec!["--threshold", "2", "--periods", "60"];
+	for ursula in &ursulas {
+		terms.extend(["--ursula", ursula]);
 	}
-	let policy = client(&grant.iter().map(String::as_str).collect::<Vec<_>>());
+	let policy = harness::alice_grants(&url, dir.path(), "files", &bob_key, &terms);
 	let policy_id: [u8; 16] =
 		harness::unhex(policy["policy"].as_str().unwrap()).try_into().unwrap();
 	std::fs::write(dir.path().join("plain.txt"), b"for Bob").unwrap();
-	client(&[
-		"enrico",
-		"encrypt",
-		"--policy",
-		policy["policy"].as_str().unwrap(),
-		"--in",
-		&path(dir.path(), "plain.txt"),
-		"--out",
-		&path(dir.path(), "secret.enc"),
-		"--rpc",
-		&url,
-	]);
-	let file = std::fs::read(dir.path().join("secret.enc")).unwrap();
-	let (_, _, capsule, _) = <(u8, [u8; 16], Vec<u8>, Vec<u8>)>::decode(&mut &file[..]).unwrap();
+	let policy_hex = policy["policy"].as_str().unwrap();
+	let capsule = harness::enrico_encrypts(&url, dir.path(), policy_hex, "plain.txt", "secret.enc");
 	// The Ursulas pick their key fragments up with the next blocks.
 	let honest = account(WORKERS[HONEST]);
 	wait_for("the honest Ursula to serve", Duration::from_secs(60), || {

@@ -33,7 +33,7 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use harness::{client, free_port, wait_for, NetHost, Node, NodeConfig};
+use harness::{free_port, wait_for, NetHost, Node, NodeConfig};
 use keymarket_primitives::{
 	policies::{ReencryptionResponse, RequestError, ServedRecord},
 	AccountId,
@@ -205,7 +205,7 @@ struct Grant {
 }
 
 fn path(dir: &Path, name: &str) -> String {
-	dir.join(name).display().to_string()
+	harness::path_in(dir, name)
 }
 
 /// Bob's request number `sequence` to `ursula` for `capsule` under `policy`.
@@ -296,53 +296,15 @@ fn set_up_the_market(net: &Network) -> Grant {
 	});
 	let dir = tempfile::tempdir().expect("a temp dir");
 	let url = alice.rpc_url();
-	client(&["alice", "keygen", "--out", &path(dir.path(), "alice.json")]);
-	let bob_key = client(&["bob", "keygen", "--out", &path(dir.path(), "bob.json")])["bobKey"]
-		.as_str()
-		.expect("a key")
-		.to_string();
-	let grant = client(&[
-		"alice",
-		"grant",
-		"--keys",
-		&path(dir.path(), "alice.json"),
-		"--suri",
-		"//Alice",
-		"--label",
-		"faults",
-		"--bob",
-		&account("Bob").to_string(),
-		"--bob-key",
-		&bob_key,
-		"--threshold",
-		"3",
-		"--shares",
-		"5",
-		"--periods",
-		"60",
-		"--rate",
-		"1000000000",
-		"--rpc",
-		&url,
-	]);
+	let bob_key = harness::keygens(dir.path());
+	let terms = ["--threshold", "3", "--shares", "5", "--periods", "60"];
+	let grant = harness::alice_grants(&url, dir.path(), "faults", &bob_key, &terms);
 	let policy: [u8; 16] = harness::unhex(grant["policy"].as_str().unwrap()).try_into().unwrap();
 	let ursulas: Vec<AccountId> = serde_json::from_value(grant["ursulas"].clone()).unwrap();
 	assert_eq!(ursulas.len(), 5);
 	std::fs::write(dir.path().join("plain.txt"), PLAINTEXT).unwrap();
-	client(&[
-		"enrico",
-		"encrypt",
-		"--policy",
-		grant["policy"].as_str().unwrap(),
-		"--in",
-		&path(dir.path(), "plain.txt"),
-		"--out",
-		&path(dir.path(), "secret.enc"),
-		"--rpc",
-		&url,
-	]);
-	let file = std::fs::read(dir.path().join("secret.enc")).unwrap();
-	let (_, _, capsule, _) = <(u8, [u8; 16], Vec<u8>, Vec<u8>)>::decode(&mut &file[..]).unwrap();
+	let policy_hex = grant["policy"].as_str().unwrap();
+	let capsule = harness::enrico_encrypts(&url, dir.path(), policy_hex, "plain.txt", "secret.enc");
 	Grant { policy, ursulas, capsule, dir }
 }
 

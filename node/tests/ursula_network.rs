@@ -83,7 +83,7 @@ fn start_network() -> Network {
 }
 
 fn path(dir: &Path, name: &str) -> String {
-	dir.join(name).display().to_string()
+	harness::path_in(dir, name)
 }
 
 /// Sends a raw request (signed by `signer`, claiming to come from `bob`) to an Ursula.
@@ -151,39 +151,11 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 
 	// Alice and Bob make their keys; Alice grants 2-of-3 (and a one-period policy).
 	let dir = tempfile::tempdir().expect("a temp dir");
-	client(&["alice", "keygen", "--out", &path(dir.path(), "alice.json")]);
-	let bob_key = client(&["bob", "keygen", "--out", &path(dir.path(), "bob.json")])["bobKey"]
-		.as_str()
-		.expect("a key")
-		.to_string();
-	let bob = account("Bob").to_string();
+	let bob_key = harness::keygens(dir.path());
+	let price = PRICE.to_string();
 	let grant = |label: &str, periods: &str| {
-		client(&[
-			"alice",
-			"grant",
-			"--keys",
-			&path(dir.path(), "alice.json"),
-			"--suri",
-			"//Alice",
-			"--label",
-			label,
-			"--bob",
-			&bob,
-			"--bob-key",
-			&bob_key,
-			"--threshold",
-			"2",
-			"--shares",
-			"3",
-			"--periods",
-			periods,
-			"--rate",
-			"1000000000",
-			"--price",
-			&PRICE.to_string(),
-			"--rpc",
-			&url,
-		])
+		let terms = ["--threshold", "2", "--shares", "3", "--periods", periods, "--price", &price];
+		harness::alice_grants(&url, dir.path(), label, &bob_key, &terms)
 	};
 	let policy = grant("files", "60");
 	let short = grant("today", "1");
@@ -201,18 +173,8 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	let plaintext = b"the quarterly numbers, for Bob's eyes only".to_vec();
 	std::fs::write(dir.path().join("plain.txt"), &plaintext).unwrap();
 	let policy_hex = policy["policy"].as_str().unwrap().to_string();
-	client(&[
-		"enrico",
-		"encrypt",
-		"--policy",
-		&policy_hex,
-		"--in",
-		&path(dir.path(), "plain.txt"),
-		"--out",
-		&path(dir.path(), "secret.enc"),
-		"--rpc",
-		&url,
-	]);
+	let capsule =
+		harness::enrico_encrypts(&url, dir.path(), &policy_hex, "plain.txt", "secret.enc");
 	let retrieve = |url: &str| {
 		run_binary(
 			&[
@@ -239,8 +201,6 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	assert_eq!(std::fs::read(dir.path().join("plain.out")).unwrap(), plaintext);
 
 	// Bad requests get precise errors.
-	let file = std::fs::read(dir.path().join("secret.enc")).unwrap();
-	let (_, _, capsule, _) = <(u8, [u8; 16], Vec<u8>, Vec<u8>)>::decode(&mut &file[..]).unwrap();
 	let first = &ursulas[0];
 	let endpoint = endpoint_of(first);
 	let bob_account = account("Bob");
@@ -340,32 +300,9 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	// A policy that starts later is not served before its start.
 	let now: u32 =
 		serde_json::from_value(net.nodes[0].rpc("keymarket_currentPeriod", json!([]))).unwrap();
-	let later = client(&[
-		"alice",
-		"grant",
-		"--keys",
-		&path(dir.path(), "alice.json"),
-		"--suri",
-		"//Alice",
-		"--label",
-		"later",
-		"--bob",
-		&bob,
-		"--bob-key",
-		&bob_key,
-		"--threshold",
-		"1",
-		"--shares",
-		"1",
-		"--periods",
-		"2",
-		"--start",
-		&(now + 20).to_string(),
-		"--rate",
-		"1000000000",
-		"--rpc",
-		&url,
-	]);
+	let start = (now + 20).to_string();
+	let terms = ["--threshold", "1", "--shares", "1", "--periods", "2", "--start", &start];
+	let later = harness::alice_grants(&url, dir.path(), "later", &bob_key, &terms);
 	let later_id: [u8; 16] = harness::unhex(later["policy"].as_str().unwrap()).try_into().unwrap();
 	let later_ursula: Vec<AccountId> = serde_json::from_value(later["ursulas"].clone()).unwrap();
 	wait_for_refusal(
@@ -750,18 +687,7 @@ fn activity_pays_the_ursulas(net: &Network, dir: &Path, grant: &serde_json::Valu
 	let policy_hex = grant["policy"].as_str().unwrap().to_string();
 	let policy_id: [u8; 16] = harness::unhex(&policy_hex).try_into().unwrap();
 	let ursulas: Vec<AccountId> = serde_json::from_value(grant["ursulas"].clone()).unwrap();
-	client(&[
-		"enrico",
-		"encrypt",
-		"--policy",
-		&policy_hex,
-		"--in",
-		&path(dir, "plain.txt"),
-		"--out",
-		&path(dir, "served.enc"),
-		"--rpc",
-		&url,
-	]);
+	harness::enrico_encrypts(&url, dir, &policy_hex, "plain.txt", "served.enc");
 	// Every Ursula holds its key fragment once it gets as far as reading the capsule: a
 	// garbage one, refused and not served, so that Bob's retrievals are all it serves.
 	for ursula in &ursulas {

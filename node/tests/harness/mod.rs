@@ -709,6 +709,47 @@ pub fn stake_for_ursula(node: &Node, staker: &str, worker: &str, endpoint: &str)
 	);
 }
 
+/// `dir`'s file `name`, as a command-line argument.
+pub fn path_in(dir: &Path, name: &str) -> String {
+	dir.join(name).display().to_string()
+}
+
+/// Alice and Bob make their key files in `dir` (`alice.json`, `bob.json`) with their clients;
+/// returns Bob's Umbral key (hex), which Alice grants to.
+pub fn keygens(dir: &Path) -> String {
+	client(&["alice", "keygen", "--out", &path_in(dir, "alice.json")]);
+	let bob = client(&["bob", "keygen", "--out", &path_in(dir, "bob.json")]);
+	bob["bobKey"].as_str().expect("Bob's key").to_string()
+}
+
+/// //Alice (her keys in `dir`) grants //Bob (Umbral key `bob_key`) a policy labelled `label` at
+/// 10^9 a period through the node at `url`, on `terms` (threshold, shares, periods, Ursulas,
+/// price, …): the `alice grant` client's JSON report.
+pub fn alice_grants(url: &str, dir: &Path, label: &str, bob_key: &str, terms: &[&str]) -> Value {
+	let (keys, bob) = (path_in(dir, "alice.json"), dev_account("Bob").to_string());
+	let mut args = vec!["alice", "grant", "--keys", &keys, "--suri", "//Alice", "--label", label];
+	args.extend(["--bob", &bob, "--bob-key", bob_key, "--rate", "1000000000", "--rpc", url]);
+	args.extend(terms);
+	client(&args)
+}
+
+/// Enrico encrypts `dir`'s file `input` for `policy` (hex) into its file `output` through the
+/// node at `url`; returns the encrypted file's capsule (umbral-pre bytes).
+pub fn enrico_encrypts(url: &str, dir: &Path, policy: &str, input: &str, output: &str) -> Vec<u8> {
+	let (input, output_path) = (path_in(dir, input), path_in(dir, output));
+	let args = ["enrico", "encrypt", "--policy", policy, "--in", &input, "--out", &output_path];
+	client(&[&args[..], &["--rpc", url]].concat());
+	let file = std::fs::read(dir.join(output)).expect("Enrico's file");
+	let (_, _, capsule, _) =
+		<(u8, [u8; 16], Vec<u8>, Vec<u8>)>::decode(&mut &file[..]).expect("an encrypted file");
+	capsule
+}
+
+/// The account of the development key `//<name>`.
+pub fn dev_account(name: &str) -> sp_runtime::AccountId32 {
+	dev_pair(name).public().into()
+}
+
 /// Runs a client subcommand of the node binary (`alice …`, `bob …`, `enrico …`) and returns
 /// the JSON it prints.
 pub fn client(args: &[&str]) -> Value {
