@@ -32,9 +32,10 @@ use std::{
 	time::Duration,
 };
 
-use codec::{Decode, Encode};
+use codec::Encode;
 use harness::{free_port, wait_for, NetHost, Node, NodeConfig};
 use keymarket_primitives::{
+	framing::{scan_frames, unframe_served_record},
 	policies::{ReencryptionResponse, RequestError, ServedRecord},
 	AccountId,
 };
@@ -308,9 +309,9 @@ fn set_up_the_market(net: &Network) -> Grant {
 	Grant { policy, ursulas, capsule, dir }
 }
 
-/// The served-request log of the Ursula on `node`, read straight from its files (the framing
-/// of docs/wire-formats.md: marker, length, BLAKE2b-128, SCALE record): every record of every
-/// period, in order.
+/// The served-request log of the Ursula on `node`, read straight from its files with the
+/// framing's own reader (`keymarket_primitives::framing`): every record of every period, in
+/// order.
 fn served_log(node: &Node) -> Vec<ServedRecord> {
 	served_log_files(node).into_iter().flat_map(|(records, _)| records).collect()
 }
@@ -336,20 +337,15 @@ fn served_log_files(node: &Node) -> Vec<(Vec<ServedRecord>, bool)> {
 	let mut files = Vec::new();
 	for file in logs {
 		let bytes = std::fs::read(&file).expect("readable");
-		let mut records = Vec::new();
-		let mut at = 0;
-		// A crash may leave a torn record at the end (never one whose answer went out).
-		while at + 24 <= bytes.len() {
-			assert_eq!(&bytes[at..at + 4], b"KMsr", "a record starts at {at} of {file:?}");
-			let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
-			let Some(payload) = bytes.get(at + 24..at + 24 + len) else { break };
-			assert_eq!(sp_crypto_hashing::blake2_128(payload), bytes[at + 8..at + 24]);
-			records.push(ServedRecord::decode(&mut &payload[..]).expect("a served record"));
-			at += 24 + len;
-		}
+		let (found, damaged) = scan_frames(&bytes, unframe_served_record);
+		// A crash may leave a torn record at the end (never one whose answer went out), and
+		// nothing else damaged.
+		let end = found.last().map_or(0, |(at, _)| at.offset + u64::from(at.len));
+		assert_eq!(end + damaged, bytes.len() as u64, "damage before the end of {file:?}");
+		let records: Vec<ServedRecord> = found.into_iter().map(|(_, record)| record).collect();
 		// 12 bytes an entry: offset and length of each record.
 		let index = std::fs::metadata(file.with_extension("idx")).map_or(0, |m| m.len());
-		let whole = at == bytes.len() && index == 12 * records.len() as u64;
+		let whole = damaged == 0 && index == 12 * records.len() as u64;
 		files.push((records, whole));
 	}
 	files
