@@ -3,6 +3,10 @@
 //! `keymarket-node bench-ursula` measures raw umbral-pre re-encryption and the endpoint on
 //! loopback, closed loop at several concurrencies and open loop at fixed rates, and prints the
 //! table (docs/performance.md keeps the figures). Run it with `./scripts/bench --ursula`.
+//!
+//! With two cores or more, the node is pinned to the first (`taskset`, every thread it has and
+//! will have) and the load generator to the second, so the endpoint's single core is compared
+//! with raw re-encryption on a single core in the same run.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
@@ -109,20 +113,52 @@ fn main() {
 	});
 
 	let seconds = std::env::var("BENCH_SECONDS").unwrap_or_else(|_| "10".into());
-	let status = std::process::Command::new(harness::NODE_BINARY)
-		.args([
-			"bench-ursula",
-			"--endpoint",
-			&endpoint,
-			"--ursula",
-			&ferdie,
-			"--in",
-			&at("secret.enc"),
-			"--seconds",
-			&seconds,
-		])
-		.status()
-		.expect("the node binary runs");
-	assert!(status.success(), "bench-ursula failed");
+	let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+	let node_pid = node.pid().expect("the node runs").to_string();
+	let pin_node = |cpus: &str| {
+		let pinned = std::process::Command::new("taskset")
+			.args(["--all-tasks", "--cpu-list", "--pid", cpus, &node_pid])
+			.stdout(std::process::Stdio::null())
+			.status()
+			.expect("taskset (util-linux) runs");
+		assert!(pinned.success(), "cannot pin the node to cores {cpus}");
+	};
+	let bench = |part: &str, cpus: Option<&str>| {
+		let mut bench = std::process::Command::new(harness::NODE_BINARY);
+		if let Some(cpus) = cpus {
+			bench = std::process::Command::new("taskset");
+			bench.args(["--cpu-list", cpus, harness::NODE_BINARY]);
+		}
+		let status = bench
+			.args(["bench-ursula", "--endpoint", &endpoint, "--ursula", &ferdie])
+			.args(["--in", &at("secret.enc"), "--seconds", &seconds, "--part", part])
+			// More flags, e.g. `--levels 4 --rates 1000 --batches 32` for one figure.
+			.args(std::env::var("BENCH_URSULA_ARGS").unwrap_or_default().split_whitespace())
+			.status()
+			.expect("the node binary runs");
+		assert!(status.success(), "bench-ursula --part {part} failed");
+	};
+	// `BENCH_PARTS=latency` (or `single-core`) runs one part only.
+	let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "single-core,latency".into());
+	let runs = |part: &str| parts.split(',').any(|p| p == part);
+	if cores > 1 {
+		// The endpoint's one core against raw re-encryption on one core.
+		if runs("single-core") {
+			pin_node("0");
+			println!("single core: the node on core 0, the load generator on core 1");
+			bench("single-core", Some("1"));
+		}
+		// Latency as an operator's machine serves: the node and the load share both cores.
+		if runs("latency") {
+			let all = format!("0-{}", cores - 1);
+			pin_node(&all);
+			println!("latency: the node and the load generator on cores {all}");
+			bench("latency", None);
+		}
+	} else {
+		for part in ["single-core", "latency"].into_iter().filter(|p| runs(p)) {
+			bench(part, None);
+		}
+	}
 	drop(node);
 }

@@ -31,6 +31,25 @@ fn transfer(to: &sp_runtime::AccountId32, value: u128) -> RuntimeCall {
 	})
 }
 
+/// How many of `extrinsic` (a signed transfer, SCALE) one block takes by the runtime's limits:
+/// the normal class's share of the block's weight (ref time and proof size; the call's weight,
+/// its extensions' and the class's base) and of its length, whichever runs out first.
+fn transfers_a_block_may_take(extrinsic: &[u8]) -> u64 {
+	use codec::DecodeAll;
+	use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
+	use keymarket_runtime::configs::{RuntimeBlockLength, RuntimeBlockWeights};
+	let decoded =
+		keymarket_runtime::UncheckedExtrinsic::decode_all(&mut &extrinsic[..]).expect("a transfer");
+	let weights = RuntimeBlockWeights::get();
+	let class = weights.get(DispatchClass::Normal);
+	let total = class.max_total.unwrap_or(weights.max_block);
+	let each = decoded.get_dispatch_info().total_weight().saturating_add(class.base_extrinsic);
+	let by_weight = (total.ref_time() / each.ref_time().max(1))
+		.min(total.proof_size() / each.proof_size().max(1));
+	let length = *RuntimeBlockLength::get().max.get(DispatchClass::Normal) as u64;
+	by_weight.min(length / extrinsic.len() as u64)
+}
+
 /// `who`'s account at block `at`.
 fn account_at(node: &Node, who: &sp_runtime::AccountId32, at: H256) -> AccountInfo {
 	let key = harness::map_key_blake2_128_concat(b"System", b"Account", &who.encode());
@@ -127,6 +146,7 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 		.flat_map(|nonce| senders.iter().map(move |sender| (sender, nonce)))
 		.map(|(sender, nonce)| context.sign(sender, transfer(&sink, AMOUNT), nonce).encode())
 		.collect();
+	let capacity = transfers_a_block_may_take(&flood[0]);
 	let started = Instant::now();
 	let (accepted, full) = submit_all(&mut node, flood);
 	let submitted_in = started.elapsed();
@@ -159,5 +179,13 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 		 a block); node memory: {rss_before} kB resident before, {rss_after} kB after, peak \
 		 {peak} kB",
 		accepted.len()
+	);
+	// Block space (a figure, not a bound: docs/performance.md): what the busiest block took
+	// beside what the runtime's weight and length limits let a block take of this call.
+	println!(
+		"block space: the busiest block took {busiest} transfers, {:.1} % of the {capacity} the \
+		 normal class's weight and length allow ({:.0} transfers a second at a 6-second block)",
+		100.0 * busiest as f64 / capacity as f64,
+		busiest as f64 / 6.0
 	);
 }

@@ -61,8 +61,10 @@ fn signed(call: RuntimeCall) -> UncheckedExtrinsic {
 /// (ref time and proof size) and of its length, whichever runs out first. The block's own
 /// hooks are left out (each section of docs/performance.md says what they take).
 fn fit(call: RuntimeCall) -> Fit {
-	let info = call.get_dispatch_info();
-	let length = signed(call).encoded_size();
+	// The signed transaction's: the call's weight and its extensions' (nonce, fees, duties…).
+	let extrinsic = signed(call);
+	let info = extrinsic.get_dispatch_info();
+	let length = extrinsic.encoded_size();
 	let weights = RuntimeBlockWeights::get();
 	let class = weights.get(info.class);
 	let total = class.max_total.unwrap_or(weights.max_block);
@@ -262,6 +264,20 @@ fn capacity_from_the_weights() {
 			&attested,
 			attested.per_block,
 			"attestations a block",
+			"",
+		);
+
+		// Balance transfers: the block space a flood of them can fill (node/tests/floods.rs
+		// compares the blocks it sees with this).
+		let transfers = fit(RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: account(1).into(),
+			value: UNITS,
+		}));
+		print(
+			"balance transfers (transfer_keep_alive)",
+			&transfers,
+			transfers.per_block,
+			"transfers a block",
 			"",
 		);
 

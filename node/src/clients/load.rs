@@ -1,13 +1,17 @@
 //! `keymarket-node bench-ursula`: how fast an Ursula endpoint serves, next to how fast umbral-pre
 //! re-encrypts on the same machine. A benchmark that prints figures, not a test.
 //!
-//! - raw: `umbral_pre::reencrypt` in a loop on 1 and on 2 threads (the machine's two cores);
+//! - each step of a request on one thread (where the time goes);
+//! - raw: `umbral_pre::reencrypt` in a loop on 1 thread (and on each core this process may use);
 //! - closed loop: `c` clients, each with a keep-alive connection, send the next request when
-//!   the last is answered: requests per second and latency percentiles;
+//!   the last is answered: requests and capsules per second, capsules against raw
+//!   re-encryption, latency percentiles; with 1 and 32 capsules per request, one capsule asked
+//!   again and again (the Ursula remembers it checked) and fresh capsules (it never does);
 //! - open loop: requests at a fixed rate, latency measured from when each was due (so a slow
 //!   answer delays nothing and is counted in full).
 //!
-//! Every request is a real one: Bob's signature, a fresh sequence number, one capsule.
+//! Every request is a real one: Bob's signature, a fresh sequence number, real capsules.
+//! `./scripts/bench --ursula` pins the node to one core and this process to the other.
 
 use std::{
 	io::{BufReader, Write},
@@ -47,15 +51,54 @@ pub struct BenchUrsulaCmd {
 	/// Fixed rates (requests per second) of the open-loop runs.
 	#[arg(long, value_delimiter = ',', default_values_t = vec![500, 1_000, 2_000])]
 	rates: Vec<u32>,
+	/// Capsules per request of the runs compared with raw re-encryption.
+	#[arg(long, value_delimiter = ',', default_values_t = vec![1, 32])]
+	batches: Vec<usize>,
+	/// Clients of the runs compared with raw re-encryption (enough to keep the endpoint busy).
+	#[arg(long, default_value_t = 4)]
+	clients: usize,
 	/// Seconds per run.
 	#[arg(long, default_value_t = 10)]
 	seconds: u64,
+	/// Only the steps and the runs compared with raw re-encryption (`single-core`), or only
+	/// the closed- and open-loop runs (`latency`); both by default.
+	#[arg(long, value_enum)]
+	part: Option<Part>,
 }
+
+/// A part of the benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+	SingleCore,
+	Latency,
+}
+
+/// Distinct capsules of the runs with a fresh capsule in every place: twice what an Ursula
+/// remembers as checked, so that cycling through them never finds one remembered.
+const FRESH_CAPSULES: usize = 2 * crate::ursula::checked_capsules::DEFAULT_CAPACITY;
 
 struct Load {
 	address: String,
 	request: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
 	sequence: Arc<AtomicU64>,
+}
+
+/// Bob's requests of `per_request` capsules each, cycling through `pool`.
+fn requests(
+	bob: &sp_core::sr25519::Pair,
+	policy: keymarket_primitives::policies::PolicyId,
+	ursula: &AccountId,
+	pool: Arc<Vec<Vec<u8>>>,
+	per_request: usize,
+) -> Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync> {
+	let (bob, ursula) = (bob.clone(), ursula.clone());
+	let bob_account: AccountId = bob.public().into();
+	Arc::new(move |sequence: u64| {
+		let first = (sequence as usize).wrapping_mul(per_request);
+		let capsules =
+			(0..per_request).map(|k| pool[first.wrapping_add(k) % pool.len()].clone()).collect();
+		signed_request(&bob, &bob_account, policy, &ursula, sequence, capsules)
+	})
 }
 
 impl BenchUrsulaCmd {
@@ -64,47 +107,78 @@ impl BenchUrsulaCmd {
 		let file = EncryptedFile::decode_all(&mut &super::read(&self.input)?[..])
 			.map_err(|e| format!("{} is not an encrypted file: {e}", self.input.display()))?;
 		let bob = super::signer(&self.bob_suri)?;
-		let bob_account: AccountId = bob.public().into();
-		let (policy, ursula, capsule) = (file.policy, self.ursula.clone(), file.capsule.clone());
-		let make = move |sequence: u64| {
-			signed_request(&bob, &bob_account, policy, &ursula, sequence, vec![capsule.clone()])
-		};
+		let one = Arc::new(vec![file.capsule.clone()]);
 		let start = std::time::SystemTime::now()
 			.duration_since(std::time::UNIX_EPOCH)
 			.map_err(|e| e.to_string())?
 			.as_micros() as u64;
-		let load = Load {
-			address: rpc::address_of(&self.endpoint)?,
-			request: Arc::new(make),
-			sequence: Arc::new(AtomicU64::new(start)),
+		// One sequence for every run: each request has a number Bob never used.
+		let sequence = Arc::new(AtomicU64::new(start));
+		let address = rpc::address_of(&self.endpoint)?;
+		let load_of = |pool: &Arc<Vec<Vec<u8>>>, per_request: usize| Load {
+			address: address.clone(),
+			request: requests(&bob, file.policy, &self.ursula, pool.clone(), per_request),
+			sequence: sequence.clone(),
 		};
+		let load = load_of(&one, 1);
 		let run = Duration::from_secs(self.seconds);
+		let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 
-		println!("| run | requests/s | p50 ms | p99 ms | max ms | refused |");
-		println!("|---|---|---|---|---|---|");
-		for threads in [1, 2] {
-			let rate = raw_reencryptions(threads, run);
-			println!("| raw umbral-pre reencrypt, {threads} thread(s) | {rate:.0} | | | | |");
-		}
-		for threads in [1, 2] {
-			let rate = raw_requests(threads, run, &(load.request)(0));
+		let header =
+			|| {
+				println!("| run | requests/s | capsules/s | of raw | p50 ms | p99 ms | max ms | refused |");
+				println!("|---|---|---|---|---|---|---|---|");
+			};
+		let raw = raw_reencryptions(1, run / 2);
+		if self.part != Some(Part::Latency) {
+			step_costs(&(load.request)(0));
+			header();
+			println!("| raw umbral-pre reencrypt, 1 thread | | {raw:.0} | 100 % | | | | |");
+			if cores > 1 {
+				let rate = raw_reencryptions(cores, run);
+				println!(
+					"| raw umbral-pre reencrypt, {cores} threads | | {rate:.0} | {:.0} % | | | | |",
+					100.0 * rate / raw
+				);
+			}
+			let rate = raw_requests(1, run, &(load.request)(0));
 			println!(
-				"| an Ursula's work per request without HTTP, {threads} thread(s) | {rate:.0} | | | | |"
+				"| an Ursula's work per request without HTTP, 1 thread | {rate:.0} | {rate:.0} | {:.0} % | | | | |",
+				100.0 * rate / raw
+			);
+			let fresh: Arc<Vec<Vec<u8>>> = Arc::new(fresh_capsules(FRESH_CAPSULES)?);
+			for &per_request in &self.batches {
+				for (pool, which) in [(&one, "one capsule, again"), (&fresh, "fresh capsules")] {
+					// Raw re-encryption measured again just before: the machine's speed drifts.
+					let beside = raw_reencryptions(1, run / 2);
+					let stats = closed_loop(&load_of(pool, per_request), self.clients, run)?;
+					println!(
+						"| endpoint, {per_request} capsule(s) per request, {which}, {} clients (raw just before: {beside:.0}/s) | {} |",
+						self.clients,
+						stats.row(run, per_request, beside)
+					);
+				}
+			}
+			let reencrypt = 1e6 / raw;
+			let check = 1e6 / ticket_checks(run)?;
+			println!(
+				"| the ticket check alone ({check:.2} µs), beside one re-encryption ({reencrypt:.0} µs): {:.2} % | | | | | | | |",
+				100.0 * check / reencrypt
 			);
 		}
-		let reencrypt = 1e6 / raw_reencryptions(1, run);
-		let check = 1e6 / ticket_checks(run)?;
-		println!(
-			"| the ticket check alone ({check:.2} µs), beside one re-encryption ({reencrypt:.0} µs): {:.2} % | | | | | |",
-			100.0 * check / reencrypt
-		);
-		for &clients in &self.levels {
-			let stats = closed_loop(&load, clients, run)?;
-			println!("| endpoint, {clients} client(s) | {} |", stats.row(run));
-		}
-		for &rate in &self.rates {
-			let stats = open_loop(&load, rate, run)?;
-			println!("| endpoint, {rate} requests/s offered | {} |", stats.row(run));
+		if self.part != Some(Part::SingleCore) {
+			if self.part == Some(Part::Latency) {
+				header();
+				println!("| raw umbral-pre reencrypt, 1 thread | | {raw:.0} | 100 % | | | | |");
+			}
+			for &clients in &self.levels {
+				let stats = closed_loop(&load, clients, run)?;
+				println!("| endpoint, {clients} client(s) | {} |", stats.row(run, 1, raw));
+			}
+			for &rate in &self.rates {
+				let stats = open_loop(&load, rate, run)?;
+				println!("| endpoint, {rate} requests/s offered | {} |", stats.row(run, 1, raw));
+			}
 		}
 		Ok(())
 	}
@@ -133,6 +207,19 @@ fn raw_reencryptions(threads: usize, run: Duration) -> f64 {
 		.collect();
 	let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or_default()).sum();
 	total as f64 / run.as_secs_f64()
+}
+
+/// `count` distinct capsules in canonical bytes (under a random key: an Ursula re-encrypts any
+/// valid capsule; which key it was made for is Bob's business).
+fn fresh_capsules(count: usize) -> Result<Vec<Vec<u8>>, String> {
+	use umbral_pre::DefaultSerialize;
+	let key = umbral_pre::SecretKey::random().public_key();
+	(0..count)
+		.map(|_| {
+			let (capsule, _) = umbral_pre::encrypt(&key, b"").map_err(|e| e.to_string())?;
+			capsule.to_bytes().map(|b| b.into_vec()).map_err(|e| e.to_string())
+		})
+		.collect()
 }
 
 /// How many requests `threads` threads handle per second without the network: decode the
@@ -172,6 +259,109 @@ fn raw_requests(threads: usize, run: Duration, request: &[u8]) -> f64 {
 		.collect();
 	let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or_default()).sum();
 	total as f64 / run.as_secs_f64()
+}
+
+/// Microseconds per call of `step`, over about half a second on this thread.
+fn micros_per(mut step: impl FnMut()) -> f64 {
+	let begin = Instant::now();
+	let mut done = 0u64;
+	while begin.elapsed() < Duration::from_millis(500) {
+		for _ in 0..16 {
+			step();
+		}
+		done += 16;
+	}
+	begin.elapsed().as_secs_f64() * 1e6 / done as f64
+}
+
+/// What each step of a one-capsule request costs on one thread, beside the re-encryption:
+/// where the endpoint's time goes (docs/performance.md).
+fn step_costs(request: &[u8]) {
+	use keymarket_primitives::policies::{cfrag_signing_payload, ReencryptionRequest};
+	use std::hint::black_box;
+	use umbral_pre::DefaultSerialize;
+	let Ok(decoded) = ReencryptionRequest::decode_all(&mut &request[..]) else { return };
+	let bytes = decoded.body.capsules[0].clone();
+	let Ok(capsule) = keymarket_primitives::msgpack::from_slice::<umbral_pre::Capsule>(&bytes)
+	else {
+		return;
+	};
+	let alice = umbral_pre::SecretKey::random();
+	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
+	let bob = umbral_pre::SecretKey::random().public_key();
+	let kfrag = umbral_pre::generate_kfrags(&alice, &bob, &signer, 1, 1, true, true)[0].clone();
+	let cfrag = umbral_pre::reencrypt(&capsule, kfrag.clone());
+	let cfrag_bytes = cfrag.to_bytes().map(|b| b.into_vec()).unwrap_or_default();
+	let ursula = sp_core::sr25519::Pair::from_seed(&[9; 32]);
+	let worker: AccountId = ursula.public().into();
+	let payload = cfrag_signing_payload(&[0; 16], &worker, 1, &bytes, &cfrag_bytes);
+	let steps: [(&str, f64); 8] = [
+		(
+			"umbral-pre reencrypt",
+			micros_per(|| {
+				black_box(umbral_pre::reencrypt(black_box(&capsule), kfrag.clone()));
+			}),
+		),
+		(
+			"read the capsule (umbral-pre checks it)",
+			micros_per(|| {
+				black_box(
+					keymarket_primitives::msgpack::from_slice::<umbral_pre::Capsule>(black_box(
+						&bytes,
+					))
+					.is_ok(),
+				);
+			}),
+		),
+		(
+			"write the capsule again (the canonical-bytes check)",
+			micros_per(|| {
+				black_box(black_box(&capsule).to_bytes().is_ok());
+			}),
+		),
+		(
+			"write the fragment",
+			micros_per(|| {
+				black_box(black_box(&cfrag).to_bytes().is_ok());
+			}),
+		),
+		(
+			"decode the request (SCALE)",
+			micros_per(|| {
+				black_box(ReencryptionRequest::decode_all(&mut black_box(request)).is_ok());
+			}),
+		),
+		(
+			"check Bob's signature",
+			micros_per(|| {
+				black_box(black_box(&decoded).bob_signed());
+			}),
+		),
+		(
+			"the fragment's signing payload (two blake2-256)",
+			micros_per(|| {
+				black_box(cfrag_signing_payload(
+					&[0; 16],
+					&worker,
+					1,
+					black_box(&bytes),
+					&cfrag_bytes,
+				));
+			}),
+		),
+		(
+			"the Ursula's signature",
+			micros_per(|| {
+				black_box(ursula.sign(black_box(&payload)));
+			}),
+		),
+	];
+	println!("| step, one thread | µs |");
+	println!("|---|---|");
+	for (step, micros) in steps {
+		println!("| {step} | {micros:.1} |");
+	}
+	println!();
 }
 
 /// How many tickets an Ursula's lottery judges per second on one thread: what a request with
@@ -283,16 +473,20 @@ impl Stats {
 		self.refused += other.refused;
 	}
 
-	fn row(mut self, run: Duration) -> String {
+	/// Requests and capsules per second, capsules against `raw` re-encryptions per second,
+	/// latency percentiles, refusals.
+	fn row(mut self, run: Duration, per_request: usize, raw: f64) -> String {
 		self.latencies.sort();
 		let at = |q: f64| {
 			let i = ((self.latencies.len() as f64 * q) as usize)
 				.min(self.latencies.len().saturating_sub(1));
 			self.latencies.get(i).map(|d| d.as_secs_f64() * 1e3).unwrap_or(f64::NAN)
 		};
+		let requests = self.latencies.len() as f64 / run.as_secs_f64();
+		let capsules = requests * per_request as f64;
 		format!(
-			"{:.0} | {:.2} | {:.2} | {:.2} | {}",
-			self.latencies.len() as f64 / run.as_secs_f64(),
+			"{requests:.0} | {capsules:.0} | {:.0} % | {:.2} | {:.2} | {:.2} | {}",
+			100.0 * capsules / raw,
 			at(0.50),
 			at(0.99),
 			at(1.0),

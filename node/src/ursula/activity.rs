@@ -804,15 +804,14 @@ mod tests {
 	impl Scene {
 		fn new() -> Self {
 			let dir = tempfile::tempdir().unwrap();
-			let log = served_log::ServedLog::open(&dir.path().join("served"), 64).unwrap();
+			let log = served_log::ServedLog::open(&dir.path().join("served")).unwrap();
 			Scene { dir, log, outbox: Arc::default() }
 		}
 
 		fn serve(&self, records: &[ServedRecord]) {
 			for record in records {
-				self.log.append(self.log.reserve().unwrap(), record.clone());
+				self.log.append(record).unwrap();
 			}
-			self.log.wait_written();
 		}
 
 		/// The Ursula as it starts (again) on this node's files.

@@ -9,6 +9,7 @@
 pub mod activity;
 pub mod attest;
 pub mod book;
+pub mod checked_capsules;
 pub mod connection_limiter;
 pub mod gateway;
 pub mod keys;
@@ -139,7 +140,7 @@ where
 	);
 	check_registration(&*client, &keys, listen)?;
 	let dir = chain_dir.join("ursula");
-	let log = served_log::ServedLog::open(&dir.join("served"), served_log::DEFAULT_QUEUE)
+	let log = served_log::ServedLog::open(&dir.join("served"))
 		.map_err(|e| format!("cannot open the served-request log: {e}"))?;
 	let replay_guard = replay_guard::ReplayGuard::open(
 		&dir.join("sequence-reservations"),
@@ -174,6 +175,7 @@ where
 	let ursula = Arc::new(service::Ursula {
 		keys,
 		book: book::Book::default(),
+		capsules: checked_capsules::CheckedCapsules::new(checked_capsules::DEFAULT_CAPACITY),
 		log,
 		replay_guard,
 		bob_limiter: rate_limiter::RateLimiter::new(

@@ -16,18 +16,16 @@ use sp_core::crypto::Pair as _;
 use umbral_pre::{Capsule, DefaultSerialize};
 
 use super::{
-	book::Book, keys::UrsulaSecrets, lottery::Lottery, rate_limiter::RateLimiter,
-	replay_guard::ReplayGuard, served_log::ServedLog,
+	book::Book, checked_capsules::CheckedCapsules, keys::UrsulaSecrets, lottery::Lottery,
+	rate_limiter::RateLimiter, replay_guard::ReplayGuard, served_log::ServedLog,
 };
-
-/// How long an answer waits for its record to be written before it is withheld: far past a
-/// healthy disk's write (microseconds), short of a client's patience.
-const RECORD_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the endpoint serves from.
 pub struct Ursula {
 	pub keys: UrsulaSecrets,
 	pub book: Book,
+	/// Capsules read and checked lately, by their bytes' hash.
+	pub capsules: CheckedCapsules,
 	pub log: ServedLog,
 	pub replay_guard: ReplayGuard,
 	/// Capsules per (policy, Bob).
@@ -64,7 +62,7 @@ impl Ursula {
 	}
 
 	/// Serves one request: the checks in the order the protocol states them, then one signed
-	/// capsule fragment per capsule, queued for the served-request log before it is returned.
+	/// capsule fragment per capsule, written to the served-request log before it is returned.
 	pub fn serve(
 		&self,
 		request: ReencryptionRequest,
@@ -117,19 +115,10 @@ impl Ursula {
 			.iter()
 			.enumerate()
 			.map(|(i, bytes)| {
-				// Only canonical bytes (what umbral-pre writes, which the runtime's adjudicator
-				// reads): a capsule with trailing bytes or another encoding would be signed here
-				// and refused there, so a signed answer to it could be neither judged nor trusted.
-				msgpack::from_slice::<Capsule>(bytes)
-					.ok()
-					.filter(|capsule| {
-						capsule.to_bytes().is_ok_and(|canonical| *canonical == bytes[..])
-					})
-					.ok_or(RequestError::MalformedCapsule(i as u32))
+				let hash = sp_crypto_hashing::blake2_256(bytes);
+				self.capsules.read(bytes, &hash).ok_or(RequestError::MalformedCapsule(i as u32))
 			})
 			.collect::<Result<Vec<_>, _>>()?;
-		// The place in the log's queue first: a full queue must not burn a sequence number.
-		let place = self.log.reserve().ok_or(RequestError::Unavailable)?;
 		match self.replay_guard.claim(body.policy, &body.bob, body.sequence) {
 			Ok(true) => {},
 			Ok(false) => return Err(RequestError::ReplayedSequence),
@@ -154,27 +143,20 @@ impl Ursula {
 			let signature = self.keys.signer.sign(&payload).0;
 			cfrags.push(SignedCfrag { cfrag, signature });
 		}
-		let response = ReencryptionResponse {
-			version: WIRE_VERSION,
-			policy: body.policy,
-			ursula: self.keys.worker.clone(),
-			served_at: now,
-			cfrags,
-		};
-		let written = self.log.append(
-			place,
-			ServedRecord {
-				version: WIRE_VERSION,
-				served_at: now,
-				cfrags: response.cfrags.clone(),
-				request,
-			},
-		);
+		let (policy, ursula) = (body.policy, self.keys.worker.clone());
+		let record = ServedRecord { version: WIRE_VERSION, served_at: now, cfrags, request };
 		// No answer without its record: a node killed after this still has it.
-		if let Err(e) = written.wait(RECORD_WRITE_TIMEOUT) {
+		if let Err(e) = self.log.append(&record) {
 			log::error!(target: "ursula", "a served record is not written, its answer withheld: {e}");
 			return Err(RequestError::Unavailable);
 		}
+		let response = ReencryptionResponse {
+			version: WIRE_VERSION,
+			policy,
+			ursula,
+			served_at: now,
+			cfrags: record.cfrags,
+		};
 		Ok(response)
 	}
 }
@@ -199,7 +181,8 @@ impl Ursula {
 				umbral_public,
 			},
 			book: Book::default(),
-			log: ServedLog::open(&dir.join("served"), 16).expect("a writable temp dir"),
+			capsules: CheckedCapsules::new(64),
+			log: ServedLog::open(&dir.join("served")).expect("a writable temp dir"),
 			replay_guard: ReplayGuard::open(&dir.join("reservations"), 1_000)
 				.expect("a writable temp dir"),
 			bob_limiter: RateLimiter::new(capsules_per_bob, 10),
