@@ -72,8 +72,8 @@ fn main() {
 			.expect("the node binary runs");
 		(started.elapsed(), done)
 	};
-	// Every Ursula holds its key fragment once a retrieval is served by the first two and the
-	// third alone could stand in: wait until the three answer.
+	// The Ursulas pick their key fragments up with the next blocks: wait until a retrieval
+	// succeeds with no problem from the Ursulas Bob asked (the first two, in the policy's order).
 	wait_for("the Ursulas to hold their key fragments", Duration::from_secs(120), || {
 		let (_, done) = retrieve("1");
 		let report: serde_json::Value = serde_json::from_slice(&done.stdout).ok()?;
