@@ -6,7 +6,9 @@
 //!
 //! With two cores or more, the node is pinned to the first (`taskset`, every thread it has and
 //! will have) and the load generator to the second, so the endpoint's single core is compared
-//! with raw re-encryption on a single core in the same run.
+//! with raw re-encryption on a single core in the same run. Last, the node is restarted with its
+//! default limits and Bob's latency is measured alone and beside a flood of forged requests and
+//! complaints from 256 loopback addresses (`--part flood`).
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
@@ -34,7 +36,7 @@ fn main() {
 		"1024".into(),
 	];
 	config.keys = harness::ursula_keys("Ferdie");
-	let node = Node::start("bench", config);
+	let mut node = Node::start("bench", config);
 	let url = node.rpc_url();
 	harness::stake_for_ursula(&node, "Alice", "Ferdie", &endpoint);
 	wait_for("Ferdie to be active", Duration::from_secs(240), || {
@@ -91,7 +93,7 @@ fn main() {
 		"--rpc",
 		&url,
 	]);
-	wait_for("the Ursula to hold its key fragment", Duration::from_secs(60), || {
+	let served = || {
 		let (status, _, _) = harness::run_binary(
 			&[
 				"bob",
@@ -110,7 +112,8 @@ fn main() {
 			Duration::from_secs(60),
 		);
 		(status == Some(0)).then_some(())
-	});
+	};
+	wait_for("the Ursula to hold its key fragment", Duration::from_secs(60), &served);
 
 	let seconds = std::env::var("BENCH_SECONDS").unwrap_or_else(|_| "10".into());
 	let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -132,14 +135,15 @@ fn main() {
 		let status = bench
 			.args(["bench-ursula", "--endpoint", &endpoint, "--ursula", &ferdie])
 			.args(["--in", &at("secret.enc"), "--seconds", &seconds, "--part", part])
+			.args(if part == "flood" { vec!["--rpc", url.as_str()] } else { vec![] })
 			// More flags, e.g. `--levels 4 --rates 1000 --batches 32` for one figure.
 			.args(std::env::var("BENCH_URSULA_ARGS").unwrap_or_default().split_whitespace())
 			.status()
 			.expect("the node binary runs");
 		assert!(status.success(), "bench-ursula --part {part} failed");
 	};
-	// `BENCH_PARTS=latency` (or `single-core`) runs one part only.
-	let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "single-core,latency".into());
+	// `BENCH_PARTS=latency` (or `single-core`, or `flood`) runs one part only.
+	let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "single-core,latency,flood".into());
 	let runs = |part: &str| parts.split(',').any(|p| p == part);
 	if cores > 1 {
 		// The endpoint's one core against raw re-encryption on one core.
@@ -159,6 +163,21 @@ fn main() {
 		for part in ["single-core", "latency"].into_iter().filter(|p| runs(p)) {
 			bench(part, None);
 		}
+	}
+	if runs("flood") {
+		// The node as an operator runs it: every limit at its default but the connections of
+		// one address (Bob's open loop keeps 64), on both cores.
+		node.stop();
+		node.config.extra_args = vec![
+			"--ursula-listen".into(),
+			format!("127.0.0.1:{port}"),
+			"--ursula-connections-per-address".into(),
+			"1024".into(),
+		];
+		node.start_again(&[]);
+		wait_for("the Ursula to serve again", Duration::from_secs(120), &served);
+		println!("flood: the node with its default limits, beside the load on every core");
+		bench("flood", None);
 	}
 	drop(node);
 }

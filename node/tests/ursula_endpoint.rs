@@ -1,8 +1,9 @@
 //! The Ursula endpoint under attack, on a real development node hosting //Ferdie's Ursula: slow
 //! connections from one host do not lock out another, a flood is refused with `429` while the
 //! node keeps answering, a flood of 32-capsule requests drains its bucket 32 tokens at a time,
-//! an oversized body gets `413`, and bad requests still get their precise errors. Loopback has
-//! many addresses (127.0.0.0/8): each "host" below is one of them.
+//! an oversized body gets `413`, bad requests still get their precise errors, and a flood from
+//! 256 addresses at once never reaches the work nor costs Bob his answer. Loopback has many
+//! addresses (127.0.0.0/8): each "host" below is one of them.
 
 mod harness;
 
@@ -199,4 +200,41 @@ fn the_endpoint_outlasts_slow_connections_floods_and_oversized_bodies() {
 	assert_eq!((status, refusal), (429, Err(RequestError::RateLimited)));
 	println!("answered before 429: {ones} requests of 1 capsule, {full} of 32 capsules");
 	assert!((RATE / 32..=RATE / 32 + 1).contains(&full), "{full} 32-capsule requests answered");
+
+	// A flood from many addresses at once: 256 of them, each spending its whole bucket on
+	// 32-capsule requests that no Bob signed for this Ursula, while Bob asks from his own.
+	// Nothing of the flood reaches the work (each gets its precise error or 429, never 503
+	// for want of room), and Bob always gets his own precise answer.
+	std::thread::sleep(Duration::from_millis(1_100));
+	let flood: Vec<_> = (0..16u8)
+		.map(|t| {
+			let ferdie = ferdie.clone();
+			std::thread::spawn(move || {
+				let runtime =
+					tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+				let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+				for round in 0..RATE / 32 + 1 {
+					for n in 0..16u8 {
+						let from = [127, 2, t, n + 1];
+						let (status, _) = ask(&runtime, from, to, &ferdie, 32, round as u64 + 1);
+						*statuses.entry(status).or_default() += 1;
+					}
+				}
+				statuses
+			})
+		})
+		.collect();
+	for sequence in 0..20 {
+		let (status, answer) = ask(&runtime, [127, 0, 0, 4], to, &ferdie, 1, sequence + 1);
+		assert_eq!((status, answer), (404, Err(RequestError::UnknownPolicy)), "Bob's answer");
+	}
+	let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+	for thread in flood {
+		for (status, count) in thread.join().expect("a flood thread") {
+			*statuses.entry(status).or_default() += count;
+		}
+	}
+	println!("the flood from 256 addresses was answered {statuses:?} (status: requests)");
+	assert!(statuses.keys().all(|s| [404, 429].contains(s)), "only precise answers: {statuses:?}");
+	assert!(statuses.get(&404).copied().unwrap_or(0) >= 256 * (RATE / 32), "{statuses:?}");
 }

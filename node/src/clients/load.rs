@@ -10,6 +10,9 @@
 //! - open loop: requests at a fixed rate, latency measured from when each was due (so a slow
 //!   answer delays nothing and is counted in full).
 //!
+//! - Bob beside a flood (`--part flood`): his open loop alone, then beside forged requests (and
+//!   replayed worked complaints, with `--rpc`) from many loopback addresses.
+//!
 //! Every request is a real one: Bob's signature, a fresh sequence number, real capsules.
 //! `./scripts/bench --ursula` pins the node to one core and this process to the other.
 
@@ -60,10 +63,22 @@ pub struct BenchUrsulaCmd {
 	/// Seconds per run.
 	#[arg(long, default_value_t = 10)]
 	seconds: u64,
-	/// Only the steps and the runs compared with raw re-encryption (`single-core`), or only
-	/// the closed- and open-loop runs (`latency`); both by default.
+	/// Only the steps and the runs compared with raw re-encryption (`single-core`), only the
+	/// closed- and open-loop runs (`latency`), or only Bob beside a flood of forged requests
+	/// from many addresses (`flood`); the first two by default.
 	#[arg(long, value_enum)]
 	part: Option<Part>,
+	/// The flood's client addresses (`--part flood`): loopback addresses 127.1.x.y, one
+	/// keep-alive connection each.
+	#[arg(long, default_value_t = 256)]
+	flood_addresses: usize,
+	/// Bob's requests per second, open loop, alone and beside the flood (`--part flood`).
+	#[arg(long, default_value_t = 100)]
+	honest_rate: u32,
+	/// The chain's RPC (`--part flood`): with it, half the flood is worked complaints to the
+	/// round's gateway, signed by the wrong key and sent again and again.
+	#[arg(long)]
+	rpc: Option<String>,
 }
 
 /// A part of the benchmark.
@@ -71,7 +86,11 @@ pub struct BenchUrsulaCmd {
 pub enum Part {
 	SingleCore,
 	Latency,
+	Flood,
 }
+
+/// Threads of the flood, each cycling through its share of the addresses.
+const FLOOD_THREADS: usize = 16;
 
 /// Distinct capsules of the runs with a fresh capsule in every place: twice what an Ursula
 /// remembers as checked, so that cycling through them never finds one remembered.
@@ -129,6 +148,9 @@ impl BenchUrsulaCmd {
 				println!("| run | requests/s | capsules/s | of raw | p50 ms | p99 ms | max ms | refused |");
 				println!("|---|---|---|---|---|---|---|---|");
 			};
+		if self.part == Some(Part::Flood) {
+			return self.under_flood(&load, &bob, &file, run);
+		}
 		let raw = raw_reencryptions(1, run / 2);
 		if self.part != Some(Part::Latency) {
 			step_costs(&(load.request)(0));
@@ -182,6 +204,146 @@ impl BenchUrsulaCmd {
 		}
 		Ok(())
 	}
+
+	/// Bob's requests at a fixed rate, alone and then beside a flood of forged 32-capsule
+	/// requests (his account and policy, another key's signature: the most work a stranger
+	/// can cause) from [`Self::flood_addresses`] addresses, each under its own limits.
+	fn under_flood(
+		&self,
+		honest: &Load,
+		bob: &sp_core::sr25519::Pair,
+		file: &EncryptedFile,
+		run: Duration,
+	) -> Result<(), String> {
+		use std::collections::BTreeMap;
+		let mallory =
+			sp_core::sr25519::Pair::from_string("//Mallory", None).map_err(|e| format!("{e:?}"))?;
+		let mut forged = keymarket_primitives::policies::ReencryptionRequest::decode_all(
+			&mut &signed_request(
+				bob,
+				&bob.public().into(),
+				file.policy,
+				&self.ursula,
+				1,
+				vec![file.capsule.clone(); 32],
+			)[..],
+		)
+		.map_err(|e| e.to_string())?;
+		forged.signature = mallory.sign(&forged.body.signing_payload()).0;
+		let forged = codec::Encode::encode(&forged);
+		let complaint = match &self.rpc {
+			Some(url) => Some(forged_complaint(url, bob, &mallory, &self.ursula, file)?),
+			None => None,
+		};
+		let (forged, complaint) = (Arc::new(forged), Arc::new(complaint));
+		println!("| run | Bob's requests/s | p50 ms | p99 ms | max ms | Bob refused | forged answered/s, by status |");
+		println!("|---|---|---|---|---|---|---|");
+		let alone = open_loop(honest, self.honest_rate, run)?;
+		println!(
+			"| Bob alone, {} requests/s offered | {} | |",
+			self.honest_rate,
+			alone.latency_row(run)
+		);
+		let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+		let threads: Vec<_> = (0..FLOOD_THREADS)
+			.map(|t| {
+				let sources: Vec<std::net::Ipv4Addr> = (t..self.flood_addresses)
+					.step_by(FLOOD_THREADS)
+					.map(|n| std::net::Ipv4Addr::new(127, 1, (n / 250) as u8, (n % 250 + 1) as u8))
+					.collect();
+				let (address, stop) = (honest.address.clone(), stop.clone());
+				// Every other thread complains, if there is a complaint to send.
+				let (route, message) = match complaint.as_ref() {
+					Some(complaint) if t % 2 == 1 => ("/v1/complain", complaint.clone()),
+					_ => ("/v1/reencrypt", forged.as_ref().clone()),
+				};
+				std::thread::spawn(move || {
+					let mut connections: Vec<Connection> = sources
+						.into_iter()
+						.map(|from| Connection {
+							address: address.clone(),
+							from: Some(from),
+							reader: None,
+						})
+						.collect();
+					let mut statuses = BTreeMap::<String, u64>::new();
+					'flood: loop {
+						for connection in &mut connections {
+							if stop.load(Ordering::Relaxed) {
+								break 'flood;
+							}
+							let status = match connection.post_to(route, &message) {
+								Ok(status) => format!("{route} {status}"),
+								Err(_) => format!("{route} no answer"),
+							};
+							*statuses.entry(status).or_default() += 1;
+						}
+					}
+					statuses
+				})
+			})
+			.collect();
+		// Let the flood reach its pace first.
+		std::thread::sleep(Duration::from_secs(1));
+		let beside = open_loop(honest, self.honest_rate, run)?;
+		stop.store(true, Ordering::Relaxed);
+		let mut statuses = BTreeMap::<String, u64>::new();
+		for thread in threads {
+			for (status, count) in thread.join().map_err(|_| "a flood thread panicked")? {
+				*statuses.entry(status).or_default() += count;
+			}
+		}
+		let seconds = run.as_secs_f64() + 1.0;
+		let flood = statuses
+			.iter()
+			.map(|(status, count)| format!("{status}: {:.0}", *count as f64 / seconds))
+			.collect::<Vec<_>>()
+			.join(", ");
+		let what = if complaint.is_some() { "requests and complaints" } else { "requests" };
+		println!(
+			"| Bob, {} requests/s offered, beside forged {what} from {} addresses | {} | {flood} |",
+			self.honest_rate,
+			self.flood_addresses,
+			beside.latency_row(run)
+		);
+		Ok(())
+	}
+}
+
+/// A complaint to the current round's first gateway about `ursula`, with Bob's real request
+/// and the chain's proof of work, signed by `mallory`: the most a stranger can send a gateway.
+fn forged_complaint(
+	url: &str,
+	bob: &sp_core::sr25519::Pair,
+	mallory: &sp_core::sr25519::Pair,
+	ursula: &AccountId,
+	file: &EncryptedFile,
+) -> Result<Vec<u8>, String> {
+	use super::chain::{Chain, BEST};
+	use crate::rpc::gateway::GatewayApiClient;
+	use keymarket_primitives::gateway::{ClaimKind, Complaint, ComplaintBody};
+	let chain = Chain::new(url)?;
+	let round = rpc::typed(chain.api().gateways(None, BEST))?.ok_or("no gateways this round")?;
+	let difficulty = rpc::typed(chain.api().complaint_difficulty(BEST))?;
+	let gateway = round.gateways.first().ok_or("no gateways this round")?.worker.clone();
+	let request = signed_request(
+		bob,
+		&bob.public().into(),
+		file.policy,
+		ursula,
+		1,
+		vec![file.capsule.clone()],
+	);
+	let body = ComplaintBody::worked(
+		round.round,
+		gateway,
+		ClaimKind::Serve,
+		request,
+		[0x55; 16],
+		difficulty,
+	);
+	let signature = mallory.sign(&body.signing_payload()).0;
+	Ok(codec::Encode::encode(&Complaint { body, signature }))
 }
 
 /// How many re-encryptions `threads` threads do per second.
@@ -473,45 +635,86 @@ impl Stats {
 		self.refused += other.refused;
 	}
 
+	/// The latency in milliseconds at quantile `q` (sorted latencies).
+	fn at(&self, q: f64) -> f64 {
+		let i = ((self.latencies.len() as f64 * q) as usize)
+			.min(self.latencies.len().saturating_sub(1));
+		self.latencies.get(i).map(|d| d.as_secs_f64() * 1e3).unwrap_or(f64::NAN)
+	}
+
 	/// Requests and capsules per second, capsules against `raw` re-encryptions per second,
 	/// latency percentiles, refusals.
 	fn row(mut self, run: Duration, per_request: usize, raw: f64) -> String {
 		self.latencies.sort();
-		let at = |q: f64| {
-			let i = ((self.latencies.len() as f64 * q) as usize)
-				.min(self.latencies.len().saturating_sub(1));
-			self.latencies.get(i).map(|d| d.as_secs_f64() * 1e3).unwrap_or(f64::NAN)
-		};
 		let requests = self.latencies.len() as f64 / run.as_secs_f64();
 		let capsules = requests * per_request as f64;
 		format!(
 			"{requests:.0} | {capsules:.0} | {:.0} % | {:.2} | {:.2} | {:.2} | {}",
 			100.0 * capsules / raw,
-			at(0.50),
-			at(0.99),
-			at(1.0),
+			self.at(0.50),
+			self.at(0.99),
+			self.at(1.0),
+			self.refused
+		)
+	}
+
+	/// Requests per second, latency percentiles, refusals.
+	fn latency_row(mut self, run: Duration) -> String {
+		self.latencies.sort();
+		format!(
+			"{:.0} | {:.2} | {:.2} | {:.2} | {}",
+			self.latencies.len() as f64 / run.as_secs_f64(),
+			self.at(0.50),
+			self.at(0.99),
+			self.at(1.0),
 			self.refused
 		)
 	}
 }
 
-/// A keep-alive HTTP/1.1 connection that POSTs requests.
+/// A keep-alive HTTP/1.1 connection that POSTs requests, from a loopback address of its own
+/// if `from` says so.
 struct Connection {
 	address: String,
+	from: Option<std::net::Ipv4Addr>,
 	reader: Option<BufReader<TcpStream>>,
+}
+
+/// A TCP connection to `address` from the local address `from`.
+fn connect_from(from: std::net::Ipv4Addr, address: &str) -> Result<TcpStream, String> {
+	let to: std::net::SocketAddr = address.parse().map_err(|e| format!("{address}: {e}"))?;
+	let runtime = tokio::runtime::Builder::new_current_thread()
+		.enable_io()
+		.build()
+		.map_err(|e| e.to_string())?;
+	runtime.block_on(async {
+		let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+		socket.bind((from, 0).into()).map_err(|e| format!("cannot bind {from}: {e}"))?;
+		let stream = socket.connect(to).await.map_err(|e| e.to_string())?;
+		let stream = stream.into_std().map_err(|e| e.to_string())?;
+		stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+		Ok(stream)
+	})
 }
 
 impl Connection {
 	fn post(&mut self, body: &[u8]) -> Result<u16, String> {
+		self.post_to("/v1/reencrypt", body)
+	}
+
+	fn post_to(&mut self, path: &str, body: &[u8]) -> Result<u16, String> {
 		if self.reader.is_none() {
-			let stream = TcpStream::connect(&self.address).map_err(|e| e.to_string())?;
+			let stream = match self.from {
+				Some(from) => connect_from(from, &self.address)?,
+				None => TcpStream::connect(&self.address).map_err(|e| e.to_string())?,
+			};
 			stream.set_nodelay(true).map_err(|e| e.to_string())?;
 			stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
 			self.reader = Some(BufReader::new(stream));
 		}
 		let reader = self.reader.as_mut().expect("connected above");
 		let head = format!(
-			"POST /v1/reencrypt HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+			"POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
 			self.address,
 			body.len()
 		);
@@ -532,7 +735,8 @@ fn closed_loop(load: &Load, clients: usize, run: Duration) -> Result<Stats, Stri
 	let handles: Vec<_> = (0..clients)
 		.map(|_| {
 			let (make, sequence) = (load.request.clone(), load.sequence.clone());
-			let mut connection = Connection { address: load.address.clone(), reader: None };
+			let mut connection =
+				Connection { address: load.address.clone(), from: None, reader: None };
 			std::thread::spawn(move || {
 				let mut stats = Stats::default();
 				while Instant::now() < deadline {
@@ -562,7 +766,8 @@ fn open_loop(load: &Load, rate: u32, run: Duration) -> Result<Stats, String> {
 	let handles: Vec<_> = (0..clients)
 		.map(|i| {
 			let (make, sequence) = (load.request.clone(), load.sequence.clone());
-			let mut connection = Connection { address: load.address.clone(), reader: None };
+			let mut connection =
+				Connection { address: load.address.clone(), from: None, reader: None };
 			let offset = interval.mul_f64(i as f64 / clients as f64);
 			std::thread::spawn(move || {
 				let mut stats = Stats::default();

@@ -81,6 +81,12 @@ impl Book {
 		*self.period.write().expect("not poisoned") = period;
 	}
 
+	/// Puts `entry` in the book (for tests).
+	#[cfg(test)]
+	pub fn insert(&self, entry: Entry) {
+		self.entries.write().expect("not poisoned").insert(entry.view.id, entry);
+	}
+
 	/// Brings the book up to the block `at`.
 	pub fn refresh<B, C, S>(&self, client: &C, storage: &mut S, keys: &UrsulaSecrets, at: B::Hash)
 	where

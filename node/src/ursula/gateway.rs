@@ -32,9 +32,9 @@ use keymarket_primitives::{
 	crypto::sr25519_signed,
 	gateway::{
 		claim_signing_payload, open_complained, work_is_enough, CaseStatusView, CaseView,
-		ClaimKind, Complaint, ComplaintError, ComplaintOutcome, Confirmation, Confirmed,
-		GatewayApi, GatewayDuty, RoundView, SignerSet, UnavailabilityClaim, GATEWAY_VERSION,
-		MAX_OUTBOX, OUTBOX_KEY,
+		ClaimKind, Complaint, ComplaintBody, ComplaintError, ComplaintOutcome, Confirmation,
+		Confirmed, GatewayApi, GatewayDuty, RoundView, SignerSet, UnavailabilityClaim,
+		GATEWAY_VERSION, MAX_OUTBOX, OUTBOX_KEY,
 	},
 	policies::{
 		PoliciesApi, PolicyId, PolicyStatus, PolicyView, ReencryptionRequest, ReencryptionResponse,
@@ -229,7 +229,13 @@ struct RoundMemory {
 	per_policy: HashMap<PolicyId, u32>,
 	/// Answers given to confirmations, by claim hash: asked again, answered the same.
 	confirmed: HashMap<[u8; 32], Confirmed>,
+	/// The work hashes of the complaints received this round, whatever became of them.
+	worked: HashSet<[u8; 32]>,
 }
+
+/// The most work hashes a gateway remembers in a round; past it, it forgets them all and
+/// starts again (a sender must have done that much fresh work to replay old work once more).
+const MAX_WORKED: usize = 65_536;
 
 /// A complaint that passed its checks.
 struct Checked {
@@ -362,6 +368,30 @@ impl Gateway {
 		*memory.per_policy.entry(policy).or_default() += 1;
 		if let Some(bob) = bob {
 			*memory.per_bob.entry(bob.clone()).or_default() += 1;
+		}
+		Ok(())
+	}
+
+	/// A complaint's work buys one check: work seen before this round is refused (`Replayed`)
+	/// before any signature is checked, so replaying one worked complaint, forged or not, costs
+	/// the gateway a hash and the sender fresh work for each check it wants. (Bob's own
+	/// complaints are never refused by it: each has a fresh nonce, and so fresh work.)
+	fn first_sight(&self, body: &ComplaintBody<AccountId>) -> Result<(), ComplaintError> {
+		let work = body.work_hash();
+		if !work_is_enough(&work, self.chain.difficulty()) {
+			// Refused as `NotEnoughWork` by the checks, and not worth remembering.
+			return Ok(());
+		}
+		let now = self.chain.current_round();
+		let mut memory = self.memory.lock().expect("not poisoned");
+		if memory.round != now {
+			*memory = RoundMemory { round: now, ..Default::default() };
+		}
+		if memory.worked.len() >= MAX_WORKED {
+			memory.worked.clear();
+		}
+		if !memory.worked.insert(work) {
+			return Err(ComplaintError::Replayed);
 		}
 		Ok(())
 	}
@@ -517,6 +547,7 @@ impl Gateway {
 	pub fn complain(&self, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintError> {
 		let complaint = Complaint::<AccountId>::decode_all(&mut &bytes[..])
 			.map_err(|_| ComplaintError::Malformed)?;
+		self.first_sight(&complaint.body)?;
 		let checked = self.check_complaint(&complaint, self.me())?;
 		let body = &complaint.body;
 		let now = checked.now;
@@ -1078,6 +1109,41 @@ mod tests {
 			gateway.complain(&complaint(&again, "Bob")).unwrap_err(),
 			ComplaintError::Replayed
 		);
+	}
+
+	#[test]
+	fn worked_complaints_replayed_are_refused_before_their_signatures() {
+		let dir = tempfile::tempdir().unwrap();
+		let gateway = gateway(dir.path(), 100);
+		// Mallory did the work once, for Bob's request, and signed it himself.
+		let worked = body(1, 1);
+		let forged = complaint(&worked, "Mallory");
+		assert_eq!(gateway.complain(&forged).unwrap_err(), ComplaintError::BadSignature);
+		// Sent again, as is or with another signature: refused before any signature is checked.
+		for signer in ["Mallory", "Dave", "Bob"] {
+			let again = complaint(&worked, signer);
+			assert_eq!(gateway.complain(&again).unwrap_err(), ComplaintError::Replayed);
+		}
+		assert_eq!(gateway.complain(&forged).unwrap_err(), ComplaintError::Replayed);
+		// Bob's own complaint has its own nonce, so its own work: it is heard.
+		let outcome = gateway.complain(&complaint(&body(1, 2), "Bob")).unwrap();
+		assert_eq!(outcome, ComplaintOutcome::NotProven { signers: 1, needed: 2 });
+		// Unworked complaints are refused for that, and are not remembered.
+		let lazy = ComplaintBody { work: body(3, 3).work.wrapping_add(1), ..body(3, 3) };
+		if !work_is_enough(&lazy.work_hash(), DIFFICULTY) {
+			for _ in 0..2 {
+				let lazy = complaint(&lazy, "Bob");
+				assert_eq!(gateway.complain(&lazy).unwrap_err(), ComplaintError::NotEnoughWork);
+			}
+		}
+		// The memory is bounded: past its size it starts again.
+		gateway.memory.lock().unwrap().worked.extend((0..MAX_WORKED as u32).map(|i| {
+			let mut hash = [0xff; 32];
+			hash[..4].copy_from_slice(&i.to_le_bytes());
+			hash
+		}));
+		assert_eq!(gateway.complain(&forged).unwrap_err(), ComplaintError::BadSignature);
+		assert_eq!(gateway.memory.lock().unwrap().worked.len(), 1);
 	}
 
 	#[test]

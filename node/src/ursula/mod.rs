@@ -63,8 +63,8 @@ pub struct UrsulaParams {
 	#[arg(long, value_name = "SECONDS", default_value_t = 10)]
 	pub ursula_request_timeout: u64,
 
-	/// Capsules queued for or in re-encryption at once; a request that does not fit is refused
-	/// with 503 at once.
+	/// Capsules in re-encryption at once, counted once Bob's signature verifies; a request
+	/// that does not fit is refused with 503 at once.
 	#[arg(long, value_name = "N", default_value_t = 256)]
 	pub ursula_capsules_in_flight: u32,
 

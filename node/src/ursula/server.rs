@@ -13,11 +13,13 @@
 //! - bodies over [`MAX_REQUEST_BYTES`] are refused (`413`) unread;
 //! - a token bucket per client address, one token per capsule: one token is taken before the
 //!   body is read, the rest once it decodes, before any signature or curve work;
-//! - at most [`Limits::capsules_in_flight`] capsules queued for or in re-encryption; a request
-//!   that does not fit is refused at once (`503`, `Unavailable`) instead of waiting;
-//! - once Bob's signature verifies, a token bucket per (policy, Bob), one token per capsule;
-//! - a place in the served-request log's bounded queue before the work (`503` when the disk is
-//!   behind).
+//! - the protocol's checks up to Bob's signature, one request per core at a time, the others
+//!   waiting their turn in arrival order (a flood of junk from many addresses delays an honest
+//!   request by the queue ahead of it, and never refuses it);
+//! - once Bob's signature verifies, at most [`Limits::capsules_in_flight`] capsules in
+//!   re-encryption; a request that does not fit is refused at once (`503`, `Unavailable`)
+//!   instead of waiting, and a forged one never takes a share;
+//! - then a token bucket per (policy, Bob), one token per capsule.
 
 use std::{
 	net::SocketAddr,
@@ -65,7 +67,7 @@ pub struct Limits {
 	pub connections_per_address: usize,
 	/// The time a request has for its headers, its body and its work.
 	pub request_timeout: Duration,
-	/// Capsules queued for or in re-encryption at once, over all requests.
+	/// Capsules in re-encryption at once, over all requests whose signature verified.
 	pub capsules_in_flight: u32,
 }
 
@@ -106,7 +108,9 @@ pub struct Endpoint {
 	attester: Option<Arc<super::attest::Attester>>,
 	address_limiter: RateLimiter<ClientAddress>,
 	connections: Arc<ConnectionLimiter>,
-	/// One permit per capsule queued for or in re-encryption.
+	/// Requests whose checks (up to Bob's signature) run at once: one per core.
+	checks: Arc<Semaphore>,
+	/// One permit per capsule in re-encryption, taken once Bob's signature verifies.
 	work: Arc<Semaphore>,
 	request_timeout: Duration,
 }
@@ -119,6 +123,9 @@ impl Endpoint {
 			attester: None,
 			address_limiter: RateLimiter::new(limits.capsules_per_address, MAX_TRACKED_CLIENTS),
 			connections: ConnectionLimiter::new(limits.connections_per_address),
+			checks: Arc::new(Semaphore::new(
+				std::thread::available_parallelism().map_or(1, |n| n.get()),
+			)),
 			// A request of the most capsules must always fit.
 			work: Arc::new(Semaphore::new(
 				limits.capsules_in_flight.max(MAX_CAPSULES_PER_REQUEST) as usize
@@ -204,14 +211,24 @@ impl Endpoint {
 		if capsules > 1 && !self.address_limiter.admit(&client, capsules - 1) {
 			return Err(refuse(RequestError::RateLimited));
 		}
-		// Shed load rather than queue it: a request that does not fit now is refused now.
-		let Ok(work) = self.work.clone().try_acquire_many_owned(capsules) else {
+		// Checks wait their turn, first come first checked, a few at a time: however many
+		// addresses send junk, an honest request waits behind what came before it, no more.
+		let Ok(check) = self.checks.clone().acquire_owned().await else {
 			return Err(refuse(RequestError::Unavailable));
 		};
-		let ursula = self.ursula.clone();
-		// Re-encryption is CPU work: keep it off the async workers that drive the network.
+		let (ursula, work) = (self.ursula.clone(), self.work.clone());
+		// Signature and re-encryption are CPU work: keep them off the async workers that drive
+		// the network.
 		let served = tokio::task::spawn_blocking(move || {
-			let served = ursula.serve(request);
+			let admitted = ursula.admit(&request);
+			drop(check);
+			let admitted = admitted?;
+			// Only a request signed by its policy's Bob takes a share of the work; shed load
+			// rather than queue it: one that does not fit now is refused now.
+			let Ok(work) = work.try_acquire_many_owned(capsules) else {
+				return Err(RequestError::Unavailable);
+			};
+			let served = ursula.work(request, admitted);
 			drop(work);
 			served
 		})
@@ -468,8 +485,9 @@ pub async fn run(endpoint: Arc<Endpoint>, listener: tokio::net::TcpListener) {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use keymarket_primitives::policies::RequestBody;
+	use keymarket_primitives::policies::{PolicyId, RequestBody};
 	use sp_core::{crypto::Pair as _, sr25519};
+	use umbral_pre::DefaultSerialize;
 
 	fn endpoint(dir: &std::path::Path, limits: Limits) -> Endpoint {
 		let signer = sr25519::Pair::from_string("//Ferdie", None).unwrap();
@@ -487,21 +505,115 @@ mod tests {
 		}
 	}
 
-	/// Bob's request for an unknown policy (the Ursula answers `404 UnknownPolicy` once it
-	/// works on it).
-	fn request(endpoint: &Endpoint, capsules: usize) -> Request<Full<Bytes>> {
+	/// A request of Bob's account under `policy`, signed by `signer`.
+	fn signed(
+		endpoint: &Endpoint,
+		signer: &str,
+		policy: PolicyId,
+		sequence: u64,
+		capsules: Vec<Vec<u8>>,
+	) -> Request<Full<Bytes>> {
 		let bob = sr25519::Pair::from_string("//Bob", None).unwrap();
 		let body = RequestBody {
 			version: WIRE_VERSION,
-			policy: [7; 16],
+			policy,
 			ursula: endpoint.ursula.keys.worker.clone(),
 			bob: bob.public().into(),
-			sequence: 1,
-			capsules: vec![vec![0; 105]; capsules],
+			sequence,
+			capsules,
 		};
-		let signature = bob.sign(&body.signing_payload()).0;
+		let signer = sr25519::Pair::from_string(&format!("//{signer}"), None).unwrap();
+		let signature = signer.sign(&body.signing_payload()).0;
 		let bytes = ReencryptionRequest { body, signature, ticket: None }.encode();
 		Request::post("/v1/reencrypt").body(Full::new(Bytes::from(bytes))).unwrap()
+	}
+
+	/// Bob's request for an unknown policy (the Ursula answers `404 UnknownPolicy`).
+	fn request(endpoint: &Endpoint, capsules: usize) -> Request<Full<Bytes>> {
+		signed(endpoint, "Bob", [7; 16], 1, vec![vec![0; 105]; capsules])
+	}
+
+	const POLICY: PolicyId = [9; 16];
+
+	/// Grants //Bob the active policy [`POLICY`] served by the endpoint's Ursula alone, with a
+	/// real key fragment, and gives its lottery terms (no ticket asked: no funds); returns a
+	/// capsule under the policy.
+	fn grant(endpoint: &Endpoint) -> Vec<u8> {
+		use super::super::{
+			book::Entry,
+			lottery::{ChainTerms, LotteryOutbox},
+		};
+		use keymarket_primitives::{
+			lottery::LotteryDuty,
+			policies::{PolicyStatus, PolicyView},
+			AccountId, Balance,
+		};
+		struct Discard;
+		impl LotteryOutbox for Discard {
+			fn push(&self, _: LotteryDuty<AccountId, Balance>) -> Result<(), String> {
+				Ok(())
+			}
+		}
+		let ursula = &endpoint.ursula;
+		let alice = umbral_pre::SecretKey::random();
+		let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
+		let bob_key = umbral_pre::SecretKey::random().public_key();
+		let kfrag = umbral_pre::generate_kfrags(&alice, &bob_key, &signer, 1, 1, true, true)
+			.into_vec()
+			.remove(0);
+		let compressed = |key: &umbral_pre::PublicKey| {
+			key.to_compressed_bytes().as_ref().try_into().expect("33 bytes")
+		};
+		let account = |name: &str| -> AccountId {
+			sr25519::Pair::from_string(&format!("//{name}"), None).unwrap().public().into()
+		};
+		let view = PolicyView {
+			id: POLICY,
+			owner: account("Alice"),
+			bob: account("Bob"),
+			bob_key: compressed(&bob_key),
+			verifying_key: compressed(&signer.verifying_key()),
+			policy_key: compressed(&alice.public_key()),
+			threshold: 1,
+			ursulas: vec![ursula.keys.worker.clone()],
+			signing_keys: vec![ursula.keys.signer.public().0],
+			start: 0,
+			end: 100,
+			rate: 0,
+			price: 0,
+			escrow: 0,
+			paid: 0,
+			paid_by_tickets: 0,
+			paid_by_activity: 0,
+			status: PolicyStatus::Active,
+		};
+		ursula.book.insert(Entry { view, kfrag: Ok(Arc::new(kfrag)) });
+		let terms = ChainTerms {
+			now: 1,
+			round_hashes: [(1, [2; 32]), (0, [1; 32])],
+			ticket_rounds: 2,
+			current: None,
+		};
+		ursula.lottery.update(1, terms, Default::default(), Default::default(), &Discard).unwrap();
+		let (capsule, _) = umbral_pre::encrypt(&alice.public_key(), b"a secret").unwrap();
+		capsule.to_bytes().unwrap().into_vec()
+	}
+
+	/// The status of `request`'s answer, and the refusal it carries (`None`: served).
+	async fn outcome(
+		endpoint: &Endpoint,
+		client: ClientAddress,
+		request: Request<Full<Bytes>>,
+	) -> (u16, Option<RequestError>) {
+		let response = endpoint.answer(client, request).await;
+		let status = response.status().as_u16();
+		let body = response.into_body().collect().await.unwrap().to_bytes();
+		if status == 200 {
+			ReencryptionResponse::decode_all(&mut &body[..]).expect("a response");
+			return (status, None);
+		}
+		let (_, error) = <(u8, RequestError)>::decode_all(&mut &body[..]).expect("a refusal");
+		(status, Some(error))
 	}
 
 	async fn call(
@@ -509,11 +621,8 @@ mod tests {
 		client: ClientAddress,
 		request: Request<Full<Bytes>>,
 	) -> (u16, RequestError) {
-		let response = endpoint.answer(client, request).await;
-		let status = response.status().as_u16();
-		let body = response.into_body().collect().await.unwrap().to_bytes();
-		let (_, error) = <(u8, RequestError)>::decode_all(&mut &body[..]).expect("a refusal");
-		(status, error)
+		let (status, error) = outcome(endpoint, client, request).await;
+		(status, error.expect("a refusal"))
 	}
 
 	const BOB: ClientAddress = ClientAddress::V4([10, 0, 0, 1]);
@@ -522,12 +631,50 @@ mod tests {
 	async fn a_full_work_queue_sheds_load_with_503() {
 		let dir = tempfile::tempdir().unwrap();
 		let endpoint = endpoint(dir.path(), limits());
+		let capsule = grant(&endpoint);
 		let busy = endpoint.work.clone().try_acquire_many_owned(32).unwrap();
-		let shed = call(&endpoint, BOB, request(&endpoint, 1)).await;
-		assert_eq!(shed, (503, RequestError::Unavailable), "refused at once, not queued");
+		let shed = call(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 1, vec![capsule.clone()]));
+		assert_eq!(shed.await, (503, RequestError::Unavailable), "refused at once, not queued");
 		drop(busy);
-		let served = call(&endpoint, BOB, request(&endpoint, 1)).await;
-		assert_eq!(served, (404, RequestError::UnknownPolicy), "worked on once there is room");
+		let served = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 1, vec![capsule]));
+		assert_eq!(served.await, (200, None), "served once there is room, its sequence unburnt");
+	}
+
+	#[tokio::test]
+	async fn a_forged_request_never_takes_a_share_of_the_work() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let capsule = grant(&endpoint);
+		let capsules = vec![capsule.clone(); 32];
+		// All the work is taken: requests that are not Bob's still get their precise errors,
+		// as they would if the Ursula were idle, so none of them ever held a share.
+		let busy = endpoint.work.clone().try_acquire_many_owned(32).unwrap();
+		for (signer, policy, refusal) in [
+			("Mallory", POLICY, (403, RequestError::BadSignature)),
+			("Bob", [7; 16], (404, RequestError::UnknownPolicy)),
+		] {
+			let forged = signed(&endpoint, signer, policy, 1, capsules.clone());
+			assert_eq!(call(&endpoint, ClientAddress::V4([10, 0, 0, 9]), forged).await, refusal);
+		}
+		drop(busy);
+		// And with the work free, a flood of forged 32-capsule requests from many addresses at
+		// once leaves every share to Bob.
+		let endpoint = Arc::new(endpoint);
+		let flood: Vec<_> = (0..64u8)
+			.map(|n| {
+				let endpoint = endpoint.clone();
+				let forged = signed(&endpoint, "Mallory", POLICY, 1, capsules.clone());
+				tokio::spawn(async move {
+					call(&endpoint, ClientAddress::V4([10, 1, 0, n]), forged).await
+				})
+			})
+			.collect();
+		let bob = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 1, vec![capsule]));
+		assert_eq!(bob.await, (200, None));
+		for forged in flood {
+			assert_eq!(forged.await.unwrap(), (403, RequestError::BadSignature));
+		}
+		assert_eq!(endpoint.work.available_permits(), 32, "every share returned");
 	}
 
 	#[tokio::test]

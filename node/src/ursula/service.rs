@@ -1,7 +1,7 @@
 //! The Ursula's service state (its keys, its book of policies, its served-request log, its replay
 //! guard and its per-Bob rate limiter) and the protocol's checks of one re-encryption request, in
 //! the order the wire format states them. The HTTP endpoint (`server`) only carries bytes to
-//! [`Ursula::serve`] and its answer back.
+//! [`Ursula::admit`] and [`Ursula::work`] and their answer back.
 
 use keymarket_primitives::{
 	msgpack,
@@ -16,9 +16,21 @@ use sp_core::crypto::Pair as _;
 use umbral_pre::{Capsule, DefaultSerialize};
 
 use super::{
-	book::Book, checked_capsules::CheckedCapsules, keys::UrsulaSecrets, lottery::Lottery,
-	rate_limiter::RateLimiter, replay_guard::ReplayGuard, served_log::ServedLog,
+	book::{Book, Entry},
+	checked_capsules::CheckedCapsules,
+	keys::UrsulaSecrets,
+	lottery::Lottery,
+	rate_limiter::RateLimiter,
+	replay_guard::ReplayGuard,
+	served_log::ServedLog,
 };
+
+/// A request [`Ursula::admit`] let through: its policy as the book had it, and the period it
+/// is served in.
+pub struct Admitted {
+	entry: Entry,
+	now: keymarket_primitives::staking::Period,
+}
 
 /// What the endpoint serves from.
 pub struct Ursula {
@@ -61,12 +73,15 @@ impl Ursula {
 			.collect()
 	}
 
-	/// Serves one request: the checks in the order the protocol states them, then one signed
-	/// capsule fragment per capsule, written to the served-request log before it is returned.
-	pub fn serve(
-		&self,
-		request: ReencryptionRequest,
-	) -> Result<ReencryptionResponse, RequestError> {
+	/// Serving one request is [`Self::admit`] then [`Self::work`]: the checks in the order the
+	/// protocol states them, then one signed capsule fragment per capsule, written to the
+	/// served-request log before it is returned.
+	///
+	/// The first half, the checks up to and including Bob's signature: cheap, and all that a
+	/// stranger can make the Ursula do. Only a request they admit may take a share of the
+	/// endpoint's work (its capsule permits), so that forged or misdirected requests, from
+	/// however many addresses, never crowd out Bob's.
+	pub fn admit(&self, request: &ReencryptionRequest) -> Result<Admitted, RequestError> {
 		let body = &request.body;
 		if body.version != WIRE_VERSION {
 			return Err(RequestError::UnsupportedVersion);
@@ -103,6 +118,18 @@ impl Ursula {
 		if !request.bob_signed() {
 			return Err(RequestError::BadSignature);
 		}
+		Ok(Admitted { entry, now })
+	}
+
+	/// The second half, for a request [`Self::admit`] admitted: Bob's rate, the ticket, the
+	/// capsules, the sequence number, then the work and its record.
+	pub fn work(
+		&self,
+		request: ReencryptionRequest,
+		Admitted { entry, now }: Admitted,
+	) -> Result<ReencryptionResponse, RequestError> {
+		let body = &request.body;
+		let view = &entry.view;
 		if !self.bob_limiter.admit(&(body.policy, body.bob.clone()), body.capsules.len() as u32) {
 			return Err(RequestError::RateLimited);
 		}
