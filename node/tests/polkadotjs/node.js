@@ -1,6 +1,6 @@
 // Starts the real keymarket-node binary for a polkadot.js test: a throwaway base path, free
 // loopback ports, a deadline on start-up, and a stop that always runs.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,19 +41,27 @@ async function rpcAnswers(port) {
 
 /** Starts a `--dev` node and resolves once its RPC server answers. A port picked free can be
  * taken again before the node binds it (or still be held by a node that just stopped): the
- * start is then retried with fresh ports, up to three times. */
-export async function startDevNode() {
+ * start is then retried with fresh ports, up to three times. `keys` ([type, scheme, secret URI]
+ * each) go into its keystore before it starts (`keymarket-node key insert`, as an operator
+ * does); `args` are more flags. */
+export async function startDevNode({ keys = [], args = [] } = {}) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDevNodeOnce();
+      return await startDevNodeOnce(keys, args);
     } catch (e) {
       if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
     }
   }
 }
 
-async function startDevNodeOnce() {
+async function startDevNodeOnce(keys, args) {
   const basePath = mkdtempSync(join(tmpdir(), 'keymarket-polkadotjs-'));
+  for (const [type, scheme, suri] of keys) {
+    execFileSync(nodeBinary(), [
+      'key', 'insert', '--base-path', basePath, '--chain', 'dev', '--key-type', type,
+      '--scheme', scheme, '--suri', suri,
+    ]);
+  }
   const rpcPort = await freePort();
   let p2pPort = await freePort();
   while (p2pPort === rpcPort) p2pPort = await freePort();
@@ -61,7 +69,7 @@ async function startDevNodeOnce() {
   const log = openSync(logPath, 'a');
   const child = spawn(nodeBinary(), [
     '--dev', '--base-path', basePath, '--rpc-port', String(rpcPort), '--port', String(p2pPort),
-    '--no-prometheus', '--no-telemetry', '--no-mdns',
+    '--no-prometheus', '--no-telemetry', '--no-mdns', ...args,
   ], { stdio: ['ignore', 'ignore', log] });
 
   const node = {

@@ -1,0 +1,154 @@
+// Alice in JavaScript alone: on a dev node hosting //Ferdie's Ursula (staked by //Alice),
+// //Charlie makes a policy's key fragments with the npm @nucypher/umbral-pre, seals each to the
+// Ursula's Umbral key with the policy it is for, and submits the grant with @polkadot/api (no
+// custom types); Enrico encrypts in JavaScript too. Then the real Rust Bob (`keymarket-node bob
+// retrieve`) asks the Ursula and decrypts; Charlie tops up Bob's tickets and Bob retrieves
+// again paying by ticket; Charlie revokes and Bob is refused.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import * as umbral from '@nucypher/umbral-pre';
+import { KEY, nextCommitment, send, waitForPeriod } from './chain.js';
+import { freePort, nodeBinary, startDevNode } from './node.js';
+import { aliceKeys, bobKey, encrypt, grant, newKeyFile } from '../../client-js/alice.js';
+import { readPolicy } from '../../client-js/integrator.js';
+
+const RATE = 10n ** 9n;
+const PRICE = 10n ** 6n;
+
+let node;
+let api;
+let provider;
+let dir;
+
+before(async () => {
+  await cryptoWaitReady();
+  const port = await freePort();
+  node = await startDevNode({
+    keys: [['ursw', 'sr25519', '//Ferdie'], ['umbr', 'ecdsa', '//Ferdie//umbral']],
+    args: ['--ursula-listen', `127.0.0.1:${port}`],
+  });
+  node.endpoint = `http://127.0.0.1:${port}`;
+  provider = new WsProvider(node.url);
+  api = await ApiPromise.create({ provider, noInitWarn: true });
+  dir = mkdtempSync(join(tmpdir(), 'keymarket-alice-js-'));
+});
+
+after(async () => {
+  await api?.disconnect();
+  await node?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const rpc = (method, params) => provider.send(method, params);
+
+/** `keymarket-node bob retrieve` of `file` into `out`: its exit status and what it said. */
+function bobRetrieves(file, out) {
+  try {
+    execFileSync(nodeBinary(), [
+      'bob', 'retrieve', '--keys', join(dir, 'bob.json'), '--suri', '//Bob', '--in', file,
+      '--out', out, '--no-complaints', '--rpc', node.url.replace('ws://', 'http://'),
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return { ok: true, said: '' };
+  } catch (e) {
+    return { ok: false, said: `${e.stdout}${e.stderr}` };
+  }
+}
+
+/** Retries `attempt` (the Ursula reads the chain block by block) until `done` holds. */
+async function until(what, seconds, attempt, done) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const result = attempt();
+    if (done(result)) return result;
+    if (Date.now() > deadline) {
+      const ursula = node.log().split('\n').filter((line) => /key fragment|ursula|Ursula/.test(line)).slice(-20);
+      throw new Error(`${what} within ${seconds} s: ${JSON.stringify(result)}\n${ursula.join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the Rust Bob decrypts', async () => {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const charlie = keyring.addFromUri('//Charlie');
+  const bob = keyring.addFromUri('//Bob');
+
+  // //Alice stakes for //Ferdie, whose keys the node holds and whose endpoint it serves.
+  assert.equal((await send(api.tx.staking.stake(2_000n * KEY, 120), alice)).dispatchError, undefined);
+  assert.equal((await send(api.tx.staking.bondWorker(ferdie.address), alice)).dispatchError, undefined);
+  // The node prints the registration its Ursula needs (its Umbral key, made from the keystore's
+  // `umbr` seed, and both proofs of possession): the operator submits it as printed.
+  const printed = /register this Ursula: staking\.registerWorker\("([^"]+)", (0x[0-9a-f]+), (0x[0-9a-f]+), (0x[0-9a-f]+), (0x[0-9a-f]+)\)/
+    .exec(node.log());
+  assert.ok(printed, 'the node prints its registration');
+  assert.equal(printed[1], node.endpoint);
+  const register = api.tx.staking.registerWorker(...printed.slice(1));
+  assert.equal((await send(register, ferdie)).dispatchError, undefined);
+  await waitForPeriod(provider, await nextCommitment(api, ferdie, 90), 90);
+
+  // Bob's key file is the Rust client's; the JavaScript client derives the same key from it.
+  const made = JSON.parse(execFileSync(nodeBinary(), ['bob', 'keygen', '--out', join(dir, 'bob.json')]));
+  const bobPublic = u8aToHex(bobKey(umbral, readFileSync(join(dir, 'bob.json'), 'utf8')).publicKey().toCompressedBytes());
+  assert.equal(bobPublic, made.bobKey);
+
+  // Alice's key file, made and read in JavaScript; the grant, built and sent from JavaScript.
+  const keys = aliceKeys(umbral, newKeyFile(), 'js');
+  const policy = u8aToHex(globalThis.crypto.getRandomValues(new Uint8Array(16)));
+  const start = await rpc('keymarket_currentPeriod', []);
+  const granted = await grant(api, rpc, umbral, {
+    owner: charlie.address, keys, policy, bob: bob.address, bobKey: made.bobKey,
+    ursulas: [ferdie.address], threshold: 1, start, periods: 20, rate: RATE, price: PRICE,
+  });
+  const created = await send(granted.tx, charlie);
+  assert.equal(created.dispatchError, undefined);
+  assert.ok(created.events.some(({ event }) => api.events.policies.PolicyCreated.is(event)));
+  // Read back as an integrator reads it, and its keys as the node's RPC gives them.
+  const at = (await api.rpc.chain.getBlockHash()).toHex();
+  const view = await readPolicy(api, rpc, policy, at);
+  assert.deepEqual(
+    [view.owner, view.bob, view.ursulas, view.status, view.start, view.end],
+    [charlie.address, bob.address, [ferdie.address], 'active', start, granted.end],
+  );
+  const keysOnChain = await rpc('keymarket_policy', [policy]);
+  assert.deepEqual(
+    [keysOnChain.policyKey, keysOnChain.verifyingKey, keysOnChain.bobKey],
+    [granted.policyKey, granted.verifyingKey, made.bobKey],
+  );
+
+  // Enrico encrypts in JavaScript; the Rust Bob retrieves from the Ursula and decrypts.
+  const plaintext = new TextEncoder().encode('sealed in JavaScript, opened in Rust');
+  writeFileSync(join(dir, 'secret.enc'), encrypt(api, umbral, policy, granted.policyKey, plaintext));
+  const out = join(dir, 'plain.out');
+  const first = await until('Bob decrypts', 90, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
+  assert.ok(first.ok);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
+
+  // Alice tops up the tickets that pay per request; Bob's requests now carry tickets.
+  const funded = await send(api.tx.lottery.fund(policy, 1_000n * PRICE, 100n * PRICE), charlie);
+  assert.equal(funded.dispatchError, undefined);
+  const authorized = await send(api.tx.lottery.authorize(policy, 100n * PRICE), charlie);
+  assert.equal(authorized.dispatchError, undefined);
+  const account = (await api.query.lottery.accounts(charlie.address, policy)).unwrap();
+  assert.equal(account.deposit.toBigInt(), 1_000n * PRICE);
+  assert.equal(account.cap.toBigInt(), 100n * PRICE);
+  rmSync(out);
+  const ticketed = await until('Bob decrypts paying by ticket', 90, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
+  assert.ok(ticketed.ok);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
+
+  // Alice revokes: the Ursula stops serving, with the reason.
+  const revoked = await send(api.tx.policies.revokePolicy(policy), charlie);
+  assert.equal(revoked.dispatchError, undefined);
+  const refused = await until('the Ursula refuses', 60, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => !r.ok);
+  assert.match(refused.said, /[Rr]evoked/, refused.said);
+});
