@@ -21,13 +21,15 @@ const ENCRYPTED_FILE = '(u8, [u8; 16], Bytes, Bytes)';
 
 const utf8 = (text) => new TextEncoder().encode(text);
 
-function bytesOf(hex) {
+/** The bytes of a hex string (with or without `0x`); throws on anything else. */
+export function bytesOf(hex) {
   const digits = hex.startsWith('0x') ? hex.slice(2) : hex;
   if (digits.length % 2 !== 0 || /[^0-9a-fA-F]/.test(digits)) throw new Error(`not hex: ${hex}`);
   return Uint8Array.from(digits.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
 
-function hexOf(bytes) {
+/** `0x`-prefixed hex of `bytes`. */
+export function hexOf(bytes) {
   return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 

@@ -2,8 +2,10 @@
 // //Charlie makes a policy's key fragments with the npm @nucypher/umbral-pre, seals each to the
 // Ursula's Umbral key with the policy it is for, and submits the grant with @polkadot/api (no
 // custom types); Enrico encrypts in JavaScript too. Then the real Rust Bob (`keymarket-node bob
-// retrieve`) asks the Ursula and decrypts; Charlie tops up Bob's tickets and Bob retrieves
-// again paying by ticket; Charlie revokes and Bob is refused.
+// retrieve`) asks the Ursula and decrypts, and so does the JavaScript Bob (node/client-js/bob.js);
+// Charlie tops up Bob's tickets and the Rust Bob retrieves again paying by ticket (the
+// JavaScript Bob, who pays none yet, is refused `TicketRequired`); Charlie revokes and Bob is
+// refused.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import * as umbral from '@nucypher/umbral-pre';
 import { KEY, nextCommitment, send, waitForPeriod } from './chain.js';
 import { freePort, nodeBinary, startDevNode } from './node.js';
 import { aliceKeys, bobKey, encrypt, grant, newKeyFile } from '../../client-js/alice.js';
+import { retrieve } from '../../client-js/bob.js';
 import { readPolicy } from '../../client-js/integrator.js';
 
 const RATE = 10n ** 9n;
@@ -132,6 +135,16 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   const first = await until('Bob decrypts', 90, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
   assert.ok(first.ok);
   assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
+  // And the JavaScript Bob, from the same key file: his own requests, every fragment checked.
+  const bobSecret = bobKey(umbral, readFileSync(join(dir, 'bob.json'), 'utf8'));
+  const jsBob = () => retrieve(api, rpc, umbral, { bob, bobSecret, file: readFileSync(join(dir, 'secret.enc')) });
+  assert.deepEqual(new Uint8Array(await jsBob()), plaintext);
+  // A Bob with another key is not this policy's Bob.
+  const stranger = umbral.SecretKey.random();
+  await assert.rejects(
+    retrieve(api, rpc, umbral, { bob, bobSecret: stranger, file: readFileSync(join(dir, 'secret.enc')) }),
+    /not to this Bob/,
+  );
 
   // Alice tops up the tickets that pay per request; Bob's requests now carry tickets.
   const funded = await send(api.tx.lottery.fund(policy, 1_000n * PRICE, 100n * PRICE), charlie);
@@ -145,6 +158,8 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   const ticketed = await until('Bob decrypts paying by ticket', 90, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
   assert.ok(ticketed.ok);
   assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
+  // The JavaScript Bob pays no tickets yet: the Ursula says so.
+  await assert.rejects(jsBob(), /TicketRequired/);
 
   // Alice revokes: the Ursula stops serving, with the reason.
   const revoked = await send(api.tx.policies.revokePolicy(policy), charlie);

@@ -1,0 +1,140 @@
+// Bob in JavaScript: reads a file Enrico encrypted, asks the policy's Ursulas to re-encrypt its
+// capsule (requests signed with Bob's sr25519 key, in the wire format of
+// docs/wire-formats.md), checks every capsule fragment twice (the Ursula's signature, which
+// makes it evidence, and umbral-pre's proof of correct re-encryption), and decrypts with any M
+// of them. Runs in Node and in a browser (the Ursula endpoint answers CORS). Libraries are
+// passed in, as in alice.js: `api` (@polkadot/api), `umbral` (@nucypher/umbral-pre).
+//
+// Not here (yet): lottery tickets. A policy whose payer authorized tickets for Bob is refused
+// `TicketRequired` to this client; the Rust client (`keymarket-node bob retrieve`) pays them.
+
+import { WIRE_VERSION, bytesOf, hexOf } from './alice.js';
+
+const ENCRYPTED_FILE = '(u8, [u8; 16], Bytes, Bytes)';
+const REQUEST_BODY = '(u8, [u8; 16], AccountId32, AccountId32, u64, Vec<Bytes>)';
+const RESPONSE = '(u8, [u8; 16], AccountId32, u32, Vec<(Bytes, [u8; 64])>)';
+
+/** `RequestError`'s variants, in their SCALE order (primitives/src/policies/wire.rs). */
+export const REQUEST_ERRORS = [
+  'Malformed', 'UnsupportedVersion', 'UnknownPolicy', 'PolicyRevoked', 'PolicyExpired',
+  'PolicyNotStarted', 'NotAssigned', 'NotGrantee', 'BadSignature', 'ReplayedSequence',
+  'MalformedCapsule', 'BadCapsuleCount', 'RateLimited', 'NoKeyFrag', 'Unavailable',
+  'TicketRequired', 'Ticket',
+];
+
+const utf8 = (text) => new TextEncoder().encode(text);
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** The last sequence number this client used: microseconds since the epoch, as the Rust
+ * client's, and never the same twice in one process. */
+let lastSequence = 0n;
+function freshSequence() {
+  const now = BigInt(Date.now()) * 1000n;
+  lastSequence = now > lastSequence ? now : lastSequence + 1n;
+  return lastSequence;
+}
+
+/** Reads an encrypted file (`enrico encrypt`'s or `alice.js`'s `encrypt`). */
+export function readEncryptedFile(api, bytes) {
+  const [version, policy, capsule, ciphertext] = api.createType(ENCRYPTED_FILE, bytes);
+  if (version.toNumber() !== WIRE_VERSION) throw new Error(`encrypted file version ${version}: this client reads ${WIRE_VERSION}`);
+  return { policy: policy.toHex(), capsule: capsule.toU8a(true), ciphertext: ciphertext.toU8a(true) };
+}
+
+/**
+ * Asks the Ursula `worker` (its endpoint from the chain) to re-encrypt `capsule` under
+ * `policy` for `bob` (a keyring pair). Resolves with the checked fragment
+ * (`{ ursula, fragment }`, an umbral-pre `VerifiedCapsuleFrag`) or the reason it was not had
+ * (`{ ursula, refused | failed }`).
+ */
+async function askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch }) {
+  const ursula = await rpc('keymarket_ursula', [worker]);
+  if (ursula === null) return { ursula: worker, failed: 'not bonded' };
+  const body = api.createType(REQUEST_BODY, [
+    WIRE_VERSION, view.id, worker, bob.address, freshSequence(), [hexOf(capsule.bytes)],
+  ]).toU8a();
+  const signature = bob.sign(concat(utf8('keymarket/request/v1'), body));
+  // No ticket: SCALE's `None`.
+  const request = concat(body, signature, new Uint8Array([0]));
+  let status;
+  let answer;
+  try {
+    const response = await fetch(`${ursula.endpoint}/v1/reencrypt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: request,
+    });
+    status = response.status;
+    answer = new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    return { ursula: worker, failed: `no answer from ${ursula.endpoint}: ${e.message}` };
+  }
+  if (status !== 200) {
+    const name = answer.length >= 2 ? REQUEST_ERRORS[answer[1]] : undefined;
+    return { ursula: worker, refused: name ?? `HTTP ${status}` };
+  }
+  const [, policy, from, servedAt, cfrags] = api.createType(RESPONSE, answer);
+  if (policy.toHex() !== view.id || from.toString() !== worker || cfrags.length !== 1) {
+    return { ursula: worker, failed: 'an answer for another request' };
+  }
+  const [cfragBytes, cfragSignature] = cfrags[0];
+  const cfrag = cfragBytes.toU8a(true);
+  // The Ursula's signature, by the key it registered when the policy was made.
+  const signed = concat(
+    utf8('keymarket/cfrag/v1'),
+    policy.toU8a(), from.toU8a(), servedAt.toU8a(),
+    api.registry.hash(capsule.bytes).toU8a(), api.registry.hash(cfrag).toU8a(),
+  );
+  if (!bob.verify(signed, cfragSignature.toU8a(), bytesOf(view.signingKeys[index]))) {
+    return { ursula: worker, failed: 'a fragment not signed by the Ursula' };
+  }
+  try {
+    const fragment = umbral.CapsuleFrag.fromBytes(cfrag)
+      .verify(capsule.capsule, keys.verifying, keys.policy, keys.bob);
+    return { ursula: worker, fragment };
+  } catch (e) {
+    return { ursula: worker, failed: `a wrong fragment: ${e}` };
+  }
+}
+
+/**
+ * Retrieves and decrypts `file` (an encrypted file's bytes) as `bob` (a keyring pair: his
+ * account, which signs the requests) with his Umbral secret key `bobSecret` (`bobKey` of
+ * alice.js). Asks every Ursula of the policy at once; resolves with the plaintext once M
+ * fragments are checked, or throws naming each Ursula and why it did not count.
+ */
+export async function retrieve(api, rpc, umbral, { bob, bobSecret, file, fetch = globalThis.fetch }) {
+  const { policy, capsule: capsuleBytes, ciphertext } = readEncryptedFile(api, file);
+  const view = await rpc('keymarket_policy', [policy]);
+  if (view === null) throw new Error(`policy ${policy}: no such policy`);
+  const bobKey = hexOf(bobSecret.publicKey().toCompressedBytes());
+  if (view.bob !== bob.address || view.bobKey !== bobKey) {
+    throw new Error(`policy ${policy}: granted to ${view.bob} (key ${view.bobKey}), not to this Bob`);
+  }
+  const keys = {
+    verifying: umbral.PublicKey.fromCompressedBytes(bytesOf(view.verifyingKey)),
+    policy: umbral.PublicKey.fromCompressedBytes(bytesOf(view.policyKey)),
+    bob: bobSecret.publicKey(),
+  };
+  const capsule = { bytes: capsuleBytes, capsule: umbral.Capsule.fromBytes(capsuleBytes) };
+  const answers = await Promise.all(view.ursulas.map((worker, index) =>
+    askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch })));
+  const fragments = answers.filter((a) => a.fragment).map((a) => a.fragment);
+  if (fragments.length < view.threshold) {
+    const why = answers.filter((a) => !a.fragment)
+      .map((a) => `${a.ursula}: ${a.refused ?? a.failed}`).join('; ');
+    throw new Error(`policy ${policy}: ${fragments.length} of ${view.threshold} fragments needed (${why})`);
+  }
+  return umbral.decryptReencrypted(
+    bobSecret, keys.policy, capsule.capsule, fragments.slice(0, view.threshold), ciphertext,
+  );
+}
