@@ -346,12 +346,19 @@ fn forged_complaint(
 	Ok(codec::Encode::encode(&Complaint { body, signature }))
 }
 
-/// How many re-encryptions `threads` threads do per second.
-fn raw_reencryptions(threads: usize, run: Duration) -> f64 {
+/// A policy key and a key fragment of it for nobody in particular: what the raw measurements
+/// re-encrypt with.
+fn throwaway_kfrag() -> (umbral_pre::SecretKey, umbral_pre::VerifiedKeyFrag) {
 	let alice = umbral_pre::SecretKey::random();
 	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
 	let bob = umbral_pre::SecretKey::random().public_key();
 	let kfrag = umbral_pre::generate_kfrags(&alice, &bob, &signer, 1, 1, true, true)[0].clone();
+	(alice, kfrag)
+}
+
+/// How many re-encryptions `threads` threads do per second.
+fn raw_reencryptions(threads: usize, run: Duration) -> f64 {
+	let (alice, kfrag) = throwaway_kfrag();
 	let (capsule, _) = umbral_pre::encrypt(&alice.public_key(), b"benchmark").expect("encrypts");
 	let deadline = Instant::now() + run;
 	let handles: Vec<_> = (0..threads)
@@ -390,10 +397,7 @@ fn fresh_capsules(count: usize) -> Result<Vec<Vec<u8>>, String> {
 fn raw_requests(threads: usize, run: Duration, request: &[u8]) -> f64 {
 	use keymarket_primitives::policies::ReencryptionRequest;
 	use umbral_pre::{DefaultDeserialize, DefaultSerialize};
-	let alice = umbral_pre::SecretKey::random();
-	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
-	let bob = umbral_pre::SecretKey::random().public_key();
-	let kfrag = umbral_pre::generate_kfrags(&alice, &bob, &signer, 1, 1, true, true)[0].clone();
+	let (_, kfrag) = throwaway_kfrag();
 	let ursula = sp_core::sr25519::Pair::from_seed(&[9; 32]);
 	let deadline = Instant::now() + run;
 	let handles: Vec<_> = (0..threads)
@@ -448,10 +452,7 @@ fn step_costs(request: &[u8]) {
 	else {
 		return;
 	};
-	let alice = umbral_pre::SecretKey::random();
-	let signer = umbral_pre::Signer::new(umbral_pre::SecretKey::random());
-	let bob = umbral_pre::SecretKey::random().public_key();
-	let kfrag = umbral_pre::generate_kfrags(&alice, &bob, &signer, 1, 1, true, true)[0].clone();
+	let (_, kfrag) = throwaway_kfrag();
 	let cfrag = umbral_pre::reencrypt(&capsule, kfrag.clone());
 	let cfrag_bytes = cfrag.to_bytes().map(|b| b.into_vec()).unwrap_or_default();
 	let ursula = sp_core::sr25519::Pair::from_seed(&[9; 32]);

@@ -91,12 +91,29 @@ pub fn status_of(error: RequestError) -> StatusCode {
 }
 
 fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+	use hyper::header::{HeaderValue, ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE};
 	let mut response = Response::new(Full::new(Bytes::from(body)));
 	*response.status_mut() = status;
-	response.headers_mut().insert(
-		hyper::header::CONTENT_TYPE,
-		hyper::header::HeaderValue::from_static("application/octet-stream"),
-	);
+	let headers = response.headers_mut();
+	headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+	// Any page may call an Ursula (a browser Bob): nothing here rides on cookies or on the
+	// caller's origin, every request carries its own signature.
+	headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+	response
+}
+
+/// The answer to a browser's CORS preflight: POST with a `content-type` header, from any
+/// origin, for a day.
+fn preflight() -> Response<Full<Bytes>> {
+	use hyper::header::{
+		HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+		ACCESS_CONTROL_MAX_AGE,
+	};
+	let mut response = reply(StatusCode::NO_CONTENT, Vec::new());
+	let headers = response.headers_mut();
+	headers.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+	headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+	headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
 	response
 }
 
@@ -147,6 +164,9 @@ impl Endpoint {
 		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 	{
 		let path = request.uri().path().to_string();
+		if request.method() == Method::OPTIONS {
+			return preflight();
+		}
 		if request.method() == Method::POST && (path == "/v1/complain" || path == "/v1/confirm") {
 			return self.answer_gateway(client, &path, request).await;
 		}
@@ -708,6 +728,28 @@ mod tests {
 			.unwrap();
 		assert_eq!(call(&endpoint, BOB, huge).await, (413, RequestError::Malformed));
 		assert_eq!(endpoint.ursula.metrics.refusals("Malformed"), 1);
+	}
+
+	#[tokio::test]
+	async fn browsers_may_call_it_from_any_page() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let preflight = Request::options("/v1/reencrypt").body(Full::new(Bytes::new())).unwrap();
+		let answer = endpoint.answer(BOB, preflight).await;
+		assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+		let header = |answer: &Response<Full<Bytes>>, name: &str| {
+			answer.headers().get(name).map(|v| v.to_str().unwrap().to_string())
+		};
+		assert_eq!(header(&answer, "access-control-allow-origin").as_deref(), Some("*"));
+		assert_eq!(header(&answer, "access-control-allow-methods").as_deref(), Some("POST"));
+		assert_eq!(
+			header(&answer, "access-control-allow-headers").as_deref(),
+			Some("content-type")
+		);
+		// Every answer, a refusal too, may be read by the page.
+		let answer = endpoint.answer(BOB, request(&endpoint, 1)).await;
+		assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+		assert_eq!(header(&answer, "access-control-allow-origin").as_deref(), Some("*"));
 	}
 
 	#[test]

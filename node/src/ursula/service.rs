@@ -4,7 +4,6 @@
 //! [`Ursula::admit`] and [`Ursula::work`] and their answer back.
 
 use keymarket_primitives::{
-	msgpack,
 	policies::{
 		cfrag_signing_payload, PolicyId, PolicyStatus, ReencryptionRequest, ReencryptionResponse,
 		RequestError, ServedRecord, ServiceWindow, SignedCfrag, MAX_CAPSULES_PER_REQUEST,
@@ -13,7 +12,7 @@ use keymarket_primitives::{
 	AccountId,
 };
 use sp_core::crypto::Pair as _;
-use umbral_pre::{Capsule, DefaultSerialize};
+use umbral_pre::DefaultSerialize;
 
 use super::{
 	book::{Book, Entry},
@@ -63,8 +62,12 @@ impl Ursula {
 			.iter()
 			.enumerate()
 			.map(|(i, bytes)| {
-				let capsule = msgpack::from_slice::<Capsule>(bytes)
-					.map_err(|_| RequestError::MalformedCapsule(i as u32))?;
+				// Read as the endpoint reads them: checked, canonical, remembered.
+				let hash = sp_crypto_hashing::blake2_256(bytes);
+				let capsule = self
+					.capsules
+					.read(bytes, &hash)
+					.ok_or(RequestError::MalformedCapsule(i as u32))?;
 				umbral_pre::reencrypt(&capsule, (*kfrag).clone())
 					.to_bytes()
 					.map(|cfrag| cfrag.into_vec())

@@ -5,11 +5,13 @@
 // retrieve`) asks the Ursula and decrypts, and so does the JavaScript Bob (node/client-js/bob.js);
 // Charlie tops up Bob's tickets and the Rust Bob retrieves again paying by ticket (the
 // JavaScript Bob, who pays none yet, is refused `TicketRequired`); Charlie revokes and Bob is
-// refused.
+// refused. Last, the same in a page (node/client-js/page/) in headless Chromium driven by
+// playwright-core: Alice grants from the page, Bob retrieves from the Ursula and decrypts there.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -166,4 +168,41 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   assert.equal(revoked.dispatchError, undefined);
   const refused = await until('the Ursula refuses', 60, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => !r.ok);
   assert.match(refused.said, /[Rr]evoked/, refused.said);
+});
+
+test('the page: Alice grants and Bob decrypts in a browser (headless Chromium)', async () => {
+  const { serve } = await import('../../client-js/page/serve.js');
+  const { chromium } = await import('playwright-core');
+  const ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
+  const { server, url } = await serve(fileURLToPath(new URL('./node_modules', import.meta.url)));
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const query = new URLSearchParams({
+      rpc: node.url, alice: '//Charlie', bob: '//Bob', ursulas: ferdie.address, message: 'read in the browser',
+    });
+    await page.goto(`${url}?${query}`);
+    const status = () => page.textContent('#status');
+    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('ready'), null, { timeout: 30_000 });
+    await page.click('#grant');
+    await page.waitForFunction(
+      () => /granted policy|error/.test(document.getElementById('status').textContent), null, { timeout: 90_000 },
+    );
+    assert.match(await status(), /granted policy 0x[0-9a-f]{32}/);
+    // The Ursula reads the grant from its next block: Bob asks again until it serves.
+    const deadline = Date.now() + 90_000;
+    while ((await page.textContent('#plaintext')) === '') {
+      assert.ok(Date.now() < deadline, `Bob never decrypted:\n${await status()}`);
+      await page.click('#retrieve');
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+    assert.equal(await page.textContent('#plaintext'), 'read in the browser');
+    if (process.env.KEYMARKET_SCREENSHOT) await page.screenshot({ path: process.env.KEYMARKET_SCREENSHOT, fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
 });
