@@ -5,14 +5,52 @@
 // of them. Runs in Node and in a browser (the Ursula endpoint answers CORS). Libraries are
 // passed in, as in alice.js: `api` (@polkadot/api), `umbral` (@nucypher/umbral-pre).
 //
-// Not here (yet): lottery tickets. A policy whose payer authorized tickets for Bob is refused
-// `TicketRequired` to this client; the Rust client (`keymarket-node bob retrieve`) pays them.
+// When the payer (the policy's owner, unless said otherwise) has authorized Bob for the policy,
+// every request carries a lottery ticket against the payer's deposit (docs/lottery.md), as the
+// Rust client's (node/src/clients/tickets.rs): its face value `odds` times the payer's price (at
+// most the deposit), the win probability that makes it worth the price on average, the
+// Ursula's current commitment, the current round and its first block, Bob's signature over the
+// ticket and through it over the request.
 
 import { WIRE_VERSION, bytesOf, hexOf } from './alice.js';
 
 const ENCRYPTED_FILE = '(u8, [u8; 16], Bytes, Bytes)';
 const REQUEST_BODY = '(u8, [u8; 16], AccountId32, AccountId32, u64, Vec<Bytes>)';
 const RESPONSE = '(u8, [u8; 16], AccountId32, u32, Vec<(Bytes, [u8; 64])>)';
+/** `Ticket`: version, payer, policy, recipient, face value, win probability (of 2^64), nonce,
+ * commitment, created round and its first block's hash, last round, request hash. */
+const TICKET = '(u8, AccountId32, [u8; 16], AccountId32, u128, u64, u64, [u8; 32], u32, [u8; 32], u32, [u8; 32])';
+const TICKET_VERSION = 1;
+const CERTAIN = (1n << 64n) - 1n;
+
+/** `primitives::lottery::probability_for`: the chance, of 2^64, that makes a ticket of
+ * `face` worth `price` on average (rounded up, so never worth less). */
+export function probabilityFor(price, face) {
+  if (price === 0n) return 0n;
+  if (face <= price) return CERTAIN;
+  const p = ((price << 64n) + face - 1n) / face;
+  return p < CERTAIN ? p : CERTAIN;
+}
+
+/** What Bob needs to make tickets for `policy` paid by `payer`: `null` if the payer has not
+ * authorized him (no funds, or a zero cap). */
+async function ticketTerms(rpc, payer, policy, odds) {
+  const funds = await rpc('keymarket_lotteryFunds', [payer, policy]);
+  if (funds === null || BigInt(funds.cap) === 0n) return null;
+  const price = BigInt(funds.price);
+  if (price === 0n) throw new Error("the payer's price is zero: its tickets would never win");
+  let face = price * BigInt(Math.max(1, odds));
+  if (face > BigInt(funds.deposit)) face = BigInt(funds.deposit);
+  if (face < price) throw new Error(`the payer's deposit (${funds.deposit}) cannot pay one ticket at its price (${price})`);
+  const now = await rpc('keymarket_currentRound', []);
+  const { blocksPerRound } = await rpc('keymarket_durations', []);
+  const created = await rpc('chain_getBlockHash', [now * blocksPerRound]);
+  if (created === null) throw new Error(`no block ${now * blocksPerRound}`);
+  return {
+    payer, face, probability: probabilityFor(price, face), now, created,
+    expires: now + (await rpc('keymarket_ticketRounds', [])),
+  };
+}
 
 /** `RequestError`'s variants, in their SCALE order (primitives/src/policies/wire.rs). */
 export const REQUEST_ERRORS = [
@@ -56,15 +94,41 @@ export function readEncryptedFile(api, bytes) {
  * (`{ ursula, fragment }`, an umbral-pre `VerifiedCapsuleFrag`) or the reason it was not had
  * (`{ ursula, refused | failed }`).
  */
-async function askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch }) {
+/** The most an answer may take, and the largest one read (32 fragments fit many times). */
+const ANSWER_TIMEOUT_MS = 30_000;
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** `ask`, whatever happens: one Ursula's failure is its own, never the retrieval's. */
+async function askUrsula(api, rpc, umbral, request) {
+  try {
+    return await ask(api, rpc, umbral, request);
+  } catch (e) {
+    return { ursula: request.worker, failed: `${e.message ?? e}` };
+  }
+}
+
+async function ask(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch, terms }) {
   const ursula = await rpc('keymarket_ursula', [worker]);
   if (ursula === null) return { ursula: worker, failed: 'not bonded' };
+  const sequence = freshSequence();
   const body = api.createType(REQUEST_BODY, [
-    WIRE_VERSION, view.id, worker, bob.address, freshSequence(), [hexOf(capsule.bytes)],
+    WIRE_VERSION, view.id, worker, bob.address, sequence, [hexOf(capsule.bytes)],
   ]).toU8a();
-  const signature = bob.sign(concat(utf8('keymarket/request/v1'), body));
-  // No ticket: SCALE's `None`.
-  const request = concat(body, signature, new Uint8Array([0]));
+  let request;
+  if (terms === null) {
+    // No ticket (SCALE's `None`): Bob signs the body.
+    request = concat(body, bob.sign(concat(utf8('keymarket/request/v1'), body)), new Uint8Array([0]));
+  } else {
+    const commitment = await rpc('keymarket_lotteryCommitment', [worker]);
+    if (commitment === null) return { ursula: worker, failed: 'it has not committed to a random value yet' };
+    const ticket = api.createType(TICKET, [
+      TICKET_VERSION, terms.payer, view.id, worker, terms.face, terms.probability, sequence,
+      commitment.current, terms.now, terms.created, terms.expires, api.registry.hash(body),
+    ]).toU8a();
+    // Bob signs the ticket, which names the body by its hash: one signature for both.
+    const signature = bob.sign(concat(utf8('keymarket/ticket/v1'), ticket));
+    request = concat(body, signature, new Uint8Array([1]), ticket);
+  }
   let status;
   let answer;
   try {
@@ -72,8 +136,12 @@ async function askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, cap
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
       body: request,
+      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
     });
     status = response.status;
+    if (Number(response.headers.get('content-length') ?? 0) > MAX_ANSWER_BYTES) {
+      return { ursula: worker, failed: 'an answer too large' };
+    }
     answer = new Uint8Array(await response.arrayBuffer());
   } catch (e) {
     return { ursula: worker, failed: `no answer from ${ursula.endpoint}: ${e.message}` };
@@ -82,7 +150,13 @@ async function askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, cap
     const name = answer.length >= 2 ? REQUEST_ERRORS[answer[1]] : undefined;
     return { ursula: worker, refused: name ?? `HTTP ${status}` };
   }
-  const [, policy, from, servedAt, cfrags] = api.createType(RESPONSE, answer);
+  let decoded;
+  try {
+    decoded = api.createType(RESPONSE, answer);
+  } catch {
+    return { ursula: worker, failed: 'an answer that is not a response' };
+  }
+  const [, policy, from, servedAt, cfrags] = decoded;
   if (policy.toHex() !== view.id || from.toString() !== worker || cfrags.length !== 1) {
     return { ursula: worker, failed: 'an answer for another request' };
   }
@@ -109,10 +183,14 @@ async function askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, cap
 /**
  * Retrieves and decrypts `file` (an encrypted file's bytes) as `bob` (a keyring pair: his
  * account, which signs the requests) with his Umbral secret key `bobSecret` (`bobKey` of
- * alice.js). Asks every Ursula of the policy at once; resolves with the plaintext once M
- * fragments are checked, or throws naming each Ursula and why it did not count.
+ * alice.js). Asks every Ursula of the policy at once, each request with a ticket when `payer`
+ * (by default the policy's owner) has authorized Bob, one in about `odds` winning; resolves
+ * with the plaintext once M fragments are checked, or throws naming each Ursula and why it did
+ * not count.
  */
-export async function retrieve(api, rpc, umbral, { bob, bobSecret, file, fetch = globalThis.fetch }) {
+export async function retrieve(api, rpc, umbral, {
+  bob, bobSecret, file, payer, odds = 100, fetch = globalThis.fetch,
+}) {
   const { policy, capsule: capsuleBytes, ciphertext } = readEncryptedFile(api, file);
   const view = await rpc('keymarket_policy', [policy]);
   if (view === null) throw new Error(`policy ${policy}: no such policy`);
@@ -126,8 +204,9 @@ export async function retrieve(api, rpc, umbral, { bob, bobSecret, file, fetch =
     bob: bobSecret.publicKey(),
   };
   const capsule = { bytes: capsuleBytes, capsule: umbral.Capsule.fromBytes(capsuleBytes) };
+  const terms = await ticketTerms(rpc, payer ?? view.owner, policy, odds);
   const answers = await Promise.all(view.ursulas.map((worker, index) =>
-    askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch })));
+    askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch, terms })));
   const fragments = answers.filter((a) => a.fragment).map((a) => a.fragment);
   if (fragments.length < view.threshold) {
     const why = answers.filter((a) => !a.fragment)

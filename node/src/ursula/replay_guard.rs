@@ -109,6 +109,15 @@ impl ReplayGuard {
 		Ok(true)
 	}
 
+	/// Whether [`Self::claim`] would refuse `sequence` now (used before, or too far behind),
+	/// without taking it: a look before any work is spent on a replayed request.
+	pub fn is_spent(&self, policy: PolicyId, bob: &AccountId, sequence: u64) -> bool {
+		let sequences = self.sequences.lock().expect("not poisoned");
+		let Some(seen) = sequences.get(&(policy, bob.clone())) else { return false };
+		let floor = seen.highest.saturating_sub(REPLAY_WINDOW).max(seen.used_up_to);
+		sequence <= floor || seen.used.contains(&sequence)
+	}
+
 	/// Counts every number up to `sequence` as used for Bob on `policy` (as found in a log of
 	/// an earlier version), on disk before it returns.
 	pub fn mark_used_up_to(

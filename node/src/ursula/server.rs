@@ -731,6 +731,29 @@ mod tests {
 	}
 
 	#[tokio::test]
+	async fn a_replayed_request_spends_neither_bobs_rate_nor_the_work() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let capsule = grant(&endpoint);
+		// Bob's bucket holds 64 capsules; his first request takes 32 of them.
+		let capsules = vec![capsule; 32];
+		let served = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 1, capsules.clone()));
+		assert_eq!(served.await, (200, None));
+		// A gateway (or anyone on the path) sends Bob's request again, from elsewhere, even
+		// while the work is full: refused as a replay, before Bob's rate or the work.
+		let busy = endpoint.work.clone().try_acquire_many_owned(32).unwrap();
+		for n in 0..3 {
+			let again = signed(&endpoint, "Bob", POLICY, 1, capsules.clone());
+			let from = ClientAddress::V4([10, 2, 0, n]);
+			assert_eq!(call(&endpoint, from, again).await, (409, RequestError::ReplayedSequence));
+		}
+		drop(busy);
+		// Bob's other 32 capsules are still his.
+		let next = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 2, capsules));
+		assert_eq!(next.await, (200, None));
+	}
+
+	#[tokio::test]
 	async fn browsers_may_call_it_from_any_page() {
 		let dir = tempfile::tempdir().unwrap();
 		let endpoint = endpoint(dir.path(), limits());

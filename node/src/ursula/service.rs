@@ -121,6 +121,12 @@ impl Ursula {
 		if !request.bob_signed() {
 			return Err(RequestError::BadSignature);
 		}
+		// A replay of a request Bob really signed (every gateway that mediated one has its
+		// bytes) is refused here, before it spends Bob's rate, a share of the work or capsule
+		// reads; `work` still takes the number for good.
+		if self.replay_guard.is_spent(body.policy, &body.bob, body.sequence) {
+			return Err(RequestError::ReplayedSequence);
+		}
 		Ok(Admitted { entry, now })
 	}
 
