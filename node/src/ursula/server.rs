@@ -23,7 +23,10 @@
 
 use std::{
 	net::SocketAddr,
-	sync::{Arc, Mutex},
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex,
+	},
 	time::Duration,
 };
 
@@ -237,9 +240,14 @@ impl Endpoint {
 			return Err(refuse(RequestError::Unavailable));
 		};
 		let (ursula, work) = (self.ursula.clone(), self.work.clone());
+		let abandoned = Arc::new(AtomicBool::new(false));
+		let _watch = Abandoned(abandoned.clone());
 		// Signature and re-encryption are CPU work: keep them off the async workers that drive
 		// the network.
 		let served = tokio::task::spawn_blocking(move || {
+			if abandoned.load(Ordering::SeqCst) {
+				return Err(RequestError::Unavailable);
+			}
 			let admitted = ursula.admit(&request);
 			drop(check);
 			let admitted = admitted?;
@@ -248,6 +256,11 @@ impl Endpoint {
 			let Ok(work) = work.try_acquire_many_owned(capsules) else {
 				return Err(RequestError::Unavailable);
 			};
+			// Nobody waits for the answer any more: its sequence number stays unspent, and no
+			// record is written of work nobody receives.
+			if abandoned.load(Ordering::SeqCst) {
+				return Err(RequestError::Unavailable);
+			}
 			let served = ursula.work(request, admitted);
 			drop(work);
 			served
@@ -396,6 +409,16 @@ fn confirmed_name(confirmed: &Confirmed) -> &'static str {
 		Confirmed::Signed(_) => "signed",
 		Confirmed::Answered(_) => "answered",
 		Confirmed::Refused(_) => "refused",
+	}
+}
+
+/// Set when a request's future is dropped (its connection closed, or missed its deadline, while
+/// the request waited for a blocking thread): the work, if not begun, is then left undone.
+struct Abandoned(Arc<AtomicBool>);
+
+impl Drop for Abandoned {
+	fn drop(&mut self) {
+		self.0.store(true, Ordering::SeqCst);
 	}
 }
 
@@ -751,6 +774,43 @@ mod tests {
 		// Bob's other 32 capsules are still his.
 		let next = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 2, capsules));
 		assert_eq!(next.await, (200, None));
+	}
+
+	#[test]
+	fn a_request_abandoned_before_its_work_leaves_its_sequence_unspent() {
+		// One blocking thread, kept busy: Bob's request waits for it.
+		let runtime = tokio::runtime::Builder::new_multi_thread()
+			.worker_threads(1)
+			.max_blocking_threads(1)
+			.enable_all()
+			.build()
+			.unwrap();
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = Arc::new(endpoint(dir.path(), limits()));
+		let capsule = grant(&endpoint);
+		runtime.block_on(async {
+			let (release, wait) = std::sync::mpsc::channel::<()>();
+			let busy = tokio::task::spawn_blocking(move || {
+				let _ = wait.recv();
+			});
+			let asked = {
+				let (endpoint, capsule) = (endpoint.clone(), capsule.clone());
+				tokio::spawn(async move {
+					outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 7, vec![capsule]))
+						.await
+				})
+			};
+			// Its connection goes away (a deadline passed) while it waits.
+			tokio::time::sleep(Duration::from_millis(200)).await;
+			asked.abort();
+			assert!(asked.await.is_err(), "abandoned before its answer");
+			release.send(()).unwrap();
+			busy.await.unwrap();
+			// The work was left undone: the same sequence number is served when Bob asks again.
+			let again = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 7, vec![capsule]));
+			assert_eq!(again.await, (200, None));
+			assert_eq!(endpoint.work.available_permits(), 32);
+		});
 	}
 
 	#[tokio::test]
