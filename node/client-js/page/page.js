@@ -1,7 +1,7 @@
 // The page's logic: alice.js and bob.js in a browser. umbral-pre is its WebAssembly build
 // (`pkg-bundler`), instantiated here against its own JavaScript glue, without a bundler.
 import * as glue from '/vendor/umbral-pre/umbral_pre_wasm_bg.js';
-import { aliceKeys, bobKey, encrypt, grant, newKeyFile } from '../alice.js';
+import { aliceKeys, bobKey, encrypt, grant, hexOf, newKeyFile } from '../alice.js';
 import { retrieve } from '../bob.js';
 
 const $ = (id) => document.getElementById(id);
@@ -46,10 +46,10 @@ async function onGrant() {
     // Bob's key file, made here and kept in the page (a real Bob keeps his own).
     const bobSecret = bobKey(state.umbral, newKeyFile());
     const keys = aliceKeys(state.umbral, newKeyFile(), 'page');
-    const policy = `0x${Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const policy = hexOf(crypto.getRandomValues(new Uint8Array(16)));
     const start = await rpc('keymarket_currentPeriod', []);
     const ursulas = $('ursulas').value.split(',').map((u) => u.trim()).filter(Boolean);
-    const bobKeyHex = `0x${Array.from(bobSecret.publicKey().toCompressedBytes(), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const bobKeyHex = hexOf(bobSecret.publicKey().toCompressedBytes());
     const granted = await grant(api, rpc, state.umbral, {
       owner: alice.address, keys, policy, bob: bob.address, bobKey: bobKeyHex, ursulas,
       threshold: Number($('threshold').value), start, periods: 10, rate: 10n ** 9n,
