@@ -11,6 +11,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_keymarket_gateway, Gateway]
 	[pallet_keymarket_lottery, Lottery]
 	[pallet_keymarket_activity, Activity]
+	[pallet_keymarket_validators, Validators]
 	[pallet_parameters, Parameters]
 );
 

@@ -1,7 +1,10 @@
 //! Typed genesis presets. The node's chain specs name a preset instead of carrying a JSON copy of
 //! the genesis state, so the runtime stays the single source of truth.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, StakingConfig, SudoConfig, UNITS};
+use crate::{
+	opaque::SessionKeys, AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
+	StakingConfig, SudoConfig, ValidatorsConfig, UNITS,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use keymarket_primitives::time::Durations;
@@ -52,22 +55,31 @@ pub const STAGING_DURATIONS: Durations = Durations {
 /// A genesis state: validators (Aura and GRANDPA keys), funded accounts, the sudo key and the
 /// chain's durations.
 fn genesis(
-	validators: Vec<(AuraId, GrandpaId)>,
+	validators: Vec<(AccountId, AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	sudo: AccountId,
 	durations: Durations,
 ) -> Value {
+	// The genesis validators are the validators pallet's invulnerables, and their keys the
+	// session's: the session hands Aura and GRANDPA their first authorities (whose own genesis
+	// lists stay empty).
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: validators.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
-		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: validators
+		validators: ValidatorsConfig {
+			invulnerables: validators
 				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.map(|(account, ..)| account.clone())
+				.collect::<Vec<_>>(),
+		},
+		session: SessionConfig {
+			keys: validators
+				.iter()
+				.map(|(account, aura, grandpa)| {
+					let keys = SessionKeys { aura: aura.clone(), grandpa: grandpa.clone() };
+					(account.clone(), account.clone(), keys)
+				})
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(sudo) },
@@ -75,13 +87,11 @@ fn genesis(
 	})
 }
 
-/// The session keys of a well-known development validator: its sr25519 key authors blocks, its
-/// ed25519 key (same derivation path) votes for finality.
-fn validator_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(aura.public().into(), grandpa.public().into())
+/// A development validator: its account, Aura and GRANDPA keys all derived from `//Name`.
+fn validator_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AccountId, AuraId, GrandpaId) {
+	(aura.to_account_id(), aura.public().into(), grandpa.public().into())
 }
 
-/// The well-known development accounts, all endowed.
 fn endowed_dev_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::iter()
 		.filter(|k| k != &Sr25519Keyring::One && k != &Sr25519Keyring::Two)
@@ -190,6 +200,13 @@ mod tests {
 			assert_eq!(aura.into_inner(), vec![Sr25519Keyring::Alice.public().into()]);
 			let grandpa = pallet_grandpa::Pallet::<crate::Runtime>::grandpa_authorities();
 			assert_eq!(grandpa, vec![(Ed25519Keyring::Alice.public().into(), 1)]);
+			// The session gave them; the validators pallet keeps Alice as an invulnerable.
+			let alice = Sr25519Keyring::Alice.to_account_id();
+			assert_eq!(pallet_session::Validators::<crate::Runtime>::get(), vec![alice.clone()]);
+			assert_eq!(
+				pallet_keymarket_validators::Invulnerables::<crate::Runtime>::get().into_inner(),
+				vec![alice]
+			);
 			assert_eq!(
 				pallet_sudo::Key::<crate::Runtime>::get(),
 				Some(Sr25519Keyring::Alice.to_account_id())

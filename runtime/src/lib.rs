@@ -42,6 +42,8 @@ pub use configs::parameters::{dynamic_params, RuntimeParameters, RuntimeParamete
 #[cfg(test)]
 mod capacity_tests;
 #[cfg(test)]
+mod session_tests;
+#[cfg(test)]
 mod tests;
 
 use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256};
@@ -83,7 +85,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("keymarket"),
 	impl_name: alloc::borrow::Cow::Borrowed("keymarket-node"),
 	authoring_version: 1,
-	spec_version: 110,
+	spec_version: 111,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 6,
@@ -183,10 +185,38 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Migrations run on a runtime upgrade, each once from the storage version it starts from
 /// (spec 107: a request's price moved from the lottery's payers to the policy's grant, and
 /// policies are settled `SettleDelay` periods after their end).
+/// Spec 111: `Validators` and `Session` start at their storage versions on a chain that ran
+/// before them ([`StartNewPallets`]).
 type Migrations = (
 	pallet_keymarket_policies::migrations::v2::Migrate<Runtime>,
 	pallet_keymarket_lottery::migrations::v2::Migrate<Runtime>,
+	StartNewPallets,
 );
+
+/// Pallets a runtime upgrade adds have no genesis: their storage starts empty (for `Validators`
+/// and `Session`, a set chosen from nobody, so the consensus keeps its authorities until keys
+/// are set and governance names the invulnerables; docs/operators.md) and their storage version
+/// at 0. This puts each at the version its code declares, once; a new chain has it already.
+pub struct StartNewPallets;
+
+impl frame_support::traits::OnRuntimeUpgrade for StartNewPallets {
+	fn on_runtime_upgrade() -> frame_support::weights::Weight {
+		use frame_support::traits::{GetStorageVersion, StorageVersion};
+		fn start<
+			P: GetStorageVersion<InCodeStorageVersion = StorageVersion>
+				+ frame_support::traits::PalletInfoAccess,
+		>() -> u64 {
+			if P::on_chain_storage_version() == StorageVersion::new(0) {
+				P::in_code_storage_version().put::<P>();
+				1
+			} else {
+				0
+			}
+		}
+		let writes = start::<Validators>() + start::<Session>();
+		<Runtime as frame_system::Config>::DbWeight::get().reads_writes(2, writes)
+	}
+}
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<
@@ -220,6 +250,14 @@ mod runtime {
 
 	#[runtime::pallet_index(1)]
 	pub type Timestamp = pallet_timestamp;
+
+	// Declared before the consensus pallets: genesis builds the invulnerables before the
+	// session's first set, and each block rotates the session before Aura and GRANDPA run.
+	#[runtime::pallet_index(15)]
+	pub type Validators = pallet_keymarket_validators;
+
+	#[runtime::pallet_index(16)]
+	pub type Session = pallet_session;
 
 	#[runtime::pallet_index(2)]
 	pub type Aura = pallet_aura;

@@ -18,11 +18,11 @@ use crate::{
 	UncheckedExtrinsic, UNITS,
 };
 
-fn pair(seed: &str) -> sr25519::Pair {
+pub(crate) fn pair(seed: &str) -> sr25519::Pair {
 	sr25519::Pair::from_string(&format!("//{seed}"), None).expect("a dev seed")
 }
 
-fn account(seed: &str) -> AccountId {
+pub(crate) fn account(seed: &str) -> AccountId {
 	pair(seed).public().into()
 }
 
@@ -40,7 +40,7 @@ fn new_ext() -> sp_io::TestExternalities {
 }
 
 /// `signer`'s signed transaction of `call` (no tip).
-fn signed(call: RuntimeCall, signer: &str, nonce: u32) -> UncheckedExtrinsic {
+pub(crate) fn signed(call: RuntimeCall, signer: &str, nonce: u32) -> UncheckedExtrinsic {
 	let extension = immortal_tx_extension(nonce, 0);
 	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("a payload");
 	let signature = payload.using_encoded(|bytes| pair(signer).sign(bytes));
@@ -62,7 +62,7 @@ fn fill_normal_weight() {
 }
 
 /// `staker` stakes `stake` for 120 periods for `worker`, which registers its keys: an Ursula.
-fn ursula(staker: &str, worker: &str, stake: crate::Balance) -> AccountId {
+pub(crate) fn ursula(staker: &str, worker: &str, stake: crate::Balance) -> AccountId {
 	let (staker, seed, worker) = (account(staker), worker, account(worker));
 	assert_ok!(Staking::stake(RuntimeOrigin::signed(staker.clone()), stake, 120));
 	assert_ok!(Staking::bond_worker(RuntimeOrigin::signed(staker), Some(worker.clone())));
@@ -279,8 +279,44 @@ fn a_new_chain_starts_at_the_pallets_storage_versions_and_its_migrations_change_
 	new_ext().execute_with(|| {
 		assert_eq!(crate::Policies::on_chain_storage_version(), 2);
 		assert_eq!(crate::Lottery::on_chain_storage_version(), 2);
+		assert_eq!(crate::Validators::on_chain_storage_version(), 1);
+		assert_eq!(crate::Session::on_chain_storage_version(), 1);
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		crate::Migrations::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+	});
+}
+
+#[test]
+fn a_chain_that_ran_before_sessions_starts_them_at_their_versions_and_keeps_its_authorities() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_ext().execute_with(|| {
+		// As spec 110 left it: neither pallet's version nor any of their storage.
+		for prefix in [&b"Validators"[..], &b"Session"[..]] {
+			let _ = frame_support::storage::unhashed::clear_prefix(
+				&sp_io::hashing::twox_128(prefix),
+				None,
+				None,
+			);
+		}
+		// Its authorities, as Aura's own genesis gave them then.
+		let alice: sp_consensus_aura::sr25519::AuthorityId =
+			sp_keyring::Sr25519Keyring::Alice.public().into();
+		pallet_aura::Authorities::<Runtime>::put(frame_support::BoundedVec::truncate_from(vec![
+			alice.clone(),
+		]));
+		assert_eq!(crate::Validators::on_chain_storage_version(), StorageVersion::new(0));
+		crate::Migrations::on_runtime_upgrade();
+		assert_eq!(crate::Validators::on_chain_storage_version(), 1);
+		assert_eq!(crate::Session::on_chain_storage_version(), 1);
+		// Twice is once.
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		crate::Migrations::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+		// A session ends and chooses from nobody: the set, and so the authorities, stay.
+		pallet_session::Pallet::<Runtime>::rotate_session();
+		pallet_session::Pallet::<Runtime>::rotate_session();
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().into_inner(), vec![alice]);
+		assert!(pallet_grandpa::PendingChange::<Runtime>::get().is_none());
 	});
 }

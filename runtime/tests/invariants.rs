@@ -32,7 +32,7 @@ use keymarket_primitives::{
 use keymarket_runtime::{
 	AccountId, Activity, Balance, BalancesConfig, Gateway, Lottery, Policies, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeGenesisConfig, RuntimeHoldReason, RuntimeOrigin, Slashing, Staking,
-	System, MILLI_UNITS, UNITS,
+	System, Validators, MILLI_UNITS, UNITS,
 };
 use pallet_keymarket_policies::{HoldReason as PolicyHold, PolicyGrant};
 use sp_core::{crypto::Pair as _, ecdsa, sr25519};
@@ -404,6 +404,7 @@ impl World {
 		Gateway::do_try_state().expect("the gateway invariants hold");
 		Lottery::do_try_state().expect("the lottery invariants hold");
 		Activity::do_try_state().expect("the activity invariants hold");
+		Validators::do_try_state().expect("the validators invariants hold");
 		// Every account's free and reserved balance (holds included) sum to the issuance.
 		let total: Balance = frame_system::Account::<Runtime>::iter()
 			.map(|(_, info)| info.data.free + info.data.reserved)
@@ -747,7 +748,7 @@ mod fuzz {
 
 	/// The pallets whose calls are generated: every other pallet with calls (a new pallet must
 	/// be named here or in [`EXCLUDED`]).
-	pub const PALLETS: [&str; 10] = [
+	pub const PALLETS: [&str; 12] = [
 		"System",
 		"Grandpa",
 		"Balances",
@@ -758,6 +759,8 @@ mod fuzz {
 		"Gateway",
 		"Lottery",
 		"Activity",
+		"Validators",
+		"Session",
 	];
 
 	/// What exists on chain, to draw from beside random values.

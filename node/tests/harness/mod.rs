@@ -34,10 +34,34 @@ pub const NODE_BINARY: &str = env!("CARGO_BIN_EXE_keymarket-node");
 /// A decoded event record of the chain.
 pub type EventRecord = frame_system::EventRecord<RuntimeEvent, H256>;
 
-/// A port on 127.0.0.1 that nothing listens on right now.
+/// The ports [`free_port`] hands out: below the kernel's ephemeral range (32768 and up on Linux),
+/// so neither an outgoing connection nor another program's `bind(0)` takes one between the pick
+/// and the node's own bind.
+const TEST_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port on 127.0.0.1 that nothing listens on right now and that this process has not handed
+/// out before. A port picked by binding port 0 and closing it can come back from the very next
+/// pick (seen in CI: a node's metrics port equal to its Ursula port, the metrics server's bind
+/// failing quietly), so the ports come from a counter that starts where the process id points,
+/// to keep test programs running side by side apart.
 pub fn free_port() -> u16 {
-	let listener = TcpListener::bind("127.0.0.1:0").expect("the loopback interface has free ports");
-	listener.local_addr().expect("a bound socket has an address").port()
+	use std::sync::atomic::{AtomicU32, Ordering};
+	static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+	let span = u32::from(TEST_PORTS.end - TEST_PORTS.start);
+	let _ = NEXT.compare_exchange(
+		u32::MAX,
+		std::process::id().wrapping_mul(7_919) % span,
+		Ordering::SeqCst,
+		Ordering::SeqCst,
+	);
+	for _ in 0..span {
+		let offset = NEXT.fetch_add(1, Ordering::SeqCst) % span;
+		let port = TEST_PORTS.start + offset as u16;
+		if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+			return port;
+		}
+	}
+	panic!("no free loopback port in {TEST_PORTS:?}")
 }
 
 /// Polls `probe` every 200 ms until it returns `Some`, or fails the test after `timeout`.

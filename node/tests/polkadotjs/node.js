@@ -26,14 +26,21 @@ export function freePort() {
   });
 }
 
+/** One JSON-RPC call over HTTP to the node on `port`: its result. */
+async function rpcCall(port, method, params = []) {
+  const res = await fetch(`http://127.0.0.1:${port}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  if (!res.ok) throw new Error(`${method}: HTTP ${res.status}`);
+  return (await res.json()).result;
+}
+
 async function rpcAnswers(port) {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'system_health', params: [] }),
-    });
-    return res.ok;
+    await rpcCall(port, 'system_health');
+    return true;
   } catch {
     return false;
   }
@@ -45,20 +52,33 @@ async function rpcAnswers(port) {
  * each) go into its keystore before it starts (`keymarket-node key insert`, as an operator
  * does); `args` are more flags. */
 export async function startDevNode({ keys = [], args = [] } = {}) {
+  return startNode({ keys, args });
+}
+
+/** Starts a node of `chain` (`dev`, or a chain spec's path, for which it first makes the node's
+ * network key, as an operator does with `key generate-node-key`), as [`startDevNode`] does;
+ * the node it resolves to names its p2p `multiaddr` once asked (`await node.multiaddr()`). */
+export async function startNode({ chain = 'dev', keys = [], args = [] } = {}) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDevNodeOnce(keys, args);
+      return await startNodeOnce(chain, keys, args);
     } catch (e) {
       if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
     }
   }
 }
 
-async function startDevNodeOnce(keys, args) {
+async function startNodeOnce(chain, keys, args) {
   const basePath = mkdtempSync(join(tmpdir(), 'keymarket-polkadotjs-'));
+  if (chain !== 'dev') {
+    // A validator of a chain that is not a development one needs its network key on disk.
+    execFileSync(nodeBinary(), ['key', 'generate-node-key', '--chain', chain, '--base-path', basePath], {
+      stdio: 'ignore',
+    });
+  }
   for (const [type, scheme, suri] of keys) {
     execFileSync(nodeBinary(), [
-      'key', 'insert', '--base-path', basePath, '--chain', 'dev', '--key-type', type,
+      'key', 'insert', '--base-path', basePath, '--chain', chain, '--key-type', type,
       '--scheme', scheme, '--suri', suri,
     ]);
   }
@@ -67,13 +87,16 @@ async function startDevNodeOnce(keys, args) {
   while (p2pPort === rpcPort) p2pPort = await freePort();
   const logPath = join(basePath, 'node.log');
   const log = openSync(logPath, 'a');
+  const chainArgs = chain === 'dev' ? ['--dev'] : ['--chain', chain];
   const child = spawn(nodeBinary(), [
-    '--dev', '--base-path', basePath, '--rpc-port', String(rpcPort), '--port', String(p2pPort),
+    ...chainArgs, '--base-path', basePath, '--rpc-port', String(rpcPort), '--port', String(p2pPort),
     '--no-prometheus', '--no-telemetry', '--no-mdns', ...args,
   ], { stdio: ['ignore', 'ignore', log] });
 
   const node = {
     url: `ws://127.0.0.1:${rpcPort}`,
+    multiaddr: async () =>
+      `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${await rpcCall(rpcPort, 'system_localPeerId')}`,
     log: () => readFileSync(logPath, 'utf8'),
     stop: async () => {
       if (child.exitCode === null) {

@@ -10,7 +10,7 @@ use frame_support::{
 	},
 };
 use keymarket_primitives::{
-	registry::{RegisteredKeys, UrsulaRegistry},
+	registry::{RegisteredKeys, StakeOf, UrsulaRegistry},
 	slashing::{SlashOutcome, StakeSlasher},
 	staking::Stage,
 	time::{Clock, Round},
@@ -499,6 +499,12 @@ impl<T: Config> Clock for Pallet<T> {
 
 	fn current_round() -> Round {
 		Pallet::<T>::current_round()
+	}
+}
+
+impl<T: Config> StakeOf<T::AccountId> for Pallet<T> {
+	fn locked_stake(staker: &T::AccountId) -> u128 {
+		Pallet::<T>::locked(staker).saturated_into()
 	}
 }
 

@@ -17,6 +17,7 @@ mod staking;
 mod sudo;
 mod system;
 pub mod time;
+mod validators;
 
 pub use fees::ToBlockAuthor;
 pub use offchain::worker_key;
@@ -24,5 +25,5 @@ pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
 #[cfg(feature = "runtime-benchmarks")]
 pub use {
 	activity::ActivityBenchmarks, gateway::GatewayBenchmarks, lottery::LotteryBenchmarks,
-	policies::PoliciesBenchmarks, slashing::SlashingBenchmarks,
+	policies::PoliciesBenchmarks, slashing::SlashingBenchmarks, validators::ValidatorsBenchmarks,
 };

@@ -1,7 +1,8 @@
 //! The economic knobs that governance may turn while the chain runs, through
 //! `pallet-parameters` (`Parameters.set_parameter`, root only): fee rates (and the range of the
-//! stakers' minimum rates) and deposits of policies, penalties and the reporters' share of slashes, the gateways' `n` and `t` and the
-//! complaint difficulty. Each is a `Get` that reads its
+//! stakers' minimum rates) and deposits of policies, penalties and the reporters' share of
+//! slashes, the gateways' `n` and `t`, the complaint difficulty, and a validator's least stake.
+//! Each is a `Get` that reads its
 //! current value (or the default below, until governance sets one), so the pallets keep asking
 //! their `Config`. Integrators read them from storage (`Parameters.Parameters`) or from the
 //! pallets' metadata constants, which show the values in force.
@@ -103,6 +104,16 @@ pub mod dynamic_params {
 		/// machine per complaint, and as much for anyone who would flood the gateways.
 		#[codec(index = 2)]
 		pub static ComplaintDifficulty: u8 = 16;
+	}
+
+	/// Who may validate.
+	#[dynamic_pallet_params]
+	#[codec(index = 3)]
+	pub mod validators {
+		/// A candidate validator locks at least 100,000 tokens: a hundred times an Ursula's
+		/// least stake, as a validator's misconduct harms the whole chain.
+		#[codec(index = 0)]
+		pub static MinValidatorStake: Balance = 100_000 * UNITS;
 	}
 }
 

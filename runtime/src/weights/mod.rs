@@ -8,4 +8,5 @@ pub mod pallet_keymarket_lottery;
 pub mod pallet_keymarket_policies;
 pub mod pallet_keymarket_slashing;
 pub mod pallet_keymarket_staking;
+pub mod pallet_keymarket_validators;
 pub mod pallet_parameters;

@@ -1,0 +1,206 @@
+//! Validators join and leave the running chain: the real session, validators, staking, Aura and
+//! GRANDPA pallets, keys made and proven as `author_rotateKeysWithOwner` makes them.
+
+use codec::Encode;
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::InspectHold, Get, Hooks},
+};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_keystore::{testing::MemoryKeystore, KeystoreExt};
+use sp_runtime::{traits::OpaqueKeys, BuildStorage};
+
+use crate::tests::{account, signed, ursula};
+use crate::{
+	configs::time::BlocksPerPeriod, opaque::SessionKeys, AccountId, Balances, BalancesConfig,
+	RuntimeGenesisConfig, RuntimeHoldReason, RuntimeOrigin, Session, SessionConfig, Staking,
+	System, Validators, ValidatorsConfig, UNITS,
+};
+
+fn alice_keys() -> SessionKeys {
+	use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+	SessionKeys {
+		aura: Sr25519Keyring::Alice.public().into(),
+		grandpa: Ed25519Keyring::Alice.public().into(),
+	}
+}
+
+/// Alice validates alone from genesis; Eve and Ferdie have tokens; a keystore makes keys.
+fn new_ext() -> sp_io::TestExternalities {
+	let balances = ["Alice", "Eve", "Ferdie"].map(|who| (account(who), 1_000_000 * UNITS)).to_vec();
+	let alice = account("Alice");
+	let storage = RuntimeGenesisConfig {
+		balances: BalancesConfig { balances, ..Default::default() },
+		validators: ValidatorsConfig { invulnerables: vec![alice.clone()] },
+		session: SessionConfig {
+			keys: vec![(alice.clone(), alice, alice_keys())],
+			..Default::default()
+		},
+		..Default::default()
+	}
+	.build_storage()
+	.expect("a genesis");
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs the session pallet's hook at the first block of the next period: a session ends there.
+fn next_session() {
+	let period = BlocksPerPeriod::get();
+	let next = (System::block_number() / period + 1) * period;
+	System::set_block_number(next);
+	let weight = <Session as Hooks<_>>::on_initialize(next);
+	assert!(weight != frame_support::weights::Weight::zero(), "a session ends at block {next}");
+}
+
+fn aura_authorities() -> Vec<AuraId> {
+	pallet_aura::Authorities::<crate::Runtime>::get().into_inner()
+}
+
+/// `who` makes session keys in the keystore, as the node's `author_rotateKeysWithOwner` does,
+/// and sets them with their proof of ownership.
+fn rotate_and_set_keys(who: &AccountId) -> SessionKeys {
+	let generated = SessionKeys::generate(&who.encode(), None);
+	assert_ok!(Session::set_keys(
+		RuntimeOrigin::signed(who.clone()),
+		generated.keys.clone(),
+		generated.proof.encode()
+	));
+	generated.keys
+}
+
+#[test]
+fn a_staker_joins_the_validators_at_the_second_session_and_leaves_the_same_way() {
+	new_ext().execute_with(|| {
+		let (alice, eve) = (account("Alice"), account("Eve"));
+		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+		let stake = crate::dynamic_params::validators::MinValidatorStake::get();
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(eve.clone()), stake, 120));
+		let keys = rotate_and_set_keys(&eve);
+		// The keys are paid for while they are set.
+		let reason = RuntimeHoldReason::Session(pallet_session::HoldReason::Keys);
+		assert_eq!(Balances::balance_on_hold(&reason, &eve), UNITS);
+		assert_ok!(Validators::offer(RuntimeOrigin::signed(eve.clone())));
+
+		// Chosen at the next session, queued one session ahead, authoring in the one after.
+		next_session();
+		assert_eq!(pallet_session::Validators::<crate::Runtime>::get(), vec![alice.clone()]);
+		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+		next_session();
+		assert_eq!(
+			pallet_session::Validators::<crate::Runtime>::get(),
+			vec![alice.clone(), eve.clone()]
+		);
+		assert_eq!(aura_authorities(), vec![alice_keys().aura, keys.aura.clone()]);
+		// GRANDPA schedules the same change.
+		let change = pallet_grandpa::PendingChange::<crate::Runtime>::get().expect("a change");
+		let voters: Vec<_> = change.next_authorities.iter().map(|(id, _)| id.clone()).collect();
+		assert_eq!(voters, vec![alice_keys().grandpa, keys.grandpa]);
+
+		// Eve retires: out two sessions later; its keys can go, and their deposit with them.
+		assert_ok!(Validators::retire(RuntimeOrigin::signed(eve.clone())));
+		next_session();
+		next_session();
+		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+		assert_ok!(Session::purge_keys(RuntimeOrigin::signed(eve.clone())));
+		assert_eq!(Balances::balance_on_hold(&reason, &eve), 0);
+	});
+}
+
+#[test]
+fn keys_made_for_one_account_cannot_be_set_by_another() {
+	new_ext().execute_with(|| {
+		let (eve, ferdie) = (account("Eve"), account("Ferdie"));
+		let generated = SessionKeys::generate(&eve.encode(), None);
+		// Ferdie replays Eve's keys and proof: the proof names Eve.
+		assert_noop!(
+			Session::set_keys(
+				RuntimeOrigin::signed(ferdie.clone()),
+				generated.keys.clone(),
+				generated.proof.encode()
+			),
+			pallet_session::Error::<crate::Runtime>::InvalidProof
+		);
+		// Nor can anyone take Alice's keys, whose secret they do not hold.
+		assert_noop!(
+			Session::set_keys(RuntimeOrigin::signed(ferdie), alice_keys(), vec![0u8; 128]),
+			pallet_session::Error::<crate::Runtime>::InvalidProof
+		);
+		assert_eq!(SessionKeys::key_ids().len(), 2);
+	});
+}
+
+#[test]
+fn a_candidate_whose_stake_is_withdrawn_or_too_small_does_not_validate() {
+	new_ext().execute_with(|| {
+		let eve = account("Eve");
+		let stake = crate::dynamic_params::validators::MinValidatorStake::get();
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(eve.clone()), stake - 1, 120));
+		rotate_and_set_keys(&eve);
+		assert_noop!(
+			Validators::offer(RuntimeOrigin::signed(eve.clone())),
+			pallet_keymarket_validators::Error::<crate::Runtime>::StakeBelowMinimum
+		);
+		// Governance lowers the bar: the same stake now qualifies.
+		assert_ok!(crate::Parameters::set_parameter(
+			RuntimeOrigin::root(),
+			crate::RuntimeParameters::Validators(
+				crate::dynamic_params::validators::Parameters::MinValidatorStake(
+					crate::dynamic_params::validators::MinValidatorStake,
+					Some(stake - 1),
+				)
+			)
+		));
+		assert_ok!(Validators::offer(RuntimeOrigin::signed(eve.clone())));
+		next_session();
+		next_session();
+		assert_eq!(aura_authorities().len(), 2);
+		// And raises it again: Eve is not chosen at the next session.
+		assert_ok!(crate::Parameters::set_parameter(
+			RuntimeOrigin::root(),
+			crate::RuntimeParameters::Validators(
+				crate::dynamic_params::validators::Parameters::MinValidatorStake(
+					crate::dynamic_params::validators::MinValidatorStake,
+					Some(stake),
+				)
+			)
+		));
+		next_session();
+		next_session();
+		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+	});
+}
+
+#[test]
+fn the_block_that_ends_a_session_carries_duties_but_no_normal_transaction() {
+	use sp_runtime::{
+		traits::Header as _,
+		transaction_validity::{InvalidTransaction, TransactionValidityError},
+	};
+	new_ext().execute_with(|| {
+		ursula("Alice", "Ferdie", 2_000 * UNITS);
+		// The block that ends session 0, initialized as the node initializes it: every hook.
+		let period = BlocksPerPeriod::get();
+		System::set_block_number(period - 1);
+		let header = <crate::Block as sp_runtime::traits::Block>::Header::new(
+			period,
+			Default::default(),
+			Default::default(),
+			System::parent_hash(),
+			Default::default(),
+		);
+		crate::Executive::initialize_block(&header);
+		assert_eq!(pallet_session::CurrentIndex::<crate::Runtime>::get(), 1);
+		let remark =
+			crate::RuntimeCall::System(frame_system::Call::remark { remark: vec![0; 100] });
+		assert_eq!(
+			crate::Executive::apply_extrinsic(signed(remark, "Eve", 0)),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources))
+		);
+		let commit =
+			crate::RuntimeCall::Staking(pallet_keymarket_staking::Call::commit_to_next_period {});
+		assert_eq!(crate::Executive::apply_extrinsic(signed(commit, "Ferdie", 0)), Ok(Ok(())));
+	});
+}
