@@ -104,7 +104,7 @@ impl<AccountId> OnCommitment<AccountId> for () {
 /// The stake behind an account, for whoever ranks accounts by it (the validators pallet chooses
 /// the stake-backed validators with it; the staking pallet implements it).
 pub trait StakeOf<AccountId> {
-	/// The tokens `staker` has locked in sub-stakes, as the staking pallet last brought its
-	/// periods up to date; zero for an account that does not stake.
+	/// The tokens `staker` has locked in sub-stakes now (locks that ran out while nobody
+	/// touched the stake do not count); zero for an account that does not stake.
 	fn locked_stake(staker: &AccountId) -> u128;
 }

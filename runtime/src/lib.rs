@@ -185,38 +185,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Migrations run on a runtime upgrade, each once from the storage version it starts from
 /// (spec 107: a request's price moved from the lottery's payers to the policy's grant, and
 /// policies are settled `SettleDelay` periods after their end).
-/// Spec 111: `Validators` and `Session` start at their storage versions on a chain that ran
-/// before them ([`StartNewPallets`]).
 type Migrations = (
 	pallet_keymarket_policies::migrations::v2::Migrate<Runtime>,
 	pallet_keymarket_lottery::migrations::v2::Migrate<Runtime>,
-	StartNewPallets,
 );
-
-/// Pallets a runtime upgrade adds have no genesis: their storage starts empty (for `Validators`
-/// and `Session`, a set chosen from nobody, so the consensus keeps its authorities until keys
-/// are set and governance names the invulnerables; docs/operators.md) and their storage version
-/// at 0. This puts each at the version its code declares, once; a new chain has it already.
-pub struct StartNewPallets;
-
-impl frame_support::traits::OnRuntimeUpgrade for StartNewPallets {
-	fn on_runtime_upgrade() -> frame_support::weights::Weight {
-		use frame_support::traits::{GetStorageVersion, StorageVersion};
-		fn start<
-			P: GetStorageVersion<InCodeStorageVersion = StorageVersion>
-				+ frame_support::traits::PalletInfoAccess,
-		>() -> u64 {
-			if P::on_chain_storage_version() == StorageVersion::new(0) {
-				P::in_code_storage_version().put::<P>();
-				1
-			} else {
-				0
-			}
-		}
-		let writes = start::<Validators>() + start::<Session>();
-		<Runtime as frame_system::Config>::DbWeight::get().reads_writes(2, writes)
-	}
-}
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

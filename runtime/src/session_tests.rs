@@ -7,6 +7,7 @@ use frame_support::{
 	traits::{fungible::InspectHold, Get, Hooks},
 };
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_keystore::{testing::MemoryKeystore, KeystoreExt};
 use sp_runtime::{traits::OpaqueKeys, BuildStorage};
 
@@ -17,23 +18,44 @@ use crate::{
 	System, Validators, ValidatorsConfig, UNITS,
 };
 
-fn alice_keys() -> SessionKeys {
-	use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
-	SessionKeys {
-		aura: Sr25519Keyring::Alice.public().into(),
-		grandpa: Ed25519Keyring::Alice.public().into(),
-	}
+/// The genesis validators: invulnerables, each with its development keys.
+const GENESIS: [(&str, Sr25519Keyring, Ed25519Keyring); 3] = [
+	("Alice", Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+	("Bob", Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+	("Charlie", Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+];
+
+fn genesis_keys() -> Vec<(AccountId, SessionKeys)> {
+	GENESIS
+		.iter()
+		.map(|(name, aura, grandpa)| {
+			(
+				account(name),
+				SessionKeys { aura: aura.public().into(), grandpa: grandpa.public().into() },
+			)
+		})
+		.collect()
 }
 
-/// Alice validates alone from genesis; Eve and Ferdie have tokens; a keystore makes keys.
+/// The genesis validators' Aura keys, in their accounts' order (the session's).
+fn genesis_aura() -> Vec<AuraId> {
+	let mut keys = genesis_keys();
+	keys.sort_by(|a, b| a.0.cmp(&b.0));
+	keys.into_iter().map(|(_, keys)| keys.aura).collect()
+}
+
+/// Alice, Bob and Charlie validate from genesis (so a candidate has one place beside them);
+/// Eve and Ferdie have tokens; a keystore makes keys.
 fn new_ext() -> sp_io::TestExternalities {
 	let balances = ["Alice", "Eve", "Ferdie"].map(|who| (account(who), 1_000_000 * UNITS)).to_vec();
-	let alice = account("Alice");
+	let keys = genesis_keys();
 	let storage = RuntimeGenesisConfig {
 		balances: BalancesConfig { balances, ..Default::default() },
-		validators: ValidatorsConfig { invulnerables: vec![alice.clone()] },
+		validators: ValidatorsConfig {
+			invulnerables: keys.iter().map(|(who, _)| who.clone()).collect(),
+		},
 		session: SessionConfig {
-			keys: vec![(alice.clone(), alice, alice_keys())],
+			keys: keys.into_iter().map(|(who, keys)| (who.clone(), who, keys)).collect(),
 			..Default::default()
 		},
 		..Default::default()
@@ -74,8 +96,8 @@ fn rotate_and_set_keys(who: &AccountId) -> SessionKeys {
 #[test]
 fn a_staker_joins_the_validators_at_the_second_session_and_leaves_the_same_way() {
 	new_ext().execute_with(|| {
-		let (alice, eve) = (account("Alice"), account("Eve"));
-		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+		let eve = account("Eve");
+		assert_eq!(aura_authorities(), genesis_aura());
 		let stake = crate::dynamic_params::validators::MinValidatorStake::get();
 		assert_ok!(Staking::stake(RuntimeOrigin::signed(eve.clone()), stake, 120));
 		let keys = rotate_and_set_keys(&eve);
@@ -86,24 +108,31 @@ fn a_staker_joins_the_validators_at_the_second_session_and_leaves_the_same_way()
 
 		// Chosen at the next session, queued one session ahead, authoring in the one after.
 		next_session();
-		assert_eq!(pallet_session::Validators::<crate::Runtime>::get(), vec![alice.clone()]);
-		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+		assert!(!pallet_session::Validators::<crate::Runtime>::get().contains(&eve));
+		assert_eq!(aura_authorities(), genesis_aura());
 		next_session();
-		assert_eq!(
-			pallet_session::Validators::<crate::Runtime>::get(),
-			vec![alice.clone(), eve.clone()]
-		);
-		assert_eq!(aura_authorities(), vec![alice_keys().aura, keys.aura.clone()]);
+		let validators = pallet_session::Validators::<crate::Runtime>::get();
+		assert!(validators.contains(&eve) && validators.len() == 4);
+		let authorities = aura_authorities();
+		assert!(authorities.contains(&keys.aura) && authorities.len() == 4);
 		// GRANDPA schedules the same change.
 		let change = pallet_grandpa::PendingChange::<crate::Runtime>::get().expect("a change");
-		let voters: Vec<_> = change.next_authorities.iter().map(|(id, _)| id.clone()).collect();
-		assert_eq!(voters, vec![alice_keys().grandpa, keys.grandpa]);
+		assert!(change.next_authorities.iter().any(|(id, _)| id == &keys.grandpa));
+		assert_eq!(change.next_authorities.len(), 4);
+
+		// A block in Eve's slot pays its fees to Eve's account, not to her Aura key's.
+		let eve_index = validators.iter().position(|v| v == &eve).expect("Eve validates") as u64;
+		System::deposit_log(sp_runtime::DigestItem::PreRuntime(
+			sp_consensus_aura::AURA_ENGINE_ID,
+			sp_consensus_aura::Slot::from(4_000 + eve_index).encode(),
+		));
+		assert_eq!(crate::configs::ToBlockAuthor::author(), Some(eve.clone()));
 
 		// Eve retires: out two sessions later; its keys can go, and their deposit with them.
 		assert_ok!(Validators::retire(RuntimeOrigin::signed(eve.clone())));
 		next_session();
 		next_session();
-		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+		assert_eq!(aura_authorities(), genesis_aura());
 		assert_ok!(Session::purge_keys(RuntimeOrigin::signed(eve.clone())));
 		assert_eq!(Balances::balance_on_hold(&reason, &eve), 0);
 	});
@@ -125,7 +154,11 @@ fn keys_made_for_one_account_cannot_be_set_by_another() {
 		);
 		// Nor can anyone take Alice's keys, whose secret they do not hold.
 		assert_noop!(
-			Session::set_keys(RuntimeOrigin::signed(ferdie), alice_keys(), vec![0u8; 128]),
+			Session::set_keys(
+				RuntimeOrigin::signed(ferdie),
+				genesis_keys()[0].1.clone(),
+				vec![0; 128]
+			),
 			pallet_session::Error::<crate::Runtime>::InvalidProof
 		);
 		assert_eq!(SessionKeys::key_ids().len(), 2);
@@ -156,7 +189,7 @@ fn a_candidate_whose_stake_is_withdrawn_or_too_small_does_not_validate() {
 		assert_ok!(Validators::offer(RuntimeOrigin::signed(eve.clone())));
 		next_session();
 		next_session();
-		assert_eq!(aura_authorities().len(), 2);
+		assert_eq!(aura_authorities().len(), 4);
 		// And raises it again: Eve is not chosen at the next session.
 		assert_ok!(crate::Parameters::set_parameter(
 			RuntimeOrigin::root(),
@@ -169,7 +202,7 @@ fn a_candidate_whose_stake_is_withdrawn_or_too_small_does_not_validate() {
 		));
 		next_session();
 		next_session();
-		assert_eq!(aura_authorities(), vec![alice_keys().aura]);
+		assert_eq!(aura_authorities(), genesis_aura());
 	});
 }
 

@@ -288,7 +288,7 @@ fn a_new_chain_starts_at_the_pallets_storage_versions_and_its_migrations_change_
 }
 
 #[test]
-fn a_chain_that_ran_before_sessions_starts_them_at_their_versions_and_keeps_its_authorities() {
+fn a_chain_that_ran_before_sessions_starts_them_at_their_versions_and_no_stake_takes_it_over() {
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 	new_ext().execute_with(|| {
 		// As spec 110 left it: neither pallet's version nor any of their storage.
@@ -306,6 +306,9 @@ fn a_chain_that_ran_before_sessions_starts_them_at_their_versions_and_keeps_its_
 			alice.clone(),
 		]));
 		assert_eq!(crate::Validators::on_chain_storage_version(), StorageVersion::new(0));
+		// What the executive does at an upgrade: a pallet with no storage yet is put at its
+		// code's version before any migration runs; then the migrations.
+		<crate::AllPalletsWithSystem as frame_support::traits::BeforeAllRuntimeMigrations>::before_all_runtime_migrations();
 		crate::Migrations::on_runtime_upgrade();
 		assert_eq!(crate::Validators::on_chain_storage_version(), 1);
 		assert_eq!(crate::Session::on_chain_storage_version(), 1);
@@ -313,9 +316,19 @@ fn a_chain_that_ran_before_sessions_starts_them_at_their_versions_and_keeps_its_
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		crate::Migrations::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
-		// A session ends and chooses from nobody: the set, and so the authorities, stay.
-		pallet_session::Pallet::<Runtime>::rotate_session();
-		pallet_session::Pallet::<Runtime>::rotate_session();
+		// A staker with the most stake, keys and an offer: with no invulnerable there is no place
+		// for stake alone. Sessions end and choose nobody; the authorities stay.
+		let eve = account("Eve");
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(eve.clone()), 500_000 * UNITS, 120));
+		let keys = crate::opaque::SessionKeys {
+			aura: sp_keyring::Sr25519Keyring::Eve.public().into(),
+			grandpa: sp_keyring::Ed25519Keyring::Eve.public().into(),
+		};
+		pallet_session::NextKeys::<Runtime>::insert(&eve, keys);
+		assert_ok!(crate::Validators::offer(RuntimeOrigin::signed(eve)));
+		for _ in 0..3 {
+			pallet_session::Pallet::<Runtime>::rotate_session();
+		}
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().into_inner(), vec![alice]);
 		assert!(pallet_grandpa::PendingChange::<Runtime>::get().is_none());
 	});

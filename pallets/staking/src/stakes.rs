@@ -503,8 +503,19 @@ impl<T: Config> Clock for Pallet<T> {
 }
 
 impl<T: Config> StakeOf<T::AccountId> for Pallet<T> {
+	/// As of the current period: with wind-down on, the periods passed since the staker was last
+	/// touched have shortened its locks already, whether or not storage shows it yet.
 	fn locked_stake(staker: &T::AccountId) -> u128 {
-		Pallet::<T>::locked(staker).saturated_into()
+		let Some(info) = Stakers::<T>::get(staker) else { return 0 };
+		let passed = if info.wind_down {
+			Self::current_period().saturating_sub(info.last_processed_period)
+		} else {
+			0
+		};
+		SubStakes::<T>::get(staker)
+			.iter()
+			.filter(|sub| sub.remaining_periods > passed)
+			.fold(0u128, |acc, sub| acc.saturating_add(sub.value.saturated_into()))
 	}
 }
 

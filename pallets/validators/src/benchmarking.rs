@@ -84,6 +84,11 @@ mod benchmarks {
 
 	#[benchmark]
 	fn new_session(c: Linear<0, { T::MaxCandidates::get() }>) -> Result<(), BenchmarkError> {
+		// Two thirds of the places and one more to invulnerables: the most room for candidates.
+		let invulnerables: Vec<T::AccountId> = (0..T::MaxValidators::get() * 2 / 3 + 1)
+			.map(|i| T::BenchmarkHelper::qualified(20_000 + i, 0))
+			.collect();
+		Invulnerables::<T>::put(frame_support::BoundedVec::truncate_from(invulnerables));
 		listed::<T>(c);
 		let chosen;
 		#[block]

@@ -9,9 +9,16 @@
 //!   validators start here. They keep the chain running while few stake to validate.
 //! - **Candidates**: stakers who offered to validate (`offer`) with at least `MinValidatorStake`
 //!   locked in the staking pallet and session keys set (`Session.set_keys`). At each new session
-//!   the candidates that still qualify are ranked by locked stake, most first, and fill the places
-//!   the invulnerables leave, up to `MaxValidators`. A candidate leaves with `retire`, or by
+//!   the candidates that still qualify are ranked by locked stake, most first, and take places
+//!   beside the invulnerables: fewer than half as many as the invulnerables chosen (so under a
+//!   third of the set), and `MaxValidators` in all. A candidate leaves with `retire`, or by
 //!   withdrawing its stake or purging its keys: it is not chosen at the next session.
+//!
+//! Why under a third: a validator's own misconduct (equivocating, going silent) is not judged
+//! yet, and GRANDPA finalizes only with more than two thirds of the voters. Kept under a third,
+//! the stake-backed validators cannot stall finality however they behave, and with no
+//! invulnerable (a chain upgraded from before sessions, until governance names them) no stake
+//! can take the chain over.
 //!
 //! The set chosen at the start of session `i` validates from session `i + 1` (the session pallet
 //! queues it one session ahead).
@@ -26,7 +33,8 @@
 //!   (`SessionKeys` in the `Config`).
 //! - Stake is read, never locked here: the staking pallet's locks and slashes already bind it; a
 //!   candidate whose stake falls below the minimum is simply not chosen again.
-//! - When nobody qualifies, the set does not change (a chain never loses all its validators).
+//! - When nobody qualifies, the session is given no new set: Aura and GRANDPA keep their
+//!   authorities (a chain never loses all its validators).
 //! - The candidates are bounded (`MaxCandidates`); when the list is full, a newcomer with more
 //!   stake than the weakest candidate takes its place, so filling the list with small stakes
 //!   keeps nobody out.
@@ -69,7 +77,7 @@ pub mod pallet {
 		use frame_support::traits::{ConstU128, ConstU32};
 
 		/// The numbers below, by name, for the tests that reason about them.
-		pub const MAX_VALIDATORS: u32 = 4;
+		pub const MAX_VALIDATORS: u32 = 8;
 		pub const MAX_CANDIDATES: u32 = 5;
 		pub const MIN_STAKE: u128 = 1_000;
 

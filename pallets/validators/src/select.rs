@@ -89,9 +89,19 @@ impl<T: Config> Pallet<T> {
 		Ok(listed)
 	}
 
+	/// The places candidates may take beside `invulnerables` chosen: fewer than half of them, so
+	/// that the stake-backed validators stay under a third of the set and the invulnerables
+	/// alone are GRANDPA's two thirds (none while there is no invulnerable), and no more than
+	/// `MaxValidators` in all.
+	pub fn candidate_places(invulnerables: usize) -> usize {
+		let third = invulnerables.saturating_sub(1) / 2;
+		third.min((T::MaxValidators::get() as usize).saturating_sub(invulnerables))
+	}
+
 	/// The validators for the next session: the invulnerables with keys, then the qualifying
-	/// candidates by locked stake (most first, earlier offers first among equals), up to
-	/// `MaxValidators`.
+	/// candidates by locked stake (most first, earlier offers first among equals) in the places
+	/// [`Self::candidate_places`] leaves them; in the order of their accounts, so that the same
+	/// validators are always the same set.
 	pub fn choose() -> Vec<T::AccountId> {
 		let mut chosen: Vec<T::AccountId> =
 			Invulnerables::<T>::get().into_iter().filter(T::SessionKeys::contains).collect();
@@ -103,15 +113,20 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		// Stable: equal stakes keep the order they offered in.
 		ranked.sort_by_key(|(standing, _)| core::cmp::Reverse(*standing));
-		let room = (T::MaxValidators::get() as usize).saturating_sub(chosen.len());
-		chosen.extend(ranked.into_iter().take(room).map(|(_, who)| who));
+		let places = Self::candidate_places(chosen.len());
+		chosen.extend(ranked.into_iter().take(places).map(|(_, who)| who));
+		chosen.sort();
 		chosen
 	}
 
-	/// Chooses for `session`: `None` (no change) when the set is the last one or empty.
+	/// Chooses for `session`: `None` (no change) when the set is the last one or empty. An empty
+	/// choice forgets the last set, so that the next non-empty one is given to the session
+	/// pallet even if it is the same (whose own set may have emptied meanwhile, its validators'
+	/// keys gone).
 	fn choose_for(session: u32, genesis: bool) -> Option<Vec<T::AccountId>> {
 		let chosen = Self::choose();
 		if chosen.is_empty() {
+			Chosen::<T>::kill();
 			Self::deposit_event(Event::NoValidatorsQualified { session });
 			return None;
 		}

@@ -53,12 +53,17 @@ impl pallet_transaction_payment::Config for Runtime {
 pub struct ToBlockAuthor;
 
 impl ToBlockAuthor {
-	/// The account of the block's author: the account of its Aura (sr25519) key.
-	fn author() -> Option<AccountId> {
+	/// The account of the block's author: the session's validator in its Aura slot (whose keys
+	/// are not its account's: a stake-backed validator's come from its node's keystore); on a
+	/// chain upgraded from before sessions, until its first set, the account of the Aura key.
+	pub fn author() -> Option<AccountId> {
 		let digest = System::digest();
 		let pre_runtime = digest.logs().iter().filter_map(|item| item.as_pre_runtime());
-		let index = Aura::find_author(pre_runtime)?;
-		let authority = pallet_aura::Authorities::<Runtime>::get().get(index as usize).cloned()?;
+		let index = Aura::find_author(pre_runtime)? as usize;
+		if let Some(validator) = pallet_session::Validators::<Runtime>::get().get(index) {
+			return Some(validator.clone());
+		}
+		let authority = pallet_aura::Authorities::<Runtime>::get().get(index).cloned()?;
 		let key: sp_core::sr25519::Public = authority.into();
 		Some(key.into())
 	}

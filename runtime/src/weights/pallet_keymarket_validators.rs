@@ -40,13 +40,15 @@ impl<T: frame_system::Config> pallet_keymarket_validators::WeightInfo for Weight
 	/// Storage: `Validators::Invulnerables` (r:0 w:1)
 	/// Proof: `Validators::Invulnerables` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
-	fn set_invulnerables(_n: u32, ) -> Weight {
+	fn set_invulnerables(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3301`
 		//  Estimated: `4687`
-		// Minimum execution time: 36_939_000 picoseconds.
-		Weight::from_parts(46_111_611, 0)
+		// Minimum execution time: 32_261_000 picoseconds.
+		Weight::from_parts(37_930_149, 0)
 			.saturating_add(Weight::from_parts(0, 4687))
+			// Standard Error: 49_148
+			.saturating_add(Weight::from_parts(266_177, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -56,6 +58,8 @@ impl<T: frame_system::Config> pallet_keymarket_validators::WeightInfo for Weight
 	/// Proof: `Validators::Candidates` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Staking::Stakers` (r:1 w:0)
+	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:1 w:0)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
@@ -63,16 +67,16 @@ impl<T: frame_system::Config> pallet_keymarket_validators::WeightInfo for Weight
 	/// The range of component `c` is `[0, 99]`.
 	fn offer(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1612 + c * (41 ±0)`
-		//  Estimated: `4942 + c * (44 ±1)`
-		// Minimum execution time: 43_841_000 picoseconds.
-		Weight::from_parts(61_079_130, 0)
-			.saturating_add(Weight::from_parts(0, 4942))
-			// Standard Error: 17_978
-			.saturating_add(Weight::from_parts(251_313, 0).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
+		//  Measured:  `1987 + c * (47 ±0)`
+		//  Estimated: `5262 + c * (50 ±2)`
+		// Minimum execution time: 49_332_000 picoseconds.
+		Weight::from_parts(66_483_176, 0)
+			.saturating_add(Weight::from_parts(0, 5262))
+			// Standard Error: 15_669
+			.saturating_add(Weight::from_parts(297_894, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(1))
-			.saturating_add(Weight::from_parts(0, 44).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 50).saturating_mul(c.into()))
 	}
 	/// Storage: `Validators::Invulnerables` (r:1 w:0)
 	/// Proof: `Validators::Invulnerables` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
@@ -80,18 +84,20 @@ impl<T: frame_system::Config> pallet_keymarket_validators::WeightInfo for Weight
 	/// Proof: `Validators::Candidates` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:101 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Staking::Stakers` (r:101 w:0)
+	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:101 w:0)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn offer_displacing() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `23046`
+		//  Measured:  `31773`
 		//  Estimated: `294698`
-		// Minimum execution time: 1_198_796_000 picoseconds.
-		Weight::from_parts(1_290_666_000, 0)
+		// Minimum execution time: 1_709_628_000 picoseconds.
+		Weight::from_parts(1_790_558_000, 0)
 			.saturating_add(Weight::from_parts(0, 294698))
-			.saturating_add(T::DbWeight::get().reads(205))
+			.saturating_add(T::DbWeight::get().reads(306))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Validators::Candidates` (r:1 w:1)
@@ -101,20 +107,22 @@ impl<T: frame_system::Config> pallet_keymarket_validators::WeightInfo for Weight
 		// Proof Size summary in bytes:
 		//  Measured:  `99 + c * (32 ±0)`
 		//  Estimated: `4687`
-		// Minimum execution time: 18_124_000 picoseconds.
-		Weight::from_parts(25_617_919, 0)
+		// Minimum execution time: 18_906_000 picoseconds.
+		Weight::from_parts(27_343_163, 0)
 			.saturating_add(Weight::from_parts(0, 4687))
-			// Standard Error: 19_134
-			.saturating_add(Weight::from_parts(196_437, 0).saturating_mul(c.into()))
+			// Standard Error: 9_269
+			.saturating_add(Weight::from_parts(118_926, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Validators::Invulnerables` (r:1 w:0)
 	/// Proof: `Validators::Invulnerables` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
-	/// Storage: `Session::NextKeys` (r:101 w:0)
+	/// Storage: `Session::NextKeys` (r:122 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Validators::Candidates` (r:1 w:0)
 	/// Proof: `Validators::Candidates` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Stakers` (r:100 w:0)
+	/// Proof: `Staking::Stakers` (`max_values`: None, `max_size`: Some(184), added: 2659, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::SubStakes` (r:100 w:0)
 	/// Proof: `Staking::SubStakes` (`max_values`: None, `max_size`: Some(433), added: 2908, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
@@ -124,15 +132,15 @@ impl<T: frame_system::Config> pallet_keymarket_validators::WeightInfo for Weight
 	/// The range of component `c` is `[0, 100]`.
 	fn new_session(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `728 + c * (217 ±0)`
-		//  Estimated: `4687 + c * (2908 ±0)`
-		// Minimum execution time: 21_119_000 picoseconds.
-		Weight::from_parts(40_965_225, 0)
-			.saturating_add(Weight::from_parts(0, 4687))
-			// Standard Error: 302_381
-			.saturating_add(Weight::from_parts(13_556_140, 0).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
+		//  Measured:  `3076 + c * (303 ±0)`
+		//  Estimated: `58460 + c * (2908 ±0)`
+		// Minimum execution time: 106_699_000 picoseconds.
+		Weight::from_parts(131_655_058, 0)
+			.saturating_add(Weight::from_parts(0, 58460))
+			// Standard Error: 195_820
+			.saturating_add(Weight::from_parts(17_985_023, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(26))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(Weight::from_parts(0, 2908).saturating_mul(c.into()))
 	}

@@ -340,3 +340,26 @@ fn reporters_share_their_part_of_a_slash_and_the_rest_is_burned() {
 		assert_eq!(crate::Issuance::<Test>::get().burned, 540);
 	});
 }
+
+#[test]
+fn the_stake_a_validator_is_ranked_by_is_what_is_locked_now() {
+	use keymarket_primitives::registry::StakeOf;
+	run(|| {
+		assert_eq!(<Staking as StakeOf<AccountId>>::locked_stake(&ALICE), 0);
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(ALICE), 1_000, 10));
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(ALICE), 2_000, 20));
+		assert_eq!(<Staking as StakeOf<AccountId>>::locked_stake(&ALICE), 3_000);
+		// Winding down, untouched for ten periods: the first lock ran out, though storage has
+		// not caught up (the pallet's own `locked` still counts it).
+		assert_ok!(Staking::set_wind_down(RuntimeOrigin::signed(ALICE), true));
+		go_to_period(10);
+		assert_eq!(Staking::locked(&ALICE), 3_000);
+		assert_eq!(<Staking as StakeOf<AccountId>>::locked_stake(&ALICE), 2_000);
+		go_to_period(20);
+		assert_eq!(<Staking as StakeOf<AccountId>>::locked_stake(&ALICE), 0);
+		// Without wind-down, locks do not shorten.
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(BOB), 1_000, 10));
+		go_to_period(40);
+		assert_eq!(<Staking as StakeOf<AccountId>>::locked_stake(&BOB), 1_000);
+	});
+}

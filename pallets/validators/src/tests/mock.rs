@@ -89,8 +89,16 @@ impl pallet_keymarket_validators::Config for Test {
 	type BenchmarkHelper = TableStakes;
 }
 
-/// The genesis invulnerables of [`new_test_ext`], each with keys.
-pub const GENESIS: [AccountId; 2] = [1, 2];
+/// The genesis invulnerables of [`new_test_ext`], each with keys: five, so that candidates may
+/// take two places (fewer than half as many).
+pub const GENESIS: [AccountId; 5] = [1, 2, 3, 4, 5];
+
+/// The genesis invulnerables and `candidates`, as a chosen set is: in account order.
+pub fn set_of(candidates: &[AccountId]) -> Vec<AccountId> {
+	let mut set: Vec<AccountId> = GENESIS.iter().chain(candidates).copied().collect();
+	set.sort();
+	set
+}
 
 /// A chain whose invulnerables are [`GENESIS`], at block 1.
 pub fn new_test_ext() -> sp_io::TestExternalities {

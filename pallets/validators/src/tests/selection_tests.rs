@@ -46,31 +46,30 @@ fn a_staker_with_keys_offers_and_validates_from_the_next_choice() {
 		assert_ok!(offer(10));
 		assert_eq!(last_event(), Event::CandidateOffered { who: 10, stake: MIN_STAKE });
 		assert_eq!(Candidates::<Test>::get().into_inner(), vec![10]);
-		assert_eq!(new_session(2), Some(vec![1, 2, 10]));
-		assert_eq!(
-			last_event(),
-			Event::ValidatorsChosen { session: 2, validators: vec![1, 2, 10] }
-		);
+		assert_eq!(new_session(2), Some(set_of(&[10])));
+		let chosen = Event::ValidatorsChosen { session: 2, validators: set_of(&[10]) };
+		assert_eq!(last_event(), chosen);
 		// The next choice is the same set: no change is asked for.
 		assert_eq!(new_session(3), None);
 	});
 }
 
 #[test]
-fn candidates_fill_the_places_left_by_the_invulnerables_most_stake_first() {
+fn candidates_take_their_places_most_stake_first_and_a_reordering_is_no_change() {
 	run(|| {
-		// Four places, two invulnerables: the two largest stakes of four candidates.
-		for (who, stake) in
-			[(10, MIN_STAKE), (11, 3 * MIN_STAKE), (12, 2 * MIN_STAKE), (13, MIN_STAKE)]
-		{
+		// Five invulnerables leave candidates two places: the two largest stakes of four.
+		let stakes = [(10, MIN_STAKE), (11, 3 * MIN_STAKE), (12, 2 * MIN_STAKE), (13, MIN_STAKE)];
+		for (who, stake) in stakes {
 			qualify(who, stake);
 			assert_ok!(offer(who));
 		}
-		assert_eq!(MAX_VALIDATORS, 4);
-		assert_eq!(new_session(2), Some(vec![1, 2, 11, 12]));
-		// 12 adds stake past 11: the order follows.
+		assert_eq!(new_session(2), Some(set_of(&[11, 12])));
+		// 12 adds stake past 11: the same validators, so no change is asked for.
 		set_stake(12, 4 * MIN_STAKE);
-		assert_eq!(new_session(3), Some(vec![1, 2, 12, 11]));
+		assert_eq!(new_session(3), None);
+		// 13 outgrows 11: it takes 11's place.
+		set_stake(13, 5 * MIN_STAKE);
+		assert_eq!(new_session(4), Some(set_of(&[12, 13])));
 	});
 }
 
@@ -81,7 +80,42 @@ fn equal_stakes_are_ranked_in_the_order_they_offered() {
 			qualify(who, MIN_STAKE);
 			assert_ok!(offer(who));
 		}
-		assert_eq!(new_session(2), Some(vec![1, 2, 13, 10]));
+		assert_eq!(new_session(2), Some(set_of(&[10, 13])));
+	});
+}
+
+#[test]
+fn stake_backed_validators_stay_under_a_third_of_the_set() {
+	run(|| {
+		for who in 10..16 {
+			qualify(who, MIN_STAKE + who as u128);
+			assert_ok!(offer(who));
+		}
+		// Five invulnerables, six candidates: two places, the two largest stakes.
+		assert_eq!(new_session(2), Some(set_of(&[14, 15])));
+		// An invulnerable loses its keys: four left, one place.
+		set_keys(1, false);
+		assert_eq!(new_session(3), Some(vec![2, 3, 4, 5, 15]));
+		// One invulnerable alone (as on a dev chain): no place.
+		assert_ok!(Validators::set_invulnerables(RuntimeOrigin::root(), vec![2]));
+		assert_eq!(new_session(4), Some(vec![2]));
+		for invulnerables in 0..=MAX_VALIDATORS as usize {
+			let places = Validators::candidate_places(invulnerables);
+			assert!(3 * places < invulnerables + places || invulnerables + places == 0);
+			assert!(invulnerables + places <= MAX_VALIDATORS as usize);
+		}
+	});
+}
+
+#[test]
+fn with_no_invulnerable_no_stake_takes_the_chain() {
+	run(|| {
+		// A chain upgraded from before sessions has none until governance names them.
+		assert_ok!(Validators::set_invulnerables(RuntimeOrigin::root(), vec![]));
+		qualify(10, 1_000 * MIN_STAKE);
+		assert_ok!(offer(10));
+		assert_eq!(new_session(2), None);
+		assert_eq!(last_event(), Event::NoValidatorsQualified { session: 2 });
 	});
 }
 
@@ -92,14 +126,14 @@ fn a_candidate_that_withdraws_its_stake_or_purges_its_keys_is_not_chosen_again()
 			qualify(who, MIN_STAKE);
 			assert_ok!(offer(who));
 		}
-		assert_eq!(new_session(2), Some(vec![1, 2, 10, 11]));
+		assert_eq!(new_session(2), Some(set_of(&[10, 11])));
 		// 10 withdraws below the minimum; 11 purges its keys. Both stay listed, neither is chosen.
 		set_stake(10, MIN_STAKE - 1);
 		set_keys(11, false);
-		assert_eq!(new_session(3), Some(vec![1, 2]));
+		assert_eq!(new_session(3), Some(set_of(&[])));
 		// 10 stakes again: chosen again without offering again.
 		set_stake(10, MIN_STAKE);
-		assert_eq!(new_session(4), Some(vec![1, 2, 10]));
+		assert_eq!(new_session(4), Some(set_of(&[10])));
 	});
 }
 
@@ -107,18 +141,25 @@ fn a_candidate_that_withdraws_its_stake_or_purges_its_keys_is_not_chosen_again()
 fn an_invulnerable_without_keys_is_left_out() {
 	run(|| {
 		set_keys(1, false);
-		assert_eq!(new_session(2), Some(vec![2]));
+		assert_eq!(new_session(2), Some(vec![2, 3, 4, 5]));
 	});
 }
 
 #[test]
-fn when_nobody_qualifies_the_set_stays_as_it_is() {
+fn when_nobody_qualifies_no_set_is_given_and_the_same_validators_come_back_when_they_can() {
 	run(|| {
-		set_keys(1, false);
-		set_keys(2, false);
+		for who in GENESIS {
+			set_keys(who, false);
+		}
 		assert_eq!(new_session(2), None);
 		assert_eq!(last_event(), Event::NoValidatorsQualified { session: 2 });
-		assert_eq!(Chosen::<Test>::get().into_inner(), GENESIS.to_vec());
+		// The last set is forgotten: when the same validators set keys again, they are given to
+		// the session again (whose own set emptied meanwhile, their keys gone).
+		assert!(Chosen::<Test>::get().is_empty());
+		for who in GENESIS {
+			set_keys(who, true);
+		}
+		assert_eq!(new_session(3), Some(GENESIS.to_vec()));
 	});
 }
 
@@ -154,14 +195,12 @@ fn filling_the_list_with_small_stakes_keeps_no_larger_staker_out() {
 		qualify(21, MIN_STAKE + 1);
 		assert_ok!(offer(21));
 		let last = 100 + MAX_CANDIDATES as AccountId - 1;
-		let displaced = Event::CandidateDisplaced { who: last, by: 21 };
-		assert!(System::events()
-			.iter()
-			.any(|r| r.event == RuntimeEvent::Validators(displaced.clone())));
+		let displaced = RuntimeEvent::Validators(Event::CandidateDisplaced { who: last, by: 21 });
+		assert!(System::events().iter().any(|r| r.event == displaced));
 		let candidates = Candidates::<Test>::get();
 		assert_eq!(candidates.len() as u32, MAX_CANDIDATES);
 		assert!(candidates.contains(&21) && !candidates.contains(&last));
-		assert_eq!(new_session(2), Some(vec![1, 2, 21, 100]));
+		assert_eq!(new_session(2), Some(set_of(&[21, 100])));
 	});
 }
 
@@ -185,10 +224,10 @@ fn a_candidate_retires_and_is_not_chosen_again() {
 	run(|| {
 		qualify(10, MIN_STAKE);
 		assert_ok!(offer(10));
-		assert_eq!(new_session(2), Some(vec![1, 2, 10]));
+		assert_eq!(new_session(2), Some(set_of(&[10])));
 		assert_ok!(Validators::retire(RuntimeOrigin::signed(10)));
 		assert_eq!(last_event(), Event::CandidateRetired { who: 10 });
-		assert_eq!(new_session(3), Some(vec![1, 2]));
+		assert_eq!(new_session(3), Some(set_of(&[])));
 		assert_noop!(Validators::retire(RuntimeOrigin::signed(10)), Error::<Test>::NotCandidate);
 		assert_noop!(Validators::retire(RuntimeOrigin::root()), DispatchError::BadOrigin);
 	});
@@ -213,15 +252,13 @@ fn governance_names_the_invulnerables_and_nobody_else_can() {
 			Error::<Test>::TooManyInvulnerables
 		);
 		// Naming a candidate takes it off the candidates.
-		assert_ok!(Validators::set_invulnerables(RuntimeOrigin::root(), vec![2, 10]));
-		assert_eq!(last_event(), Event::InvulnerablesSet { invulnerables: vec![2, 10] });
+		assert_ok!(Validators::set_invulnerables(RuntimeOrigin::root(), vec![2, 10, 3]));
+		assert_eq!(last_event(), Event::InvulnerablesSet { invulnerables: vec![2, 10, 3] });
 		assert!(Candidates::<Test>::get().is_empty());
-		assert_eq!(new_session(2), Some(vec![2, 10]));
-		// No invulnerables at all: the candidates alone.
+		// Three invulnerables leave one place; a candidate takes it.
 		qualify(11, MIN_STAKE);
 		assert_ok!(offer(11));
-		assert_ok!(Validators::set_invulnerables(RuntimeOrigin::root(), vec![]));
-		assert_eq!(new_session(3), Some(vec![11]));
+		assert_eq!(new_session(2), Some(vec![2, 3, 10, 11]));
 	});
 }
 
