@@ -128,10 +128,15 @@ pub fn run() -> sc_cli::Result<()> {
 	}
 }
 
-/// Makes sure the RPC and peer-to-peer ports the operator asked for are free, and that the RPC
-/// server does not silently move to a random port when they are not: a node on another port than
-/// the one in its operator's scripts is a node nobody can reach.
+/// Makes sure the RPC, peer-to-peer and metrics ports the operator asked for are free, and that
+/// the RPC server does not silently move to a random port when they are not: a node on another
+/// port than the one in its operator's scripts is a node nobody can reach. (Substrate's metrics
+/// server drops its own bind error: without this check a node whose `--prometheus-port` is taken
+/// runs with no metrics and says nothing.)
 fn claim_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
+	if let Some(prometheus) = &config.prometheus_config {
+		ensure_free(prometheus.port, "Prometheus metrics", "--prometheus-port")?;
+	}
 	if let Some(endpoints) = config.rpc.addr.as_mut() {
 		for endpoint in endpoints.iter_mut() {
 			endpoint.retry_random_port = false;

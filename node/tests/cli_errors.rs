@@ -67,6 +67,31 @@ fn an_occupied_rpc_port_is_reported() {
 }
 
 #[test]
+fn an_occupied_metrics_port_is_reported() {
+	let dir = tempfile::tempdir().unwrap();
+	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = taken.local_addr().unwrap().port().to_string();
+	let (p2p, rpc) = (harness::free_port().to_string(), harness::free_port().to_string());
+	let (status, _, stderr) = run_binary(
+		&[
+			"--dev",
+			"--base-path",
+			&dir.path().display().to_string(),
+			"--rpc-port",
+			&rpc,
+			"--port",
+			&p2p,
+			"--prometheus-port",
+			&port,
+			"--no-mdns",
+		],
+		Duration::from_secs(60),
+	);
+	assert_clean_failure(status, &stderr, "Prometheus metrics port");
+	assert!(stderr.contains("--prometheus-port"), "{stderr}");
+}
+
+#[test]
 fn a_corrupt_database_is_reported() {
 	let dir = tempfile::tempdir().unwrap();
 	let base = dir.path().display().to_string();

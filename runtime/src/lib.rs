@@ -223,6 +223,11 @@ mod runtime {
 	#[runtime::pallet_index(1)]
 	pub type Timestamp = pallet_timestamp;
 
+	// Declared before the session: it finds the block's author (for its fees) in the set that
+	// chose the author, before a rotation changes it.
+	#[runtime::pallet_index(17)]
+	pub type Authorship = pallet_authorship;
+
 	// Declared before the consensus pallets: genesis builds the invulnerables before the
 	// session's first set, and each block rotates the session before Aura and GRANDPA run.
 	#[runtime::pallet_index(15)]

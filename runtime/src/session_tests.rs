@@ -77,6 +77,14 @@ fn next_session() {
 	assert!(weight != frame_support::weights::Weight::zero(), "a session ends at block {next}");
 }
 
+/// The block being built is sealed in Aura slot `slot`.
+fn in_slot(slot: u64) {
+	System::deposit_log(sp_runtime::DigestItem::PreRuntime(
+		sp_consensus_aura::AURA_ENGINE_ID,
+		sp_consensus_aura::Slot::from(slot).encode(),
+	));
+}
+
 fn aura_authorities() -> Vec<AuraId> {
 	pallet_aura::Authorities::<crate::Runtime>::get().into_inner()
 }
@@ -121,12 +129,11 @@ fn a_staker_joins_the_validators_at_the_second_session_and_leaves_the_same_way()
 		assert_eq!(change.next_authorities.len(), 4);
 
 		// A block in Eve's slot pays its fees to Eve's account, not to her Aura key's.
-		let eve_index = validators.iter().position(|v| v == &eve).expect("Eve validates") as u64;
-		System::deposit_log(sp_runtime::DigestItem::PreRuntime(
-			sp_consensus_aura::AURA_ENGINE_ID,
-			sp_consensus_aura::Slot::from(4_000 + eve_index).encode(),
-		));
+		let eve_index = validators.iter().position(|v| v == &eve).expect("Eve validates");
+		assert_eq!(authorities[eve_index], keys.aura, "the session's and Aura's lists align");
+		in_slot(4_000 + eve_index as u64);
 		assert_eq!(crate::configs::ToBlockAuthor::author(), Some(eve.clone()));
+		<crate::Authorship as Hooks<_>>::on_finalize(System::block_number());
 
 		// Eve retires: out two sessions later; its keys can go, and their deposit with them.
 		assert_ok!(Validators::retire(RuntimeOrigin::signed(eve.clone())));
@@ -235,5 +242,30 @@ fn the_block_that_ends_a_session_carries_duties_but_no_normal_transaction() {
 		let commit =
 			crate::RuntimeCall::Staking(pallet_keymarket_staking::Call::commit_to_next_period {});
 		assert_eq!(crate::Executive::apply_extrinsic(signed(commit, "Ferdie", 0)), Ok(Ok(())));
+	});
+}
+
+#[test]
+fn the_block_that_rotates_the_set_pays_the_author_its_slot_belonged_to() {
+	new_ext().execute_with(|| {
+		let eve = account("Eve");
+		let stake = crate::dynamic_params::validators::MinValidatorStake::get();
+		assert_ok!(Staking::stake(RuntimeOrigin::signed(eve.clone()), stake, 120));
+		rotate_and_set_keys(&eve);
+		assert_ok!(Validators::offer(RuntimeOrigin::signed(eve.clone())));
+		next_session();
+		// The block that brings Eve in: sealed in slot 5 by the old set's third validator (5 mod
+		// 3); in the new set of four, slot 5 would be the second's.
+		let old_set = pallet_session::Validators::<crate::Runtime>::get();
+		let period = BlocksPerPeriod::get();
+		let next = (System::block_number() / period + 1) * period;
+		System::set_block_number(next);
+		in_slot(5);
+		<crate::Authorship as Hooks<_>>::on_initialize(next);
+		<Session as Hooks<_>>::on_initialize(next);
+		let new_set = pallet_session::Validators::<crate::Runtime>::get();
+		assert_eq!(new_set.len(), 4);
+		assert_ne!(new_set[1], old_set[2]);
+		assert_eq!(crate::configs::ToBlockAuthor::author(), Some(old_set[2].clone()));
 	});
 }

@@ -312,10 +312,6 @@ fn a_chain_that_ran_before_sessions_starts_them_at_their_versions_and_no_stake_t
 		crate::Migrations::on_runtime_upgrade();
 		assert_eq!(crate::Validators::on_chain_storage_version(), 1);
 		assert_eq!(crate::Session::on_chain_storage_version(), 1);
-		// Twice is once.
-		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
-		crate::Migrations::on_runtime_upgrade();
-		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
 		// A staker with the most stake, keys and an offer: with no invulnerable there is no place
 		// for stake alone. Sessions end and choose nobody; the authorities stay.
 		let eve = account("Eve");

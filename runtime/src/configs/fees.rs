@@ -16,9 +16,7 @@ use frame_support::{
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_runtime::{traits::Bounded, FixedPointNumber, Perquintill};
 
-use crate::{
-	AccountId, Aura, Balance, Balances, Runtime, RuntimeEvent, Staking, System, MICRO_UNITS,
-};
+use crate::{AccountId, Aura, Balance, Balances, Runtime, RuntimeEvent, Staking, MICRO_UNITS};
 
 parameter_types! {
 	/// Block space is priced: ten micro-KEY a byte, so that stuffing the normal three quarters
@@ -49,17 +47,30 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
-/// Credits an amount to the current block's Aura author.
+/// Credits an amount to the current block's author (`pallet-authorship`'s, found by
+/// [`AuthorOfSlot`]).
 pub struct ToBlockAuthor;
 
 impl ToBlockAuthor {
-	/// The account of the block's author: the session's validator in its Aura slot (whose keys
-	/// are not its account's: a stake-backed validator's come from its node's keystore); on a
-	/// chain upgraded from before sessions, until its first set, the account of the Aura key.
+	/// The block's author, as `pallet-authorship` found it at the start of the block.
 	pub fn author() -> Option<AccountId> {
-		let digest = System::digest();
-		let pre_runtime = digest.logs().iter().filter_map(|item| item.as_pre_runtime());
-		let index = Aura::find_author(pre_runtime)? as usize;
+		pallet_authorship::Pallet::<Runtime>::author()
+	}
+}
+
+/// The account of a block's author: the session's validator in its Aura slot (whose keys are
+/// not its account's: a stake-backed validator's come from its node's keystore); on a chain
+/// upgraded from before sessions, until its first set, the account of the Aura key.
+/// `pallet-authorship` asks it at the start of the block, before a session's rotation can change
+/// the set that gave the slot.
+pub struct AuthorOfSlot;
+
+impl FindAuthor<AccountId> for AuthorOfSlot {
+	fn find_author<'a, I>(digests: I) -> Option<AccountId>
+	where
+		I: 'a + IntoIterator<Item = (sp_runtime::ConsensusEngineId, &'a [u8])>,
+	{
+		let index = Aura::find_author(digests)? as usize;
 		if let Some(validator) = pallet_session::Validators::<Runtime>::get().get(index) {
 			return Some(validator.clone());
 		}
@@ -67,6 +78,11 @@ impl ToBlockAuthor {
 		let key: sp_core::sr25519::Public = authority.into();
 		Some(key.into())
 	}
+}
+
+impl pallet_authorship::Config for Runtime {
+	type FindAuthor = AuthorOfSlot;
+	type EventHandler = ();
 }
 
 impl OnUnbalanced<Credit<AccountId, Balances>> for ToBlockAuthor {
