@@ -60,6 +60,27 @@ export const REQUEST_ERRORS = [
   'TicketRequired', 'Ticket',
 ];
 
+/** `TicketError`'s variants, in their SCALE order (primitives/src/lottery.rs): the reason a
+ * `Ticket` refusal carries in its next byte. */
+export const TICKET_ERRORS = [
+  'Malformed', 'WrongRecipient', 'BadSignature', 'NotAuthorized', 'WrongCommitment',
+  'WrongReveal', 'BadCreation', 'Expired', 'Replayed', 'NotAWinner', 'Unfunded', 'OverCap',
+  'WrongPrice',
+];
+
+/** Ticket refusals that say only that Bob's view of the chain is older than the Ursula's (its
+ * commitment or the round moved on): a ticket made again from the chain may pass. */
+const STALE_TICKET = new Set(['Ticket(WrongCommitment)', 'Ticket(BadCreation)', 'Ticket(Expired)']);
+
+/** The name of a refusal's SCALE `RequestError` (after the wire version byte), with the
+ * ticket's reason for a `Ticket` one: `undefined` if the bytes name none. */
+export function refusalName(answer) {
+  const name = answer.length >= 2 ? REQUEST_ERRORS[answer[1]] : undefined;
+  if (name !== 'Ticket') return name;
+  const reason = answer.length >= 3 ? TICKET_ERRORS[answer[2]] : undefined;
+  return reason === undefined ? undefined : `Ticket(${reason})`;
+}
+
 const utf8 = (text) => new TextEncoder().encode(text);
 
 function concat(...parts) {
@@ -98,10 +119,14 @@ export function readEncryptedFile(api, bytes) {
 const ANSWER_TIMEOUT_MS = 30_000;
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-/** `ask`, whatever happens: one Ursula's failure is its own, never the retrieval's. */
-async function askUrsula(api, rpc, umbral, request) {
+/** `ask`, whatever happens: one Ursula's failure is its own, never the retrieval's. A ticket
+ * refused as stale (the Ursula committed again, or a round began, since Bob read the chain) is
+ * made again from the chain by `renew`, once, as the Rust client does. */
+async function askUrsula(api, rpc, umbral, request, renew) {
   try {
-    return await ask(api, rpc, umbral, request);
+    const answer = await ask(api, rpc, umbral, request);
+    if (request.terms === null || !STALE_TICKET.has(answer.refused)) return answer;
+    return await ask(api, rpc, umbral, { ...request, terms: await renew() });
   } catch (e) {
     return { ursula: request.worker, failed: `${e.message ?? e}` };
   }
@@ -147,8 +172,7 @@ async function ask(api, rpc, umbral, { view, worker, index, bob, keys, capsule, 
     return { ursula: worker, failed: `no answer from ${ursula.endpoint}: ${e.message}` };
   }
   if (status !== 200) {
-    const name = answer.length >= 2 ? REQUEST_ERRORS[answer[1]] : undefined;
-    return { ursula: worker, refused: name ?? `HTTP ${status}` };
+    return { ursula: worker, refused: refusalName(answer) ?? `HTTP ${status}` };
   }
   let decoded;
   try {
@@ -204,9 +228,10 @@ export async function retrieve(api, rpc, umbral, {
     bob: bobSecret.publicKey(),
   };
   const capsule = { bytes: capsuleBytes, capsule: umbral.Capsule.fromBytes(capsuleBytes) };
-  const terms = await ticketTerms(rpc, payer ?? view.owner, policy, odds);
+  const renew = () => ticketTerms(rpc, payer ?? view.owner, policy, odds);
+  const terms = await renew();
   const answers = await Promise.all(view.ursulas.map((worker, index) =>
-    askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch, terms })));
+    askUrsula(api, rpc, umbral, { view, worker, index, bob, keys, capsule, fetch, terms }, renew)));
   const fragments = answers.filter((a) => a.fragment).map((a) => a.fragment);
   if (fragments.length < view.threshold) {
     const why = answers.filter((a) => !a.fragment)

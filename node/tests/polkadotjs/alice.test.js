@@ -161,6 +161,27 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
   // And the JavaScript Bob, his requests now carrying tickets too.
   assert.deepEqual(new Uint8Array(await jsBob()), plaintext);
+  // A ticket naming a commitment the Ursula has moved on from (as when it commits again between
+  // Bob's read and his request) is refused for that reason, named; the JavaScript Bob makes the
+  // ticket again from the chain, once, and is served. An RPC that always answers an old
+  // commitment leaves him with the refusal, named.
+  const oldCommitment = (always) => {
+    let lies = 0;
+    const lying = async (method, params) => {
+      const answer = await rpc(method, params);
+      if (method !== 'keymarket_lotteryCommitment' || answer === null || (lies > 0 && !always)) return answer;
+      lies += 1;
+      return { ...answer, current: `0x${'00'.repeat(32)}` };
+    };
+    return { lying, told: () => lies };
+  };
+  const once = oldCommitment(false);
+  const file = readFileSync(join(dir, 'secret.enc'));
+  assert.deepEqual(new Uint8Array(await retrieve(api, once.lying, umbral, { bob, bobSecret, file })), plaintext);
+  assert.equal(once.told(), 1);
+  const always = oldCommitment(true);
+  await assert.rejects(retrieve(api, always.lying, umbral, { bob, bobSecret, file }), /Ticket\(WrongCommitment\)/);
+  assert.equal(always.told(), 2, 'made again once, not more');
 
   // Alice revokes: the Ursula stops serving, with the reason.
   const revoked = await send(api.tx.policies.revokePolicy(policy), charlie);

@@ -230,10 +230,9 @@ pub mod pallet {
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
 		/// Names the invulnerables: kept in every set, before any candidate (a candidate named
-		/// leaves the candidates). Root (governance)
-		/// only. Takes effect at the next session's choice. Errors: `TooManyInvulnerables`,
-		/// `DuplicateInvulnerable`. O(n² + n·c) in the `n` named (at most `MaxValidators`) and the
-		/// `c` candidates.
+		/// leaves the candidates). Root (governance) only. Takes effect at the next session's
+		/// choice. Errors: `TooManyInvulnerables`, `DuplicateInvulnerable`. O(n² + n·c) in the `n`
+		/// named (at most `MaxValidators`) and the `c` candidates.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::set_invulnerables(invulnerables.len() as u32))]
 		pub fn set_invulnerables(
