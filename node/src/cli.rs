@@ -36,17 +36,14 @@ pub enum Subcommand {
 	/// Database metadata of the chain.
 	ChainInfo(sc_cli::ChainInfoCmd),
 
-	/// Alice's client: keys, grant, revoke, list.
-	#[command(subcommand)]
-	Alice(crate::clients::alice::AliceCmd),
+	/// Alice's client: keys, grant, revoke, tickets, list.
+	Alice(crate::clients::Client<crate::clients::alice::AliceCmd>),
 
 	/// Enrico's client: encrypt a file under a policy.
-	#[command(subcommand)]
-	Enrico(crate::clients::enrico::EnricoCmd),
+	Enrico(crate::clients::Client<crate::clients::enrico::EnricoCmd>),
 
 	/// Bob's client: keys, retrieve and decrypt.
-	#[command(subcommand)]
-	Bob(crate::clients::bob::BobCmd),
+	Bob(crate::clients::Client<crate::clients::bob::BobCmd>),
 
 	/// Measure an Ursula endpoint (requests per second, latency) next to raw umbral-pre.
 	BenchUrsula(crate::clients::load::BenchUrsulaCmd),

@@ -96,9 +96,9 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<keymarket_runtime::opaque::Block>(&config))
 		},
-		Some(Subcommand::Alice(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
-		Some(Subcommand::Enrico(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
-		Some(Subcommand::Bob(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
+		Some(Subcommand::Alice(cmd)) => cmd.command.run(cmd.output).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Enrico(cmd)) => cmd.command.run(cmd.output).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Bob(cmd)) => cmd.command.run(cmd.output).map_err(sc_cli::Error::Input),
 		Some(Subcommand::BenchUrsula(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => run_benchmark(&cli, cmd),

@@ -175,30 +175,51 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	let policy_hex = policy["policy"].as_str().unwrap().to_string();
 	let capsule =
 		harness::enrico_encrypts(&url, dir.path(), &policy_hex, "plain.txt", "secret.enc");
+	let (keys, secret, plain_out) = (
+		path(dir.path(), "bob.json"),
+		path(dir.path(), "secret.enc"),
+		path(dir.path(), "plain.out"),
+	);
+	let bob_args = |url: &str| -> Vec<String> {
+		[
+			"bob", "retrieve", "--keys", &keys, "--suri", "//Bob", "--in", &secret, "--out",
+			&plain_out,
+		]
+		.into_iter()
+		.chain(["--rpc", url])
+		.map(String::from)
+		.collect()
+	};
 	let retrieve = |url: &str| {
-		run_binary(
-			&[
-				"bob",
-				"retrieve",
-				"--keys",
-				&path(dir.path(), "bob.json"),
-				"--suri",
-				"//Bob",
-				"--in",
-				&path(dir.path(), "secret.enc"),
-				"--out",
-				&path(dir.path(), "plain.out"),
-				"--rpc",
-				url,
-			],
-			Duration::from_secs(120),
-		)
+		let args = bob_args(url);
+		run_binary(&args.iter().map(String::as_str).collect::<Vec<_>>(), Duration::from_secs(120))
 	};
 	// The Ursulas pick up their key fragments with the next blocks.
 	wait_for("Bob to decrypt", Duration::from_secs(60), || {
 		(retrieve(&url).0 == Some(0)).then_some(())
 	});
 	assert_eq!(std::fs::read(dir.path().join("plain.out")).unwrap(), plaintext);
+	// Piped, Bob's client shows no progress and prints one JSON document; at a terminal it shows
+	// which Ursula it asks and prints the same facts as lines, or JSON when asked with --json.
+	let (status, stdout, stderr) = retrieve(&url);
+	assert_eq!(status, Some(0), "{stderr}");
+	assert!(stderr.is_empty(), "no progress when piped: {stderr:?}");
+	let piped: serde_json::Value = serde_json::from_str(&stdout).expect("JSON when piped");
+	assert_eq!(piped["decrypted"], plaintext.len());
+	let args = bob_args(&url);
+	let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+	let (status, shown) = harness::run_on_terminal(&args, Duration::from_secs(120));
+	assert_eq!(status, Some(0), "{shown}");
+	assert!(shown.contains("of 2 fragments, asking Ursula "), "progress at a terminal: {shown:?}");
+	assert!(shown.contains(&format!("decrypted: {}", plaintext.len())), "lines: {shown:?}");
+	assert!(!shown.contains('{'), "no JSON at a terminal: {shown:?}");
+	args.push("--json");
+	let (status, shown) = harness::run_on_terminal(&args, Duration::from_secs(120));
+	assert_eq!(status, Some(0), "{shown}");
+	let last = shown.lines().rev().find(|line| line.contains('{')).unwrap_or_default();
+	let json = &last[last.find('{').unwrap_or_default()..];
+	let asked: serde_json::Value = serde_json::from_str(json.trim()).expect("JSON with --json");
+	assert_eq!(asked["decrypted"], plaintext.len());
 
 	// Bad requests get precise errors.
 	let first = &ursulas[0];
@@ -378,6 +399,14 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 			&capsule,
 			RequestError::PolicyRevoked,
 		);
+	}
+	// Bob's client fails naming the policy, each Ursula and its reason.
+	let (status, _, stderr) = retrieve(&url);
+	assert_ne!(status, Some(0));
+	assert!(stderr.contains(&format!("policy {policy_hex}: 0 of 2 fragments needed")), "{stderr}");
+	for ursula in &ursulas {
+		let named = format!("Ursula {ursula}: refused: PolicyRevoked");
+		assert!(stderr.contains(&named), "{named} in {stderr}");
 	}
 	// The attacker (//Charlie) pays for a new policy that replays Alice's fragments and keys
 	// for the revoked Bob: the chain takes it, but every Ursula refuses the fragments, sealed

@@ -17,7 +17,7 @@ use super::{
 	chain::{self, Chain, BEST},
 	public_bytes, public_key,
 	rpc::typed,
-	KeyFile, RpcFlag,
+	KeyFile, Output, Progress, RpcFlag,
 };
 use crate::rpc::{
 	lottery::LotteryApiClient,
@@ -145,54 +145,62 @@ pub struct GrantArgs {
 }
 
 impl AliceCmd {
-	/// Runs the command, printing its result.
-	pub fn run(&self) -> Result<(), String> {
+	/// Runs the command, printing its result as `output` says.
+	pub fn run(&self, output: Output) -> Result<(), String> {
 		match self {
 			AliceCmd::Keygen { out } => {
 				let keys = KeyFile::create(out)?;
 				let signer = keys.key(b"signer");
-				println!(
-					"{}",
-					json!({ "verifyingKey": chain::hex_of(&public_bytes(&signer.public_key())) })
+				output.print(
+					&json!({ "verifyingKey": chain::hex_of(&public_bytes(&signer.public_key())) }),
 				);
 				Ok(())
 			},
-			AliceCmd::Grant(args) => grant(args),
+			AliceCmd::Grant(args) => grant(args, output),
 			AliceCmd::Revoke { suri, policy, rpc } => {
 				let chain = Chain::new(&rpc.rpc)?;
 				let id = super::policy_id(policy)?;
 				let call =
 					RuntimeCall::Policies(pallet_keymarket_policies::Call::revoke_policy { id });
-				let events = chain.submit(&super::signer(suri)?, call)?;
+				let progress = Progress::new();
+				progress.step(format!("revoking policy {policy}: waiting for its block"));
+				let events = chain
+					.submit(&super::signer(suri)?, call)
+					.map_err(|e| format!("policy {policy}: not revoked: {e}"))?;
+				drop(progress);
 				let refund = events.iter().find_map(|e| match e {
 					keymarket_runtime::RuntimeEvent::Policies(
 						pallet_keymarket_policies::Event::PolicyRevoked { refund, .. },
 					) => Some(*refund),
 					_ => None,
 				});
-				println!(
-					"{}",
-					json!({ "policy": policy, "refund": refund.map(|r| r.to_string()) })
-				);
+				output.print(&json!({ "policy": policy, "refund": refund.map(|r| r.to_string()) }));
 				Ok(())
 			},
 			AliceCmd::Tickets { suri, policy, deposit, reserve, cap, rpc } => {
 				let chain = Chain::new(&rpc.rpc)?;
 				let id = super::policy_id(policy)?;
 				let payer = super::signer(suri)?;
+				let progress = Progress::new();
+				let failed = |e: String| format!("policy {policy}: tickets not set: {e}");
 				if *deposit > 0 || *reserve > 0 {
+					progress
+						.step(format!("funding policy {policy}'s tickets: waiting for the block"));
 					let fund = pallet_keymarket_lottery::Call::fund {
 						policy: id,
 						deposit: *deposit,
 						reserve: *reserve,
 					};
-					chain.submit(&payer, RuntimeCall::Lottery(fund))?;
+					chain.submit(&payer, RuntimeCall::Lottery(fund)).map_err(failed)?;
 				}
+				progress
+					.step(format!("authorizing Bob for policy {policy}: waiting for the block"));
 				let authorize = pallet_keymarket_lottery::Call::authorize { policy: id, cap: *cap };
-				chain.submit(&payer, RuntimeCall::Lottery(authorize))?;
+				chain.submit(&payer, RuntimeCall::Lottery(authorize)).map_err(failed)?;
+				drop(progress);
 				let payer: AccountId = payer.public().into();
 				let funds = typed(chain.api().funds(payer.clone(), id.to_vec().into(), BEST))?;
-				println!("{}", json!({ "payer": payer, "policy": policy, "funds": funds }));
+				output.print(&json!({ "payer": payer, "policy": policy, "funds": funds }));
 				Ok(())
 			},
 			AliceCmd::List { owner, rpc } => {
@@ -202,14 +210,14 @@ impl AliceCmd {
 					.into_iter()
 					.map(|id| typed(chain.api().policy(id, BEST)))
 					.collect::<Result<Vec<_>, _>>()?;
-				println!("{}", json!(policies));
+				output.print(&json!(policies));
 				Ok(())
 			},
 		}
 	}
 }
 
-fn grant(args: &GrantArgs) -> Result<(), String> {
+fn grant(args: &GrantArgs, output: Output) -> Result<(), String> {
 	let chain = Chain::new(&args.rpc.rpc)?;
 	let keys = KeyFile::open(&args.keys)?;
 	let delegating = keys.key(&[b"policy/".as_slice(), args.label.as_bytes()].concat());
@@ -285,14 +293,16 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 			"cost": cost,
 			"draw": draw,
 		});
-		println!("{quote}");
+		output.print(&quote);
 		return Ok(());
 	}
 	if !args.print_call {
 		confirm(&cost, args.yes)?;
 	}
+	let progress = Progress::new();
 	let mut ursula_keys = Vec::new();
-	for worker in &ursulas {
+	for (i, worker) in ursulas.iter().enumerate() {
+		progress.step(format!("reading Ursula {} of {}: {worker}", i + 1, ursulas.len()));
 		let view = typed(chain.api().ursula(worker.clone(), at))?
 			.ok_or_else(|| format!("Ursula {worker} is not bonded"))?;
 		let key = PublicKey::try_from_compressed_bytes(&view.umbral_key)
@@ -338,7 +348,18 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 	let sealed = kfrags
 		.iter()
 		.zip(&ursula_keys)
-		.map(|(kfrag, key)| seal_kfrag(kfrag, &binding, key).map(BoundedVec::truncate_from))
+		.zip(&ursulas)
+		.enumerate()
+		.map(|(i, ((kfrag, key), worker))| {
+			progress.step(format!(
+				"sealing key fragment {} of {} to Ursula {worker}",
+				i + 1,
+				ursulas.len()
+			));
+			seal_kfrag(kfrag, &binding, key).map(BoundedVec::truncate_from).map_err(|e| {
+				format!("policy {}: Ursula {worker}'s fragment: {e}", chain::hex_of(&id))
+			})
+		})
 		.collect::<Result<Vec<_>, _>>()?;
 	let call = RuntimeCall::Policies(pallet_keymarket_policies::Call::create_policy {
 		id,
@@ -356,11 +377,16 @@ fn grant(args: &GrantArgs) -> Result<(), String> {
 		"draw": draw,
 	});
 	if args.print_call {
-		println!("{}", json!({ "call": chain::hex_of(&call.encode()), "policy": summary }));
+		drop(progress);
+		output.print(&json!({ "call": chain::hex_of(&call.encode()), "policy": summary }));
 		return Ok(());
 	}
-	chain.submit(&owner, call)?;
-	println!("{summary}");
+	progress.step(format!("submitting policy {}: waiting for its block", chain::hex_of(&id)));
+	chain
+		.submit(&owner, call)
+		.map_err(|e| format!("policy {}: not created: {e}", chain::hex_of(&id)))?;
+	drop(progress);
+	output.print(&summary);
 	Ok(())
 }
 

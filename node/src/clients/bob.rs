@@ -25,7 +25,7 @@ use super::{
 	chain::{self, Chain, BEST},
 	rpc::typed,
 	tickets::Tickets,
-	EncryptedFile, KeyFile, RpcFlag,
+	EncryptedFile, KeyFile, Output, Progress, RpcFlag,
 };
 use crate::rpc::{policies::PoliciesApiClient, staking::StakingApiClient};
 
@@ -83,13 +83,13 @@ fn bob_key(keys: &KeyFile) -> umbral_pre::SecretKey {
 }
 
 impl BobCmd {
-	/// Runs the command.
-	pub fn run(&self) -> Result<(), String> {
+	/// Runs the command, printing its result as `output` says.
+	pub fn run(&self, output: Output) -> Result<(), String> {
 		match self {
 			BobCmd::Keygen { out } => {
 				let keys = KeyFile::create(out)?;
 				let key = super::public_bytes(&bob_key(&keys).public_key());
-				println!("{}", json!({ "bobKey": chain::hex_of(&key) }));
+				output.print(&json!({ "bobKey": chain::hex_of(&key) }));
 				Ok(())
 			},
 			BobCmd::Retrieve {
@@ -111,7 +111,7 @@ impl BobCmd {
 					ticket_odds: *ticket_odds,
 					repeat: (*repeat).max(1),
 				};
-				retrieve(keys, suri, input, out, &options, &rpc.rpc)
+				retrieve(keys, suri, input, out, &options, &rpc.rpc, output)
 			},
 		}
 	}
@@ -162,6 +162,7 @@ fn retrieve(
 	out: &PathBuf,
 	options: &Options,
 	rpc_url: &str,
+	output: Output,
 ) -> Result<(), String> {
 	let chain = Chain::new(rpc_url)?;
 	let bob_secret = bob_key(&KeyFile::open(keys)?);
@@ -171,16 +172,17 @@ fn retrieve(
 	let policy_hex = chain::hex_of(&file.policy);
 	let now = typed(chain.api().current_period(BEST))?;
 	let view = typed(chain.api().policy(file.policy.to_vec().into(), BEST))?
-		.ok_or_else(|| format!("no policy {policy_hex}"))?;
+		.ok_or_else(|| format!("policy {policy_hex}: no such policy"))?;
 	// Each Ursula's fragments are judged by the signing key the policy recorded for it — the
 	// key the adjudicator uses — not by whatever it registers later.
 	if view.signing_keys.len() != view.ursulas.len() {
-		return Err("the policy's view lists no signing key per Ursula".into());
+		return Err(format!("policy {policy_hex}: the view lists no signing key per Ursula"));
 	}
 	let payer = options.payer.clone().unwrap_or_else(|| view.owner.clone());
-	let tickets = Tickets::new(&chain, &payer, file.policy, options.ticket_odds)?;
+	let tickets = Tickets::new(&chain, &payer, file.policy, options.ticket_odds)
+		.map_err(|e| format!("policy {policy_hex}: tickets paid by {payer}: {e}"))?;
 	let capsule = keymarket_primitives::msgpack::from_slice::<Capsule>(&file.capsule)
-		.map_err(|e| format!("bad capsule: {e}"))?;
+		.map_err(|e| format!("{}: bad capsule: {e}", input.display()))?;
 	let delegating = umbral_pre::PublicKey::try_from_compressed_bytes(&view.policy_key)?;
 	let mut retrieval = Retrieval {
 		chain,
@@ -197,15 +199,19 @@ fn retrieve(
 	};
 	let mut plaintext = Vec::new();
 	let mut problems = Vec::new();
-	for _ in 0..options.repeat {
-		let (good, found) = retrieval.fragments()?;
+	let progress = Progress::new();
+	for round in 1..=options.repeat {
+		let (good, found) = retrieval
+			.fragments(&progress, round, options.repeat)
+			.map_err(|e| format!("policy {policy_hex}: {e}"))?;
 		problems = found;
 		let threshold = usize::from(retrieval.view.threshold);
 		if good.len() < threshold {
+			let why: Vec<String> = problems.iter().map(super::describe_problem).collect();
 			return Err(format!(
-				"{} of {threshold} fragments: {}",
+				"policy {policy_hex}: {} of {threshold} fragments needed: {}",
 				good.len(),
-				Value::Array(problems)
+				why.join("; ")
 			));
 		}
 		plaintext = umbral_pre::decrypt_reencrypted(
@@ -215,9 +221,10 @@ fn retrieve(
 			good,
 			&retrieval.file.ciphertext,
 		)
-		.map_err(|e| format!("cannot decrypt: {e}"))?
+		.map_err(|e| format!("policy {policy_hex}: cannot decrypt: {e}"))?
 		.to_vec();
 	}
+	drop(progress);
 	super::write(out, &plaintext)?;
 	let tickets = retrieval.tickets.as_ref().map(|t| {
 		json!({
@@ -226,16 +233,13 @@ fn retrieve(
 			"served": retrieval.ticketed,
 		})
 	});
-	println!(
-		"{}",
-		json!({
-			"decrypted": plaintext.len(),
-			"retrievals": options.repeat,
-			"servedBy": retrieval.served_by,
-			"tickets": tickets,
-			"problems": problems,
-		})
-	);
+	output.print(&json!({
+		"decrypted": plaintext.len(),
+		"retrievals": options.repeat,
+		"servedBy": retrieval.served_by,
+		"tickets": tickets,
+		"problems": problems,
+	}));
 	Ok(())
 }
 
@@ -281,7 +285,13 @@ impl Retrieval {
 
 	/// Asks the policy's Ursulas in order until M good fragments are in: the good ones, and
 	/// what went wrong with the others.
-	fn fragments(&mut self) -> Result<(Vec<umbral_pre::VerifiedCapsuleFrag>, Vec<Value>), String> {
+	/// `progress` shows which Ursula is asked, in retrieval `round` of `rounds`.
+	fn fragments(
+		&mut self,
+		progress: &Progress,
+		round: u32,
+		rounds: u32,
+	) -> Result<(Vec<umbral_pre::VerifiedCapsuleFrag>, Vec<Value>), String> {
 		let threshold = usize::from(self.view.threshold);
 		let ursulas: Vec<(AccountId, [u8; 32])> =
 			self.view.ursulas.iter().cloned().zip(self.view.signing_keys.iter().copied()).collect();
@@ -291,10 +301,17 @@ impl Retrieval {
 			if good.len() == threshold {
 				break;
 			}
+			let retrieval =
+				if rounds > 1 { format!("retrieval {round} of {rounds}: ") } else { String::new() };
+			progress.step(format!(
+				"{retrieval}{} of {threshold} fragments, asking Ursula {ursula}",
+				good.len()
+			));
 			let endpoint = match self.endpoints.get(ursula) {
 				Some(known) => known.clone(),
 				None => {
-					let view = typed(self.chain.api().ursula(ursula.clone(), BEST))?;
+					let view = typed(self.chain.api().ursula(ursula.clone(), BEST))
+						.map_err(|e| format!("Ursula {ursula}: {e}"))?;
 					let endpoint = view.map(|v| String::from_utf8_lossy(&v.endpoint).into_owned());
 					self.endpoints.insert(ursula.clone(), endpoint.clone());
 					endpoint
@@ -304,7 +321,8 @@ impl Retrieval {
 				problems.push(json!({ "ursula": ursula, "unbonded": true }));
 				continue;
 			};
-			let (request, answer) = self.ask(&endpoint, ursula)?;
+			let (request, answer) =
+				self.ask(&endpoint, ursula).map_err(|e| format!("Ursula {ursula}: {e}"))?;
 			let answer = self.complain_if_silent(ursula, &request, answer, &mut problems);
 			let response = match answer {
 				Ok(Ok(response)) => {
@@ -323,7 +341,10 @@ impl Retrieval {
 					continue;
 				},
 			};
-			if let Some(cfrag) = self.check(ursula, signing, &response, &mut problems)? {
+			let checked = self
+				.check(ursula, signing, &response, &mut problems)
+				.map_err(|e| format!("Ursula {ursula}: {e}"))?;
+			if let Some(cfrag) = checked {
 				good.push(cfrag);
 			}
 		}

@@ -10,7 +10,7 @@ use umbral_pre::DefaultSerialize;
 use super::{
 	chain::{self, Chain, BEST},
 	rpc::typed,
-	EncryptedFile, RpcFlag,
+	EncryptedFile, Output, Progress, RpcFlag,
 };
 use crate::rpc::policies::PoliciesApiClient;
 
@@ -34,16 +34,19 @@ pub enum EnricoCmd {
 }
 
 impl EnricoCmd {
-	/// Runs the command.
-	pub fn run(&self) -> Result<(), String> {
+	/// Runs the command, printing its result as `output` says.
+	pub fn run(&self, output: Output) -> Result<(), String> {
 		let EnricoCmd::Encrypt { policy, input, out, rpc } = self;
+		let progress = Progress::new();
 		let chain = Chain::new(&rpc.rpc)?;
 		let id = super::policy_id(policy)?;
 		let view = typed(chain.api().policy(id.to_vec().into(), BEST))?
-			.ok_or_else(|| format!("no policy {policy}"))?;
+			.ok_or_else(|| format!("policy {policy}: no such policy"))?;
 		let key = umbral_pre::PublicKey::try_from_compressed_bytes(&view.policy_key)
 			.map_err(|e| format!("the policy's key: {e}"))?;
+		progress.step(format!("reading {}", input.display()));
 		let plaintext = super::read(input)?;
+		progress.step(format!("encrypting {} bytes under policy {policy}", plaintext.len()));
 		let (capsule, ciphertext) =
 			umbral_pre::encrypt(&key, &plaintext).map_err(|e| e.to_string())?;
 		let file = EncryptedFile {
@@ -53,7 +56,8 @@ impl EnricoCmd {
 			ciphertext: ciphertext.into_vec(),
 		};
 		super::write(out, &file.encode())?;
-		println!("{}", json!({ "policy": policy, "capsule": chain::hex_of(&file.capsule) }));
+		drop(progress);
+		output.print(&json!({ "policy": policy, "capsule": chain::hex_of(&file.capsule) }));
 		Ok(())
 	}
 }

@@ -514,14 +514,31 @@ impl Drop for Node {
 /// Runs the node binary with `args` to completion (a subcommand, or a start that must fail) and
 /// returns its exit status, stdout and stderr. Kills it after `timeout`.
 pub fn run_binary(args: &[&str], timeout: Duration) -> (Option<i32>, String, String) {
-	let mut child = Command::new(NODE_BINARY)
+	run_program(NODE_BINARY, args, timeout)
+}
+
+/// Runs the node binary with `args` as a person at a terminal would: its standard output and
+/// error are a pseudo-terminal (util-linux `script`). Returns its exit status and all it wrote
+/// there, both streams in the order written.
+pub fn run_on_terminal(args: &[&str], timeout: Duration) -> (Option<i32>, String) {
+	let quoted: Vec<String> = std::iter::once(NODE_BINARY)
+		.chain(args.iter().copied())
+		.map(|arg| format!("'{}'", arg.replace('\'', "'\\''")))
+		.collect();
+	let (status, out, _) =
+		run_program("script", &["-qec", &quoted.join(" "), "/dev/null"], timeout);
+	(status, out)
+}
+
+fn run_program(program: &str, args: &[&str], timeout: Duration) -> (Option<i32>, String, String) {
+	let mut child = Command::new(program)
 		.args(args)
 		// Never a terminal: a client that would ask a person (`alice grant`) must not wait.
 		.stdin(Stdio::null())
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())
 		.spawn()
-		.unwrap_or_else(|e| panic!("cannot start {NODE_BINARY}: {e}"));
+		.unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
 	let mut stdout = child.stdout.take().expect("piped");
 	let mut stderr = child.stderr.take().expect("piped");
 	let out = std::thread::spawn(move || {

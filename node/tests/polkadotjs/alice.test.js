@@ -98,7 +98,7 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   assert.equal(printed[1], node.endpoint);
   const register = api.tx.staking.registerWorker(...printed.slice(1));
   assert.equal((await send(register, ferdie)).dispatchError, undefined);
-  await waitForPeriod(provider, await nextCommitment(api, ferdie, 90), 90);
+  await waitForPeriod(provider, await nextCommitment(api, ferdie, 180), 180);
 
   // Bob's key file is the Rust client's; the JavaScript client derives the same key from it.
   const made = JSON.parse(execFileSync(nodeBinary(), ['bob', 'keygen', '--out', join(dir, 'bob.json')]));
@@ -133,7 +133,7 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   const plaintext = new TextEncoder().encode('sealed in JavaScript, opened in Rust');
   writeFileSync(join(dir, 'secret.enc'), encrypt(api, umbral, policy, granted.policyKey, plaintext));
   const out = join(dir, 'plain.out');
-  const first = await until('Bob decrypts', 90, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
+  const first = await until('Bob decrypts', 180, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
   assert.ok(first.ok);
   assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
   // And the JavaScript Bob, from the same key file: his own requests, every fragment checked.
@@ -156,7 +156,7 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   assert.equal(account.deposit.toBigInt(), 1_000n * PRICE);
   assert.equal(account.cap.toBigInt(), 100n * PRICE);
   rmSync(out);
-  const ticketed = await until('Bob decrypts paying by ticket', 90, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
+  const ticketed = await until('Bob decrypts paying by ticket', 180, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
   assert.ok(ticketed.ok);
   assert.deepEqual(new Uint8Array(readFileSync(out)), plaintext);
   // And the JavaScript Bob, his requests now carrying tickets too.
@@ -186,7 +186,7 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
   // Alice revokes: the Ursula stops serving, with the reason.
   const revoked = await send(api.tx.policies.revokePolicy(policy), charlie);
   assert.equal(revoked.dispatchError, undefined);
-  const refused = await until('the Ursula refuses', 60, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => !r.ok);
+  const refused = await until('the Ursula refuses', 120, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => !r.ok);
   assert.match(refused.said, /[Rr]evoked/, refused.said);
 });
 
