@@ -1,6 +1,7 @@
 //! A flood of signed transactions at one development node: 10,000 transfers from 200 accounts,
 //! submitted as fast as its RPC takes them. The test is a wallet: a transaction the pool turns
-//! away (a full pool says so with its error) is submitted again after the next block; one the
+//! away (a full pool says so with its error, and bans its hash) is signed again after the next
+//! block; one the
 //! pool took and later dropped to stay within its limits (the fork-aware pool evicts its oldest
 //! ready transactions, with the ones that depend on them, when its views overflow, and bans their
 //! hashes) is signed again and submitted, as a wallet does when its transaction is neither in the
@@ -66,34 +67,54 @@ fn finalized_hash(node: &Node) -> H256 {
 	serde_json::from_value(node.rpc("chain_getFinalizedHead", json!([]))).expect("a hash")
 }
 
-/// Submits every extrinsic of `queue` (SCALE bytes), putting back those the pool turns away
-/// for want of room, until all are in; returns their hashes and how often the pool was full.
-/// With `again`, the queue holds transactions signed again for nonces the pool had dropped: one
-/// refused because the pool holds another for its nonce (`1014`) or because a block took one
-/// (`1010`, outdated) has its nonce in hand already and is not needed.
-fn submit_all(node: &mut Node, mut queue: VecDeque<Vec<u8>>, again: bool) -> (BTreeSet<H256>, u32) {
-	let mut accepted = BTreeSet::new();
+/// The hash the pool took for each `(sender, nonce)`.
+type Taken = Vec<((usize, u32), H256)>;
+
+/// Submits a transaction for every `(sender, nonce)` of `queue`, signed by `sign` at each
+/// attempt, until all are in; returns the hash the pool took for each and how often the pool
+/// was full. A transaction the pool turns away for want of room (`1016`) has its hash banned,
+/// so it is signed again (a new signature, a new hash) after the next block; one banned (`1012`:
+/// an earlier signature the pool evicted) is signed again at once. With `again`, the queue holds
+/// nonces the pool had dropped: one refused because the pool holds another transaction for its
+/// nonce (`1014`) or because a block took one (`1010`, outdated) is in hand already.
+fn submit_all(
+	node: &mut Node,
+	mut queue: VecDeque<(usize, u32)>,
+	sign: impl Fn(usize, u32) -> Vec<u8>,
+	again: bool,
+) -> (Taken, u32) {
+	let mut accepted = Vec::new();
 	let mut full = 0;
 	let deadline = Instant::now() + Duration::from_secs(600);
-	while let Some(extrinsic) = queue.pop_front() {
+	while let Some((sender, nonce)) = queue.pop_front() {
 		assert!(Instant::now() < deadline, "the pool took no more: {} left", queue.len() + 1);
+		let extrinsic = sign(sender, nonce);
 		match node.try_rpc("author_submitExtrinsic", json!([harness::hex(&extrinsic)])) {
 			Ok(hash) => {
 				let hash: H256 = serde_json::from_value(hash).expect("a transaction hash");
-				assert!(accepted.insert(hash), "the pool took {hash:?} twice");
+				accepted.push(((sender, nonce), hash));
 			},
-			// 1016: immediately dropped (the pool is full): again after the next block.
+			// 1016: immediately dropped (the pool is full): signed again after the next block.
 			Err(e) if e.starts_with("1016:") => {
 				full += 1;
-				queue.push_front(extrinsic);
+				queue.push_front((sender, nonce));
 				let best = node.best_number();
 				node.wait_for_best(best + 1, Duration::from_secs(60));
 			},
+			Err(e) if e.starts_with("1012:") => queue.push_front((sender, nonce)),
 			Err(e) if again && (e.starts_with("1014:") || e.contains("outdated")) => {},
 			Err(e) => panic!("the pool refused a valid transaction: {e}"),
 		}
 	}
 	(accepted, full)
+}
+
+/// Notes the hashes the pool took: each once, under its sender's nonce.
+fn take(taken: Taken, held: &mut [Vec<BTreeSet<H256>>], accepted: &mut BTreeSet<H256>) {
+	for ((sender, nonce), hash) in taken {
+		assert!(accepted.insert(hash), "the pool took {hash:?} twice");
+		held[sender][nonce as usize].insert(hash);
+	}
 }
 
 /// The hashes of the transactions ready in the pool.
@@ -148,15 +169,13 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 	// Alice funds the senders: 200 transfers with consecutive nonces, all at once.
 	let alice_account: sp_runtime::AccountId32 = alice.public().into();
 	let nonce = account_at(&node, &alice_account, finalized_hash(&node)).nonce;
-	let funding: VecDeque<Vec<u8>> = senders
-		.iter()
-		.enumerate()
-		.map(|(i, sender)| {
-			let call = transfer(&sender.public().into(), 10 * UNITS);
-			context.sign(&alice, call, nonce + i as u32).encode()
-		})
-		.collect();
-	submit_all(&mut node, funding, false);
+	let funding: VecDeque<(usize, u32)> =
+		(0..senders.len()).map(|i| (i, nonce + i as u32)).collect();
+	let fund = |i: usize, nonce: u32| {
+		let call = transfer(&senders[i].public().into(), 10 * UNITS);
+		context.sign(&alice, call, nonce).encode()
+	};
+	submit_all(&mut node, funding, fund, false);
 	wait_for("the senders to be funded", Duration::from_secs(120), || {
 		let at = finalized_hash(&node);
 		senders
@@ -168,24 +187,26 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 	// The flood: each sender's 50 transfers, the senders interleaved as a busy chain sees them.
 	let sink_before = account_at(&node, &sink, finalized_hash(&node)).data.free;
 	let first_block = node.best_number();
-	let sign = |sender: &sr25519::Pair, nonce: u32| {
-		context.sign(sender, transfer(&sink, AMOUNT), nonce).encode()
+	let sign = |sender: usize, nonce: u32| {
+		context.sign(&senders[sender], transfer(&sink, AMOUNT), nonce).encode()
 	};
-	let mut latest: Vec<Vec<Vec<u8>>> =
-		senders.iter().map(|sender| (0..PER_SENDER).map(|n| sign(sender, n)).collect()).collect();
-	let flood: VecDeque<Vec<u8>> = (0..PER_SENDER as usize)
-		.flat_map(|nonce| latest.iter().map(move |signed| signed[nonce].clone()))
-		.collect();
-	let capacity = transfers_a_block_may_take(&flood[0]);
+	let flood: VecDeque<(usize, u32)> =
+		(0..PER_SENDER).flat_map(|nonce| (0..senders.len()).map(move |i| (i, nonce))).collect();
+	let capacity = transfers_a_block_may_take(&sign(0, 0));
 	let started = Instant::now();
-	let (mut accepted, mut full) = submit_all(&mut node, flood, false);
+	let (taken, mut full) = submit_all(&mut node, flood, sign, false);
 	let submitted_in = started.elapsed();
-	assert_eq!(accepted.len(), (SENDERS * PER_SENDER) as usize);
+	assert_eq!(taken.len(), (SENDERS * PER_SENDER) as usize);
+	// Every hash the pool took, for each sender's nonce.
+	let mut held: Vec<Vec<BTreeSet<H256>>> =
+		vec![vec![BTreeSet::new(); PER_SENDER as usize]; senders.len()];
+	let mut accepted = BTreeSet::new();
+	take(taken, &mut held, &mut accepted);
 
 	// The wallet watches each new block: a sender whose next transfer is neither in a block nor
-	// ready in the pool had it dropped; it signs that one and the rest again.
+	// ready in the pool (under any signature the pool took) had it dropped; it signs that one and
+	// the rest again.
 	let mut signed_again = 0;
-	let hash_of = |bytes: &[u8]| H256(sp_crypto_hashing::blake2_256(bytes));
 	let deadline = Instant::now() + Duration::from_secs(600);
 	let at = loop {
 		let at = finalized_hash(&node);
@@ -198,24 +219,15 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 		let best_hash = node.block_hash(best).expect("the new best block");
 		let ready = pooled(&node);
 		let mut again = VecDeque::new();
-		for (sender, signed) in senders.iter().zip(latest.iter_mut()) {
+		for (i, sender) in senders.iter().enumerate() {
 			let next = account_at(&node, &sender.public().into(), best_hash).nonce;
-			if next < PER_SENDER && !ready.contains(&hash_of(&signed[next as usize])) {
-				for nonce in next..PER_SENDER {
-					let fresh = sign(sender, nonce);
-					assert_ne!(
-						hash_of(&fresh),
-						hash_of(&signed[nonce as usize]),
-						"a new signature"
-					);
-					signed[nonce as usize] = fresh.clone();
-					again.push_back(fresh);
-				}
+			if next < PER_SENDER && held[i][next as usize].is_disjoint(&ready) {
+				again.extend((next..PER_SENDER).map(|nonce| (i, nonce)));
 			}
 		}
 		signed_again += again.len();
-		let (taken, was_full) = submit_all(&mut node, again, true);
-		accepted.extend(taken);
+		let (taken, was_full) = submit_all(&mut node, again, sign, true);
+		take(taken, &mut held, &mut accepted);
 		full += was_full;
 	};
 	let finalized_in = started.elapsed();

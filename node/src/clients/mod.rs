@@ -107,7 +107,10 @@ pub fn as_lines(result: &Value) -> String {
 		}
 	}
 	let mut out = String::new();
-	write(result, 0, &mut out);
+	match scalar(result) {
+		Some(text) => out.push_str(&format!("{text}\n")),
+		None => write(result, 0, &mut out),
+	}
 	out
 }
 
@@ -305,6 +308,8 @@ mod tests {
 			"decrypted: 36\nempty: none\nproblems:\n  -\n    refused: PolicyRevoked\n    \
 			 ursula: 5Other\nserved by:\n  5Ursula: 1\n  aB3: 2\ntickets: none\nursulas:\n  - 5A\n  - 5B\n"
 		);
+		// `alice list` of an owner with no policy says so.
+		assert_eq!(as_lines(&json!([])), "none\n");
 	}
 
 	#[test]

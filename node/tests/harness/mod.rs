@@ -514,7 +514,7 @@ impl Drop for Node {
 /// Runs the node binary with `args` to completion (a subcommand, or a start that must fail) and
 /// returns its exit status, stdout and stderr. Kills it after `timeout`.
 pub fn run_binary(args: &[&str], timeout: Duration) -> (Option<i32>, String, String) {
-	run_program(NODE_BINARY, args, timeout)
+	run_program(NODE_BINARY, args, &[], timeout)
 }
 
 /// Runs the node binary with `args` as a person at a terminal would: its standard output and
@@ -525,14 +525,25 @@ pub fn run_on_terminal(args: &[&str], timeout: Duration) -> (Option<i32>, String
 		.chain(args.iter().copied())
 		.map(|arg| format!("'{}'", arg.replace('\'', "'\\''")))
 		.collect();
-	let (status, out, _) =
-		run_program("script", &["-qec", &quoted.join(" "), "/dev/null"], timeout);
-	(status, out)
+	// `script` runs the command with $SHELL: the quoting above is POSIX sh's.
+	let (status, out, err) = run_program(
+		"script",
+		&["-qec", &quoted.join(" "), "/dev/null"],
+		&[("SHELL", "/bin/sh")],
+		timeout,
+	);
+	(status, format!("{out}{err}"))
 }
 
-fn run_program(program: &str, args: &[&str], timeout: Duration) -> (Option<i32>, String, String) {
+fn run_program(
+	program: &str,
+	args: &[&str],
+	envs: &[(&str, &str)],
+	timeout: Duration,
+) -> (Option<i32>, String, String) {
 	let mut child = Command::new(program)
 		.args(args)
+		.envs(envs.iter().copied())
 		// Never a terminal: a client that would ask a person (`alice grant`) must not wait.
 		.stdin(Stdio::null())
 		.stdout(Stdio::piped())
