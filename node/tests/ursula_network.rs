@@ -485,12 +485,13 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	subxt_decodes_every_block(&mut net);
 }
 
-/// An integrator's Rust client reads the chain the test made: subxt (the ecosystem's standard,
-/// with the chain's metadata alone, no generated or custom types) decodes every finalized block
-/// from genesis: each extrinsic's call and fields, its transaction extensions (the chain's own
-/// `CheckDuties` among them) and every event. The Ursulas' duties of the whole test — period
-/// commitments, lottery commitments and redemptions, activity claims, openings, attestations and
-/// the private scheme's — are among them, each signed by its worker.
+/// Integrators read the chain the test made with the ecosystem's standard clients, from the
+/// chain's metadata alone (no generated or custom types): subxt decodes every finalized block
+/// from genesis, each extrinsic's call and fields, its transaction extensions (the chain's own
+/// `CheckDuties` among them) and every event; polkadot.js and Python's substrate-interface read
+/// the same blocks and find the same calls and as many events. The Ursulas' duties of the whole
+/// test — period commitments, lottery commitments and redemptions, activity claims, openings,
+/// attestations and the private scheme's — are among them, each signed by its worker.
 fn subxt_decodes_every_block(net: &mut Network) {
 	use subxt::{dynamic::Value, OnlineClient, SubstrateConfig};
 	const DUTIES: [&str; 8] = [
@@ -557,6 +558,59 @@ fn subxt_decodes_every_block(net: &mut Network) {
 	eprintln!("subxt decoded blocks 0 to {finalized}: {events} events, calls {calls:?}");
 	for duty in DUTIES {
 		assert!(calls.get(duty).copied().unwrap_or(0) > 0, "no {duty} among {calls:?}");
+	}
+
+	// polkadot.js and Python's substrate-interface read the same blocks: the same calls, as many
+	// events, and every duty signed by a worker. Names are compared as each client spells them
+	// (`staking.commitToNextPeriod`, `Staking.commit_to_next_period`): lower case, no underscores.
+	let same_name = |name: &str| name.to_lowercase().replace('_', "");
+	let by_name = |calls: &BTreeMap<String, u32>| -> BTreeMap<String, u64> {
+		calls.iter().map(|(name, n)| (same_name(name), u64::from(*n))).collect()
+	};
+	let subxt_calls = by_name(&calls);
+	let worker_names: Vec<String> = WORKERS.iter().map(|w| account(w).to_string()).collect();
+	let (last, manifest) = (finalized.to_string(), env!("CARGO_MANIFEST_DIR"));
+	let python = std::env::var("KEYMARKET_PYTHON").unwrap_or_else(|_| {
+		format!("{}/.cache/keymarket/venv/bin/python", std::env::var("HOME").unwrap_or_default())
+	});
+	let readers = [
+		("polkadot.js", "node".to_string(), format!("{manifest}/tests/polkadotjs/blocks.js")),
+		("substrate-interface", python, format!("{manifest}/tests/python/blocks.py")),
+	];
+	for (client, program, script) in readers {
+		let (status, stdout, stderr) = harness::run_program(
+			&program,
+			&[&script, &url, "0", &last],
+			&[],
+			Duration::from_secs(600),
+		);
+		assert_eq!(
+			status,
+			Some(0),
+			"{client} ({program} {script}; ./scripts/test installs it) could not read the \
+			 blocks: {stderr}"
+		);
+		let read: serde_json::Value = serde_json::from_str(stdout.trim())
+			.unwrap_or_else(|e| panic!("{client} printed {stdout:?}: {e}"));
+		let read_calls: BTreeMap<String, u64> =
+			serde_json::from_value(read["calls"].clone()).expect("calls by name");
+		let read_calls: BTreeMap<String, u64> =
+			read_calls.iter().map(|(name, n)| (same_name(name), *n)).collect();
+		assert_eq!(read_calls, subxt_calls, "{client} and subxt read the same calls");
+		assert_eq!(read["events"], events, "{client} and subxt read as many events");
+		for duty in DUTIES {
+			let signers = read["signers"]
+				.as_object()
+				.and_then(|by| by.iter().find(|(name, _)| same_name(name) == same_name(duty)))
+				.and_then(|(_, who)| who.as_array().cloned())
+				.unwrap_or_default();
+			assert!(!signers.is_empty(), "{client}: no signer of {duty}");
+			for signer in signers {
+				let signer = signer.as_str().unwrap_or_default().to_string();
+				assert!(worker_names.contains(&signer), "{client}: {duty} signed by {signer}");
+			}
+		}
+		eprintln!("{client} decoded blocks 0 to {finalized} as subxt did");
 	}
 }
 

@@ -535,7 +535,9 @@ pub fn run_on_terminal(args: &[&str], timeout: Duration) -> (Option<i32>, String
 	(status, format!("{out}{err}"))
 }
 
-fn run_program(
+/// Runs `program` with `args` (and `envs` added to its environment) to completion and returns its
+/// exit status, stdout and stderr. Kills it after `timeout`.
+pub fn run_program(
 	program: &str,
 	args: &[&str],
 	envs: &[(&str, &str)],
