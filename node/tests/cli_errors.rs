@@ -43,50 +43,34 @@ fn a_malformed_chain_spec_file_is_reported() {
 	assert_clean_failure(status, &stderr, "not a valid chain spec");
 }
 
+/// Starts a dev node on a fresh base path with `args` added and waits for it to stop (as a start
+/// that must fail does): its exit status and stderr.
+fn start_dev_node(args: &[&str]) -> (Option<i32>, String) {
+	let dir = tempfile::tempdir().unwrap();
+	let base_path = dir.path().display().to_string();
+	let mut all = vec!["--dev", "--base-path", &base_path, "--no-mdns"];
+	all.extend_from_slice(args);
+	let (status, _, stderr) = run_binary(&all, Duration::from_secs(60));
+	(status, stderr)
+}
+
 #[test]
 fn an_occupied_rpc_port_is_reported() {
-	let dir = tempfile::tempdir().unwrap();
 	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
 	let port = taken.local_addr().unwrap().port().to_string();
 	let p2p = harness::free_port().to_string();
-	let (status, _, stderr) = run_binary(
-		&[
-			"--dev",
-			"--base-path",
-			&dir.path().display().to_string(),
-			"--rpc-port",
-			&port,
-			"--port",
-			&p2p,
-			"--no-prometheus",
-			"--no-mdns",
-		],
-		Duration::from_secs(60),
-	);
+	let (status, stderr) =
+		start_dev_node(&["--rpc-port", &port, "--port", &p2p, "--no-prometheus"]);
 	assert_clean_failure(status, &stderr, "already in use");
 }
 
 #[test]
 fn an_occupied_metrics_port_is_reported() {
-	let dir = tempfile::tempdir().unwrap();
 	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
 	let port = taken.local_addr().unwrap().port().to_string();
 	let (p2p, rpc) = (harness::free_port().to_string(), harness::free_port().to_string());
-	let (status, _, stderr) = run_binary(
-		&[
-			"--dev",
-			"--base-path",
-			&dir.path().display().to_string(),
-			"--rpc-port",
-			&rpc,
-			"--port",
-			&p2p,
-			"--prometheus-port",
-			&port,
-			"--no-mdns",
-		],
-		Duration::from_secs(60),
-	);
+	let (status, stderr) =
+		start_dev_node(&["--rpc-port", &rpc, "--port", &p2p, "--prometheus-port", &port]);
 	assert_clean_failure(status, &stderr, "Prometheus metrics port");
 	assert!(stderr.contains("--prometheus-port"), "{stderr}");
 }
