@@ -1,10 +1,12 @@
 //! A single development node: it authors and finalizes blocks, and a transfer signed by //Alice
-//! lands with its events and moves the balance.
+//! lands with its events and moves the balance; the runtime's try-runtime checks run on its live
+//! state.
 
 mod harness;
 
 use std::time::Duration;
 
+use codec::Encode;
 use harness::{Node, NodeConfig};
 use keymarket_runtime::{RuntimeCall, RuntimeEvent, UNITS};
 use sp_keyring::Sr25519Keyring;
@@ -72,9 +74,108 @@ fn a_transfer_with_a_bad_signature_is_rejected_by_the_pool() {
 	if let sp_runtime::generic::Preamble::Signed(address, _, _) = &mut extrinsic.preamble {
 		*address = sp_runtime::MultiAddress::Id(alice.to_account_id());
 	}
-	use codec::Encode;
 	let error = node
 		.try_rpc("author_submitExtrinsic", serde_json::json!([harness::hex(&extrinsic.encode())]))
 		.expect_err("a forged signature must be refused");
 	assert!(error.contains("1010") && error.contains("bad signature"), "unexpected error: {error}");
+}
+
+/// The runtime's try-runtime checks (`keymarket-try-runtime`) pass on a live dev chain's state,
+/// and they bite: money made outside the rules breaks the staking pallet's issuance invariant in
+/// the block that made it, and an undecodable storage entry fails the whole-state decode, each
+/// named with its block; once mended, the live state passes again.
+#[test]
+fn try_runtime_passes_on_the_live_state_and_catches_a_broken_invariant() {
+	let mut node = Node::start(
+		"dev-try-runtime",
+		NodeConfig {
+			extra_args: vec!["--state-pruning".into(), "archive-canonical".into()],
+			..NodeConfig::dev()
+		},
+	);
+	node.wait_for_finalized(2, Duration::from_secs(60));
+	let url = node.rpc_url();
+	let passes = |args: &[&str]| {
+		let (status, stdout, stderr) = harness::try_runtime(&url, args);
+		assert_eq!(status, Some(0), "try-runtime {args:?} failed: {stdout}{stderr}");
+		stdout
+	};
+	let fails = |args: &[&str], because: &str| {
+		let (status, stdout, stderr) = harness::try_runtime(&url, args);
+		assert_eq!(status, Some(1), "try-runtime {args:?} passed: {stdout}{stderr}");
+		assert!(stderr.contains(because), "try-runtime {args:?} failed otherwise: {stderr}");
+	};
+	let report = passes(&["--blocks", "all"]);
+	assert!(report.contains("executed again") && report.contains("runtime upgrade at"), "{report}");
+	eprintln!("{report}");
+
+	// Root mints for //Dave outside the rules (the issuance record does not know of it).
+	let dave = Sr25519Keyring::Dave.to_account_id();
+	let had = node.free_balance(&dave);
+	let minted = sudo(
+		&mut node,
+		RuntimeCall::Balances(pallet_balances::Call::force_set_balance {
+			who: dave.clone().into(),
+			new_free: had + 1_000 * UNITS,
+		}),
+	);
+	let issuance = "total issuance differs from genesis + minted - burned";
+	fails(&["--at", &minted.to_string(), "--blocks", "1"], &format!("block #{minted}: "));
+	fails(&["--at", &minted.to_string(), "--blocks", "1"], issuance);
+	// Checking only the upgrade on that state finds it too.
+	fails(&["--at", &minted.to_string(), "--blocks", "0"], issuance);
+	// The blocks before it pass.
+	passes(&["--at", &(minted - 1).to_string(), "--blocks", "all"]);
+	sudo(
+		&mut node,
+		RuntimeCall::Balances(pallet_balances::Call::force_set_balance {
+			who: dave.into(),
+			new_free: had,
+		}),
+	);
+
+	// An account entry that does not decode, written by root under `System::Account`.
+	let ghost = Sr25519Keyring::Ferdie.to_account_id();
+	let key = harness::map_key_blake2_128_concat(b"System", b"Account", &ghost.encode());
+	let set = RuntimeCall::System(frame_system::Call::set_storage {
+		items: vec![(key.clone(), vec![1, 2, 3])],
+	});
+	let had = node.storage(&key, None);
+	let broken = sudo(&mut node, set);
+	fails(&["--at", &broken.to_string(), "--blocks", "1"], "try_decode_entire_state");
+	let mended = sudo(
+		&mut node,
+		RuntimeCall::System(frame_system::Call::set_storage {
+			items: vec![(key, had.expect("//Ferdie has an account"))],
+		}),
+	);
+	node.wait_for_finalized(mended, Duration::from_secs(60));
+	passes(&["--at", &mended.to_string(), "--blocks", "0"]);
+
+	// Bad command lines get a message and status 2; an unreachable node, status 1.
+	let (status, _, stderr) = harness::try_runtime(&url, &["--blocks", "many"]);
+	assert_eq!(status, Some(2), "{stderr}");
+	assert!(stderr.contains("--blocks many: a number or all"), "{stderr}");
+	let (status, _, stderr) = harness::try_runtime("http://127.0.0.1:1", &[]);
+	assert_eq!(status, Some(1), "{stderr}");
+	assert!(stderr.contains("chain_getFinalizedHead at 127.0.0.1:1"), "{stderr}");
+}
+
+/// Root does `call` (//Alice is the dev chain's sudo key); the number of its block, finalized.
+fn sudo(node: &mut Node, call: RuntimeCall) -> u32 {
+	let call = RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) });
+	let hash = node.submit(&Sr25519Keyring::Alice.pair(), call).expect("the pool takes sudo");
+	let (block, events) = node.wait_for_inclusion(hash, Duration::from_secs(60));
+	assert!(
+		events.iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result: Ok(()) })
+		)),
+		"sudo failed: {events:?}"
+	);
+	let number = harness::wait_for("the block's number", Duration::from_secs(5), || {
+		(0..=node.best_number()).rev().find(|n| node.block_hash(*n) == Some(block))
+	});
+	node.wait_for_finalized(number, Duration::from_secs(60));
+	number
 }

@@ -22,7 +22,7 @@
 mod harness;
 
 use std::{
-	collections::BTreeSet,
+	collections::{BTreeMap, BTreeSet},
 	path::{Path, PathBuf},
 	process::Command,
 	sync::{
@@ -393,7 +393,7 @@ fn the_network_survives_crashes_lost_disks_and_a_partition_and_punishes_no_one()
 			while !stop.load(Ordering::SeqCst) {
 				sequence += 1;
 				match ask(&endpoint, (policy, &capsule), &ursula, sequence) {
-					Ok(Ok(_)) => answered.push(sequence),
+					Ok(Ok(answer)) => answered.push((sequence, answer)),
 					Ok(Err(refusal)) => panic!("request {sequence} refused: {refusal:?}"),
 					// The node is gone.
 					Err(_) => break,
@@ -411,21 +411,39 @@ fn the_network_survives_crashes_lost_disks_and_a_partition_and_punishes_no_one()
 	let (answered, last) = stream.join().expect("the stream ran");
 	assert!(answered.len() > 20, "Bob's requests were served before the crash: {answered:?}");
 	println!("faults: {} answers before the crash, {} requests sent", answered.len(), last - base);
-	let logged: Vec<u64> = served_log(&net.nodes[EVE])
-		.iter()
+	let logged: BTreeMap<u64, ServedRecord> = served_log(&net.nodes[EVE])
+		.into_iter()
 		.filter(|r| r.request.body.policy == grant.policy)
-		.map(|r| r.request.body.sequence)
+		.map(|r| (r.request.body.sequence, r))
 		.collect();
-	for sequence in &answered {
-		assert!(logged.contains(sequence), "answer {sequence} has no record after the crash");
+	for (sequence, _) in &answered {
+		assert!(logged.contains_key(sequence), "answer {sequence} has no record after the crash");
 	}
 	net.nodes[EVE].start_again(&[]);
-	// Nothing Bob sent before the crash is served again, answered or in flight.
+	// Nothing Bob sent before the crash is served again: what has a record (every answer Bob
+	// got, and one the kill cut off after its record) gets the answer it was given, from the
+	// log; what was in flight without a record stays used.
+	let answers: BTreeMap<u64, ReencryptionResponse> = answered.into_iter().collect();
+	let mut cut_off = 0;
 	for sequence in base + 1..=last {
 		let request = (grant.policy, &grant.capsule[..]);
 		let answer = ask_when_up(&endpoint, request, &eve_ursula, sequence, "the restarted Ursula");
-		assert_eq!(answer.err(), Some(RequestError::ReplayedSequence), "sequence {sequence}");
+		match logged.get(&sequence) {
+			Some(record) => {
+				let answer = answer.unwrap_or_else(|e| panic!("sequence {sequence}: {e:?}"));
+				assert_eq!(
+					answer.cfrags, record.cfrags,
+					"sequence {sequence}: its record's answer"
+				);
+				match answers.get(&sequence) {
+					Some(given) => assert_eq!(&answer, given, "sequence {sequence}: Bob's answer"),
+					None => cut_off += 1,
+				}
+			},
+			None => assert_eq!(answer.err(), Some(RequestError::ReplayedSequence), "{sequence}"),
+		}
 	}
+	println!("faults: {cut_off} answers cut off by the kill, given after the restart");
 	every_ursula_serves(&net, &grant, "an Ursula killed mid-stream");
 	phase("an Ursula killed mid-stream");
 

@@ -232,9 +232,15 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	let base = now_micros();
 	let ok =
 		ask(&endpoint, &pair("Bob"), &bob_account, policy_id, first, base, vec![capsule.clone()]);
-	assert_eq!(ok.expect("served").cfrags.len(), 1);
-	let replay =
+	let ok = ok.expect("served");
+	assert_eq!(ok.cfrags.len(), 1);
+	// The same request again gets the answer it got (an answer lost on the way is not lost);
+	// its number used for anything else is a replay.
+	let again =
 		ask(&endpoint, &pair("Bob"), &bob_account, policy_id, first, base, vec![capsule.clone()]);
+	assert_eq!(again.expect("answered again"), ok, "the same answer, from the served log");
+	let two = vec![capsule.clone(), capsule.clone()];
+	let replay = ask(&endpoint, &pair("Bob"), &bob_account, policy_id, first, base, two);
 	assert_eq!(replay.unwrap_err(), RequestError::ReplayedSequence);
 	let forged = ask(
 		&endpoint,
@@ -291,8 +297,9 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	assert_eq!(std::fs::read(dir.path().join("plain.out")).unwrap(), plaintext);
 	net.nodes[down].restart();
 
-	// The restarted Ursula kept its key fragments and its used sequence numbers: Bob's old
-	// request is still a replay, a new one is served.
+	// The restarted Ursula kept its key fragments, its used sequence numbers and its log: Bob's
+	// old request gets its old answer, its number used otherwise is still a replay, a new one
+	// is served.
 	let after_restart =
 		wait_for("the restarted Ursula to answer", Duration::from_secs(120), || {
 			// Until its endpoint is up again the connection is refused: keep asking.
@@ -306,10 +313,12 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 				vec![capsule.clone()],
 			)
 			.ok()
-			.and_then(|answer| answer.err())
-			.filter(|e| *e != RequestError::Unavailable)
+			.filter(|answer| *answer != Err(RequestError::Unavailable))
 		});
-	assert_eq!(after_restart, RequestError::ReplayedSequence);
+	assert_eq!(after_restart, Ok(ok), "the same answer after a restart");
+	let two = vec![capsule.clone(), capsule.clone()];
+	let replay = ask(&endpoint, &pair("Bob"), &bob_account, policy_id, first, base, two);
+	assert_eq!(replay.unwrap_err(), RequestError::ReplayedSequence);
 	let fresh = ask(
 		&endpoint,
 		&pair("Bob"),
@@ -483,6 +492,18 @@ fn alice_grants_enrico_encrypts_bob_decrypts_and_misbehaviour_costs() {
 	zero_knowledge_proves(&net, dir.path(), &served);
 	the_metrics_show_the_traffic(&net);
 	subxt_decodes_every_block(&mut net);
+	the_runtime_checks_hold_over_the_whole_chain(&net);
+}
+
+/// The runtime's try-runtime checks (`keymarket-try-runtime`) on the chain the test made: every
+/// block from genesis executed again natively (signatures, state roots, every pallet's
+/// `try_state` and the whole state decoded after each block), then an upgrade tried on the live
+/// state (the migrations' checks, idempotence). Node 0 keeps every state.
+fn the_runtime_checks_hold_over_the_whole_chain(net: &Network) {
+	let (status, stdout, stderr) =
+		harness::try_runtime(&net.nodes[0].rpc_url(), &["--blocks", "all"]);
+	assert_eq!(status, Some(0), "try-runtime failed on the test's chain: {stdout}{stderr}");
+	eprintln!("try-runtime over the whole chain:\n{stdout}");
 }
 
 /// Integrators read the chain the test made with the ecosystem's standard clients, from the

@@ -47,7 +47,7 @@ use super::{
 	gateway::{self, Gateway},
 	metrics::{Route, Unanswered},
 	rate_limiter::{ClientAddress, RateLimiter},
-	service::Ursula,
+	service::{Admission, Ursula},
 };
 
 /// The largest request body accepted: 32 capsules of umbral-pre bytes and the envelope fit well.
@@ -250,7 +250,10 @@ impl Endpoint {
 			}
 			let admitted = ursula.admit(&request);
 			drop(check);
-			let admitted = admitted?;
+			let admitted = match admitted? {
+				Admission::New(admitted) => admitted,
+				Admission::AnsweredBefore(answer) => return Ok(answer),
+			};
 			// Only a request signed by its policy's Bob takes a share of the work; shed load
 			// rather than queue it: one that does not fit now is refused now.
 			let Ok(work) = work.try_acquire_many_owned(capsules) else {
@@ -753,27 +756,63 @@ mod tests {
 		assert_eq!(endpoint.ursula.metrics.refusals("Malformed"), 1);
 	}
 
+	/// The answer to `request`, which must be served.
+	async fn answered(
+		endpoint: &Endpoint,
+		client: ClientAddress,
+		request: Request<Full<Bytes>>,
+	) -> ReencryptionResponse {
+		let response = endpoint.answer(client, request).await;
+		let status = response.status().as_u16();
+		let body = response.into_body().collect().await.unwrap().to_bytes();
+		assert_eq!(status, 200, "refused: {:?}", <(u8, RequestError)>::decode_all(&mut &body[..]));
+		ReencryptionResponse::decode_all(&mut &body[..]).expect("a response")
+	}
+
 	#[tokio::test]
 	async fn a_replayed_request_spends_neither_bobs_rate_nor_the_work() {
 		let dir = tempfile::tempdir().unwrap();
 		let endpoint = endpoint(dir.path(), limits());
 		let capsule = grant(&endpoint);
 		// Bob's bucket holds 64 capsules; his first request takes 32 of them.
-		let capsules = vec![capsule; 32];
-		let served = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 1, capsules.clone()));
-		assert_eq!(served.await, (200, None));
-		// A gateway (or anyone on the path) sends Bob's request again, from elsewhere, even
-		// while the work is full: refused as a replay, before Bob's rate or the work.
+		let capsules = vec![capsule.clone(); 32];
+		let first = signed(&endpoint, "Bob", POLICY, 1, capsules.clone());
+		let served = answered(&endpoint, BOB, first).await;
+		// A gateway forwarding Bob's complaint, or Bob whose answer was lost, sends the same
+		// request again (signed again or not), from elsewhere, even while the work is full: the
+		// answer it got, from the served log, before Bob's rate or the work.
 		let busy = endpoint.work.clone().try_acquire_many_owned(32).unwrap();
 		for n in 0..3 {
 			let again = signed(&endpoint, "Bob", POLICY, 1, capsules.clone());
 			let from = ClientAddress::V4([10, 2, 0, n]);
-			assert_eq!(call(&endpoint, from, again).await, (409, RequestError::ReplayedSequence));
+			assert_eq!(answered(&endpoint, from, again).await, served, "the same answer");
 		}
+		// The number used for anything else (other capsules) is a replay, refused.
+		let other = signed(&endpoint, "Bob", POLICY, 1, vec![capsule; 31]);
+		let from = ClientAddress::V4([10, 3, 0, 1]);
+		assert_eq!(call(&endpoint, from, other).await, (409, RequestError::ReplayedSequence));
 		drop(busy);
 		// Bob's other 32 capsules are still his.
-		let next = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 2, capsules));
+		let next = outcome(&endpoint, BOB, signed(&endpoint, "Bob", POLICY, 2, capsules.clone()));
 		assert_eq!(next.await, (200, None));
+		// One record a number, however often an answer was given again.
+		let log = dir.path().join("served");
+		let records: usize = super::super::served_log::periods(&log)
+			.unwrap()
+			.into_iter()
+			.map(|p| super::super::served_log::read_period(&log, p).unwrap().records.len())
+			.sum();
+		assert_eq!(records, 2);
+		// After a restart (the same keys' files), the same request still gets its answer.
+		drop(endpoint);
+		let endpoint = self::endpoint(dir.path(), limits());
+		grant(&endpoint);
+		let again = signed(&endpoint, "Bob", POLICY, 1, capsules);
+		assert_eq!(
+			answered(&endpoint, BOB, again).await,
+			served,
+			"the same answer after a restart"
+		);
 	}
 
 	#[test]

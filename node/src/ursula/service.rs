@@ -31,6 +31,16 @@ pub struct Admitted {
 	now: keymarket_primitives::staking::Period,
 }
 
+/// What [`Ursula::admit`] made of a request Bob signed.
+pub enum Admission {
+	/// A new request: [`Ursula::work`] serves it.
+	New(Admitted),
+	/// A request served before, asked again with the same body (Bob's retry of an answer he
+	/// never got, a gateway forwarding his complaint): the answer it was given, from the served
+	/// log, without work, Bob's rate or a record.
+	AnsweredBefore(ReencryptionResponse),
+}
+
 /// What the endpoint serves from.
 pub struct Ursula {
 	pub keys: UrsulaSecrets,
@@ -84,7 +94,7 @@ impl Ursula {
 	/// stranger can make the Ursula do. Only a request they admit may take a share of the
 	/// endpoint's work (its capsule permits), so that forged or misdirected requests, from
 	/// however many addresses, never crowd out Bob's.
-	pub fn admit(&self, request: &ReencryptionRequest) -> Result<Admitted, RequestError> {
+	pub fn admit(&self, request: &ReencryptionRequest) -> Result<Admission, RequestError> {
 		let body = &request.body;
 		if body.version != WIRE_VERSION {
 			return Err(RequestError::UnsupportedVersion);
@@ -121,13 +131,20 @@ impl Ursula {
 		if !request.bob_signed() {
 			return Err(RequestError::BadSignature);
 		}
-		// A replay of a request Bob really signed (every gateway that mediated one has its
-		// bytes) is refused here, before it spends Bob's rate, a share of the work or capsule
-		// reads; `work` still takes the number for good.
+		// A used number, before it spends Bob's rate, a share of the work or capsule reads
+		// (`work` still takes the number for good). The same request again gets the answer it
+		// got, which tells nobody anything new: an answer lost on the way (a connection cut, a
+		// deadline passed while the work ran, the node killed after its record) would otherwise
+		// be lost for good, and the gateway forwarding Bob's complaint would take the refusal
+		// for an answer. Any other use of the number is a replay (every gateway that mediated
+		// a request has its bytes).
 		if self.replay_guard.is_spent(body.policy, &body.bob, body.sequence) {
-			return Err(RequestError::ReplayedSequence);
+			return match self.log.served(&request.body_hash()) {
+				Some(record) => Ok(Admission::AnsweredBefore(response_to(record))),
+				None => Err(RequestError::ReplayedSequence),
+			};
 		}
-		Ok(Admitted { entry, now })
+		Ok(Admission::New(Admitted { entry, now }))
 	}
 
 	/// The second half, for a request [`Self::admit`] admitted: Bob's rate, the ticket, the
@@ -179,21 +196,24 @@ impl Ursula {
 			let signature = self.keys.signer.sign(&payload).0;
 			cfrags.push(SignedCfrag { cfrag, signature });
 		}
-		let (policy, ursula) = (body.policy, self.keys.worker.clone());
 		let record = ServedRecord { version: WIRE_VERSION, served_at: now, cfrags, request };
 		// No answer without its record: a node killed after this still has it.
 		if let Err(e) = self.log.append(&record) {
 			log::error!(target: "ursula", "a served record is not written, its answer withheld: {e}");
 			return Err(RequestError::Unavailable);
 		}
-		let response = ReencryptionResponse {
-			version: WIRE_VERSION,
-			policy,
-			ursula,
-			served_at: now,
-			cfrags: record.cfrags,
-		};
-		Ok(response)
+		Ok(response_to(record))
+	}
+}
+
+/// The answer a served record holds.
+fn response_to(record: ServedRecord) -> ReencryptionResponse {
+	ReencryptionResponse {
+		version: WIRE_VERSION,
+		policy: record.request.body.policy,
+		ursula: record.request.body.ursula,
+		served_at: record.served_at,
+		cfrags: record.cfrags,
 	}
 }
 

@@ -97,6 +97,26 @@ pub struct NodeConfig {
 	pub host: Option<NetHost>,
 }
 
+/// Runs the runtime's try-runtime checks (`keymarket-try-runtime`, built by `./scripts/test` with
+/// the runtime's `try-runtime` feature, which the node is built without) against the node at
+/// `rpc_url` with `args`: its exit status, stdout and stderr.
+pub fn try_runtime(rpc_url: &str, args: &[&str]) -> (Option<i32>, String, String) {
+	let program = std::env::var("KEYMARKET_TRY_RUNTIME").unwrap_or_else(|_| {
+		let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| {
+			format!("{}/.cache/keymarket/target", std::env::var("HOME").unwrap_or_default())
+		});
+		format!("{target}/release/keymarket-try-runtime")
+	});
+	assert!(
+		Path::new(&program).is_file(),
+		"{program} is missing: build it with `SKIP_WASM_BUILD=1 cargo build --release -p \
+		 keymarket-runtime --features try-runtime --bin keymarket-try-runtime` (./scripts/test does)"
+	);
+	let mut all = vec!["--uri", rpc_url];
+	all.extend_from_slice(args);
+	run_program(&program, &all, &[], Duration::from_secs(600))
+}
+
 /// A node's own host: a network namespace the test made, and the node's address in it, which
 /// the test (outside) reaches over a bridge.
 #[derive(Clone, Debug)]
