@@ -8,7 +8,9 @@
 //! pool nor in a block. None is lost and none counts twice: every sender's nonce at the finalized
 //! head is its count, each nonce is in exactly one finalized block, the sink's balance grew by
 //! every transfer. The node's memory stays bounded (its peak resident set is printed beside the
-//! figure in docs/reliability.md) and its RPC keeps answering.
+//! figure in docs/reliability.md) and its RPC keeps answering. Then a second node follows the
+//! chain from genesis, and the time it takes to import each full block is printed beside the
+//! block's weight: whether the weights charge what the work costs (docs/performance.md).
 
 mod harness;
 
@@ -55,6 +57,62 @@ fn transfers_a_block_may_take(extrinsic: &[u8]) -> u64 {
 		.min(total.proof_size() / each.proof_size().max(1));
 	let length = *RuntimeBlockLength::get().max.get(DispatchClass::Normal) as u64;
 	by_weight.min(length / extrinsic.len() as u64)
+}
+
+/// Each block's verification and import time on a node that follows `author`'s chain from
+/// genesis, as a full node imports it (its import queue executes every block), from its
+/// Prometheus histogram, for the blocks that the samples resolve one at a time: block number
+/// and seconds.
+fn import_times(author: &Node, up_to: u32) -> Vec<(u32, f64)> {
+	let port = harness::free_port();
+	let config = NodeConfig {
+		chain: "dev".into(),
+		validator: None,
+		bootnodes: vec![author.multiaddr()],
+		node_key: None,
+		extra_args: vec!["--prometheus-port".into(), port.to_string()],
+		keys: vec![],
+		host: None,
+	};
+	let mut follower = Node::start("flood-follower", config);
+	let sample = |follower: &Node| {
+		let read = || {
+			let text = harness::scrape_metrics(port);
+			let name = "substrate_block_verification_and_import_time";
+			let metric = |part: &str| harness::metric(&text, &format!("{name}_{part}"), &[]);
+			(metric("count") as u64, metric("sum"))
+		};
+		// The best block between two equal counts is the last one counted.
+		loop {
+			let (count, sum) = read();
+			let best = follower.best_number();
+			if read().0 == count {
+				return (count, sum, best);
+			}
+		}
+	};
+	let mut times = Vec::new();
+	let mut last = sample(&follower);
+	let deadline = Instant::now() + Duration::from_secs(300);
+	while last.2 < up_to {
+		assert!(Instant::now() < deadline, "the follower did not reach #{up_to}");
+		std::thread::sleep(Duration::from_millis(10));
+		let now = sample(&follower);
+		if now.0 == last.0 + 1 && now.2 == last.2 + 1 {
+			times.push((now.2, now.1 - last.1));
+		}
+		last = now;
+	}
+	follower.wait_for_best(up_to, Duration::from_secs(5));
+	times
+}
+
+/// The weight block `at` used, all classes (ref time, seconds).
+fn block_weight(node: &Node, at: H256) -> f64 {
+	use frame_support::{dispatch::PerDispatchClass, weights::Weight};
+	let key = harness::storage_key(b"System", b"BlockWeight");
+	let used: PerDispatchClass<Weight> = node.storage_value(&key, Some(at)).unwrap_or_default();
+	used.total().ref_time() as f64 / 1e12
 }
 
 /// `who`'s account at block `at`.
@@ -258,4 +316,22 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 		100.0 * busiest as f64 / capacity as f64,
 		busiest as f64 / 6.0
 	);
+
+	// Honest weights (figures, not bounds: docs/performance.md): each block of the flood, its
+	// weight beside what importing it took a node that follows the chain.
+	let times = import_times(&node, last_block);
+	let mut measured = 0;
+	for (number, count) in per_block.iter().filter(|(_, count)| *count > 0) {
+		let Some((_, seconds)) = times.iter().find(|(n, _)| n == number) else { continue };
+		let weight = block_weight(&node, node.block_hash(*number).expect("a block of the flood"));
+		println!(
+			"weights: block #{number}, {count} transfers: weight {:.0} ms, imported in {:.0} ms \
+			 by a following node ({:.0} % of its weight)",
+			weight * 1e3,
+			seconds * 1e3,
+			100.0 * seconds / weight
+		);
+		measured += 1;
+	}
+	assert!(measured > 0, "no block of the flood was imported alone: {times:?}");
 }
