@@ -251,7 +251,7 @@ impl Endpoint {
 			let admitted = ursula.admit(&request);
 			drop(check);
 			let admitted = match admitted? {
-				Admission::New(admitted) => admitted,
+				Admission::New(admitted) => *admitted,
 				Admission::AnsweredBefore(answer) => return Ok(answer),
 			};
 			// Only a request signed by its policy's Bob takes a share of the work; shed load

@@ -34,7 +34,7 @@ pub struct Admitted {
 /// What [`Ursula::admit`] made of a request Bob signed.
 pub enum Admission {
 	/// A new request: [`Ursula::work`] serves it.
-	New(Admitted),
+	New(Box<Admitted>),
 	/// A request served before, asked again with the same body (Bob's retry of an answer he
 	/// never got, a gateway forwarding his complaint): the answer it was given, from the served
 	/// log, without work, Bob's rate or a record.
@@ -144,7 +144,7 @@ impl Ursula {
 				None => Err(RequestError::ReplayedSequence),
 			};
 		}
-		Ok(Admission::New(Admitted { entry, now }))
+		Ok(Admission::New(Box::new(Admitted { entry, now })))
 	}
 
 	/// The second half, for a request [`Self::admit`] admitted: Bob's rate, the ticket, the
