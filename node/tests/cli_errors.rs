@@ -55,6 +55,22 @@ fn start_dev_node(args: &[&str]) -> (Option<i32>, String) {
 }
 
 #[test]
+fn a_service_limit_of_zero_is_refused_by_name() {
+	for flag in [
+		"--ursula-connections-per-address",
+		"--ursula-request-timeout",
+		"--ursula-capsules-in-flight",
+		"--gateway-forward-timeout",
+		"--gateway-complaints-per-bob",
+		"--gateway-complaints-per-policy",
+	] {
+		let (status, stderr) = start_dev_node(&[flag, "0"]);
+		assert_clean_failure(status, &stderr, &format!("invalid value '0' for '{flag}"));
+		assert_clean_failure(status, &stderr, "is not in 1..");
+	}
+}
+
+#[test]
 fn an_occupied_rpc_port_is_reported() {
 	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
 	let port = taken.local_addr().unwrap().port().to_string();
@@ -148,4 +164,108 @@ fn a_chain_spec_whose_durations_cannot_run_a_chain_is_refused_with_the_reason() 
 
 fn durations_field(spec: &mut serde_json::Value) -> &mut serde_json::Value {
 	&mut spec["genesis"]["runtimeGenesis"]["patch"]["staking"]["durations"]
+}
+
+/// The clients refuse bad flags and files with a message that names the input, status 1 (clap's
+/// own usage errors: status 2), before touching anything: no chain is needed to see it.
+#[test]
+fn the_clients_name_each_bad_input() {
+	let dir = tempfile::tempdir().unwrap();
+	let path = |name: &str| harness::path_in(dir.path(), name);
+	let (alice, bob, plain, junk) =
+		(path("alice.json"), path("bob.json"), path("p.txt"), path("j"));
+	harness::keygens(dir.path());
+	std::fs::write(&plain, b"for Bob only").unwrap();
+	std::fs::write(&junk, b"not an encrypted file").unwrap();
+	let missing = path("missing.json");
+	let nowhere = "http://127.0.0.1:1";
+	let bob_account = harness::dev_account("Bob").to_string();
+	let grant = |extra: &[&str]| {
+		let mut args =
+			vec!["alice", "grant", "--keys", &alice, "--suri", "//Alice", "--label", "x"];
+		args.extend(["--bob", &bob_account, "--threshold", "1", "--shares", "1", "--rpc", nowhere]);
+		args.extend(["--periods", "2", "--rate", "1"]);
+		args.extend_from_slice(extra);
+		args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+	};
+	let policy = format!("0x{}", "11".repeat(16));
+	let cases: Vec<(Vec<String>, i32, &str)> = vec![
+		(vec!["alice".into(), "keygen".into(), "--out".into(), alice.clone()], 1, "cannot create"),
+		(
+			[
+				"bob", "retrieve", "--keys", &missing, "--suri", "//Bob", "--in", &junk, "--out",
+				&plain,
+			]
+			.map(String::from)
+			.to_vec(),
+			1,
+			"cannot read",
+		),
+		(grant(&["--bob-key", "xyz"]), 1, "bad hex"),
+		(grant(&["--bob-key", "0x0102"]), 1, "is 2 bytes, not 33"),
+		(grant(&["--bob-key", "0x02", "--frobnicate"]), 2, "unexpected argument '--frobnicate'"),
+		(
+			[
+				"enrico", "encrypt", "--policy", "0x0102", "--in", &plain, "--out", &junk, "--rpc",
+				nowhere,
+			]
+			.map(String::from)
+			.to_vec(),
+			1,
+			"is 2 bytes, not 16",
+		),
+		(
+			[
+				"enrico", "encrypt", "--policy", &policy, "--in", &missing, "--out", &junk,
+				"--rpc", nowhere,
+			]
+			.map(String::from)
+			.to_vec(),
+			1,
+			"connect to 127.0.0.1:1: Connection refused",
+		),
+		(
+			[
+				"enrico", "encrypt", "--policy", &policy, "--in", &plain, "--out", &junk, "--rpc",
+				"ftp://x",
+			]
+			.map(String::from)
+			.to_vec(),
+			1,
+			"ftp://x is not http://host:port",
+		),
+		(
+			["bob", "retrieve", "--keys", &bob, "--suri", "//Bob", "--in", &junk, "--out", &plain]
+				.map(String::from)
+				.to_vec(),
+			1,
+			"is not an encrypted file",
+		),
+		(
+			[
+				"bob",
+				"retrieve",
+				"--keys",
+				&bob,
+				"--suri",
+				"not a suri",
+				"--in",
+				&junk,
+				"--out",
+				&plain,
+			]
+			.map(String::from)
+			.to_vec(),
+			1,
+			"bad --suri",
+		),
+	];
+	for (args, code, says) in cases {
+		let args: Vec<&str> = args.iter().map(String::as_str).collect();
+		let (status, _, stderr) = run_binary(&args, Duration::from_secs(60));
+		assert_eq!(status, Some(code), "{args:?}: {stderr}");
+		assert!(stderr.contains(says), "{args:?}: expected `{says}` in {stderr}");
+		assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+	}
+	assert!(std::fs::read(&plain).unwrap() == b"for Bob only", "no output over an input");
 }

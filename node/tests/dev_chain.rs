@@ -152,13 +152,60 @@ fn try_runtime_passes_on_the_live_state_and_catches_a_broken_invariant() {
 	node.wait_for_finalized(mended, Duration::from_secs(60));
 	passes(&["--at", &mended.to_string(), "--blocks", "0"]);
 
-	// Bad command lines get a message and status 2; an unreachable node, status 1.
-	let (status, _, stderr) = harness::try_runtime(&url, &["--blocks", "many"]);
+	// Bad command lines get a message and status 2; a node that cannot answer, status 1.
+	for (args, says) in [
+		(&["--blocks", "many"][..], "--blocks many: a number or all"),
+		(&["--at", "x"][..], "--at x: not a block number"),
+		(&["--at"][..], "--at needs a value"),
+		(&["--state", "all"][..], "unknown argument --state"),
+	] {
+		let (status, _, stderr) = harness::try_runtime(&url, args);
+		assert_eq!(status, Some(2), "{args:?}: {stderr}");
+		assert!(stderr.contains(says) && stderr.contains("Usage:"), "{args:?}: {stderr}");
+	}
+	let (status, _, stderr) = harness::try_runtime("ftp://127.0.0.1:1", &[]);
 	assert_eq!(status, Some(2), "{stderr}");
-	assert!(stderr.contains("--blocks many: a number or all"), "{stderr}");
+	assert!(stderr.contains("--uri ftp://127.0.0.1:1: give http://HOST:PORT"), "{stderr}");
 	let (status, _, stderr) = harness::try_runtime("http://127.0.0.1:1", &[]);
 	assert_eq!(status, Some(1), "{stderr}");
 	assert!(stderr.contains("chain_getFinalizedHead at 127.0.0.1:1"), "{stderr}");
+	fails(&["--at", "999999"], "the node has no block #999999");
+}
+
+/// The chain's own RPC methods refuse what they cannot read with JSON-RPC's code for invalid
+/// parameters, and a block the node does not know with the runtime-call code; every
+/// `keymarket_*` method is listed by `rpc_methods`.
+#[test]
+fn rpc_methods_refuse_bad_parameters_with_their_codes() {
+	let mut node = Node::start("dev-rpc-errors", NodeConfig::dev());
+	node.wait_for_best(1, Duration::from_secs(60));
+	// The harness reports an error answer as "code: message".
+	let code = |method: &str, params: serde_json::Value| {
+		let error = node.try_rpc(method, params.clone()).expect_err(method);
+		let code = error.split(':').next().and_then(|code| code.parse::<i64>().ok());
+		code.unwrap_or_else(|| panic!("{method} {params}: not a JSON-RPC error: {error}"))
+	};
+	let alice = Sr25519Keyring::Alice.to_account_id().to_string();
+	let nowhere = format!("0x{}", "ab".repeat(32));
+	for (method, params) in [
+		("keymarket_staker", serde_json::json!(["not an account"])),
+		("keymarket_staker", serde_json::json!([42])),
+		("keymarket_casesOf", serde_json::json!(["5Gx"])),
+		("keymarket_currentPeriod", serde_json::json!(["0x12"])),
+		("keymarket_lotteryFunds", serde_json::json!([alice, "0x01"])),
+	] {
+		assert_eq!(code(method, params.clone()), -32602, "{method} {params}");
+	}
+	for (method, params) in [
+		("keymarket_currentPeriod", serde_json::json!([nowhere])),
+		("keymarket_staker", serde_json::json!([alice, nowhere])),
+		("keymarket_casesOf", serde_json::json!([alice, nowhere])),
+	] {
+		assert_eq!(code(method, params.clone()), 1001, "{method} {params}");
+	}
+	// And the well-formed call answers.
+	let cases = node.rpc("keymarket_casesOf", serde_json::json!([alice]));
+	assert_eq!(cases, serde_json::json!([]), "no case against //Alice");
 }
 
 /// Root does `call` (//Alice is the dev chain's sudo key); the number of its block, finalized.

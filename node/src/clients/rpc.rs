@@ -290,7 +290,8 @@ pub fn post_within(
 pub fn address_of(url: &str) -> Result<String, String> {
 	let rest = url.strip_prefix("http://").unwrap_or(url);
 	let address = rest.split('/').next().unwrap_or_default();
-	if address.contains(':') {
+	// Another scheme (`https://`, `ws://`, `ftp://`) is not a bare `host:port` either.
+	if address.contains(':') && !rest.contains("://") {
 		Ok(address.to_string())
 	} else {
 		Err(format!("{url} is not http://host:port"))

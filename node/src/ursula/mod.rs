@@ -55,35 +55,51 @@ pub struct UrsulaParams {
 
 	/// Connections each client address (IPv4 address, or IPv6 /64) may hold open; the endpoint
 	/// holds 1,024 in all.
-	#[arg(long, value_name = "N", default_value_t = 32)]
+	#[arg(long, value_name = "N", default_value_t = 32, value_parser = at_least_one_usize())]
 	pub ursula_connections_per_address: usize,
 
 	/// Seconds a request has for its headers, its body and its work; then the connection is
 	/// closed.
-	#[arg(long, value_name = "SECONDS", default_value_t = 10)]
+	#[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = at_least_one::<u64>())]
 	pub ursula_request_timeout: u64,
 
 	/// Capsules in re-encryption at once, counted once Bob's signature verifies; a request
 	/// that does not fit is refused with 503 at once.
-	#[arg(long, value_name = "N", default_value_t = 256)]
+	#[arg(long, value_name = "N", default_value_t = 256, value_parser = at_least_one::<u32>())]
 	pub ursula_capsules_in_flight: u32,
 
 	/// Seconds an accused Ursula has to answer a request this node forwards as a gateway.
-	#[arg(long, value_name = "SECONDS", default_value_t = 3)]
+	#[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = at_least_one::<u64>())]
 	pub gateway_forward_timeout: u64,
 
-	/// Complaints one Bob may make to this gateway in a round.
-	#[arg(long, value_name = "N", default_value_t = 8)]
+	/// Complaints one Bob may make to this gateway in a round (at least 1: a gateway that takes
+	/// none fails to mediate).
+	#[arg(long, value_name = "N", default_value_t = 8, value_parser = at_least_one::<u32>())]
 	pub gateway_complaints_per_bob: u32,
 
-	/// Complaints and confirmations one policy may cause at this gateway in a round.
-	#[arg(long, value_name = "N", default_value_t = 16)]
+	/// Complaints and confirmations one policy may cause at this gateway in a round (at least 1).
+	#[arg(long, value_name = "N", default_value_t = 16, value_parser = at_least_one::<u32>())]
 	pub gateway_complaints_per_policy: u32,
 
 	/// Answer proofs of unavailability against this Ursula on chain, with the fragments of the
 	/// complained request (`false`: let the cases close and the penalties apply).
 	#[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
 	pub ursula_answer_cases: bool,
+}
+
+/// A count or a duration of at least 1: zero would refuse everything, or time out at once.
+fn at_least_one<T>() -> clap::builder::RangedU64ValueParser<T>
+where
+	T: TryFrom<u64> + Clone + Send + Sync + 'static,
+	<T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
+{
+	clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
+/// [`at_least_one`], for a `usize`.
+fn at_least_one_usize() -> impl clap::builder::TypedValueParser<Value = usize> {
+	use clap::builder::TypedValueParser;
+	at_least_one::<u64>().map(|n| n as usize)
 }
 
 impl UrsulaParams {

@@ -746,6 +746,60 @@ mod tests {
 	}
 
 	#[tokio::test]
+	async fn a_request_that_cannot_be_read_gets_its_precise_refusal() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let capsule = grant(&endpoint);
+		let post = |bytes: Vec<u8>| {
+			Request::post("/v1/reencrypt").body(Full::new(Bytes::from(bytes))).unwrap()
+		};
+		// Not SCALE, and a request with bytes after its end.
+		assert_eq!(call(&endpoint, BOB, post(b"GET me".to_vec())).await.1, RequestError::Malformed);
+		let mut trailing = signed(&endpoint, "Bob", POLICY, 1, vec![capsule.clone()])
+			.into_body()
+			.collect()
+			.await
+			.unwrap()
+			.to_bytes()
+			.to_vec();
+		trailing.push(0);
+		assert_eq!(call(&endpoint, BOB, post(trailing)).await, (400, RequestError::Malformed));
+		// Another wire version, no capsule, too many capsules: each named, before any work.
+		let bob = sr25519::Pair::from_string("//Bob", None).unwrap();
+		let request = |version: u8, capsules: Vec<Vec<u8>>| {
+			let body = RequestBody {
+				version,
+				policy: POLICY,
+				ursula: endpoint.ursula.keys.worker.clone(),
+				bob: bob.public().into(),
+				sequence: 2,
+				capsules,
+			};
+			let signature = bob.sign(&body.signing_payload()).0;
+			post(ReencryptionRequest { body, signature, ticket: None }.encode())
+		};
+		let refusal = call(&endpoint, BOB, request(WIRE_VERSION + 1, vec![capsule.clone()])).await;
+		assert_eq!(refusal, (400, RequestError::UnsupportedVersion));
+		let none = call(&endpoint, BOB, request(WIRE_VERSION, vec![])).await;
+		assert_eq!(none, (400, RequestError::BadCapsuleCount));
+		let other = ClientAddress::V4([10, 4, 0, 1]);
+		let too_many = vec![capsule; MAX_CAPSULES_PER_REQUEST as usize + 1];
+		let many = call(&endpoint, other, request(WIRE_VERSION, too_many)).await;
+		assert_eq!(many, (400, RequestError::BadCapsuleCount));
+		assert_eq!(endpoint.ursula.metrics.served_count(), 0);
+		// No other route or method.
+		for request in [
+			Request::get("/v1/reencrypt").body(Full::new(Bytes::new())).unwrap(),
+			Request::post("/v2/reencrypt").body(Full::new(Bytes::new())).unwrap(),
+		] {
+			let response = endpoint.answer(BOB, request).await;
+			assert_eq!(response.status().as_u16(), 404);
+			let body = response.into_body().collect().await.unwrap().to_bytes();
+			assert!(String::from_utf8_lossy(&body).contains("POST /v1/reencrypt"), "{body:?}");
+		}
+	}
+
+	#[tokio::test]
 	async fn an_oversized_body_gets_413() {
 		let dir = tempfile::tempdir().unwrap();
 		let endpoint = endpoint(dir.path(), limits());
