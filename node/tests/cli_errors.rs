@@ -68,6 +68,8 @@ fn a_service_limit_of_zero_is_refused_by_name() {
 		assert_clean_failure(status, &stderr, &format!("invalid value '0' for '{flag}"));
 		assert_clean_failure(status, &stderr, "is not in 1..");
 	}
+	let (status, stderr) = start_dev_node(&["--ursula-answer-cases", "maybe"]);
+	assert_clean_failure(status, &stderr, "invalid value 'maybe' for '--ursula-answer-cases");
 }
 
 #[test]
@@ -174,94 +176,47 @@ fn the_clients_name_each_bad_input() {
 	let path = |name: &str| harness::path_in(dir.path(), name);
 	let (alice, bob, plain, junk) =
 		(path("alice.json"), path("bob.json"), path("p.txt"), path("j"));
+	let (missing, seedless) = (path("missing.json"), path("seedless.json"));
 	harness::keygens(dir.path());
 	std::fs::write(&plain, b"for Bob only").unwrap();
 	std::fs::write(&junk, b"not an encrypted file").unwrap();
-	let missing = path("missing.json");
+	std::fs::write(&seedless, br#"{"kind": "bob"}"#).unwrap();
 	let nowhere = "http://127.0.0.1:1";
 	let bob_account = harness::dev_account("Bob").to_string();
-	let grant = |extra: &[&str]| {
+	let policy = format!("0x{}", "11".repeat(16));
+	let grant = |extra: &[&'static str]| {
 		let mut args =
 			vec!["alice", "grant", "--keys", &alice, "--suri", "//Alice", "--label", "x"];
 		args.extend(["--bob", &bob_account, "--threshold", "1", "--shares", "1", "--rpc", nowhere]);
 		args.extend(["--periods", "2", "--rate", "1"]);
 		args.extend_from_slice(extra);
-		args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+		args
 	};
-	let policy = format!("0x{}", "11".repeat(16));
-	let cases: Vec<(Vec<String>, i32, &str)> = vec![
-		(vec!["alice".into(), "keygen".into(), "--out".into(), alice.clone()], 1, "cannot create"),
-		(
-			[
-				"bob", "retrieve", "--keys", &missing, "--suri", "//Bob", "--in", &junk, "--out",
-				&plain,
-			]
-			.map(String::from)
-			.to_vec(),
-			1,
-			"cannot read",
-		),
+	fn encrypt<'a>(policy: &'a str, input: &'a str, out: &'a str, rpc: &'a str) -> Vec<&'a str> {
+		vec!["enrico", "encrypt", "--policy", policy, "--in", input, "--out", out, "--rpc", rpc]
+	}
+	fn retrieve<'a>(keys: &'a str, suri: &'a str, input: &'a str, out: &'a str) -> Vec<&'a str> {
+		vec!["bob", "retrieve", "--keys", keys, "--suri", suri, "--in", input, "--out", out]
+	}
+	let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+		(vec!["alice", "keygen", "--out", &alice], 1, "cannot create"),
+		(retrieve(&missing, "//Bob", &junk, &plain), 1, "cannot read"),
+		(retrieve(&junk, "//Bob", &junk, &plain), 1, "j: expected ident at line 1"),
+		(retrieve(&seedless, "//Bob", &junk, &plain), 1, "seedless.json has no seed"),
+		(retrieve(&bob, "not a suri", &junk, &plain), 1, "bad --suri"),
+		(retrieve(&bob, "//Bob", &junk, &plain), 1, "is not an encrypted file"),
 		(grant(&["--bob-key", "xyz"]), 1, "bad hex"),
 		(grant(&["--bob-key", "0x0102"]), 1, "is 2 bytes, not 33"),
 		(grant(&["--bob-key", "0x02", "--frobnicate"]), 2, "unexpected argument '--frobnicate'"),
+		(encrypt("0x0102", &plain, &junk, nowhere), 1, "is 2 bytes, not 16"),
 		(
-			[
-				"enrico", "encrypt", "--policy", "0x0102", "--in", &plain, "--out", &junk, "--rpc",
-				nowhere,
-			]
-			.map(String::from)
-			.to_vec(),
-			1,
-			"is 2 bytes, not 16",
-		),
-		(
-			[
-				"enrico", "encrypt", "--policy", &policy, "--in", &missing, "--out", &junk,
-				"--rpc", nowhere,
-			]
-			.map(String::from)
-			.to_vec(),
+			encrypt(&policy, &missing, &junk, nowhere),
 			1,
 			"connect to 127.0.0.1:1: Connection refused",
 		),
-		(
-			[
-				"enrico", "encrypt", "--policy", &policy, "--in", &plain, "--out", &junk, "--rpc",
-				"ftp://x",
-			]
-			.map(String::from)
-			.to_vec(),
-			1,
-			"ftp://x is not http://host:port",
-		),
-		(
-			["bob", "retrieve", "--keys", &bob, "--suri", "//Bob", "--in", &junk, "--out", &plain]
-				.map(String::from)
-				.to_vec(),
-			1,
-			"is not an encrypted file",
-		),
-		(
-			[
-				"bob",
-				"retrieve",
-				"--keys",
-				&bob,
-				"--suri",
-				"not a suri",
-				"--in",
-				&junk,
-				"--out",
-				&plain,
-			]
-			.map(String::from)
-			.to_vec(),
-			1,
-			"bad --suri",
-		),
+		(encrypt(&policy, &plain, &junk, "ftp://x"), 1, "ftp://x is not http://host:port"),
 	];
 	for (args, code, says) in cases {
-		let args: Vec<&str> = args.iter().map(String::as_str).collect();
 		let (status, _, stderr) = run_binary(&args, Duration::from_secs(60));
 		assert_eq!(status, Some(code), "{args:?}: {stderr}");
 		assert!(stderr.contains(says), "{args:?}: expected `{says}` in {stderr}");

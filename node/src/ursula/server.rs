@@ -800,6 +800,30 @@ mod tests {
 	}
 
 	#[tokio::test]
+	async fn bobs_rate_is_his_whichever_address_he_asks_from() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let capsule = grant(&endpoint);
+		// Bob's bucket under the policy holds 64 capsules: two requests of 32, from two addresses.
+		for (sequence, n) in [(1, 1u8), (2, 2)] {
+			let asked = signed(&endpoint, "Bob", POLICY, sequence, vec![capsule.clone(); 32]);
+			assert_eq!(
+				outcome(&endpoint, ClientAddress::V4([10, 5, 0, n]), asked).await,
+				(200, None)
+			);
+		}
+		// (It refills at 64 a second: a third request of 32 right after finds it short.)
+		let third = signed(&endpoint, "Bob", POLICY, 3, vec![capsule; 32]);
+		let refused = call(&endpoint, ClientAddress::V4([10, 5, 0, 3]), third).await;
+		assert_eq!(
+			refused,
+			(429, RequestError::RateLimited),
+			"a fresh address, Bob's empty bucket"
+		);
+		assert_eq!(endpoint.ursula.metrics.refusals("RateLimited"), 1);
+	}
+
+	#[tokio::test]
 	async fn an_oversized_body_gets_413() {
 		let dir = tempfile::tempdir().unwrap();
 		let endpoint = endpoint(dir.path(), limits());

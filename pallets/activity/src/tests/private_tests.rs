@@ -432,3 +432,22 @@ fn a_due_private_claim_is_a_free_duty_and_a_failing_one_is_refused_in_the_pool()
 		assert!(!feeless(&account("Eve"), claim_call(&private)));
 	});
 }
+
+#[test]
+fn a_private_opening_before_its_beacon_or_after_its_window_is_refused() {
+	run(|| {
+		zero_knowledge();
+		let private = proven(&records(12));
+		assert_ok!(claim_private(&private));
+		// Before the beacon block's hash is known.
+		go_to_block(System::block_number() + BEACON_DELAY as u64);
+		assert_noop!(open_private(Default::default()), Error::<Test>::TooEarly);
+		go_to_block(System::block_number() + 1);
+		let good = private_openings(&private);
+		// After the last block it could be opened in.
+		let last = Claims::<Test>::get(worker(), (POLICY, SERVED)).unwrap().open_until as u64;
+		go_to_block(last + 1);
+		assert_noop!(open_private(good), Error::<Test>::TooLate);
+		assert!(network(|n| n.paid.is_empty() && n.reported.is_empty()));
+	});
+}

@@ -392,3 +392,16 @@ fn the_price_is_the_policys_and_what_winners_paid_is_recorded_once_per_policy() 
 		assert_eq!(Lottery::funds_view(account("Alice"), other).unwrap().price, 50);
 	});
 }
+
+#[test]
+fn a_worker_that_left_its_staker_cannot_redeem() {
+	run(|| {
+		scene(1_000, 0, 10_000);
+		rotate();
+		// The worker's bond ends (unbonded, or its staker gone) after it committed.
+		network(|n| n.workers.remove(&ursula(0)));
+		let paid_before = free(&staker_of(&ursula(0)));
+		assert_noop!(redeem(0, 1, vec![]), Error::<Test>::NotAWorker);
+		assert_eq!(free(&staker_of(&ursula(0))), paid_before);
+	});
+}

@@ -93,6 +93,31 @@ fn increase_needs_a_locked_sub_stake_and_funds() {
 }
 
 #[test]
+fn an_unlocked_sub_stake_takes_no_change_and_an_increase_needs_free_funds() {
+	run(|| {
+		let bob = RuntimeOrigin::signed(BOB);
+		// Bob keeps 1,000 and stakes 500 of it twice over: nothing left to add.
+		assert_ok!(Balances::transfer_allow_death(bob.clone(), ALICE, INITIAL - 1_000));
+		assert_ok!(Staking::stake(bob.clone(), 500, 2));
+		assert_ok!(Staking::stake(bob.clone(), 400, 2));
+		assert_noop!(
+			Staking::increase_stake(bob.clone(), 0, 200),
+			Error::<Test>::InsufficientBalance
+		);
+		// Wound down and past its lock, a sub-stake is only for withdrawing.
+		assert_ok!(Staking::set_wind_down(bob.clone(), true));
+		go_to_period(2);
+		assert_noop!(
+			Staking::divide_stake(bob.clone(), 0, 200, 1),
+			Error::<Test>::SubStakeUnlocked
+		);
+		assert_noop!(Staking::prolong_stake(bob.clone(), 0, 1), Error::<Test>::SubStakeUnlocked);
+		assert_noop!(Staking::merge_stakes(bob.clone(), 0, 1), Error::<Test>::SubStakeUnlocked);
+		assert_eq!(held(BOB), 900, "nothing moved");
+	});
+}
+
+#[test]
 fn divide_splits_off_a_longer_sub_stake() {
 	run(|| {
 		let alice = RuntimeOrigin::signed(ALICE);
