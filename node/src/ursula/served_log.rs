@@ -174,7 +174,8 @@ impl Recent {
 		}
 		let mut recent = Self::default();
 		for (period, at) in latest.into_iter().rev() {
-			if let Some(record) = read_record(dir, period, at)? {
+			// A record that cannot be read back is not found again; it never stops a start.
+			if let Ok(Some(record)) = read_record(dir, period, at) {
 				recent.remember(record.request.body_hash(), period, at);
 			}
 		}
