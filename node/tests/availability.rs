@@ -12,7 +12,8 @@
 //!   it is punished for that round too (once);
 //! - an Ursula accused by colluding gateways (the test signs for three of them) answers on
 //!   chain with its fragments, is not punished, and the gateways are reported;
-//! - a forged proof is refused on chain with its error.
+//! - a forged proof is refused on chain with its error;
+//! - the clients name each input the chain refuses or does not hold, and change nothing.
 
 mod harness;
 
@@ -174,6 +175,167 @@ fn post_raw(endpoint: &str, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintE
 	}
 }
 
+/// Each client, run against the chain, fails naming what the chain refuses or does not hold
+/// (status 1), and nothing is created, revoked or funded: Alice's grants on impossible terms, a
+/// policy id in use, a cost Alice declines at her terminal; a revocation by another than the
+/// owner; tickets for an unknown policy; Enrico for an unknown policy or to a path he cannot
+/// write; Bob's file whose capsule is not one, and a payer whose tickets could never win.
+fn the_clients_name_what_the_chain_refuses(
+	url: &str,
+	dir: &std::path::Path,
+	bob_key: &str,
+	policy_hex: &str,
+	ursulas: &[String],
+) {
+	let keys = harness::path_in(dir, "alice.json");
+	let bob = harness::dev_account("Bob").to_string();
+	let grant = |extra: &[&str]| -> Vec<String> {
+		let mut args = vec!["alice", "grant", "--keys", &keys, "--suri", "//Alice"];
+		args.extend(["--label", "refused", "--bob", &bob, "--bob-key", bob_key, "--rpc", url]);
+		args.extend(["--periods", "10"]);
+		args.extend_from_slice(extra);
+		args.into_iter().map(String::from).collect()
+	};
+	let fails = |args: Vec<String>, says: &str| {
+		let args: Vec<&str> = args.iter().map(String::as_str).collect();
+		let (status, _, stderr) = harness::run_binary(&args, Duration::from_secs(120));
+		assert_eq!(status, Some(1), "{args:?}: {stderr}");
+		assert!(stderr.contains(says), "{args:?}: expected `{says}` in {stderr}");
+		assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+	};
+	let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+	let alice = harness::dev_account("Alice").to_string();
+	// Alice's policies, each its id and status.
+	let policies = || -> Vec<(Value, Value)> {
+		let listed = harness::client(&["alice", "list", "--owner", &alice, "--rpc", url]);
+		let listed = listed.as_array().expect("a list").iter();
+		listed.map(|p| (p["id"].clone(), p["status"].clone())).collect()
+	};
+	let policies_before = policies();
+	assert_eq!(policies_before.len(), 1, "{policies_before:?}");
+	let all: Vec<&str> = ursulas.iter().flat_map(|u| ["--ursula", u.as_str()]).collect();
+	let terms = |extra: &[&str]| -> Vec<String> {
+		let rate = ["--rate", "1000000000"];
+		[&all[..], &rate[..], extra].concat().into_iter().map(String::from).collect()
+	};
+	let five = "--threshold must be 1 to 5 (the Ursulas)";
+	let granted = |extra: &[&str]| {
+		let terms = terms(extra);
+		grant(&terms.iter().map(String::as_str).collect::<Vec<_>>())
+	};
+	fails(granted(&["--threshold", "6"]), five);
+	fails(granted(&["--threshold", "0"]), five);
+	let drawn = ["--rate", "1000000000", "--threshold", "2", "--shares", "6"];
+	fails(grant(&drawn), "no 6 Ursulas take 1000000000 per period for a policy ending in period");
+	let stranger = harness::dev_account("Mallory").to_string();
+	let one =
+		|ursula: &str, rate: &str| grant(&["--ursula", ursula, "--rate", rate, "--threshold", "1"]);
+	fails(one(&stranger, "1000000000"), &format!("Ursula {stranger} is not bonded"));
+	fails(
+		one(&ursulas[0], "1"),
+		&format!(
+			"Ursula {} asks at least 1000000000 per period; the rate 1 is below it",
+			ursulas[0]
+		),
+	);
+	// Signed and submitted, refused by the chain by its error's name.
+	let in_use = granted(&["--threshold", "2", "--policy-id", policy_hex]);
+	fails(in_use, &format!("policy {policy_hex}: not created: policies.PolicyIdInUse"));
+	// At a terminal Alice is asked before anything is signed: no answer is a no.
+	let asked = granted(&["--threshold", "2"]);
+	let asked: Vec<&str> = asked.iter().map(String::as_str).collect();
+	let (status, shown) = harness::run_on_terminal(&asked, Duration::from_secs(120));
+	assert_eq!(status, Some(1), "{shown}");
+	assert!(shown.contains("sign and submit? [y/N]"), "{shown}");
+	assert!(shown.contains("not signed: Alice declined the cost"), "{shown}");
+
+	let unknown = format!("0x{}", "ab".repeat(16));
+	fails(
+		owned(&["alice", "revoke", "--suri", "//Bob", "--policy", policy_hex, "--rpc", url]),
+		&format!("policy {policy_hex}: not revoked: policies.NotOwner"),
+	);
+	fails(
+		owned(&[
+			"alice",
+			"tickets",
+			"--suri",
+			"//Alice",
+			"--policy",
+			&unknown,
+			"--deposit",
+			"1000",
+			"--cap",
+			"10",
+			"--rpc",
+			url,
+		]),
+		&format!("policy {unknown}: tickets not set: lottery.UnknownPolicy"),
+	);
+	// More than Alice holds (10^30: far beyond the whole issuance).
+	fails(
+		owned(&[
+			"alice",
+			"tickets",
+			"--suri",
+			"//Alice",
+			"--policy",
+			policy_hex,
+			"--deposit",
+			"1000000000000000000000000000000",
+			"--cap",
+			"10",
+			"--rpc",
+			url,
+		]),
+		&format!("policy {policy_hex}: tickets not set: lottery.InsufficientBalance"),
+	);
+	let plain = harness::path_in(dir, "plain.txt");
+	let encrypt = |policy: &str, input: &str, out: &str| {
+		owned(&["enrico", "encrypt", "--policy", policy, "--in", input, "--out", out, "--rpc", url])
+	};
+	let out = harness::path_in(dir, "never.enc");
+	fails(encrypt(&unknown, &plain, &out), &format!("policy {unknown}: no such policy"));
+	let missing = harness::path_in(dir, "missing.txt");
+	fails(encrypt(policy_hex, &missing, &out), &format!("cannot read {missing}"));
+	let a_directory = dir.display().to_string();
+	fails(encrypt(policy_hex, &plain, &a_directory), &format!("cannot write {a_directory}"));
+	// Bob's file names the policy but its capsule is not one.
+	let id: [u8; 16] = harness::unhex(policy_hex).try_into().unwrap();
+	let forged = harness::path_in(dir, "forged.enc");
+	std::fs::write(&forged, (1u8, id, vec![0u8; 10], vec![1u8; 4]).encode()).unwrap();
+	let bob_keys = harness::path_in(dir, "bob.json");
+	let out = harness::path_in(dir, "never.out");
+	fails(
+		owned(&[
+			"bob", "retrieve", "--keys", &bob_keys, "--suri", "//Bob", "--in", &forged, "--out",
+			&out, "--rpc", url,
+		]),
+		&format!("{forged}: bad capsule"),
+	);
+	assert!(!std::path::Path::new(&out).exists(), "nothing written");
+	// A payer that authorized Bob for a policy priced at zero: its tickets could never win, so
+	// Bob's client will not make them (the Ursulas go by the owner's funds, not //Charlie's).
+	let secret = harness::path_in(dir, "secret.enc");
+	let charlie = harness::dev_account("Charlie").to_string();
+	let authorize =
+		["alice", "tickets", "--suri", "//Charlie", "--policy", policy_hex, "--cap", "10"];
+	harness::client(&[&authorize[..], &["--rpc", url]].concat());
+	fails(
+		owned(&[
+			"bob", "retrieve", "--keys", &bob_keys, "--suri", "//Bob", "--in", &secret, "--out",
+			&out, "--payer", &charlie, "--rpc", url,
+		]),
+		&format!(
+			"policy {policy_hex}: tickets paid by {charlie}: the payer's price is zero: its \
+			 tickets would never win"
+		),
+	);
+	assert!(!std::path::Path::new(&out).exists(), "nothing written");
+
+	// Nothing was created or revoked.
+	assert_eq!(policies(), policies_before);
+}
+
 fn now_micros() -> u64 {
 	std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64
 }
@@ -263,6 +425,10 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 		.ok()
 		.and_then(Result::ok)
 	});
+
+	the_clients_name_what_the_chain_refuses(&url, dir.path(), &bob_key, policy_hex, &ursulas);
+	// A complaint over 16 KiB is refused unread.
+	assert_eq!(post_raw(&endpoints[HONEST], &[0; 16 * 1024 + 1]), Err(ComplaintError::Malformed));
 
 	// An Ursula that answers is never accused, however many complaints Bob makes.
 	let gateway_of = |accused: &AccountId| -> (u32, AccountId, String) {

@@ -72,6 +72,72 @@ fn a_service_limit_of_zero_is_refused_by_name() {
 	assert_clean_failure(status, &stderr, "invalid value 'maybe' for '--ursula-answer-cases");
 }
 
+/// Starts a dev node (as [`start_dev_node`]) serving as an Ursula on `listen`, on free ports.
+fn start_ursula_dev_node(listen: &str) -> (Option<i32>, String) {
+	let (p2p, rpc) = (harness::free_port().to_string(), harness::free_port().to_string());
+	let args = ["--ursula-listen", listen, "--port", &p2p, "--rpc-port", &rpc, "--no-prometheus"];
+	start_dev_node(&args)
+}
+
+#[test]
+fn an_ursula_node_without_a_worker_key_does_not_start() {
+	let listen = format!("127.0.0.1:{}", harness::free_port());
+	let (status, stderr) = start_ursula_dev_node(&listen);
+	let says = "--ursula-listen needs a worker key (`ursw`) in the keystore";
+	assert_clean_failure(status, &stderr, says);
+}
+
+#[test]
+fn an_occupied_ursula_port_is_reported() {
+	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+	let listen = taken.local_addr().unwrap().to_string();
+	let (status, stderr) = start_ursula_dev_node(&listen);
+	let says = format!("the Ursula endpoint port {listen} is already in use by another process");
+	assert_clean_failure(status, &stderr, &says);
+	assert!(stderr.contains("choose another port with --ursula-listen"), "{stderr}");
+}
+
+/// An Ursula node (its keys in the keystore) whose files cannot be opened names the file and
+/// does not start: the served-request log's folder is a file; the sequence reservations' file
+/// is a folder.
+#[test]
+fn an_ursula_node_whose_files_cannot_be_opened_does_not_start() {
+	for (path, folder, says) in [
+		("served", false, "cannot open the served-request log"),
+		("sequence-reservations", true, "cannot open the sequence reservations"),
+	] {
+		let dir = tempfile::tempdir().unwrap();
+		harness::insert_keys(dir.path(), "dev", &harness::ursula_keys("Dave"));
+		let ursula = dir.path().join("chains/keymarket_dev/ursula");
+		std::fs::create_dir_all(&ursula).unwrap();
+		if folder {
+			std::fs::create_dir(ursula.join(path)).unwrap();
+		} else {
+			std::fs::write(ursula.join(path), b"not a folder").unwrap();
+		}
+		let base = dir.path().display().to_string();
+		let listen = format!("127.0.0.1:{}", harness::free_port());
+		let (p2p, rpc) = (harness::free_port().to_string(), harness::free_port().to_string());
+		let (status, _, stderr) = run_binary(
+			&[
+				"--dev",
+				"--base-path",
+				&base,
+				"--ursula-listen",
+				&listen,
+				"--port",
+				&p2p,
+				"--rpc-port",
+				&rpc,
+				"--no-prometheus",
+				"--no-mdns",
+			],
+			Duration::from_secs(60),
+		);
+		assert_clean_failure(status, &stderr, says);
+	}
+}
+
 #[test]
 fn an_occupied_rpc_port_is_reported() {
 	let taken = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -177,10 +243,23 @@ fn the_clients_name_each_bad_input() {
 	let (alice, bob, plain, junk) =
 		(path("alice.json"), path("bob.json"), path("p.txt"), path("j"));
 	let (missing, seedless) = (path("missing.json"), path("seedless.json"));
-	harness::keygens(dir.path());
+	let (short_seed, hexless_seed) = (path("short.json"), path("hexless.json"));
+	let sealed = path("sealed.enc");
+	// Leaked: the cases borrow them for the whole test.
+	let bob_key: &'static str = Box::leak(harness::keygens(dir.path()).into_boxed_str());
 	std::fs::write(&plain, b"for Bob only").unwrap();
 	std::fs::write(&junk, b"not an encrypted file").unwrap();
 	std::fs::write(&seedless, br#"{"kind": "bob"}"#).unwrap();
+	std::fs::write(&short_seed, br#"{"version": 1, "seed": "0x0102"}"#).unwrap();
+	std::fs::write(&hexless_seed, br#"{"version": 1, "seed": "0xzz"}"#).unwrap();
+	// An encrypted file as Enrico writes it (version, policy, capsule, ciphertext).
+	std::fs::write(&sealed, codec::Encode::encode(&(1u8, [7u8; 16], vec![1u8; 98], vec![2u8; 8])))
+		.unwrap();
+	let not_a_point: &'static str = Box::leak(format!("0x02{}", "ff".repeat(32)).into_boxed_str());
+	fn bench<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+		let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+		[&["bench-ursula", "--ursula", alice][..], extra].concat()
+	}
 	let nowhere = "http://127.0.0.1:1";
 	let bob_account = harness::dev_account("Bob").to_string();
 	let policy = format!("0x{}", "11".repeat(16));
@@ -215,6 +294,35 @@ fn the_clients_name_each_bad_input() {
 			"connect to 127.0.0.1:1: Connection refused",
 		),
 		(encrypt(&policy, &plain, &junk, "ftp://x"), 1, "ftp://x is not http://host:port"),
+		(retrieve(&short_seed, "//Bob", &junk, &plain), 1, "\"0x0102\" is 2 bytes, not 32"),
+		(retrieve(&hexless_seed, "//Bob", &junk, &plain), 1, "bad hex"),
+		(grant(&["--bob-key", not_a_point]), 1, "Invalid curve point representation"),
+		(grant(&["--bob-key", bob_key, "--policy-id", "0x0102"]), 1, "is 2 bytes, not 16"),
+		(
+			bench(&["--endpoint", "http://127.0.0.1:1", "--in", &junk]),
+			1,
+			"is not an encrypted file",
+		),
+		(bench(&["--endpoint", "http://127.0.0.1:1", "--in", &missing]), 1, "cannot read"),
+		(
+			bench(&["--endpoint", "http://127.0.0.1:1", "--in", &sealed, "--bob-suri", "nope"]),
+			1,
+			"bad --suri",
+		),
+		(bench(&["--endpoint", "ftp://x", "--in", &sealed]), 1, "ftp://x is not http://host:port"),
+		(
+			vec![
+				"bench-ursula",
+				"--ursula",
+				"not-ss58",
+				"--endpoint",
+				"http://x:1",
+				"--in",
+				&sealed,
+			],
+			2,
+			"invalid value 'not-ss58' for '--ursula",
+		),
 	];
 	for (args, code, says) in cases {
 		let (status, _, stderr) = run_binary(&args, Duration::from_secs(60));

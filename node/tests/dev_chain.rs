@@ -217,6 +217,32 @@ fn rpc_methods_refuse_bad_parameters_with_their_codes() {
 	assert_eq!(cases, serde_json::json!([]), "no case against //Alice");
 }
 
+/// An Ursula node whose worker the chain knows by other keys than the node holds does not start,
+/// and says so.
+#[test]
+fn an_ursula_node_registered_with_other_keys_does_not_start() {
+	let listen = format!("127.0.0.1:{}", harness::free_port());
+	let mut node = Node::start(
+		"dev-ursula-refused",
+		NodeConfig {
+			extra_args: vec!["--ursula-listen".into(), listen.clone()],
+			keys: harness::ursula_keys("Dave"),
+			..NodeConfig::dev()
+		},
+	);
+	node.wait_for_best(1, Duration::from_secs(60));
+	// //Dave is registered with another node's Umbral key (//Eve's).
+	harness::stake_for_ursula_with(&node, "Alice", "Dave", &format!("http://{listen}"), "Eve");
+	node.stop();
+	let args = node.args();
+	let args: Vec<&str> = args.iter().map(String::as_str).collect();
+	let (status, _, stderr) = harness::run_binary(&args, Duration::from_secs(60));
+	assert!(matches!(status, Some(code) if code != 0), "{status:?}: {stderr}");
+	let dave = Sr25519Keyring::Dave.to_account_id();
+	assert!(stderr.contains(&format!("Ursula {dave} is registered with other keys")), "{stderr}");
+	assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 /// Root does `call` (//Alice is the dev chain's sudo key); the number of its block (the tool
 /// reads blocks of the best chain: a lone dev node has no other).
 fn sudo(node: &mut Node, call: RuntimeCall) -> u32 {

@@ -347,6 +347,18 @@ mod tests {
 		let attester = attester(dir.path(), true);
 		let refused = |bytes: Vec<u8>| attester.attest(&bytes).unwrap_err();
 		assert_eq!(refused(vec![1, 2, 3]), AttestationError::Malformed);
+		// Another version of the wire format: the version is its first byte.
+		let mut newer = request(ROUND, PERIOD, honest());
+		newer[0] = ATTEST_VERSION + 1;
+		assert_eq!(refused(newer), AttestationError::Malformed);
+		// A policy the member's chain does not hold.
+		let mut unknown =
+			AttestationRequest::<AccountId>::decode_all(&mut &request(ROUND, PERIOD, honest())[..])
+				.unwrap();
+		unknown.policy = [5; 16];
+		unknown.signature = pair("Eve").sign(&unknown.signing_payload()).0;
+		assert_eq!(refused(unknown.encode()), AttestationError::UnknownPolicy);
+		assert_eq!(status_of(AttestationError::UnknownPolicy), 404);
 		// Another round; a period not over.
 		assert_eq!(refused(request(ROUND - 1, PERIOD, honest())), AttestationError::WrongRound);
 		assert_eq!(refused(request(ROUND, PERIOD + 1, honest())), AttestationError::WrongRound);

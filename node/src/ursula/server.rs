@@ -531,7 +531,10 @@ pub async fn run(endpoint: Arc<Endpoint>, listener: tokio::net::TcpListener) {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use keymarket_primitives::policies::{PolicyId, RequestBody};
+	use keymarket_primitives::{
+		policies::{PolicyId, RequestBody},
+		AccountId, Balance,
+	};
 	use sp_core::{crypto::Pair as _, sr25519};
 	use umbral_pre::DefaultSerialize;
 
@@ -592,7 +595,6 @@ mod tests {
 		use keymarket_primitives::{
 			lottery::LotteryDuty,
 			policies::{PolicyStatus, PolicyView},
-			AccountId, Balance,
 		};
 		struct Discard;
 		impl LotteryOutbox for Discard {
@@ -950,6 +952,220 @@ mod tests {
 		let answer = endpoint.answer(BOB, request(&endpoint, 1)).await;
 		assert_eq!(answer.status(), StatusCode::NOT_FOUND);
 		assert_eq!(header(&answer, "access-control-allow-origin").as_deref(), Some("*"));
+	}
+
+	#[tokio::test]
+	async fn no_answer_leaves_without_its_record() {
+		let dir = tempfile::tempdir().unwrap();
+		let endpoint = endpoint(dir.path(), limits());
+		let capsule = grant(&endpoint);
+		// The period's served log cannot be written: a folder stands where its file would be.
+		let period = endpoint.ursula.book.period();
+		let file = dir.path().join("served").join(format!("{period}.log"));
+		std::fs::create_dir_all(&file).unwrap();
+		let request = signed(&endpoint, "Bob", POLICY, 1, vec![capsule.clone()]);
+		assert_eq!(call(&endpoint, BOB, request).await, (503, RequestError::Unavailable));
+		// Mended, the disk takes the next request's record, and it is answered.
+		std::fs::remove_dir(&file).unwrap();
+		let request = signed(&endpoint, "Bob", POLICY, 2, vec![capsule]);
+		assert_eq!(outcome(&endpoint, BOB, request).await, (200, None));
+	}
+
+	/// A chain view that holds nothing: no round, no policy, no endpoint.
+	struct EmptyChain;
+
+	impl gateway::ChainView for EmptyChain {
+		fn best_number(&self) -> u32 {
+			0
+		}
+		fn current_round(&self) -> u32 {
+			0
+		}
+		fn round(&self, _: u32) -> Option<keymarket_primitives::gateway::RoundView<AccountId>> {
+			None
+		}
+		fn difficulty(&self) -> u8 {
+			0
+		}
+		fn policy(
+			&self,
+			_: PolicyId,
+		) -> Option<keymarket_primitives::policies::PolicyView<AccountId, Balance>> {
+			None
+		}
+		fn endpoint(&self, _: &AccountId) -> Option<String> {
+			None
+		}
+		fn cases_against(
+			&self,
+			_: &AccountId,
+		) -> Vec<keymarket_primitives::gateway::CaseView<AccountId, Balance>> {
+			vec![]
+		}
+	}
+
+	struct NoOutbox;
+
+	impl gateway::Outbox for NoOutbox {
+		fn push(
+			&self,
+			_: keymarket_primitives::gateway::GatewayDuty<AccountId>,
+		) -> Result<(), String> {
+			Err("no chain to take it".into())
+		}
+	}
+
+	/// What the gateway's or the committee's route at `path` answers `body` from `client`: the
+	/// status and the refusal it carries.
+	async fn refusal<E: codec::Decode>(
+		endpoint: &Endpoint,
+		client: ClientAddress,
+		path: &str,
+		body: Vec<u8>,
+	) -> (u16, E) {
+		let request = Request::post(path).body(Full::new(Bytes::from(body))).unwrap();
+		let response = endpoint.answer(client, request).await;
+		let status = response.status().as_u16();
+		let body = response.into_body().collect().await.unwrap().to_bytes();
+		let (_, error) = <(u8, E)>::decode_all(&mut &body[..]).expect("a refusal");
+		(status, error)
+	}
+
+	#[tokio::test]
+	async fn the_gateway_and_committee_routes_refuse_with_their_codes() {
+		use super::super::attest::{Attester, MAX_ATTEST_BYTES};
+		use keymarket_primitives::{
+			activity::AttestationError,
+			gateway::{ClaimKind, Complaint, ComplaintBody},
+		};
+		let dir = tempfile::tempdir().unwrap();
+		// A node that is no gateway and sits on no committee: both routes are unavailable.
+		let plain = endpoint(dir.path(), limits());
+		let refused = refusal::<ComplaintError>(&plain, BOB, "/v1/complain", vec![1]).await;
+		assert_eq!(refused, (503, ComplaintError::Unavailable));
+		let refused = refusal::<AttestationError>(&plain, BOB, "/v1/attest", vec![1]).await;
+		assert_eq!(refused, (503, AttestationError::Unavailable));
+
+		// A gateway and committee member whose chain view holds no round.
+		let dir = tempfile::tempdir().unwrap();
+		let signer = sr25519::Pair::from_string("//Ferdie", None).unwrap();
+		let ursula = Arc::new(Ursula::for_tests(dir.path(), signer, 64));
+		let chain: Arc<dyn gateway::ChainView> = Arc::new(EmptyChain);
+		let limits = gateway::GatewayLimits::default();
+		let gateway = Gateway::new(ursula.clone(), chain.clone(), Arc::new(NoOutbox), limits);
+		let attester = Arc::new(Attester::new(ursula.clone(), chain, 1_000));
+		let endpoint =
+			Endpoint::new(ursula, Some(Arc::new(gateway)), &self::limits()).with_attester(attester);
+		// Over their bounds, refused unread.
+		let over = vec![0; MAX_REQUEST_BYTES + 1];
+		let refused = refusal::<ComplaintError>(&endpoint, BOB, "/v1/complain", over).await;
+		assert_eq!(refused, (400, ComplaintError::Malformed));
+		let over = vec![0; MAX_ATTEST_BYTES + 1];
+		let refused = refusal::<AttestationError>(&endpoint, BOB, "/v1/attest", over).await;
+		assert_eq!(refused, (400, AttestationError::Malformed));
+		// A well-formed complaint for a round the gateway's chain view does not hold: it cannot
+		// judge it now.
+		let bob = sr25519::Pair::from_string("//Bob", None).unwrap();
+		let ferdie: AccountId = endpoint.ursula.keys.worker.clone();
+		let eve = sr25519::Pair::from_string("//Eve", None).unwrap().public().into();
+		let request = crate::clients::ursula_api::signed_request(
+			&bob,
+			&bob.public().into(),
+			POLICY,
+			&eve,
+			1,
+			vec![vec![1; 10]],
+		);
+		let body = ComplaintBody {
+			version: GATEWAY_VERSION,
+			round: 0,
+			gateway: ferdie,
+			kind: ClaimKind::Serve,
+			request,
+			nonce: [1; 16],
+			work: 0,
+		};
+		let signature = bob.sign(&body.signing_payload()).0;
+		let complaint = Complaint { body, signature }.encode();
+		let refused = refusal::<ComplaintError>(&endpoint, BOB, "/v1/complain", complaint).await;
+		assert_eq!(refused, (503, ComplaintError::Unavailable));
+		// Each complaint and each attestation request takes a token of the address's bucket
+		// (64 here, refilled over a second): a flood from one address is told 429 on both
+		// routes, and another address is not.
+		let flooder = ClientAddress::V4([10, 0, 0, 66]);
+		let mut taken = 0;
+		let limited = loop {
+			let answer =
+				refusal::<ComplaintError>(&endpoint, flooder, "/v1/complain", vec![1]).await;
+			if answer.1 != ComplaintError::Malformed {
+				break answer;
+			}
+			taken += 1;
+			assert!(taken <= 64 * 2, "the bucket never ran dry");
+		};
+		assert_eq!(limited, (429, ComplaintError::RateLimited));
+		assert!(taken >= 64, "{taken} complaints before the limit, not the bucket's 64");
+		let refused = refusal::<AttestationError>(&endpoint, flooder, "/v1/attest", vec![1]).await;
+		assert_eq!(refused, (429, AttestationError::RateLimited));
+		let refused = refusal::<AttestationError>(&endpoint, BOB, "/v1/attest", vec![1]).await;
+		assert_eq!(refused, (400, AttestationError::Malformed), "another address is not limited");
+	}
+
+	/// Sends a bodiless request on `stream` and reads what comes back within `wait`: the
+	/// answer's first bytes, or `None` if nothing came.
+	async fn asked(stream: &mut tokio::net::TcpStream, wait: Duration) -> Option<Vec<u8>> {
+		use tokio::io::{AsyncReadExt, AsyncWriteExt};
+		stream.write_all(b"GET /v1/status HTTP/1.1\r\nhost: ursula\r\n\r\n").await.unwrap();
+		let mut answer = vec![0; 64];
+		match tokio::time::timeout(wait, stream.read(&mut answer)).await {
+			Ok(Ok(n)) if n > 0 => Some(answer[..n].to_vec()),
+			_ => None,
+		}
+	}
+
+	#[tokio::test]
+	async fn connections_beyond_the_endpoints_bound_wait_for_a_free_one() {
+		use std::net::Ipv4Addr;
+		let dir = tempfile::tempdir().unwrap();
+		let limits = Limits {
+			connections_per_address: 1,
+			request_timeout: Duration::from_secs(120),
+			..limits()
+		};
+		let endpoint = Arc::new(endpoint(dir.path(), limits));
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let address = listener.local_addr().unwrap();
+		let server = tokio::spawn(run(endpoint, listener));
+		let connect = |source: Ipv4Addr| async move {
+			let socket = tokio::net::TcpSocket::new_v4().unwrap();
+			socket.bind((source, 0).into()).unwrap();
+			socket.connect(address).await.unwrap()
+		};
+		// As many clients as the endpoint takes, each from its own loopback address (one
+		// connection is each address's share), all held open.
+		let mut held = Vec::new();
+		for i in 0..MAX_CONNECTIONS {
+			held.push(connect(Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250 + 1) as u8)).await);
+		}
+		// The last one is served, so all of them were taken.
+		let last = held.last_mut().unwrap();
+		let answer = asked(last, Duration::from_secs(30)).await.expect("the last is served");
+		assert!(answer.starts_with(b"HTTP/1.1 "), "{:?}", String::from_utf8_lossy(&answer));
+		// One more, from an address of its own: the kernel completes its handshake, but the
+		// endpoint does not take it while all its connections are held, so its request waits
+		// rather than costing the endpoint another task.
+		let mut late = connect(Ipv4Addr::new(127, 2, 0, 1)).await;
+		assert_eq!(asked(&mut late, Duration::from_secs(1)).await, None, "taken over the bound");
+		// A held connection closes: the waiting one is taken and answered.
+		drop(held.remove(0));
+		use tokio::io::AsyncReadExt;
+		let mut answer = vec![0; 64];
+		let n = tokio::time::timeout(Duration::from_secs(30), late.read(&mut answer))
+			.await
+			.expect("answered once a connection is free")
+			.unwrap();
+		assert!(answer[..n].starts_with(b"HTTP/1.1 "), "{:?}", &answer[..n]);
+		server.abort();
 	}
 
 	#[test]

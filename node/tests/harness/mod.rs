@@ -101,6 +101,13 @@ pub struct NodeConfig {
 /// the runtime's `try-runtime` feature, which the node is built without) against the node at
 /// `rpc_url` with `args`: its exit status, stdout and stderr.
 pub fn try_runtime(rpc_url: &str, args: &[&str]) -> (Option<i32>, String, String) {
+	// `./scripts/test` builds the tool beside the first tests: the file it names here exists
+	// until the build is over.
+	if let Ok(pending) = std::env::var("KEYMARKET_TRY_RUNTIME_PENDING") {
+		wait_for("the try-runtime tool's build", Duration::from_secs(1_800), || {
+			(!Path::new(&pending).exists()).then_some(())
+		});
+	}
 	let program = std::env::var("KEYMARKET_TRY_RUNTIME").unwrap_or_else(|_| {
 		let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| {
 			format!("{}/.cache/keymarket/target", std::env::var("HOME").unwrap_or_default())
@@ -115,6 +122,18 @@ pub fn try_runtime(rpc_url: &str, args: &[&str]) -> (Option<i32>, String, String
 	let mut all = vec!["--uri", rpc_url];
 	all.extend_from_slice(args);
 	run_program(&program, &all, &[], Duration::from_secs(600))
+}
+
+/// Puts `keys` (key type, scheme, secret URI) into the keystore under `base_path` for `chain`,
+/// with the node's `key insert`.
+pub fn insert_keys(base_path: &Path, chain: &str, keys: &[(String, String, String)]) {
+	let base = base_path.display().to_string();
+	for (key_type, scheme, suri) in keys {
+		let args = ["key", "insert", "--base-path", &base, "--chain", chain, "--key-type"];
+		let args = [&args[..], &[key_type, "--scheme", scheme, "--suri", suri]].concat();
+		let (status, _, stderr) = run_binary(&args, Duration::from_secs(60));
+		assert_eq!(status, Some(0), "key insert {key_type} failed: {stderr}");
+	}
 }
 
 /// A node's own host: a network namespace the test made, and the node's address in it, which
@@ -182,27 +201,7 @@ impl Node {
 			base_path,
 			child: None,
 		};
-		for (key_type, scheme, suri) in node.config.keys.clone() {
-			let base = node.base_path().display().to_string();
-			let (status, _, stderr) = run_binary(
-				&[
-					"key",
-					"insert",
-					"--base-path",
-					&base,
-					"--chain",
-					&node.config.chain,
-					"--key-type",
-					&key_type,
-					"--scheme",
-					&scheme,
-					"--suri",
-					&suri,
-				],
-				Duration::from_secs(60),
-			);
-			assert_eq!(status, Some(0), "key insert {key_type} failed: {stderr}");
-		}
+		insert_keys(node.base_path(), &node.config.chain, &node.config.keys);
 		node.spawn();
 		node
 	}
@@ -755,6 +754,17 @@ pub fn ursula_keys(worker: &str) -> Vec<(String, String, String)> {
 /// `staker` stakes 2,000 KEY for 120 periods and bonds `worker`, which registers `endpoint` and
 /// its keys: from its next commitment on, the worker is an active Ursula.
 pub fn stake_for_ursula(node: &Node, staker: &str, worker: &str, endpoint: &str) {
+	stake_for_ursula_with(node, staker, worker, endpoint, worker)
+}
+
+/// [`stake_for_ursula`], the worker registering the Umbral key of `umbral_of`'s node.
+pub fn stake_for_ursula_with(
+	node: &Node,
+	staker: &str,
+	worker: &str,
+	endpoint: &str,
+	umbral_of: &str,
+) {
 	use pallet_keymarket_staking::Call as Staking;
 	let submit = |signer: &str, call: Staking<keymarket_runtime::Runtime>| {
 		node.chain()
@@ -764,7 +774,7 @@ pub fn stake_for_ursula(node: &Node, staker: &str, worker: &str, endpoint: &str)
 	let worker_account: sp_runtime::AccountId32 = dev_pair(worker).public().into();
 	submit(staker, Staking::stake { value: 2_000 * 1_000_000_000_000, periods: 120 });
 	submit(staker, Staking::bond_worker { worker: Some(worker_account.clone()) });
-	let (umbral_secret, umbral_key) = ursula_umbral_key(worker);
+	let (umbral_secret, umbral_key) = ursula_umbral_key(umbral_of);
 	let signing_key = dev_pair(worker).public().0;
 	let payload = keymarket_primitives::staking::registration_payload(
 		&worker_account,

@@ -96,32 +96,40 @@ fn opening_the_challenged_leaves_is_a_free_duty_and_anything_else_is_refused() {
 			Ok(ValidTransaction::default())
 		);
 		assert_ok!(claim(&built));
-		// Before the beacon: refused.
-		assert_eq!(
-			validate(&worker(), open_call(Default::default())),
-			Err(validity_code(Error::<Test>::TooEarly).into())
-		);
-		after_beacon();
-		let good = openings(&built);
-		let valid = validate(&worker(), open_call(good.clone())).expect("a due opening");
-		assert_eq!(valid.priority, DUTY_PRIORITY);
-		assert!(feeless(&worker(), open_call(good.clone())));
-		// Not the challenged leaves: refused, and not free.
-		let mut fewer = good.to_vec();
-		fewer.pop();
-		let fewer = open_call(fewer.try_into().unwrap());
-		assert_eq!(
-			validate(&worker(), fewer.clone()),
-			Err(validity_code(Error::<Test>::WrongChallenges).into())
-		);
-		assert!(!feeless(&worker(), fewer));
-		// Opened: again, refused.
-		assert_ok!(open(good.clone()));
-		assert_eq!(
-			validate(&worker(), open_call(good)),
-			Err(validity_code(Error::<Test>::AlreadyOpened).into())
+		an_opening_is_a_duty_only_when_due(
+			|openings: Vec<crate::OpeningOf<Test>>| open_call(openings.try_into().unwrap()),
+			|| openings(&built).to_vec(),
+			|good| {
+				assert_ok!(open(good.try_into().unwrap()));
+			},
 		);
 	});
+}
+
+/// An opening in the pool once its claim is made: refused before the claim's beacon
+/// (`TooEarly`); with the challenged leaves (`openings`, read after the beacon) a free duty;
+/// without one of them refused (`WrongChallenges`) and not free; refused once `open` made it
+/// (`AlreadyOpened`). `call` makes the opening's call of a list of openings.
+pub(super) fn an_opening_is_a_duty_only_when_due<O: Clone>(
+	call: impl Fn(Vec<O>) -> Call<Test>,
+	openings: impl FnOnce() -> Vec<O>,
+	open: impl FnOnce(Vec<O>),
+) {
+	let refused = |error: Error<Test>| -> Result<ValidTransaction, TransactionValidityError> {
+		Err(validity_code(error).into())
+	};
+	assert_eq!(validate(&worker(), call(vec![])), refused(Error::<Test>::TooEarly));
+	after_beacon();
+	let good = openings();
+	let valid = validate(&worker(), call(good.clone())).expect("a due opening");
+	assert_eq!(valid.priority, DUTY_PRIORITY);
+	assert!(feeless(&worker(), call(good.clone())));
+	let mut fewer = good.clone();
+	fewer.pop();
+	assert_eq!(validate(&worker(), call(fewer.clone())), refused(Error::<Test>::WrongChallenges));
+	assert!(!feeless(&worker(), call(fewer)));
+	open(good.clone());
+	assert_eq!(validate(&worker(), call(good)), refused(Error::<Test>::AlreadyOpened));
 }
 
 #[test]

@@ -434,6 +434,26 @@ fn a_due_private_claim_is_a_free_duty_and_a_failing_one_is_refused_in_the_pool()
 }
 
 #[test]
+fn a_private_opening_is_a_free_duty_when_due_and_a_failing_one_is_refused_in_the_pool() {
+	run(|| {
+		zero_knowledge();
+		let private = proven(&records(6));
+		assert_ok!(claim_private(&private));
+		super::duty_tests::an_opening_is_a_duty_only_when_due(
+			|openings: Vec<crate::PrivateOpeningOf<Test>>| Call::open_private {
+				policy: POLICY,
+				period: SERVED,
+				openings: openings.try_into().unwrap(),
+			},
+			|| private_openings(&private).to_vec(),
+			|good| {
+				assert_ok!(open_private(good.try_into().unwrap()));
+			},
+		);
+	});
+}
+
+#[test]
 fn a_private_opening_before_its_beacon_or_after_its_window_is_refused() {
 	run(|| {
 		zero_knowledge();

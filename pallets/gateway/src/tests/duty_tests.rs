@@ -12,7 +12,8 @@ use frame_support::{
 };
 use sp_runtime::traits::{DispatchTransaction, TransactionExtension};
 
-fn validate(
+/// What the pool says of `who`'s `call`, as the duty check alone judges it.
+pub(super) fn validate(
 	who: &AccountId,
 	call: Call<Test>,
 ) -> Result<sp_runtime::transaction_validity::ValidTransaction, TransactionValidityError> {

@@ -352,6 +352,33 @@ fn only_an_open_silent_gateway_case_of_its_own_is_passed() {
 }
 
 #[test]
+fn a_pass_is_a_free_duty_until_it_is_made_and_a_failing_one_is_refused_in_the_pool() {
+	use crate::duty::{validity_code, DUTY_PRIORITY};
+	use frame_support::pallet_prelude::InvalidTransaction;
+	run(|| {
+		let scene = scene();
+		// The Ursula's own case (of serving) cannot be passed: its free pass never reaches a
+		// block.
+		assert_ok!(prove(&scene.accused, &scene.request, &signers_against(&scene.accused)));
+		let pass = crate::Call::pass_case { round: 2 };
+		assert_eq!(
+			super::duty_tests::validate(&scene.accused, pass.clone()),
+			Err(validity_code(Error::<Test>::NotPassable).into())
+		);
+		assert_eq!(validity_code(Error::<Test>::NotPassable), InvalidTransaction::Custom(26));
+		// The silent gateway's pass is its duty while its case is open, and refused once made.
+		assert_ok!(prove_silent(&scene));
+		let valid = super::duty_tests::validate(&scene.silent, pass.clone()).expect("a due pass");
+		assert_eq!(valid.priority, DUTY_PRIORITY);
+		assert_ok!(Gateway::pass_case(RuntimeOrigin::signed(scene.silent.clone()), 2));
+		assert_eq!(
+			super::duty_tests::validate(&scene.silent, pass),
+			Err(validity_code(Error::<Test>::CaseClosed).into())
+		);
+	});
+}
+
+#[test]
 fn a_refused_punishment_of_a_silent_gateway_leaves_its_pay_alone() {
 	run(|| {
 		let scene = scene();

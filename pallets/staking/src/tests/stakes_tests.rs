@@ -79,6 +79,20 @@ fn at_most_max_sub_stakes_and_at_most_max_stake() {
 }
 
 #[test]
+fn a_value_that_overflows_the_stake_is_refused_before_the_maximum_is_checked() {
+	run(|| {
+		let alice = RuntimeOrigin::signed(ALICE);
+		assert_ok!(Staking::stake(alice.clone(), 3_000, 10));
+		assert_noop!(Staking::stake(alice.clone(), Balance::MAX, 10), Error::<Test>::Overflow);
+		assert_noop!(
+			Staking::increase_stake(alice.clone(), 0, Balance::MAX),
+			Error::<Test>::Overflow
+		);
+		assert_eq!(held(ALICE), 3_000);
+	});
+}
+
+#[test]
 fn increase_needs_a_locked_sub_stake_and_funds() {
 	run(|| {
 		let bob = RuntimeOrigin::signed(BOB);
