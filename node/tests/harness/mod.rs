@@ -101,13 +101,6 @@ pub struct NodeConfig {
 /// the runtime's `try-runtime` feature, which the node is built without) against the node at
 /// `rpc_url` with `args`: its exit status, stdout and stderr.
 pub fn try_runtime(rpc_url: &str, args: &[&str]) -> (Option<i32>, String, String) {
-	// `./scripts/test` builds the tool beside the first tests: the file it names here exists
-	// until the build is over.
-	if let Ok(pending) = std::env::var("KEYMARKET_TRY_RUNTIME_PENDING") {
-		wait_for("the try-runtime tool's build", Duration::from_secs(1_800), || {
-			(!Path::new(&pending).exists()).then_some(())
-		});
-	}
 	let program = std::env::var("KEYMARKET_TRY_RUNTIME").unwrap_or_else(|_| {
 		let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| {
 			format!("{}/.cache/keymarket/target", std::env::var("HOME").unwrap_or_default())
