@@ -132,7 +132,7 @@ fn an_ursula_node_whose_files_cannot_be_opened_does_not_start() {
 				"--no-prometheus",
 				"--no-mdns",
 			],
-			Duration::from_secs(60),
+			Duration::from_secs(180),
 		);
 		assert_clean_failure(status, &stderr, says);
 	}

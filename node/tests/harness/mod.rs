@@ -284,7 +284,9 @@ impl Node {
 			.spawn()
 			.unwrap_or_else(|e| panic!("cannot start {NODE_BINARY}: {e}"));
 		self.child = Some(child);
-		wait_for(&format!("the RPC server of {}", self.name), Duration::from_secs(60), || {
+		// A start compiles the runtime's wasm: many nodes starting at once on two cores take
+		// minutes, not seconds.
+		wait_for(&format!("the RPC server of {}", self.name), Duration::from_secs(180), || {
 			self.assert_running();
 			self.try_rpc("system_health", json!([])).ok()
 		});
