@@ -65,4 +65,10 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub ursula: crate::ursula::UrsulaParams,
+
+	/// Keep the runtime's code, once compiled to machine code, in this folder, and load it from
+	/// there at later starts instead of compiling it again. Nodes of the same build may share
+	/// one folder. Default: `wasm-cache` in the chain's folder under the base path.
+	#[arg(long, value_name = "DIR")]
+	pub wasm_cache: Option<std::path::PathBuf>,
 }

@@ -45,7 +45,9 @@ macro_rules! with_partial {
 	($cli:ident, $cmd:ident, |$parts:ident, $config:ident| $body:expr) => {{
 		let runner = $cli.create_runner($cmd)?;
 		runner.async_run(|$config| {
-			let $parts = service::new_partial(&$config)?;
+			let wasm_cache = service::default_wasm_cache(&$config);
+			claim_wasm_cache(&wasm_cache)?;
+			let $parts = service::new_partial(&$config, &wasm_cache)?;
 			let task_manager = $parts.task_manager;
 			Ok(($body, task_manager))
 		})
@@ -105,26 +107,61 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let ursula = cli.ursula.clone();
+			let wasm_cache = cli.wasm_cache.clone();
 			runner.run_node_until_exit(|mut config| async move {
 				claim_ports(&mut config)?;
 				if let Some(listen) = ursula.ursula_listen {
 					ensure_free(listen, "Ursula endpoint", "--ursula-listen")?;
 				}
+				let wasm_cache = wasm_cache.unwrap_or_else(|| service::default_wasm_cache(&config));
+				claim_wasm_cache(&wasm_cache)?;
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							keymarket_runtime::opaque::Block,
 							<keymarket_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config, &ursula)
+					>(
+						config,
+						&ursula,
+						&wasm_cache,
+					)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &ursula)
-							.map_err(sc_cli::Error::Service)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(
+							config,
+							&ursula,
+							&wasm_cache,
+						)
+						.map_err(sc_cli::Error::Service)
 					},
 				}
 			})
 		},
+	}
+}
+
+/// Makes sure the node can keep its compiled runtime in `dir` (made if missing) and that no one
+/// else can write there: the node runs the machine code it finds in it, so a folder every user
+/// may write (`/tmp`, say) would let any of them run code as the node. Wasmtime alone would only
+/// warn about a folder it cannot use, and compile the runtime at every start.
+fn claim_wasm_cache(dir: &std::path::Path) -> sc_cli::Result<()> {
+	use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+	let refuse =
+		|why: String| Err(sc_cli::Error::Input(format!("--wasm-cache {}: {why}", dir.display())));
+	// Made (if missing) writable by its owner alone, whatever the umask.
+	let made = std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir);
+	if let Err(error) = made {
+		return refuse(format!("cannot use it as a folder: {error}"));
+	}
+	match std::fs::metadata(dir) {
+		Ok(folder) if folder.permissions().mode() & 0o002 != 0 => refuse(
+			"every user may write there, and the node runs the machine code it keeps there: \
+			 choose a folder only the node's user may write"
+				.into(),
+		),
+		Ok(_) => Ok(()),
+		Err(error) => refuse(format!("cannot read it: {error}")),
 	}
 }
 

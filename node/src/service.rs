@@ -1,7 +1,7 @@
 //! Assembles a full node: database and client, transaction pool, Aura block authoring, GRANDPA
 //! finality, the peer-to-peer network, off-chain workers and the RPC server.
 
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use futures::FutureExt;
 use keymarket_runtime::{apis::RuntimeApi, opaque::Block};
@@ -42,8 +42,38 @@ pub type Service = sc_service::PartialComponents<
 	(GrandpaBlockImport, GrandpaLinkHalf, Option<Telemetry>),
 >;
 
-/// Opens the database and builds the client, the pool and the import queue.
-pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+/// The runtime's executor as Substrate's default one (`sc_service::new_wasm_executor`), with
+/// wasmtime's cache in `cache`: the runtime's code compiled to machine code is kept there, so a
+/// node starting again (or another node of the same build sharing the folder) loads it instead
+/// of compiling it, seconds of every core. Entries are named by the hash of the code and of
+/// wasmtime's settings and written whole, so a changed runtime is compiled anew and nodes may
+/// share the folder.
+fn executor(config: &Configuration, cache: &Path) -> sc_executor::WasmExecutor<HostFunctions> {
+	let heap = config
+		.executor
+		.default_heap_pages
+		.map_or(sc_executor::DEFAULT_HEAP_ALLOC_STRATEGY, |pages| {
+			sc_executor::HeapAllocStrategy::Static { extra_pages: pages as _ }
+		});
+	sc_executor::WasmExecutor::<HostFunctions>::builder()
+		.with_execution_method(config.executor.wasm_method)
+		.with_onchain_heap_alloc_strategy(heap)
+		.with_offchain_heap_alloc_strategy(heap)
+		.with_max_runtime_instances(config.executor.max_runtime_instances)
+		.with_runtime_cache_size(config.executor.runtime_cache_size)
+		.with_cache_path(cache)
+		.build()
+}
+
+/// The folder the compiled runtime is kept in unless `--wasm-cache` names one: `wasm-cache` in
+/// the chain's folder under the base path.
+pub fn default_wasm_cache(config: &Configuration) -> std::path::PathBuf {
+	config.data_path.join("wasm-cache")
+}
+
+/// Opens the database and builds the client, the pool and the import queue; the compiled
+/// runtime is kept in `wasm_cache` (see [`default_wasm_cache`]).
+pub fn new_partial(config: &Configuration, wasm_cache: &Path) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -55,7 +85,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		})
 		.transpose()?;
 
-	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
+	let executor = executor(config, wasm_cache);
 	let (client, backend, keystore_container, task_manager) =
 		sc_service::new_full_parts::<Block, RuntimeApi, _>(
 			config,
@@ -160,6 +190,7 @@ pub fn new_full<
 >(
 	config: Configuration,
 	ursula: &crate::ursula::UrsulaParams,
+	wasm_cache: &Path,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -170,7 +201,7 @@ pub fn new_full<
 		select_chain,
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
-	} = new_partial(&config)?;
+	} = new_partial(&config, wasm_cache)?;
 	// The zero-knowledge scheme's generators, made now rather than in the first block that
 	// verifies a private claim (about 0.4 s).
 	task_manager.spawn_handle().spawn_blocking("zk-generators", None, async {

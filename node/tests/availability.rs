@@ -49,6 +49,10 @@ const VICTIM: usize = 4;
 const HONEST: usize = 0;
 /// The complaint difficulty governance sets for the test: quick for Bob.
 const DIFFICULTY: u8 = 8;
+/// An Ursula whose staker offers one place: Alice's policy takes it.
+const FULL: usize = 3;
+/// The least fee rate per period `dev` and `local` allow (governance's `MinFeeRate`).
+const LOWEST_RATE: u128 = 1_000_000_000;
 
 fn pair(name: &str) -> sr25519::Pair {
 	harness::dev_pair(name)
@@ -176,10 +180,11 @@ fn post_raw(endpoint: &str, bytes: &[u8]) -> Result<ComplaintOutcome, ComplaintE
 }
 
 /// Each client, run against the chain, fails naming what the chain refuses or does not hold
-/// (status 1), and nothing is created, revoked or funded: Alice's grants on impossible terms, a
-/// policy id in use, a cost Alice declines at her terminal; a revocation by another than the
-/// owner; tickets for an unknown policy; Enrico for an unknown policy or to a path he cannot
-/// write; Bob's file whose capsule is not one, and a payer whose tickets could never win.
+/// (status 1), and nothing is created, revoked or funded: Alice's grants on impossible terms or
+/// to an Ursula with no free place, a policy id in use, a cost Alice declines at her terminal;
+/// a revocation by another than the owner; tickets for an unknown policy; Enrico for an unknown
+/// policy or to a path he cannot write; Bob's file whose capsule is not one, and a payer whose
+/// tickets could never win.
 fn the_clients_name_what_the_chain_refuses(
 	url: &str,
 	dir: &std::path::Path,
@@ -213,18 +218,20 @@ fn the_clients_name_what_the_chain_refuses(
 	};
 	let policies_before = policies();
 	assert_eq!(policies_before.len(), 1, "{policies_before:?}");
-	let all: Vec<&str> = ursulas.iter().flat_map(|u| ["--ursula", u.as_str()]).collect();
+	// The Ursulas with a free place: all but the one whose single place Alice's policy holds.
+	let free = ursulas.iter().enumerate().filter(|(i, _)| *i != FULL);
+	let all: Vec<&str> = free.flat_map(|(_, u)| ["--ursula", u.as_str()]).collect();
 	let terms = |extra: &[&str]| -> Vec<String> {
 		let rate = ["--rate", "1000000000"];
 		[&all[..], &rate[..], extra].concat().into_iter().map(String::from).collect()
 	};
-	let five = "--threshold must be 1 to 5 (the Ursulas)";
+	let four = "--threshold must be 1 to 4 (the Ursulas)";
 	let granted = |extra: &[&str]| {
 		let terms = terms(extra);
 		grant(&terms.iter().map(String::as_str).collect::<Vec<_>>())
 	};
-	fails(granted(&["--threshold", "6"]), five);
-	fails(granted(&["--threshold", "0"]), five);
+	fails(granted(&["--threshold", "5"]), four);
+	fails(granted(&["--threshold", "0"]), four);
 	let drawn = ["--rate", "1000000000", "--threshold", "2", "--shares", "6"];
 	fails(grant(&drawn), "no 6 Ursulas take 1000000000 per period for a policy ending in period");
 	let stranger = harness::dev_account("Mallory").to_string();
@@ -237,6 +244,12 @@ fn the_clients_name_what_the_chain_refuses(
 			"Ursula {} asks at least 1000000000 per period; the rate 1 is below it",
 			ursulas[0]
 		),
+	);
+	// The Ursula whose one place Alice's policy holds.
+	let full = &ursulas[FULL];
+	fails(
+		one(full, &LOWEST_RATE.to_string()),
+		&format!("Ursula {full} has no free place (it serves 1 policies, offers 1)"),
 	);
 	// Signed and submitted, refused by the chain by its error's name.
 	let in_use = granted(&["--threshold", "2", "--policy-id", policy_hex]);
@@ -382,6 +395,13 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 	for ((staker, worker), endpoint) in STAKERS.iter().zip(WORKERS).zip(&endpoints) {
 		harness::stake_for_ursula(&nodes[0], staker, worker, endpoint);
 	}
+	// One staker offers a single place from the next period on, as its Ursula becomes active.
+	let one_place =
+		pallet_keymarket_staking::Call::set_terms { min_fee_rate: LOWEST_RATE, capacity: 1 };
+	nodes[0]
+		.chain()
+		.submit(&pair(STAKERS[FULL]), RuntimeCall::Staking(one_place))
+		.expect("one place offered");
 	set_parameter(&nodes[0], gateway::Parameters::GatewayCount(gateway::GatewayCount, Some(5)));
 	set_parameter(
 		&nodes[0],
@@ -426,6 +446,11 @@ fn gateways_prove_the_silent_and_never_the_answering() {
 		.and_then(Result::ok)
 	});
 
+	// The Ursula that offers one place, once its terms are in force: Alice's policy holds it.
+	wait_for("the one place to be in force and taken", Duration::from_secs(180), || {
+		let terms = nodes[0].rpc("keymarket_terms", json!([ursulas[FULL]]));
+		(terms["freePlaces"] == 0 && terms["inForce"]["capacity"] == 1).then_some(())
+	});
 	the_clients_name_what_the_chain_refuses(&url, dir.path(), &bob_key, policy_hex, &ursulas);
 	// A complaint over 16 KiB is refused unread.
 	assert_eq!(post_raw(&endpoints[HONEST], &[0; 16 * 1024 + 1]), Err(ComplaintError::Malformed));

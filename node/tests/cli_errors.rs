@@ -97,6 +97,36 @@ fn an_occupied_ursula_port_is_reported() {
 	assert!(stderr.contains("choose another port with --ursula-listen"), "{stderr}");
 }
 
+/// A `--wasm-cache` that cannot be a folder (a file is there) is named, and the node does not
+/// start: wasmtime itself would only warn and compile the runtime at every start. Nor does it
+/// start with a folder every user may write: another user could put machine code there that
+/// the node would run as its own.
+#[test]
+fn a_wasm_cache_that_is_a_file_or_open_to_all_is_refused() {
+	use std::os::unix::fs::PermissionsExt;
+	let start = |cache: &str| {
+		let (p2p, rpc) = (harness::free_port().to_string(), harness::free_port().to_string());
+		let args = ["--wasm-cache", cache, "--port", &p2p, "--rpc-port", &rpc, "--no-prometheus"];
+		start_dev_node(&args)
+	};
+	let file = tempfile::NamedTempFile::new().unwrap();
+	let path = file.path().display().to_string();
+	let (status, stderr) = start(&path);
+	assert_clean_failure(
+		status,
+		&stderr,
+		&format!("--wasm-cache {path}: cannot use it as a folder"),
+	);
+
+	let open = tempfile::tempdir().unwrap();
+	std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+	let path = open.path().display().to_string();
+	let (status, stderr) = start(&path);
+	let says = format!("--wasm-cache {path}: every user may write there");
+	assert_clean_failure(status, &stderr, &says);
+	assert_eq!(std::fs::read_dir(open.path()).unwrap().count(), 0, "nothing written there");
+}
+
 /// An Ursula node (its keys in the keystore) whose files cannot be opened names the file and
 /// does not start: the served-request log's folder is a file; the sequence reservations' file
 /// is a folder.

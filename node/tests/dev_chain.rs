@@ -11,13 +11,23 @@ use harness::{Node, NodeConfig};
 use keymarket_runtime::{RuntimeCall, RuntimeEvent, UNITS};
 use sp_keyring::Sr25519Keyring;
 
+/// A node of the built-in `dev` spec (its genesis built at the start, not read from the raw
+/// spec the other tests use) authors and finalizes blocks and includes a transfer; the runtime
+/// it compiled is in its `--wasm-cache` folder.
 #[test]
 fn dev_node_finalizes_blocks_and_includes_a_transfer() {
-	let mut node = Node::start("dev", NodeConfig::dev());
+	let cache = tempfile::tempdir().expect("a temp dir");
+	let config = NodeConfig {
+		chain: "dev".into(),
+		extra_args: vec!["--wasm-cache".into(), cache.path().display().to_string()],
+		..NodeConfig::dev()
+	};
+	let mut node = Node::start("dev", config);
 
 	// Blocks every 6 s, finalized by GRANDPA.
 	node.wait_for_best(2, Duration::from_secs(60));
 	node.wait_for_finalized(1, Duration::from_secs(60));
+	assert!(files_under(cache.path()) > 0, "the compiled runtime is kept in the cache");
 
 	let alice = Sr25519Keyring::Alice;
 	let dave = Sr25519Keyring::Dave;
@@ -59,6 +69,23 @@ fn dev_node_finalizes_blocks_and_includes_a_transfer() {
 		(0..=node.best_number()).find(|n| node.block_hash(*n) == Some(block))
 	});
 	node.wait_for_finalized(number, Duration::from_secs(60));
+}
+
+/// The files in `dir` and the folders under it.
+fn files_under(dir: &std::path::Path) -> usize {
+	std::fs::read_dir(dir)
+		.into_iter()
+		.flatten()
+		.flatten()
+		.map(|entry| {
+			let path = entry.path();
+			if path.is_dir() {
+				files_under(&path)
+			} else {
+				1
+			}
+		})
+		.sum()
 }
 
 #[test]
@@ -169,6 +196,53 @@ fn try_runtime_passes_on_the_live_state_and_catches_a_broken_invariant() {
 	assert_eq!(status, Some(1), "{stderr}");
 	assert!(stderr.contains("chain_getFinalizedHead at 127.0.0.1:1"), "{stderr}");
 	fails(&["--at", "999999"], "the node has no block #999999");
+
+	// Root sets code that names itself a later version: the chain's blocks from then on are
+	// another runtime's as far as the tool can tell, so it will not execute them again, but it
+	// still tries the upgrade to its own build on their state.
+	let code = node.storage(sp_core::storage::well_known_keys::CODE, None).expect(":code");
+	let set_code = RuntimeCall::System(frame_system::Call::set_code_without_checks {
+		code: with_next_spec_version(&code),
+	});
+	let upgraded = sudo(&mut node, set_code);
+	node.wait_for_finalized(upgraded, Duration::from_secs(120));
+	let at = upgraded.to_string();
+	fails(
+		&["--at", &at, "--blocks", "1"],
+		"blocks are executed again only by the runtime that made them",
+	);
+	let report = passes(&["--at", &at, "--blocks", "0"]);
+	let (name, spec) =
+		(&keymarket_runtime::VERSION.spec_name, keymarket_runtime::VERSION.spec_version);
+	let says =
+		format!("block #{at} runs {name} spec {}; this build is {name} spec {spec}", spec + 1);
+	assert!(report.contains(&says), "expected `{says}` in {report}");
+}
+
+/// `code`, a runtime's wasm as the chain keeps it (compressed), naming itself the next
+/// `spec_version` in its embedded version (the `runtime_version` custom section the node reads
+/// the version from): the same runtime in all it does, another by its version.
+fn with_next_spec_version(code: &[u8]) -> Vec<u8> {
+	const LIMIT: usize = 64 << 20;
+	let mut wasm = sp_maybe_compressed_blob::decompress(code, LIMIT).expect("wasm").into_owned();
+	let version = &keymarket_runtime::VERSION;
+	// The section's SCALE encoding begins with the names, the authoring version and the spec
+	// version: found once, and the last four bytes raised.
+	let needle = (&*version.spec_name, &*version.impl_name, version.authoring_version)
+		.encode()
+		.into_iter()
+		.chain(version.spec_version.to_le_bytes())
+		.collect::<Vec<u8>>();
+	let found: Vec<usize> = wasm
+		.windows(needle.len())
+		.enumerate()
+		.filter(|(_, w)| *w == needle)
+		.map(|(i, _)| i)
+		.collect();
+	assert_eq!(found.len(), 1, "the embedded version, once");
+	let spec = found[0] + needle.len() - 4;
+	wasm[spec..spec + 4].copy_from_slice(&(version.spec_version + 1).to_le_bytes());
+	sp_maybe_compressed_blob::compress_strongly(&wasm, LIMIT).expect("compressed")
 }
 
 /// The chain's own RPC methods refuse what they cannot read with JSON-RPC's code for invalid

@@ -66,6 +66,8 @@ fn transfers_a_block_may_take(extrinsic: &[u8]) -> u64 {
 fn import_times(author: &Node, up_to: u32) -> Vec<(u32, f64)> {
 	let port = harness::free_port();
 	let config = NodeConfig {
+		// The built-in spec, its genesis built at the start: the same chain as the author's raw
+		// spec, or the follower could not sync.
 		chain: "dev".into(),
 		validator: None,
 		bootnodes: vec![author.multiaddr()],

@@ -917,10 +917,11 @@ const PRICE: u128 = 1_000_000;
 const ODDS: u64 = 50;
 const RETRIEVALS: u32 = 1_500;
 
-/// Alice funds tickets for `policy`; a request without one is refused from then on; Bob
-/// retrieves [`RETRIEVALS`] times with tickets; once every Ursula has revealed its values, what
-/// the winners were paid is within five standard deviations of the requests' worth, came out of
-/// Alice's deposit exactly, and no winner was refused on chain.
+/// Bob's client refuses a payer whose deposit cannot pay one ticket. Alice funds tickets for
+/// `policy`; a request without one is refused from then on; Bob retrieves [`RETRIEVALS`] times
+/// with tickets; once every Ursula has revealed its values, what the winners were paid is within
+/// five standard deviations of the requests' worth, came out of Alice's deposit exactly, and no
+/// winner was refused on chain.
 fn lottery_pays_the_ursulas(
 	net: &Network,
 	dir: &Path,
@@ -930,6 +931,28 @@ fn lottery_pays_the_ursulas(
 ) {
 	let node = &net.nodes[0];
 	let url = node.rpc_url();
+	// A payer whose deposit cannot pay one ticket at the policy's price: Bob's client makes no
+	// ticket that could not be honoured (the Ursulas go by the owner's funds, not //Charlie's).
+	let charlie = account("Charlie").to_string();
+	let authorize = ["alice", "tickets", "--suri", "//Charlie", "--policy", policy_hex];
+	client(&[&authorize[..], &["--deposit", "1", "--cap", "10", "--rpc", &url]].concat());
+	let (keys, secret, out) =
+		(path(dir, "bob.json"), path(dir, "secret.enc"), path(dir, "never.out"));
+	let (status, _, stderr) = run_binary(
+		&[
+			"bob", "retrieve", "--keys", &keys, "--suri", "//Bob", "--in", &secret, "--out", &out,
+			"--payer", &charlie, "--rpc", &url,
+		],
+		Duration::from_secs(120),
+	);
+	assert_eq!(status, Some(1), "{stderr}");
+	let says = format!(
+		"policy {policy_hex}: tickets paid by {charlie}: the payer's deposit (1) cannot pay one \
+		 ticket at its price ({PRICE})"
+	);
+	assert!(stderr.contains(&says), "expected `{says}` in {stderr}");
+	assert!(!Path::new(&out).exists(), "nothing written");
+
 	let first_block = node.best_number();
 	let deposit = KEY;
 	client(&[

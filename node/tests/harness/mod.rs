@@ -81,7 +81,8 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
 /// How to start a node.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
-	/// `--chain`: `dev`, `local` or a path.
+	/// `--chain`: `dev`, `local` (built-in: the genesis built at each start) or a path (such as
+	/// [`raw_spec`]'s).
 	pub chain: String,
 	/// The development key this node validates with (`alice`, `bob`, ...), if any.
 	pub validator: Option<String>,
@@ -137,11 +138,45 @@ pub struct NetHost {
 	pub ip: String,
 }
 
+/// The raw chain spec of the built-in chain spec `chain` (`dev`, `local`) for the node binary
+/// of this test run, written once next to it (again when the binary is newer). A node started
+/// from it reads its genesis storage rather than building it: a build calls the runtime's
+/// genesis builder, which compiles the runtime's wasm, seconds of both cores at every start,
+/// and a test run starts nodes by the dozen. The chain is the same: `floods.rs`' follower,
+/// started from the built-in spec, syncs from a node started from this one.
+pub fn raw_spec(chain: &str) -> String {
+	static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+	let _one_thread = WRITING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+	let dir = Path::new(NODE_BINARY).parent().expect("the binary's folder").join("keymarket-specs");
+	let path = dir.join(format!("{chain}.json"));
+	let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+	let written = modified(&path);
+	if written.is_none() || written < modified(Path::new(NODE_BINARY)) {
+		let (status, spec, stderr) =
+			run_binary(&["build-spec", "--chain", chain, "--raw"], Duration::from_secs(180));
+		assert_eq!(status, Some(0), "build-spec --chain {chain} --raw: {stderr}");
+		std::fs::create_dir_all(&dir).expect("the target directory is writable");
+		// Other test programs may read it meanwhile: written aside, then renamed into place.
+		let aside = dir.join(format!("{chain}.{}.json", std::process::id()));
+		std::fs::write(&aside, spec).expect("the target directory is writable");
+		std::fs::rename(&aside, &path).expect("the target directory is writable");
+	}
+	path.display().to_string()
+}
+
+/// The folder next to the node binary that the tests' nodes share for the compiled runtime
+/// (`--wasm-cache`).
+pub fn wasm_cache() -> String {
+	let binary = Path::new(NODE_BINARY);
+	binary.parent().expect("the binary's folder").join("keymarket-wasm-cache").display().to_string()
+}
+
 impl NodeConfig {
-	/// A single-node development chain (`--dev`): //Alice authors and finalizes alone.
+	/// A single-node development chain (the `dev` chain spec, raw): //Alice authors and
+	/// finalizes alone.
 	pub fn dev() -> Self {
 		Self {
-			chain: "dev".into(),
+			chain: raw_spec("dev"),
 			validator: Some("alice".into()),
 			bootnodes: vec![],
 			node_key: None,
@@ -151,10 +186,10 @@ impl NodeConfig {
 		}
 	}
 
-	/// A validator of the `local` chain spec.
+	/// A validator of the `local` chain spec (raw).
 	pub fn local_validator(name: &str) -> Self {
 		Self {
-			chain: "local".into(),
+			chain: raw_spec("local"),
 			validator: Some(name.into()),
 			bootnodes: vec![],
 			node_key: None,
@@ -258,6 +293,10 @@ impl Node {
 		if !self.config.extra_args.iter().any(|a| a == "--prometheus-port") {
 			args.push("--no-prometheus".into());
 		}
+		// The runtime compiled once for the run's nodes, not at each start.
+		if !self.config.extra_args.iter().any(|a| a == "--wasm-cache") {
+			args.extend(["--wasm-cache".into(), wasm_cache()]);
+		}
 		args.extend(self.config.extra_args.iter().cloned());
 		args
 	}
@@ -284,8 +323,8 @@ impl Node {
 			.spawn()
 			.unwrap_or_else(|e| panic!("cannot start {NODE_BINARY}: {e}"));
 		self.child = Some(child);
-		// A start compiles the runtime's wasm: many nodes starting at once on two cores take
-		// minutes, not seconds.
+		// The first start of a build compiles the runtime's wasm (the others load it from the
+		// cache): many such starts at once on two cores take minutes, not seconds.
 		wait_for(&format!("the RPC server of {}", self.name), Duration::from_secs(180), || {
 			self.assert_running();
 			self.try_rpc("system_health", json!([])).ok()

@@ -147,14 +147,17 @@ test('Alice grants from JavaScript alone, Enrico encrypts in JavaScript, and the
     /not to this Bob/,
   );
 
-  // Alice tops up the tickets that pay per request; Bob's requests now carry tickets.
+  // Alice tops up the tickets that pay per request; Bob's requests now carry tickets. Each is
+  // worth 100 prices if it wins (the clients' odds of 1 in 100): the cap lets ten win in a
+  // period, so that two winners among the few requests below (rare, but seen) do not exhaust
+  // it and leave a request refused as over the cap.
   const funded = await send(api.tx.lottery.fund(policy, 1_000n * PRICE, 100n * PRICE), charlie);
   assert.equal(funded.dispatchError, undefined);
-  const authorized = await send(api.tx.lottery.authorize(policy, 100n * PRICE), charlie);
+  const authorized = await send(api.tx.lottery.authorize(policy, 1_000n * PRICE), charlie);
   assert.equal(authorized.dispatchError, undefined);
   const account = (await api.query.lottery.accounts(charlie.address, policy)).unwrap();
   assert.equal(account.deposit.toBigInt(), 1_000n * PRICE);
-  assert.equal(account.cap.toBigInt(), 100n * PRICE);
+  assert.equal(account.cap.toBigInt(), 1_000n * PRICE);
   rmSync(out);
   const ticketed = await until('Bob decrypts paying by ticket', 180, () => bobRetrieves(join(dir, 'secret.enc'), out), (r) => r.ok);
   assert.ok(ticketed.ok);

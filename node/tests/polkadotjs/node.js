@@ -1,15 +1,44 @@
 // Starts the real keymarket-node binary for a polkadot.js test: a throwaway base path, free
 // loopback ports, a deadline on start-up, and a stop that always runs.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The node binary: $KEYMARKET_NODE, set by scripts/test. */
 export function nodeBinary() {
   const path = process.env.KEYMARKET_NODE;
   if (!path) throw new Error('set KEYMARKET_NODE to the keymarket-node binary (scripts/test does)');
+  return path;
+}
+
+/** The raw chain spec of the built-in chain spec `chain` (`dev`, `local`) for this node binary,
+ * written once next to it (again when the binary is newer), as the Rust harness's `raw_spec`
+ * does: a node started from it reads its genesis storage instead of building it in the runtime
+ * (a compile of the runtime's wasm at every start). */
+export function rawSpec(chain) {
+  const dir = join(dirname(nodeBinary()), 'keymarket-specs');
+  const path = join(dir, `${chain}.json`);
+  const modified = (file) => {
+    try {
+      return statSync(file).mtimeMs;
+    } catch {
+      return null;
+    }
+  };
+  const written = modified(path);
+  if (written === null || written < modified(nodeBinary())) {
+    const spec = execFileSync(nodeBinary(), ['build-spec', '--chain', chain, '--raw'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 << 20,
+    });
+    mkdirSync(dir, { recursive: true });
+    // Other test programs may read it meanwhile: written aside, then renamed into place.
+    const aside = join(dir, `${chain}.${process.pid}.js.json`);
+    writeFileSync(aside, spec);
+    renameSync(aside, path);
+  }
   return path;
 }
 
@@ -46,17 +75,17 @@ async function rpcAnswers(port) {
   }
 }
 
-/** Starts a `--dev` node and resolves once its RPC server answers. A port picked free can be
- * taken again before the node binds it (or still be held by a node that just stopped): the
- * start is then retried with fresh ports, up to three times. `keys` ([type, scheme, secret URI]
- * each) go into its keystore before it starts (`keymarket-node key insert`, as an operator
- * does); `args` are more flags. */
+/** Starts a development node (the `dev` spec raw, //Alice authoring) and resolves once its
+ * RPC server answers. A port picked free can be taken again before the node binds it (or still
+ * be held by a node that just stopped): the start is then retried with fresh ports, up to three
+ * times. `keys` ([type, scheme, secret URI] each) go into its keystore before it starts
+ * (`keymarket-node key insert`, as an operator does); `args` are more flags. */
 export async function startDevNode({ keys = [], args = [] } = {}) {
   return startNode({ keys, args });
 }
 
-/** Starts a node of `chain` (`dev`, or a chain spec's path, for which it first makes the node's
- * network key, as an operator does with `key generate-node-key`), as [`startDevNode`] does;
+/** Starts a node of `chain` (`dev`, or a chain spec's path) with its network key made first, as
+ * an operator does with `key generate-node-key`, as [`startDevNode`] does;
  * the node it resolves to names its p2p `multiaddr` once asked (`await node.multiaddr()`). */
 export async function startNode({ chain = 'dev', keys = [], args = [] } = {}) {
   for (let attempt = 1; ; attempt++) {
@@ -68,14 +97,15 @@ export async function startNode({ chain = 'dev', keys = [], args = [] } = {}) {
   }
 }
 
-async function startNodeOnce(chain, keys, args) {
+async function startNodeOnce(chainName, keys, args) {
   const basePath = mkdtempSync(join(tmpdir(), 'keymarket-polkadotjs-'));
-  if (chain !== 'dev') {
-    // A validator of a chain that is not a development one needs its network key on disk.
-    execFileSync(nodeBinary(), ['key', 'generate-node-key', '--chain', chain, '--base-path', basePath], {
-      stdio: 'ignore',
-    });
-  }
+  // `dev` is the built-in development spec, raw, with what `--dev` implies (`implied` below).
+  const dev = chainName === 'dev';
+  const chain = dev ? rawSpec('dev') : chainName;
+  // A validator started without `--dev` needs its network key on disk.
+  execFileSync(nodeBinary(), ['key', 'generate-node-key', '--chain', chain, '--base-path', basePath], {
+    stdio: 'ignore',
+  });
   for (const [type, scheme, suri] of keys) {
     execFileSync(nodeBinary(), [
       'key', 'insert', '--base-path', basePath, '--chain', chain, '--key-type', type,
@@ -87,10 +117,13 @@ async function startNodeOnce(chain, keys, args) {
   while (p2pPort === rpcPort) p2pPort = await freePort();
   const logPath = join(basePath, 'node.log');
   const log = openSync(logPath, 'a');
-  const chainArgs = chain === 'dev' ? ['--dev'] : ['--chain', chain];
+  const implied = ['--alice', '--force-authoring', '--rpc-cors', 'all', '--tx-ban-seconds', '0'];
+  const chainArgs = ['--chain', chain, ...(dev ? implied : [])];
   const child = spawn(nodeBinary(), [
     ...chainArgs, '--base-path', basePath, '--rpc-port', String(rpcPort), '--port', String(p2pPort),
-    '--no-prometheus', '--no-telemetry', '--no-mdns', ...args,
+    '--no-prometheus', '--no-telemetry', '--no-mdns',
+    // The runtime compiled once for the run's nodes (the Rust harness's folder), not at each start.
+    '--wasm-cache', join(dirname(nodeBinary()), 'keymarket-wasm-cache'), ...args,
   ], { stdio: ['ignore', 'ignore', log] });
 
   const node = {
