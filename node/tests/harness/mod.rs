@@ -153,8 +153,8 @@ pub fn raw_spec(chain: &str) -> String {
 	let written = modified(&path);
 	if written.is_none() || written < modified(Path::new(NODE_BINARY)) {
 		let (status, spec, stderr) =
-			run_binary(&["build-spec", "--chain", chain, "--raw"], Duration::from_secs(180));
-		assert_eq!(status, Some(0), "build-spec --chain {chain} --raw: {stderr}");
+			run_binary(&["export-chain-spec", "--chain", chain, "--raw"], Duration::from_secs(180));
+		assert_eq!(status, Some(0), "export-chain-spec --chain {chain} --raw: {stderr}");
 		std::fs::create_dir_all(&dir).expect("the target directory is writable");
 		// Other test programs may read it meanwhile: written aside, then renamed into place.
 		let aside = dir.join(format!("{chain}.{}.json", std::process::id()));

@@ -29,7 +29,7 @@ export function rawSpec(chain) {
   };
   const written = modified(path);
   if (written === null || written < modified(nodeBinary())) {
-    const spec = execFileSync(nodeBinary(), ['build-spec', '--chain', chain, '--raw'], {
+    const spec = execFileSync(nodeBinary(), ['export-chain-spec', '--chain', chain, '--raw'], {
       stdio: ['ignore', 'pipe', 'ignore'],
       maxBuffer: 64 << 20,
     });

@@ -1,7 +1,7 @@
 // The operator's walk-through of docs/operators.md, step by step, against a running network:
 // the three validators of the `staging` preset (exported with `export-chain-spec`, its
 // durations swapped for a dev chain's so that a session lasts a minute, made raw with
-// `build-spec --raw`), then //Dave from zero
+// `export-chain-spec --raw`), then //Dave from zero
 // with only the node's CLI and polkadot.js: a node with its network key, a fresh keystore and
 // the Ursula's keys, tokens, stake, a bonded and registered worker, session keys made by his
 // own node (`author_rotateKeysWithOwner`) and set with their proof, an offer to validate.
@@ -46,7 +46,7 @@ before(async () => {
   // Raw, as a network's operators are given it: each node reads its genesis storage instead of
   // building it in the runtime at its start.
   spec = join(dir, 'staging-raw.json');
-  writeFileSync(spec, execFileSync(nodeBinary(), ['build-spec', '--chain', plain, '--raw'], {
+  writeFileSync(spec, execFileSync(nodeBinary(), ['export-chain-spec', '--chain', plain, '--raw'], {
     stdio: ['ignore', 'pipe', 'ignore'],
     maxBuffer: 64 << 20,
   }));
