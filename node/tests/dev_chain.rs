@@ -13,7 +13,7 @@ use sp_keyring::Sr25519Keyring;
 
 /// A node of the built-in `dev` spec (its genesis built at the start, not read from the raw
 /// spec the other tests use) authors and finalizes blocks and includes a transfer; the runtime
-/// it compiled is in its `--wasm-cache` folder.
+/// it compiled is in its `--wasm-cache` folder, and an entry damaged there is compiled anew.
 #[test]
 fn dev_node_finalizes_blocks_and_includes_a_transfer() {
 	let cache = tempfile::tempdir().expect("a temp dir");
@@ -27,7 +27,7 @@ fn dev_node_finalizes_blocks_and_includes_a_transfer() {
 	// Blocks every 6 s, finalized by GRANDPA.
 	node.wait_for_best(2, Duration::from_secs(60));
 	node.wait_for_finalized(1, Duration::from_secs(60));
-	assert!(files_under(cache.path()) > 0, "the compiled runtime is kept in the cache");
+	assert!(!files_in(cache.path()).is_empty(), "the compiled runtime is kept in the cache");
 
 	let alice = Sr25519Keyring::Alice;
 	let dave = Sr25519Keyring::Dave;
@@ -69,23 +69,43 @@ fn dev_node_finalizes_blocks_and_includes_a_transfer() {
 		(0..=node.best_number()).find(|n| node.block_hash(*n) == Some(block))
 	});
 	node.wait_for_finalized(number, Duration::from_secs(60));
+
+	// A cache entry damaged on disk is not run: the node compiles the runtime anew, writes the
+	// entry again and goes on authoring.
+	let garbage = vec![0x5a; 4096];
+	for entry in files_in(cache.path()) {
+		std::fs::write(entry, &garbage).unwrap();
+	}
+	node.restart();
+	let best = node.best_number();
+	node.wait_for_best(best + 2, Duration::from_secs(60));
+	let entries = files_in(cache.path());
+	assert!(!entries.is_empty(), "the compiled runtime is kept again");
+	assert!(
+		entries.iter().all(|entry| std::fs::read(entry).unwrap() != garbage),
+		"every damaged entry written again"
+	);
 }
 
-/// The files in `dir` and the folders under it.
-fn files_under(dir: &std::path::Path) -> usize {
+/// The files in `dir` and the folders under it (not wasmtime's bookkeeping: `*.stats`, and the
+/// cleanup's `.`-files).
+fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 	std::fs::read_dir(dir)
 		.into_iter()
 		.flatten()
 		.flatten()
-		.map(|entry| {
+		.flat_map(|entry| {
 			let path = entry.path();
+			let name = entry.file_name().to_string_lossy().into_owned();
 			if path.is_dir() {
-				files_under(&path)
+				files_in(&path)
+			} else if name.ends_with(".stats") || name.starts_with('.') {
+				vec![]
 			} else {
-				1
+				vec![path]
 			}
 		})
-		.sum()
+		.collect()
 }
 
 #[test]
