@@ -640,6 +640,7 @@ fn subxt_decodes_every_block(net: &mut Network) {
 fn the_metrics_show_the_traffic(net: &Network) {
 	let period: u64 =
 		serde_json::from_value(net.nodes[0].rpc("keymarket_currentPeriod", json!([]))).unwrap();
+	let mut rounds = Vec::new();
 	for (i, port) in net.metrics_ports.iter().enumerate() {
 		let text = harness::scrape_metrics(*port);
 		let get = |name: &str, labels: &[(&str, &str)]| harness::metric(&text, name, labels);
@@ -653,7 +654,18 @@ fn the_metrics_show_the_traffic(net: &Network) {
 			committed >= period as f64,
 			"node {i}: committed through {committed}, now {period}"
 		);
-		assert!(get("keymarket_ursula_lottery_commitment_round", &[]) > 0.0, "node {i}");
+		// The round of the worker's commitment as the chain has it: the round it committed in,
+		// which is 0 for an Ursula that committed at the start and has not won since (a new
+		// value only follows winners). Read again until both agree: a block may come between.
+		let worker = account(WORKERS[i]);
+		let since = wait_for("the commitment's round in the metrics", Duration::from_secs(30), || {
+			let view = net.nodes[i].rpc("keymarket_lotteryCommitment", json!([worker]));
+			let since = view["since"].as_u64().unwrap_or_else(|| panic!("node {i}: {view}"));
+			let text = harness::scrape_metrics(*port);
+			let round = harness::metric(&text, "keymarket_ursula_lottery_commitment_round", &[]);
+			(round == since as f64).then_some(since)
+		});
+		rounds.push(since);
 		eprintln!(
 			"metrics of node {i}: {served} served, {} refused, p50 bucket ≤ 5 ms: {}, {} proofs",
 			get("keymarket_ursula_requests_refused_total", &[]),
@@ -661,6 +673,7 @@ fn the_metrics_show_the_traffic(net: &Network) {
 			get("keymarket_ursula_proofs_submitted_total", &[]),
 		);
 	}
+	assert!(rounds.iter().any(|r| *r > 0), "the winners moved to new values: {rounds:?}");
 	assert!(net.metric("keymarket_ursula_requests_served_total", &[]) > 0.0);
 	assert!(net.metric("keymarket_ursula_key_fragments", &[]) >= 1.0);
 	let kind = |k: &str| net.metric("keymarket_ursula_proofs_submitted_total", &[("kind", k)]);
