@@ -21,7 +21,8 @@ use std::{
 
 use codec::Encode;
 use harness::{wait_for, Node, NodeConfig};
-use keymarket_runtime::{RuntimeCall, UNITS};
+use keymarket_primitives::lottery::{commitment_of, SignedTicket, Ticket, CERTAIN, TICKET_VERSION};
+use keymarket_runtime::{RuntimeCall, RuntimeEvent, UNITS};
 use serde_json::json;
 use sp_core::{crypto::Pair as _, sr25519, H256};
 
@@ -336,4 +337,204 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 		measured += 1;
 	}
 	assert!(measured > 0, "no block of the flood was imported alone: {times:?}");
+}
+
+/// The price of a request under the ticket flood's policy: each winning ticket's face value.
+const TICKET_PRICE: u128 = 1_000_000;
+/// Full batches of winning tickets the worker redeems at once: more than one block takes.
+const BATCHES: u32 = 7;
+/// The runtime's largest batch (`MaxBatch`).
+const BATCH: u32 = 2_048;
+
+/// Submits `call` signed by `signer`, waits for its block and checks that it succeeded.
+fn submit_included(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall) {
+	let hash = node.submit(signer, call).unwrap_or_else(|e| panic!("refused: {e}"));
+	let (_, events) = node.wait_for_inclusion(hash, Duration::from_secs(60));
+	let failed = |event: &RuntimeEvent| {
+		matches!(event, RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { .. }))
+	};
+	assert!(!events.iter().any(failed), "failed: {events:?}");
+}
+
+/// The flood's tickets: `count` winning tickets (certain to win, at the policy's price) from
+/// //Alice's deposit for //Bob's policy, to `worker` against `commitment`, made in round
+/// `created` (whose first block is `created_hash`), numbered from `first`, each signed by //Bob.
+fn winning_tickets(
+	(policy, worker): ([u8; 16], &sp_runtime::AccountId32),
+	(commitment, created, created_hash): ([u8; 32], u32, [u8; 32]),
+	first: u64,
+	count: u32,
+) -> Vec<SignedTicket<sp_runtime::AccountId32, u128>> {
+	let bob = harness::dev_pair("Bob");
+	(first..first + u64::from(count))
+		.map(|nonce| {
+			let ticket = Ticket {
+				version: TICKET_VERSION,
+				payer: harness::dev_account("Alice"),
+				policy,
+				recipient: worker.clone(),
+				face_value: TICKET_PRICE,
+				win_probability: CERTAIN,
+				nonce,
+				commitment,
+				created_round: created,
+				created_hash,
+				expires: created + 2,
+				request_hash: sp_crypto_hashing::blake2_256(&nonce.encode()),
+			};
+			let signature = bob.sign(&ticket.signing_payload()).0;
+			SignedTicket { ticket, signature }
+		})
+		.collect()
+}
+
+/// Honest weights for the market's heaviest call: blocks filled with redemptions of winning
+/// lottery tickets, each ticket an sr25519 check and a replay-guard write, imported by a node
+/// that follows the chain, beside the weight they used. //Dave is a worker that no node hosts:
+/// the test signs its duties, so it knows the value behind its lottery commitment. //Alice
+/// grants //Bob a policy on it with a price a request and funds Bob's tickets; Bob signs 14,337
+/// certain winners; Dave reveals with the first and redeems the rest in seven full batches at
+/// once, more than a block takes. Every ticket is paid once, at the price.
+#[test]
+fn blocks_full_of_winning_tickets_are_imported_beside_their_weight() {
+	use pallet_keymarket_lottery::Call as Lottery;
+	use pallet_keymarket_staking::Call as Staking;
+
+	let mut node = Node::start("tickets", NodeConfig::dev());
+	node.wait_for_finalized(1, Duration::from_secs(60));
+	let url = node.rpc_url();
+	let (dave, worker) = (harness::dev_pair("Dave"), harness::dev_account("Dave"));
+	harness::stake_for_ursula(&node, "Charlie", "Dave", "http://127.0.0.1:9");
+	// Its commitment to the next period, once its registration is in (the pool says until
+	// then that it is not registered).
+	let commit = RuntimeCall::Staking(Staking::commit_to_next_period {});
+	let hash = wait_for("Dave's availability commitment", Duration::from_secs(60), || {
+		node.submit(&dave, commit.clone()).ok()
+	});
+	node.wait_for_inclusion(hash, Duration::from_secs(60));
+	wait_for("Dave to be an active Ursula", Duration::from_secs(120), || {
+		let active = node.rpc("keymarket_activeUrsulas", json!([]));
+		let dave = Some(worker.to_string());
+		active.as_array()?.iter().any(|u| u["worker"].as_str() == dave.as_deref()).then_some(())
+	});
+
+	let dir = tempfile::tempdir().expect("a temp dir");
+	let bob_key = harness::keygens(dir.path());
+	let (price, dave_ss58) = (TICKET_PRICE.to_string(), worker.to_string());
+	let terms = ["--threshold", "1", "--shares", "1", "--periods", "100", "--price", &price];
+	let terms = [&terms[..], &["--ursula", &dave_ss58]].concat();
+	let grant = harness::alice_grants(&url, dir.path(), "tickets", &bob_key, &terms);
+	let policy_hex = grant["policy"].as_str().expect("a policy id").to_string();
+	let policy: [u8; 16] = harness::unhex(&policy_hex).try_into().expect("16 bytes");
+	let count = BATCHES * BATCH + 1;
+	let total = TICKET_PRICE * u128::from(count);
+	let (deposit, reserve) = (total.to_string(), (total / 100).to_string());
+	harness::client(&[
+		"alice",
+		"tickets",
+		"--suri",
+		"//Alice",
+		"--policy",
+		&policy_hex,
+		"--deposit",
+		&deposit,
+		"--reserve",
+		&reserve,
+		"--cap",
+		&deposit,
+		"--rpc",
+		&url,
+	]);
+
+	// Dave commits to a value; Bob's tickets name it, made in that round.
+	let (first, second) = ([1u8; 32], [2u8; 32]);
+	let lottery_commit = |value: &[u8; 32]| {
+		RuntimeCall::Lottery(Lottery::commit { commitment: commitment_of(value) })
+	};
+	submit_included(&mut node, &dave, lottery_commit(&first));
+	let view = node.rpc("keymarket_lotteryCommitment", json!([dave_ss58]));
+	let created = view["since"].as_u64().expect("Dave's commitment") as u32;
+	let durations: keymarket_primitives::time::Durations =
+		serde_json::from_value(node.rpc("keymarket_durations", json!([]))).expect("durations");
+	let created_hash =
+		node.block_hash(created * durations.blocks_per_round).expect("the round's first block");
+	let made = ((policy, &worker), (commitment_of(&first), created, created_hash.0));
+	let mut tickets = winning_tickets(made.0, made.1, 0, count);
+	let reveal: Vec<_> = tickets.drain(..1).collect();
+
+	// The next round: a new value, and the first is revealed with one ticket (Dave's duty, free);
+	// then the seven full batches, fees paid, all at once against the value revealed.
+	let round = || -> u32 {
+		serde_json::from_value(node.rpc("keymarket_currentRound", json!([]))).unwrap()
+	};
+	wait_for("the next round", Duration::from_secs(60), || (round() > created).then_some(()));
+	submit_included(&mut node, &dave, lottery_commit(&second));
+	let redeem = |batch: Vec<SignedTicket<sp_runtime::AccountId32, u128>>| {
+		RuntimeCall::Lottery(Lottery::redeem {
+			revealed: first,
+			batch: batch.try_into().expect("at most a batch"),
+		})
+	};
+	submit_included(&mut node, &dave, redeem(reveal));
+	let first_block = node.best_number() + 1;
+	let nonce = node.rpc("system_accountNextIndex", json!([dave_ss58])).as_u64().unwrap() as u32;
+	let mut hashes = Vec::new();
+	for (i, batch) in tickets.chunks(BATCH as usize).enumerate() {
+		let extrinsic = node.sign(&dave, redeem(batch.to_vec()), nonce + i as u32);
+		let hash = node
+			.try_rpc("author_submitExtrinsic", json!([harness::hex(&extrinsic.encode())]))
+			.unwrap_or_else(|e| panic!("batch {i} refused: {e}"));
+		hashes.push(hash);
+	}
+	let last = hashes.last().cloned().expect("batches");
+	let last: H256 = serde_json::from_value(last).expect("a hash");
+	node.wait_for_inclusion(last, Duration::from_secs(120));
+	let last_block = node.best_number();
+
+	// Each block's redemptions; every ticket paid once, at the price.
+	let mut per_block = Vec::new();
+	for number in first_block..=last_block {
+		let at = node.block_hash(number).expect("a block");
+		let paid: u32 = node
+			.events(at)
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Lottery(pallet_keymarket_lottery::Event::Redeemed {
+					paid,
+					refused,
+					..
+				}) => {
+					assert_eq!(refused, 0, "block #{number}: a ticket was refused");
+					Some(paid)
+				},
+				_ => None,
+			})
+			.sum();
+		per_block.push((number, paid));
+	}
+	let redeemed: u32 = per_block.iter().map(|(_, paid)| paid).sum();
+	assert_eq!(redeemed, count - 1, "every batch's tickets paid: {per_block:?}");
+	let winnings = node.rpc("keymarket_lotteryWinnings", json!([dave_ss58]));
+	assert_eq!(winnings["tickets"].as_u64(), Some(u64::from(count)), "{winnings}");
+	assert_eq!(winnings["paid"].as_str(), Some(total.to_string().as_str()), "{winnings}");
+	let busiest = per_block.iter().map(|(_, paid)| *paid).max().unwrap_or(0);
+	assert!(busiest > 2 * BATCH, "one block took several full batches: {per_block:?}");
+
+	// Honest weights (figures, not bounds: docs/performance.md).
+	let times = import_times(&node, last_block);
+	let mut measured = 0;
+	for (number, paid) in per_block.iter().filter(|(_, paid)| *paid > 0) {
+		let Some((_, seconds)) = times.iter().find(|(n, _)| n == number) else { continue };
+		let weight = block_weight(&node, node.block_hash(*number).expect("a block of the flood"));
+		println!(
+			"weights: block #{number}, {paid} winning tickets ({:.1} batches): weight {:.0} ms, \
+			 imported in {:.0} ms by a following node ({:.0} % of its weight)",
+			f64::from(*paid) / f64::from(BATCH),
+			weight * 1e3,
+			seconds * 1e3,
+			100.0 * seconds / weight
+		);
+		measured += 1;
+	}
+	assert!(measured > 0, "no block of redemptions was imported alone: {times:?}");
 }

@@ -658,13 +658,15 @@ fn the_metrics_show_the_traffic(net: &Network) {
 		// which is 0 for an Ursula that committed at the start and has not won since (a new
 		// value only follows winners). Read again until both agree: a block may come between.
 		let worker = account(WORKERS[i]);
-		let since = wait_for("the commitment's round in the metrics", Duration::from_secs(30), || {
-			let view = net.nodes[i].rpc("keymarket_lotteryCommitment", json!([worker]));
-			let since = view["since"].as_u64().unwrap_or_else(|| panic!("node {i}: {view}"));
-			let text = harness::scrape_metrics(*port);
-			let round = harness::metric(&text, "keymarket_ursula_lottery_commitment_round", &[]);
-			(round == since as f64).then_some(since)
-		});
+		let since =
+			wait_for("the commitment's round in the metrics", Duration::from_secs(30), || {
+				let view = net.nodes[i].rpc("keymarket_lotteryCommitment", json!([worker]));
+				let since = view["since"].as_u64().unwrap_or_else(|| panic!("node {i}: {view}"));
+				let text = harness::scrape_metrics(*port);
+				let round =
+					harness::metric(&text, "keymarket_ursula_lottery_commitment_round", &[]);
+				(round == since as f64).then_some(since)
+			});
 		rounds.push(since);
 		eprintln!(
 			"metrics of node {i}: {served} served, {} refused, p50 bucket ≤ 5 ms: {}, {} proofs",
