@@ -322,14 +322,27 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 
 	// Honest weights (figures, not bounds: docs/performance.md): each block of the flood, its
 	// weight beside what importing it took a node that follows the chain.
-	let times = import_times(&node, last_block);
+	print_import_beside_weight(&node, &per_block, |count| format!("{count} transfers"));
+}
+
+/// Prints, for each block of `per_block` (number, calls in it) that holds calls, its weight beside
+/// what importing it took a node that follows the chain (`describe` names the calls); fails if
+/// no such block was imported alone.
+fn print_import_beside_weight(
+	node: &Node,
+	per_block: &[(u32, usize)],
+	describe: impl Fn(usize) -> String,
+) {
+	let last = per_block.iter().map(|(number, _)| *number).max().expect("blocks");
+	let times = import_times(node, last);
 	let mut measured = 0;
 	for (number, count) in per_block.iter().filter(|(_, count)| *count > 0) {
 		let Some((_, seconds)) = times.iter().find(|(n, _)| n == number) else { continue };
-		let weight = block_weight(&node, node.block_hash(*number).expect("a block of the flood"));
+		let weight = block_weight(node, node.block_hash(*number).expect("a block of the flood"));
 		println!(
-			"weights: block #{number}, {count} transfers: weight {:.0} ms, imported in {:.0} ms \
-			 by a following node ({:.0} % of its weight)",
+			"weights: block #{number}, {}: weight {:.0} ms, imported in {:.0} ms by a following \
+			 node ({:.0} % of its weight)",
+			describe(*count),
 			weight * 1e3,
 			seconds * 1e3,
 			100.0 * seconds / weight
@@ -521,20 +534,9 @@ fn blocks_full_of_winning_tickets_are_imported_beside_their_weight() {
 	assert!(busiest > 2 * BATCH, "one block took several full batches: {per_block:?}");
 
 	// Honest weights (figures, not bounds: docs/performance.md).
-	let times = import_times(&node, last_block);
-	let mut measured = 0;
-	for (number, paid) in per_block.iter().filter(|(_, paid)| *paid > 0) {
-		let Some((_, seconds)) = times.iter().find(|(n, _)| n == number) else { continue };
-		let weight = block_weight(&node, node.block_hash(*number).expect("a block of the flood"));
-		println!(
-			"weights: block #{number}, {paid} winning tickets ({:.1} batches): weight {:.0} ms, \
-			 imported in {:.0} ms by a following node ({:.0} % of its weight)",
-			f64::from(*paid) / f64::from(BATCH),
-			weight * 1e3,
-			seconds * 1e3,
-			100.0 * seconds / weight
-		);
-		measured += 1;
-	}
-	assert!(measured > 0, "no block of redemptions was imported alone: {times:?}");
+	let per_block: Vec<(u32, usize)> =
+		per_block.into_iter().map(|(number, paid)| (number, paid as usize)).collect();
+	print_import_beside_weight(&node, &per_block, |paid| {
+		format!("{paid} winning tickets ({:.1} batches)", paid as f64 / f64::from(BATCH))
+	});
 }
