@@ -371,10 +371,12 @@ fn submit_included(node: &mut Node, signer: &sr25519::Pair, call: RuntimeCall) {
 
 /// The flood's tickets: `count` winning tickets (certain to win, at the policy's price) from
 /// //Alice's deposit for //Bob's policy, to `worker` against `commitment`, made in round
-/// `created` (whose first block is `created_hash`), numbered from `first`, each signed by //Bob.
+/// `created` (whose first block is `created_hash`) and living the `lifetime` rounds the chain
+/// allows, numbered from `first`, each signed by //Bob.
 fn winning_tickets(
 	(policy, worker): ([u8; 16], &sp_runtime::AccountId32),
 	(commitment, created, created_hash): ([u8; 32], u32, [u8; 32]),
+	lifetime: u32,
 	first: u64,
 	count: u32,
 ) -> Vec<SignedTicket<sp_runtime::AccountId32, u128>> {
@@ -392,7 +394,7 @@ fn winning_tickets(
 				commitment,
 				created_round: created,
 				created_hash,
-				expires: created + 2,
+				expires: created + lifetime,
 				request_hash: sp_crypto_hashing::blake2_256(&nonce.encode()),
 			};
 			let signature = bob.sign(&ticket.signing_payload()).0;
@@ -471,8 +473,10 @@ fn blocks_full_of_winning_tickets_are_imported_beside_their_weight() {
 		serde_json::from_value(node.rpc("keymarket_durations", json!([]))).expect("durations");
 	let created_hash =
 		node.block_hash(created * durations.blocks_per_round).expect("the round's first block");
+	let lifetime: u32 =
+		serde_json::from_value(node.rpc("keymarket_ticketRounds", json!([]))).expect("rounds");
 	let made = ((policy, &worker), (commitment_of(&first), created, created_hash.0));
-	let mut tickets = winning_tickets(made.0, made.1, 0, count);
+	let mut tickets = winning_tickets(made.0, made.1, lifetime, 0, count);
 	let reveal: Vec<_> = tickets.drain(..1).collect();
 
 	// The next round: a new value, and the first is revealed with one ticket (Dave's duty, free);

@@ -70,6 +70,11 @@ struct Ledger<T: Config> {
 	ids: BTreeSet<[u8; 32]>,
 	/// Whether a reserve was shared out already in this batch, and among how many.
 	shared: Option<u32>,
+	/// The current round and period, read once for the batch.
+	now: Round,
+	period: Period,
+	/// The hash of each round's first block a ticket named, read once per round.
+	round_hashes: BTreeMap<Round, T::Hash>,
 }
 
 impl<T: Config> Ledger<T> {
@@ -81,7 +86,18 @@ impl<T: Config> Ledger<T> {
 			paying: BTreeMap::new(),
 			ids: BTreeSet::new(),
 			shared: None,
+			now: T::Ursulas::current_round(),
+			period: T::Ursulas::current_period(),
+			round_hashes: BTreeMap::new(),
 		}
+	}
+
+	/// The hash of the first block of `round` (zeros for a block the chain does not know).
+	fn round_hash(&mut self, round: Round) -> &T::Hash {
+		self.round_hashes.entry(round).or_insert_with(|| {
+			let block = Pallet::<T>::round_start(round);
+			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::from(block))
+		})
 	}
 
 	fn prior(
@@ -307,7 +323,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(ticket.version == TICKET_VERSION, TicketError::Malformed);
 		ensure!(&ticket.recipient == worker, TicketError::WrongRecipient);
 		ensure!(ticket.commitment == hash, TicketError::WrongCommitment);
-		let now = T::Ursulas::current_round();
+		let now = ledger.now;
 		// Made while the commitment was the current one, living no longer than a ticket may.
 		ensure!(
 			since <= ticket.created_round
@@ -317,11 +333,11 @@ impl<T: Config> Pallet<T> {
 			TicketError::BadCreation
 		);
 		ensure!(now <= ticket.expires, TicketError::Expired);
-		let block = Self::round_start(ticket.created_round);
-		let known = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::from(block));
 		// An unknown block reads as zeros: a ticket must name a real one.
 		ensure!(
-			ticket.created_hash != [0; 32] && known.as_ref() == ticket.created_hash.as_slice(),
+			ticket.created_hash != [0; 32]
+				&& ledger.round_hash(ticket.created_round).as_ref()
+					== ticket.created_hash.as_slice(),
 			TicketError::BadCreation
 		);
 		ensure!(wins(&signed.signature, revealed, ticket.win_probability), TicketError::NotAWinner);
@@ -337,7 +353,7 @@ impl<T: Config> Pallet<T> {
 			},
 			_ => return Err(TicketError::WrongRecipient),
 		};
-		let period = T::Ursulas::current_period();
+		let period = ledger.period;
 		let account = ledger.account(&ticket.payer, ticket.policy).clone();
 		let Some(mut account) = account else { return Err(TicketError::NotAuthorized) };
 		// The cap the ticket was made under: the one in force in its round.

@@ -141,30 +141,34 @@ impl<T: frame_system::Config> pallet_keymarket_lottery::WeightInfo for WeightInf
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1025 w:1025)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Policies::ServicePaid` (r:1 w:1)
+	/// Proof: `Policies::ServicePaid` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Lottery::WinningsOf` (r:1 w:1)
 	/// Proof: `Lottery::WinningsOf` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 1024]`.
-	/// The range of component `p` is `[1, 1024]`.
+	/// The range of component `n` is `[0, 2047]`.
+	/// The range of component `p` is `[1, 2048]`.
 	fn redeem(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1487 + p * (393 ±0)`
 		//  Estimated: `4844 + n * (2519 ±0) + p * (2644 ±0)`
-		// Minimum execution time: 72_207_375_000 picoseconds.
-		// Hand-merged, the larger of two runs for each term (worst case): this run
-		// (2026-11-30, `--steps 10 --repeat 5`, one more read per account for `Lottery::Prior`)
-		// fit the per-ticket ref time to zero, within its noise, and the fixed part to 62 ms;
-		// the 2026-11-29 run's 89 ms fixed and 17 µs per ticket are kept, with this run's 220 µs
-		// per account and storage counts.
-		Weight::from_parts(89_006_714_000, 0)
+		// Minimum execution time: 400_100_000 picoseconds.
+		// Hand-merged from two sweeps (2026-12-02, this machine), the one-sweep fit having mixed
+		// tickets with payers (it charged 89 ms fixed and 17 us a ticket):
+		// - tickets from one payer: `--extrinsic redeem --low 0,1 --high 2047,1 --steps 8
+		//   --repeat 3`, linear from 0.5 ms (n = 0) to 185 ms (n = 2,046), fit 485 us + 86.5 us
+		//   a ticket; charged 501 us + 93 us, at or above every point's mean;
+		// - payers with a ticket each: `--low 0,1 --high 0,1024 --steps 6 --repeat 3` and
+		//   `--low 0,1536 --high 0,2048 --steps 2 --repeat 3`, growing faster than linear (208 us
+		//   a payer at 205 payers, 277 us at 1,024, 312 us at 2,048); charged the largest, 312 us.
+		// docs/performance.md has the data points.
+		Weight::from_parts(501_000_000, 0)
 			.saturating_add(Weight::from_parts(0, 4844))
-			// Standard Error: 9_392_045 (2026-11-29)
-			.saturating_add(Weight::from_parts(17_237_170, 0).saturating_mul(n.into()))
-			// Standard Error: 15_505_413
-			.saturating_add(Weight::from_parts(219_827_063, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(Weight::from_parts(93_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(312_000_000, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2519).saturating_mul(n.into()))

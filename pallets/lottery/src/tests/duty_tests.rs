@@ -12,7 +12,8 @@ use codec::Decode;
 use frame_support::{
 	dispatch::GetDispatchInfo,
 	pallet_prelude::{TransactionSource, TransactionValidityError, ValidTransaction},
-	traits::Hooks,
+	traits::{Get, Hooks},
+	weights::Weight,
 };
 use keymarket_primitives::{
 	lottery::{LotteryDuty, OUTBOX_KEY},
@@ -168,5 +169,60 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 		// Nothing more next block.
 		Lottery::offchain_worker(13);
 		assert_eq!(pool_state.read().transactions.len(), 2);
+	});
+}
+
+/// Sybil payers, each with one winner, would make the Ursula's batch weigh more than one
+/// transaction may: the pool would refuse it every time and every winner in it, the honest
+/// payer's too, would be lost. The off-chain worker keeps what fits, the accounts with the
+/// most winners first.
+#[test]
+fn a_batch_crowded_by_many_payers_is_cut_to_what_a_transaction_may_weigh() {
+	run(|| {
+		setup();
+		let winner = |payer: &str, policy: u8, nonce: u64| {
+			let mut ticket = ticket(0, 1, nonce);
+			ticket.payer = account(payer);
+			ticket.policy = [policy; 16];
+			signed(ticket, "Bob")
+		};
+		// Six sybils with one winner each around Alice's ten.
+		let mut batch: Vec<_> = (0..6).map(|i| winner(&format!("sybil{i}"), i, i.into())).collect();
+		batch.splice(3..3, (0..10).map(|nonce| winner("Alice", 7, 100 + nonce)));
+		let whole = Lottery::redeem_weight(&batch);
+
+		// Within the limit: untouched.
+		assert_eq!(Lottery::fit_batch(batch.clone(), whole), (batch.clone(), 0));
+
+		// Room for Alice's account and two more: hers whole, then the first two sybils.
+		let limit = Lottery::redeem_weight_of(12, 3, 3);
+		let (kept, left_out) = Lottery::fit_batch(batch.clone(), limit);
+		assert_eq!(left_out, 4);
+		assert!(Lottery::redeem_weight(&kept).all_lte(limit));
+		let alice = kept.iter().filter(|w| w.ticket.payer == account("Alice")).count();
+		assert_eq!(alice, 10, "the account with the most winners first");
+		let order: Vec<_> = kept.iter().map(|w| w.ticket.nonce).collect();
+		assert_eq!(
+			order,
+			[0, 1, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109],
+			"in batch order"
+		);
+
+		// Room for fewer than Alice's ten: as many of hers as fit, nobody else's.
+		let limit = Lottery::redeem_weight_of(4, 1, 1);
+		let (kept, left_out) = Lottery::fit_batch(batch.clone(), limit);
+		assert_eq!((kept.len(), left_out), (4, 12));
+		assert!(kept.iter().all(|w| w.ticket.payer == account("Alice")));
+
+		// Not even one ticket fits: nothing is kept.
+		assert_eq!(Lottery::fit_batch(batch.clone(), Weight::zero()), (vec![], 16));
+
+		// The limit the off-chain worker applies is within a normal transaction's.
+		let weights: frame_system::limits::BlockWeights =
+			<Test as frame_system::Config>::BlockWeights::get();
+		let normal = weights.get(frame_support::dispatch::DispatchClass::Normal);
+		let limit = Lottery::redemption_limit();
+		assert!(limit.any_gt(Weight::zero()));
+		assert!(limit.saturating_add(normal.base_extrinsic).all_lte(normal.max_extrinsic.unwrap()));
 	});
 }
