@@ -10,7 +10,9 @@
 //! every transfer. The node's memory stays bounded (its peak resident set is printed beside the
 //! figure in docs/reliability.md) and its RPC keeps answering. Then a second node follows the
 //! chain from genesis, and the time it takes to import each full block is printed beside the
-//! block's weight: whether the weights charge what the work costs (docs/performance.md).
+//! block's weight: whether the weights charge what the work costs (docs/performance.md). The
+//! same for the market's heavy calls: blocks of winning-ticket redemptions, and policies at
+//! sixteen Ursulas created and revoked.
 
 mod harness;
 
@@ -19,7 +21,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use codec::Encode;
+use codec::{Decode, Encode};
 use harness::{wait_for, Node, NodeConfig};
 use keymarket_primitives::lottery::{commitment_of, SignedTicket, Ticket, CERTAIN, TICKET_VERSION};
 use keymarket_runtime::{RuntimeCall, RuntimeEvent, UNITS};
@@ -65,19 +67,7 @@ fn transfers_a_block_may_take(extrinsic: &[u8]) -> u64 {
 /// Prometheus histogram, for the blocks that the samples resolve one at a time: block number
 /// and seconds.
 fn import_times(author: &Node, up_to: u32) -> Vec<(u32, f64)> {
-	let port = harness::free_port();
-	let config = NodeConfig {
-		// The built-in spec, its genesis built at the start: the same chain as the author's raw
-		// spec, or the follower could not sync.
-		chain: "dev".into(),
-		validator: None,
-		bootnodes: vec![author.multiaddr()],
-		node_key: None,
-		extra_args: vec!["--prometheus-port".into(), port.to_string()],
-		keys: vec![],
-		host: None,
-	};
-	let mut follower = Node::start("flood-follower", config);
+	let (mut follower, port) = start_follower(author);
 	let sample = |follower: &Node| {
 		let read = || {
 			let text = harness::scrape_metrics(port);
@@ -108,6 +98,78 @@ fn import_times(author: &Node, up_to: u32) -> Vec<(u32, f64)> {
 	}
 	follower.wait_for_best(up_to, Duration::from_secs(5));
 	times
+}
+
+/// A node that follows `author`'s chain, and the port of its Prometheus metrics.
+fn start_follower(author: &Node) -> (Node, u16) {
+	let port = harness::free_port();
+	let config = NodeConfig {
+		// The built-in spec, its genesis built at the start: the same chain as the author's raw
+		// spec, or the follower could not sync.
+		chain: "dev".into(),
+		validator: None,
+		bootnodes: vec![author.multiaddr()],
+		node_key: None,
+		extra_args: vec!["--prometheus-port".into(), port.to_string()],
+		keys: vec![],
+		host: None,
+	};
+	(Node::start("flood-follower", config), port)
+}
+
+/// A node that follows the chain as it is made, each block's verification and import timed as
+/// it arrives (a block every six seconds: one at a time) by a thread that samples its metrics.
+struct LiveFollower {
+	node: Node,
+	/// (blocks imported, seconds spent importing them) at each sample.
+	samples: std::sync::Arc<std::sync::Mutex<Vec<(u64, f64)>>>,
+	stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+	sampler: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LiveFollower {
+	fn start(author: &Node) -> Self {
+		use std::sync::{atomic::AtomicBool, Arc, Mutex};
+		let (node, port) = start_follower(author);
+		let samples = Arc::new(Mutex::new(Vec::new()));
+		let stop = Arc::new(AtomicBool::new(false));
+		let (into, until) = (samples.clone(), stop.clone());
+		let sampler = std::thread::spawn(move || {
+			let name = "substrate_block_verification_and_import_time";
+			while !until.load(std::sync::atomic::Ordering::Relaxed) {
+				// Until its metrics endpoint answers, nothing to sample.
+				let Ok(text) = std::panic::catch_unwind(|| harness::scrape_metrics(port)) else {
+					std::thread::sleep(Duration::from_millis(200));
+					continue;
+				};
+				let metric = |part: &str| harness::metric(&text, &format!("{name}_{part}"), &[]);
+				into.lock().unwrap().push((metric("count") as u64, metric("sum")));
+				std::thread::sleep(Duration::from_millis(20));
+			}
+		});
+		Self { node, samples, stop, sampler: Some(sampler) }
+	}
+
+	/// Each block's import time (block number, seconds) once the follower has block `up_to`:
+	/// the blocks a sample saw imported alone. The follower imports the blocks in order, each
+	/// once (one author, no forks), so its count of imports is the number of its best block.
+	fn import_times(mut self, up_to: u32) -> Vec<(u32, f64)> {
+		self.node.wait_for_best(up_to, Duration::from_secs(60));
+		std::thread::sleep(Duration::from_millis(100));
+		self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+		self.sampler.take().map(|thread| thread.join());
+		let samples = self.samples.lock().unwrap().clone();
+		let (imported, best) = (samples.last().map_or(0, |s| s.0), self.node.best_number());
+		assert!(
+			u64::from(up_to) <= imported && imported <= u64::from(best),
+			"one import a block: {imported} imports, best #{best}"
+		);
+		samples
+			.windows(2)
+			.filter(|pair| pair[1].0 == pair[0].0 + 1)
+			.map(|pair| (pair[1].0 as u32, pair[1].1 - pair[0].1))
+			.collect()
+	}
 }
 
 /// The weight block `at` used, all classes (ref time, seconds).
@@ -322,19 +384,29 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 
 	// Honest weights (figures, not bounds: docs/performance.md): each block of the flood, its
 	// weight beside what importing it took a node that follows the chain.
-	print_import_beside_weight(&node, &per_block, |count| format!("{count} transfers"));
+	print_import_beside_weight(&node, &per_block, |_, count| format!("{count} transfers"));
 }
 
 /// Prints, for each block of `per_block` (number, calls in it) that holds calls, its weight beside
-/// what importing it took a node that follows the chain (`describe` names the calls); fails if
-/// no such block was imported alone.
+/// what importing it took a node that follows the chain (`describe` names a block's calls from its
+/// number and their count); fails if no such block was imported alone.
 fn print_import_beside_weight(
 	node: &Node,
 	per_block: &[(u32, usize)],
-	describe: impl Fn(usize) -> String,
+	describe: impl Fn(u32, usize) -> String,
 ) {
 	let last = per_block.iter().map(|(number, _)| *number).max().expect("blocks");
-	let times = import_times(node, last);
+	print_times_beside_weight(node, per_block, &import_times(node, last), describe);
+}
+
+/// Prints, for each block of `per_block` (number, calls in it) that holds calls and has an
+/// import time in `times`, its weight beside that time; fails if none has.
+fn print_times_beside_weight(
+	node: &Node,
+	per_block: &[(u32, usize)],
+	times: &[(u32, f64)],
+	describe: impl Fn(u32, usize) -> String,
+) {
 	let mut measured = 0;
 	for (number, count) in per_block.iter().filter(|(_, count)| *count > 0) {
 		let Some((_, seconds)) = times.iter().find(|(n, _)| n == number) else { continue };
@@ -342,7 +414,7 @@ fn print_import_beside_weight(
 		println!(
 			"weights: block #{number}, {}: weight {:.0} ms, imported in {:.0} ms by a following \
 			 node ({:.0} % of its weight)",
-			describe(*count),
+			describe(*number, *count),
 			weight * 1e3,
 			seconds * 1e3,
 			100.0 * seconds / weight
@@ -540,7 +612,209 @@ fn blocks_full_of_winning_tickets_are_imported_beside_their_weight() {
 	// Honest weights (figures, not bounds: docs/performance.md).
 	let per_block: Vec<(u32, usize)> =
 		per_block.into_iter().map(|(number, paid)| (number, paid as usize)).collect();
-	print_import_beside_weight(&node, &per_block, |paid| {
+	print_import_beside_weight(&node, &per_block, |_, paid| {
 		format!("{paid} winning tickets ({:.1} batches)", paid as f64 / f64::from(BATCH))
+	});
+}
+
+/// The Ursulas of the policy flood: the most one policy names (`MaxUrsulas`).
+const POLICY_URSULAS: u32 = 16;
+/// Policies at all of them: every place each offers (`MaxPoliciesPerUrsula`).
+const POLICIES: u32 = 64;
+/// The policies' owners: each may have 16 policies waiting for their start.
+const OWNERS: [&str; 4] = ["Alice", "Charlie", "Eve", "Ferdie"];
+
+/// Signs each of `calls` (signer, call) with its signer's next nonces and submits them all at
+/// once; returns the hash of each.
+fn submit_at_once(node: &Node, calls: Vec<(String, RuntimeCall)>) -> Vec<H256> {
+	let mut nonces = std::collections::BTreeMap::new();
+	calls
+		.into_iter()
+		.map(|(signer, call)| {
+			let pair = harness::dev_pair(&signer);
+			let nonce = *nonces.entry(signer.clone()).or_insert_with(|| {
+				let account = harness::dev_account(&signer).to_string();
+				node.rpc("system_accountNextIndex", json!([account])).as_u64().unwrap() as u32
+			});
+			nonces.insert(signer.clone(), nonce + 1);
+			let extrinsic = node.sign(&pair, call, nonce);
+			let hash = node
+				.try_rpc("author_submitExtrinsic", json!([harness::hex(&extrinsic.encode())]))
+				.unwrap_or_else(|e| panic!("{signer}'s transaction {nonce} refused: {e}"));
+			serde_json::from_value(hash).expect("a hash")
+		})
+		.collect()
+}
+
+/// Waits for every one of `hashes` in a block from `first` on and counts, in each block from
+/// `first` to the last of them, the events that `counts` picks; fails on a failed extrinsic.
+fn blocks_of(
+	node: &Node,
+	hashes: &[H256],
+	first: u32,
+	counts: impl Fn(&RuntimeEvent) -> bool,
+) -> Vec<(u32, usize)> {
+	let mut last = first;
+	for hash in hashes {
+		let (block, _) = node
+			.chain()
+			.wait_for_inclusion(*hash, first, Duration::from_secs(120))
+			.unwrap_or_else(|e| panic!("{e}"));
+		let number = (first..=node.best_number())
+			.find(|n| node.block_hash(*n) == Some(block))
+			.expect("the block's number");
+		last = last.max(number);
+	}
+	(first..=last)
+		.map(|number| {
+			let events = node.events(node.block_hash(number).expect("a block"));
+			let failed = events.iter().any(|record| {
+				matches!(
+					record.event,
+					RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { .. })
+				)
+			});
+			assert!(!failed, "block #{number}: a call failed: {events:?}");
+			(number, events.iter().filter(|record| counts(&record.event)).count())
+		})
+		.collect()
+}
+
+/// Honest weights for policies at the most Ursulas a policy names: sixteen Ursulas (their
+/// stakers and workers funded by //Alice), then 64 policies at all sixteen, every place each
+/// Ursula offers, created by four owners at once, then all revoked at once, each block's
+/// import by a node that follows the chain as it is made beside its weight. (A block cannot be
+/// filled with them: sixteen Ursulas hold 64 policies; the block is as full as such a network
+/// can make it.)
+#[test]
+fn policies_at_sixteen_ursulas_are_imported_beside_their_weight() {
+	use pallet_keymarket_policies::{Call as Policies, Event as PolicyEvent};
+	use pallet_keymarket_staking::Call as Staking;
+
+	let mut node = Node::start("policies", NodeConfig::dev());
+	node.wait_for_finalized(1, Duration::from_secs(60));
+	let url = node.rpc_url();
+	let follower = LiveFollower::start(&node);
+	let name = |role: &str, i: u32| format!("Policy{role}{i}");
+
+	// Each staker its stake and fees, each worker its registration's fee.
+	let funds: Vec<_> = (0..POLICY_URSULAS)
+		.flat_map(|i| {
+			let staker = transfer(&harness::dev_account(&name("Staker", i)), 2_100 * UNITS);
+			let worker = transfer(&harness::dev_account(&name("Worker", i)), 10 * UNITS);
+			[("Alice".to_string(), staker), ("Alice".to_string(), worker)]
+		})
+		.collect();
+	// Four steps, each all at once: funds; stakes and bonds; registrations; commitments.
+	let stakes = (0..POLICY_URSULAS).flat_map(|i| {
+		let worker = Some(harness::dev_account(&name("Worker", i)));
+		let stake = Staking::stake { value: 2_000 * UNITS, periods: 120 };
+		[(name("Staker", i), stake), (name("Staker", i), Staking::bond_worker { worker })]
+	});
+	let registrations = (0..POLICY_URSULAS).map(|i| {
+		let worker = name("Worker", i);
+		let registration = harness::worker_registration(&worker, "http://127.0.0.1:9", &worker);
+		(worker, registration)
+	});
+	let commitments =
+		(0..POLICY_URSULAS).map(|i| (name("Worker", i), Staking::commit_to_next_period {}));
+	let staking = |calls: Vec<(String, Staking<keymarket_runtime::Runtime>)>| {
+		calls.into_iter().map(|(signer, call)| (signer, RuntimeCall::Staking(call))).collect()
+	};
+	for step in [
+		funds,
+		staking(stakes.collect()),
+		staking(registrations.collect()),
+		staking(commitments.collect()),
+	] {
+		let first = node.best_number() + 1;
+		let hashes = submit_at_once(&node, step);
+		blocks_of(&node, &hashes, first, |_| false);
+	}
+	let workers: Vec<String> =
+		(0..POLICY_URSULAS).map(|i| harness::dev_account(&name("Worker", i)).to_string()).collect();
+	wait_for("sixteen active Ursulas", Duration::from_secs(180), || {
+		let active = node.rpc("keymarket_activeUrsulas", json!([]));
+		let active: BTreeSet<&str> =
+			active.as_array()?.iter().filter_map(|u| u["worker"].as_str()).collect();
+		workers.iter().all(|w| active.contains(w.as_str())).then_some(())
+	});
+
+	// The policies' calls from Alice's client (16 key fragments each, sealed to each Ursula),
+	// starting next period so that they stay valid while they are made.
+	let dir = tempfile::tempdir().expect("a temp dir");
+	let bob_key = harness::keygens(dir.path());
+	let period: u32 =
+		serde_json::from_value(node.rpc("keymarket_currentPeriod", json!([]))).expect("a period");
+	let (keys, bob, start) = (
+		harness::path_in(dir.path(), "alice.json"),
+		harness::dev_account("Bob").to_string(),
+		(period + 1).to_string(),
+	);
+	let mut ids = Vec::new();
+	let creations: Vec<_> = (0..POLICIES)
+		.map(|p| {
+			let owner = OWNERS[p as usize % OWNERS.len()];
+			let (suri, label, id) = (format!("//{owner}"), format!("flood{p}"), [p as u8; 16]);
+			let id_hex = harness::hex(&id);
+			let mut args =
+				vec!["alice", "grant", "--keys", &keys, "--suri", &suri, "--label", &label];
+			args.extend(["--bob", &bob, "--bob-key", &bob_key, "--rate", "1000000000"]);
+			args.extend([
+				"--threshold",
+				"8",
+				"--shares",
+				"16",
+				"--periods",
+				"10",
+				"--start",
+				&start,
+			]);
+			args.extend(["--policy-id", &id_hex, "--print-call", "--rpc", &url]);
+			for worker in &workers {
+				args.extend(["--ursula", worker.as_str()]);
+			}
+			let printed = harness::client(&args);
+			let call = harness::unhex(printed["call"].as_str().expect("the call"));
+			ids.push((owner, id));
+			(owner.to_string(), RuntimeCall::decode(&mut &call[..]).expect("a call"))
+		})
+		.collect();
+	let first = node.best_number() + 1;
+	let hashes = submit_at_once(&node, creations);
+	let at_all = |event: &RuntimeEvent| match event {
+		RuntimeEvent::Policies(PolicyEvent::PolicyCreated { ursulas, .. }) => {
+			ursulas.len() == POLICY_URSULAS as usize
+		},
+		_ => false,
+	};
+	let created = blocks_of(&node, &hashes, first, at_all);
+	let count: usize = created.iter().map(|(_, n)| n).sum();
+	assert_eq!(count, POLICIES as usize, "every policy created at sixteen Ursulas: {created:?}");
+
+	// All revoked at once.
+	let first = node.best_number() + 1;
+	let revocations = ids
+		.iter()
+		.map(|(owner, id)| {
+			(owner.to_string(), RuntimeCall::Policies(Policies::revoke_policy { id: *id }))
+		})
+		.collect();
+	let hashes = submit_at_once(&node, revocations);
+	let revoked = blocks_of(&node, &hashes, first, |event| {
+		matches!(event, RuntimeEvent::Policies(PolicyEvent::PolicyRevoked { .. }))
+	});
+	let count: usize = revoked.iter().map(|(_, n)| n).sum();
+	assert_eq!(count, POLICIES as usize, "every policy revoked: {revoked:?}");
+
+	// Honest weights (figures, not bounds: docs/performance.md).
+	let mut blocks = created.clone();
+	blocks.extend(revoked.iter().map(|(number, count)| (*number, *count)));
+	let created_blocks: BTreeSet<u32> = created.iter().map(|(number, _)| *number).collect();
+	let last = blocks.iter().map(|(number, _)| *number).max().expect("blocks");
+	let times = follower.import_times(last);
+	print_times_beside_weight(&node, &blocks, &times, |number, count| {
+		let what = if created_blocks.contains(&number) { "created" } else { "revoked" };
+		format!("{count} policies at 16 Ursulas {what}")
 	});
 }

@@ -807,7 +807,18 @@ pub fn stake_for_ursula_with(
 	};
 	let worker_account: sp_runtime::AccountId32 = dev_pair(worker).public().into();
 	submit(staker, Staking::stake { value: 2_000 * 1_000_000_000_000, periods: 120 });
-	submit(staker, Staking::bond_worker { worker: Some(worker_account.clone()) });
+	submit(staker, Staking::bond_worker { worker: Some(worker_account) });
+	submit(worker, worker_registration(worker, endpoint, umbral_of));
+}
+
+/// `worker`'s registration of `endpoint`, its signing key and the Umbral key of `umbral_of`'s
+/// node, with both keys' proofs of possession.
+pub fn worker_registration(
+	worker: &str,
+	endpoint: &str,
+	umbral_of: &str,
+) -> pallet_keymarket_staking::Call<keymarket_runtime::Runtime> {
+	let worker_account: sp_runtime::AccountId32 = dev_pair(worker).public().into();
 	let (umbral_secret, umbral_key) = ursula_umbral_key(umbral_of);
 	let signing_key = dev_pair(worker).public().0;
 	let payload = keymarket_primitives::staking::registration_payload(
@@ -815,16 +826,13 @@ pub fn stake_for_ursula_with(
 		&umbral_key,
 		&signing_key,
 	);
-	submit(
-		worker,
-		Staking::register_worker {
-			endpoint: endpoint.as_bytes().to_vec(),
-			umbral_key,
-			signing_key,
-			umbral_proof: keymarket_primitives::staking::prove_umbral_key(&umbral_secret, &payload),
-			signing_proof: dev_pair(worker).sign(&payload).0,
-		},
-	);
+	pallet_keymarket_staking::Call::register_worker {
+		endpoint: endpoint.as_bytes().to_vec(),
+		umbral_key,
+		signing_key,
+		umbral_proof: keymarket_primitives::staking::prove_umbral_key(&umbral_secret, &payload),
+		signing_proof: dev_pair(worker).sign(&payload).0,
+	}
 }
 
 /// `dir`'s file `name`, as a command-line argument.
