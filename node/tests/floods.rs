@@ -69,12 +69,7 @@ fn transfers_a_block_may_take(extrinsic: &[u8]) -> u64 {
 fn import_times(author: &Node, up_to: u32) -> Vec<(u32, f64)> {
 	let (mut follower, port) = start_follower(author);
 	let sample = |follower: &Node| {
-		let read = || {
-			let text = harness::scrape_metrics(port);
-			let name = "substrate_block_verification_and_import_time";
-			let metric = |part: &str| harness::metric(&text, &format!("{name}_{part}"), &[]);
-			(metric("count") as u64, metric("sum"))
-		};
+		let read = || imports_in(&harness::scrape_metrics(port));
 		// The best block between two equal counts is the last one counted.
 		loop {
 			let (count, sum) = read();
@@ -98,6 +93,14 @@ fn import_times(author: &Node, up_to: u32) -> Vec<(u32, f64)> {
 	}
 	follower.wait_for_best(up_to, Duration::from_secs(5));
 	times
+}
+
+/// The blocks a node imported and the seconds it spent verifying and importing them, from its
+/// metrics' `text`.
+fn imports_in(text: &str) -> (u64, f64) {
+	let name = "substrate_block_verification_and_import_time";
+	let metric = |part: &str| harness::metric(text, &format!("{name}_{part}"), &[]);
+	(metric("count") as u64, metric("sum"))
 }
 
 /// A node that follows `author`'s chain, and the port of its Prometheus metrics.
@@ -135,15 +138,13 @@ impl LiveFollower {
 		let stop = Arc::new(AtomicBool::new(false));
 		let (into, until) = (samples.clone(), stop.clone());
 		let sampler = std::thread::spawn(move || {
-			let name = "substrate_block_verification_and_import_time";
 			while !until.load(std::sync::atomic::Ordering::Relaxed) {
 				// Until its metrics endpoint answers, nothing to sample.
 				let Ok(text) = std::panic::catch_unwind(|| harness::scrape_metrics(port)) else {
 					std::thread::sleep(Duration::from_millis(200));
 					continue;
 				};
-				let metric = |part: &str| harness::metric(&text, &format!("{name}_{part}"), &[]);
-				into.lock().unwrap().push((metric("count") as u64, metric("sum")));
+				into.lock().unwrap().push(imports_in(&text));
 				std::thread::sleep(Duration::from_millis(20));
 			}
 		});
