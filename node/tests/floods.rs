@@ -683,7 +683,8 @@ fn blocks_of(
 
 /// Honest weights for policies at the most Ursulas a policy names: sixteen Ursulas (their
 /// stakers and workers funded by //Alice), then 64 policies at all sixteen, every place each
-/// Ursula offers, created by four owners at once, then all revoked at once, each block's
+/// Ursula offers, created by four owners at once; the sixteen commitments that collect their
+/// fees (64 a commitment, the fee hook's worst case); then all revoked at once, each block's
 /// import by a node that follows the chain as it is made beside its weight. (A block cannot be
 /// filled with them: sixteen Ursulas hold 64 policies; the block is as full as such a network
 /// can make it.)
@@ -793,6 +794,47 @@ fn policies_at_sixteen_ursulas_are_imported_beside_their_weight() {
 	let count: usize = created.iter().map(|(_, n)| n).sum();
 	assert_eq!(count, POLICIES as usize, "every policy created at sixteen Ursulas: {created:?}");
 
+	// Commitments that collect fees: each Ursula commits to the period the policies start in
+	// and, once in it, to the next, which pays it that period's fee of each of its 64 policies
+	// (the commitment's fee hook at its worst case), all sixteen at once.
+	let commit_all = |node: &Node| {
+		let first = node.best_number() + 1;
+		let calls = (0..POLICY_URSULAS)
+			.map(|i| {
+				(name("Worker", i), RuntimeCall::Staking(Staking::commit_to_next_period {}))
+			})
+			.collect();
+		let hashes = submit_at_once(node, calls);
+		blocks_of(node, &hashes, first, |event| {
+			matches!(event, RuntimeEvent::Policies(PolicyEvent::FeePaid { .. }))
+		})
+	};
+	let current = |node: &Node| -> u32 {
+		serde_json::from_value(node.rpc("keymarket_currentPeriod", json!([]))).expect("a period")
+	};
+	let bridge = commit_all(&node);
+	let committed: BTreeSet<u32> = bridge
+		.iter()
+		.flat_map(|(number, _)| node.events(node.block_hash(*number).expect("a block")))
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Staking(pallet_keymarket_staking::Event::Committed {
+				period, ..
+			}) => Some(period),
+			_ => None,
+		})
+		.collect();
+	let [served] = committed.into_iter().collect::<Vec<_>>()[..] else {
+		panic!("the sixteen commitments fell in more than one period: {bridge:?}")
+	};
+	assert!(served > period, "committed to a period the policies pay for");
+	wait_for("the committed period", Duration::from_secs(120), || {
+		(current(&node) >= served).then_some(())
+	});
+	let fees = commit_all(&node);
+	let count: usize = fees.iter().map(|(_, n)| n).sum();
+	let each = (POLICY_URSULAS * POLICIES) as usize;
+	assert_eq!(count, each, "each Ursula paid by each policy for its first period: {fees:?}");
+
 	// All revoked at once.
 	let first = node.best_number() + 1;
 	let revocations = ids
@@ -809,12 +851,17 @@ fn policies_at_sixteen_ursulas_are_imported_beside_their_weight() {
 	assert_eq!(count, POLICIES as usize, "every policy revoked: {revoked:?}");
 
 	// Honest weights (figures, not bounds: docs/performance.md).
-	let mut blocks = created.clone();
-	blocks.extend(revoked.iter().map(|(number, count)| (*number, *count)));
-	let created_blocks: BTreeSet<u32> = created.iter().map(|(number, _)| *number).collect();
+	let numbers = |blocks: &[(u32, usize)]| -> BTreeSet<u32> {
+		blocks.iter().map(|(number, _)| *number).collect()
+	};
+	let (created_blocks, fee_blocks) = (numbers(&created), numbers(&fees));
+	let blocks = [created, fees, revoked].concat();
 	let last = blocks.iter().map(|(number, _)| *number).max().expect("blocks");
 	let times = follower.import_times(last);
 	print_times_beside_weight(&node, &blocks, &times, |number, count| {
+		if fee_blocks.contains(&number) {
+			return format!("commitments paid {count} fees of policies at 16 Ursulas");
+		}
 		let what = if created_blocks.contains(&number) { "created" } else { "revoked" };
 		format!("{count} policies at 16 Ursulas {what}")
 	});
