@@ -216,20 +216,39 @@ fn tcp_socket_of(multiaddr: &str) -> Option<std::net::SocketAddr> {
 }
 
 /// The runtime benchmarks: `benchmark pallet` runs the pallets' v2 benchmarks against the real
-/// runtime and writes weight files.
+/// runtime and writes weight files; `benchmark storage` measures what a read and a write of the
+/// chain's database cost on this machine, over whatever state `--base-path` holds (or the
+/// chain's genesis), and writes the database weights; `benchmark overhead` times blocks of
+/// remarks for the extrinsic's and the block's base weights; `benchmark machine` compares this
+/// machine with Substrate's reference hardware.
 #[cfg(feature = "runtime-benchmarks")]
 fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cli::Result<()> {
 	use frame_benchmarking_cli::BenchmarkCmd;
 	let runner = cli.create_runner(cmd)?;
-	runner.sync_run(|config| match cmd {
+	runner.sync_run(|config| {
+		match cmd {
 		BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<
 			keymarket_runtime::opaque::Block,
 		>, keymarket_primitives::zk::keymarket_zk::HostFunctions>(
 			Some(config.chain_spec)
 		),
+		BenchmarkCmd::Storage(cmd) => {
+			let wasm_cache = service::default_wasm_cache(&config);
+			claim_wasm_cache(&wasm_cache)?;
+			let sc_service::PartialComponents { client, backend, .. } =
+				service::new_partial(&config, &wasm_cache)?;
+			let (db, storage) = (backend.expose_db(), backend.expose_storage());
+			let trie_cache = backend.expose_shared_trie_cache();
+			cmd.run(config, client, db, storage, trie_cache)
+		},
+		BenchmarkCmd::Overhead(cmd) => cmd.run_with_default_builder_and_spec::<
+			keymarket_runtime::opaque::Block,
+			keymarket_primitives::zk::keymarket_zk::HostFunctions,
+		>(Some(config.chain_spec)),
 		BenchmarkCmd::Machine(cmd) => {
 			cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
 		},
-		_ => Err("only `benchmark pallet` and `benchmark machine` are supported".into()),
+		_ => Err("only `benchmark pallet`, `storage`, `overhead` and `machine` are supported".into()),
+	}
 	})
 }

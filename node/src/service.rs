@@ -16,8 +16,19 @@ use sp_keystore::Keystore;
 
 /// The host functions the runtime calls: the standard ones, and the zero-knowledge scheme's
 /// checks (`keymarket_primitives::zk`), natively many times faster than in wasm.
+#[cfg(not(feature = "runtime-benchmarks"))]
 pub type HostFunctions =
 	(sp_io::SubstrateHostFunctions, keymarket_primitives::zk::keymarket_zk::HostFunctions);
+
+/// The host functions the runtime calls, and those its benchmarks call (a runtime built with
+/// the `runtime-benchmarks` feature imports them, so the node that opens its chain must offer
+/// them: `benchmark storage` opens one).
+#[cfg(feature = "runtime-benchmarks")]
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	keymarket_primitives::zk::keymarket_zk::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
 
 /// The client: the runtime executed by wasmtime with [`HostFunctions`].
 pub type FullClient =

@@ -8,11 +8,13 @@
 //! pool nor in a block. None is lost and none counts twice: every sender's nonce at the finalized
 //! head is its count, each nonce is in exactly one finalized block, the sink's balance grew by
 //! every transfer. The node's memory stays bounded (its peak resident set is printed beside the
-//! figure in docs/reliability.md) and its RPC keeps answering. Then a second node follows the
-//! chain from genesis, and the time it takes to import each full block is printed beside the
-//! block's weight: whether the weights charge what the work costs (docs/performance.md). The
-//! same for the market's heavy calls: blocks of winning-ticket redemptions, and policies at
-//! sixteen Ursulas created and revoked.
+//! figure in docs/reliability.md) and its RPC keeps answering. A second node follows the chain
+//! as it is made, and the time it takes to import each block is printed beside the block's
+//! weight: whether the weights charge what the work costs (docs/performance.md). The same for
+//! the market's heavy calls: blocks of winning-ticket redemptions, and policies at sixteen
+//! Ursulas created, paid for by their Ursulas' commitments, and revoked. `KEYMARKET_FLOOD_SPEC`
+//! runs them on another chain spec (`./scripts/bench --grown`: the dev chain with a network's
+//! number of accounts).
 
 mod harness;
 
@@ -62,39 +64,6 @@ fn transfers_a_block_may_take(extrinsic: &[u8]) -> u64 {
 	by_weight.min(length / extrinsic.len() as u64)
 }
 
-/// Each block's verification and import time on a node that follows `author`'s chain from
-/// genesis, as a full node imports it (its import queue executes every block), from its
-/// Prometheus histogram, for the blocks that the samples resolve one at a time: block number
-/// and seconds.
-fn import_times(author: &Node, up_to: u32) -> Vec<(u32, f64)> {
-	let (mut follower, port) = start_follower(author);
-	let sample = |follower: &Node| {
-		let read = || imports_in(&harness::scrape_metrics(port));
-		// The best block between two equal counts is the last one counted.
-		loop {
-			let (count, sum) = read();
-			let best = follower.best_number();
-			if read().0 == count {
-				return (count, sum, best);
-			}
-		}
-	};
-	let mut times = Vec::new();
-	let mut last = sample(&follower);
-	let deadline = Instant::now() + Duration::from_secs(300);
-	while last.2 < up_to {
-		assert!(Instant::now() < deadline, "the follower did not reach #{up_to}");
-		std::thread::sleep(Duration::from_millis(10));
-		let now = sample(&follower);
-		if now.0 == last.0 + 1 && now.2 == last.2 + 1 {
-			times.push((now.2, now.1 - last.1));
-		}
-		last = now;
-	}
-	follower.wait_for_best(up_to, Duration::from_secs(5));
-	times
-}
-
 /// The blocks a node imported and the seconds it spent verifying and importing them, from its
 /// metrics' `text`.
 fn imports_in(text: &str) -> (u64, f64) {
@@ -103,13 +72,28 @@ fn imports_in(text: &str) -> (u64, f64) {
 	(metric("count") as u64, metric("sum"))
 }
 
+/// The chain spec the floods run on: the `dev` chain, or the spec at `KEYMARKET_FLOOD_SPEC`
+/// (`./scripts/bench --grown` passes the dev chain grown to a network's number of accounts).
+fn flood_spec() -> Option<String> {
+	std::env::var("KEYMARKET_FLOOD_SPEC").ok().filter(|path| !path.is_empty())
+}
+
+/// The flood's authoring node: a development chain, //Alice authoring alone.
+fn flood_node() -> NodeConfig {
+	let mut config = NodeConfig::dev();
+	if let Some(spec) = flood_spec() {
+		config.chain = spec;
+	}
+	config
+}
+
 /// A node that follows `author`'s chain, and the port of its Prometheus metrics.
 fn start_follower(author: &Node) -> (Node, u16) {
 	let port = harness::free_port();
 	let config = NodeConfig {
 		// The built-in spec, its genesis built at the start: the same chain as the author's raw
-		// spec, or the follower could not sync.
-		chain: "dev".into(),
+		// spec, or the follower could not sync (a grown spec is the same file).
+		chain: flood_spec().unwrap_or_else(|| "dev".into()),
 		validator: None,
 		bootnodes: vec![author.multiaddr()],
 		node_key: None,
@@ -279,9 +263,10 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 	// A pool smaller than the flood (4,096 ready; the default 8,192 overflowed only on a slower
 	// machine): it must turn transactions away and evict ones it took, and the wallet must
 	// notice both, every run.
-	let mut config = NodeConfig::dev();
+	let mut config = flood_node();
 	config.extra_args = vec!["--pool-limit".into(), POOL_LIMIT.to_string()];
 	let mut node = Node::start("flood", config);
+	let follower = LiveFollower::start(&node);
 	node.wait_for_finalized(1, Duration::from_secs(60));
 	let context = node.chain().signing_context().expect("the node answers");
 	let alice = harness::dev_pair("Alice");
@@ -385,19 +370,22 @@ fn ten_thousand_transactions_from_many_accounts_are_all_finalized() {
 
 	// Honest weights (figures, not bounds: docs/performance.md): each block of the flood, its
 	// weight beside what importing it took a node that follows the chain.
-	print_import_beside_weight(&node, &per_block, |_, count| format!("{count} transfers"));
+	print_import_beside_weight(&node, follower, &per_block, |_, count| {
+		format!("{count} transfers")
+	});
 }
 
 /// Prints, for each block of `per_block` (number, calls in it) that holds calls, its weight beside
-/// what importing it took a node that follows the chain (`describe` names a block's calls from its
-/// number and their count); fails if no such block was imported alone.
+/// what importing it took `follower` (`describe` names a block's calls from its number and their
+/// count); fails if no such block was imported alone.
 fn print_import_beside_weight(
 	node: &Node,
+	follower: LiveFollower,
 	per_block: &[(u32, usize)],
 	describe: impl Fn(u32, usize) -> String,
 ) {
 	let last = per_block.iter().map(|(number, _)| *number).max().expect("blocks");
-	print_times_beside_weight(node, per_block, &import_times(node, last), describe);
+	print_times_beside_weight(node, per_block, &follower.import_times(last), describe);
 }
 
 /// Prints, for each block of `per_block` (number, calls in it) that holds calls and has an
@@ -488,7 +476,8 @@ fn blocks_full_of_winning_tickets_are_imported_beside_their_weight() {
 	use pallet_keymarket_lottery::Call as Lottery;
 	use pallet_keymarket_staking::Call as Staking;
 
-	let mut node = Node::start("tickets", NodeConfig::dev());
+	let mut node = Node::start("tickets", flood_node());
+	let follower = LiveFollower::start(&node);
 	node.wait_for_finalized(1, Duration::from_secs(60));
 	let url = node.rpc_url();
 	let (dave, worker) = (harness::dev_pair("Dave"), harness::dev_account("Dave"));
@@ -613,7 +602,7 @@ fn blocks_full_of_winning_tickets_are_imported_beside_their_weight() {
 	// Honest weights (figures, not bounds: docs/performance.md).
 	let per_block: Vec<(u32, usize)> =
 		per_block.into_iter().map(|(number, paid)| (number, paid as usize)).collect();
-	print_import_beside_weight(&node, &per_block, |_, paid| {
+	print_import_beside_weight(&node, follower, &per_block, |_, paid| {
 		format!("{paid} winning tickets ({:.1} batches)", paid as f64 / f64::from(BATCH))
 	});
 }
@@ -693,7 +682,7 @@ fn policies_at_sixteen_ursulas_are_imported_beside_their_weight() {
 	use pallet_keymarket_policies::{Call as Policies, Event as PolicyEvent};
 	use pallet_keymarket_staking::Call as Staking;
 
-	let mut node = Node::start("policies", NodeConfig::dev());
+	let mut node = Node::start("policies", flood_node());
 	node.wait_for_finalized(1, Duration::from_secs(60));
 	let url = node.rpc_url();
 	let follower = LiveFollower::start(&node);
@@ -800,9 +789,7 @@ fn policies_at_sixteen_ursulas_are_imported_beside_their_weight() {
 	let commit_all = |node: &Node| {
 		let first = node.best_number() + 1;
 		let calls = (0..POLICY_URSULAS)
-			.map(|i| {
-				(name("Worker", i), RuntimeCall::Staking(Staking::commit_to_next_period {}))
-			})
+			.map(|i| (name("Worker", i), RuntimeCall::Staking(Staking::commit_to_next_period {})))
 			.collect();
 		let hashes = submit_at_once(node, calls);
 		blocks_of(node, &hashes, first, |event| {
