@@ -12,7 +12,7 @@ use codec::Decode;
 use frame_support::{
 	dispatch::GetDispatchInfo,
 	pallet_prelude::{TransactionSource, TransactionValidityError, ValidTransaction},
-	traits::{Get, Hooks},
+	traits::Hooks,
 	weights::Weight,
 };
 use keymarket_primitives::{
@@ -172,6 +172,73 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 	});
 }
 
+/// The off-chain worker cuts the Ursula's reveal before it signs it: a batch crowded by sybil
+/// payers, heavier than a transaction may be, goes out with what one may carry, the account
+/// with the most winners whole.
+#[test]
+fn a_crowded_reveal_is_signed_cut_to_what_a_transaction_may_weigh() {
+	let mut ext = new_test_ext();
+	let (offchain, _) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let keystore = sp_keystore::testing::MemoryKeystore::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(sp_keystore::KeystoreExt::new(keystore.clone()));
+	ext.execute_with(|| {
+		setup();
+		keystore.sr25519_generate_new(WORKER_KEY_TYPE, Some("//u0")).unwrap();
+		commit(0);
+		go_to_round(2);
+		commit(0);
+		go_to_block(12);
+		let batch = sybils_around_alice();
+		let (alice, whole) = (Lottery::redeem_weight_of(10, 1, 1), Lottery::redeem_weight(&batch));
+		assert!(alice.ref_time() < whole.ref_time());
+
+		// A normal transaction may weigh about halfway between Alice's winners and the batch.
+		let mut weights = MockBlockWeights::get();
+		let normal = weights.per_class.get_mut(frame_support::dispatch::DispatchClass::Normal);
+		let between = (alice.ref_time() + whole.ref_time()) / 2;
+		let max = normal.base_extrinsic.ref_time() + between * 100 / 95;
+		normal.max_extrinsic = Some(Weight::from_parts(max, u64::MAX / 2));
+		MockBlockWeights::set(weights);
+		let limit = Lottery::redemption_limit();
+		assert!(alice.all_lte(limit) && !whole.all_lte(limit), "{alice} <= {limit} < {whole}");
+
+		let reveal = LotteryDuty::Redeem { worker: ursula(0), revealed: value(0, 1), batch };
+		StorageValueRef::persistent(OUTBOX_KEY).set(&vec![reveal.clone()]);
+		Lottery::offchain_worker(12);
+		let transactions = pool_state.read().transactions.clone();
+		assert_eq!(transactions.len(), 1, "the reveal went out");
+		let extrinsic = Extrinsic::decode(&mut &transactions[0][..]).unwrap();
+		let RuntimeCall::Lottery(Call::redeem { revealed, batch: sent }) = extrinsic.function
+		else {
+			panic!("a redemption, not {:?}", extrinsic.function)
+		};
+		assert_eq!(revealed, value(0, 1));
+		assert!(Lottery::redeem_weight(&sent).all_lte(limit), "within the limit");
+		let LotteryDuty::Redeem { batch, .. } = reveal else { unreachable!() };
+		assert_eq!(sent.to_vec(), Lottery::fit_batch(batch, limit).0);
+		let from_alice = sent.iter().filter(|w| w.ticket.payer == account("Alice")).count();
+		assert_eq!(from_alice, 10, "Alice's winners whole");
+		assert!(sent.len() < 16, "some sybils left out: {}", sent.len());
+	});
+}
+
+/// Six sybil payers with one winner each around Alice's ten, all against u0's value of round 1.
+fn sybils_around_alice() -> Vec<SignedTicket<AccountId, Balance>> {
+	let winner = |payer: &str, policy: u8, nonce: u64| {
+		let mut ticket = ticket(0, 1, nonce);
+		ticket.payer = account(payer);
+		ticket.policy = [policy; 16];
+		signed(ticket, "Bob")
+	};
+	let mut batch: Vec<_> = (0..6).map(|i| winner(&format!("sybil{i}"), i, i.into())).collect();
+	batch.splice(3..3, (0..10).map(|nonce| winner("Alice", 7, 100 + nonce)));
+	batch
+}
+
 /// Sybil payers, each with one winner, would make the Ursula's batch weigh more than one
 /// transaction may: the pool would refuse it every time and every winner in it, the honest
 /// payer's too, would be lost. The off-chain worker keeps what fits, the accounts with the
@@ -180,15 +247,7 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 fn a_batch_crowded_by_many_payers_is_cut_to_what_a_transaction_may_weigh() {
 	run(|| {
 		setup();
-		let winner = |payer: &str, policy: u8, nonce: u64| {
-			let mut ticket = ticket(0, 1, nonce);
-			ticket.payer = account(payer);
-			ticket.policy = [policy; 16];
-			signed(ticket, "Bob")
-		};
-		// Six sybils with one winner each around Alice's ten.
-		let mut batch: Vec<_> = (0..6).map(|i| winner(&format!("sybil{i}"), i, i.into())).collect();
-		batch.splice(3..3, (0..10).map(|nonce| winner("Alice", 7, 100 + nonce)));
+		let batch = sybils_around_alice();
 		let whole = Lottery::redeem_weight(&batch);
 
 		// Within the limit: untouched.

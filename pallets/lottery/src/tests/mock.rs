@@ -35,6 +35,7 @@ frame_support::construct_runtime!(
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	type BlockWeights = MockBlockWeights;
 	type AccountId = AccountId;
 	type Lookup = IdentityLookup<AccountId>;
 	type AccountData = pallet_balances::AccountData<Balance>;
@@ -55,6 +56,9 @@ pub const MAX_BATCH: u32 = 16;
 parameter_types! {
 	pub const BlocksPerRound: u32 = BLOCKS_PER_ROUND;
 	pub const TicketRounds: Round = TICKET_ROUNDS;
+	/// The block's limits (`frame_system`'s test default); a test lowers a transaction's to
+	/// make a batch too heavy for one.
+	pub static MockBlockWeights: frame_system::limits::BlockWeights = Default::default();
 }
 
 /// The mock's registry, policies and slashing.
