@@ -20,6 +20,7 @@ use substrate_prometheus_endpoint::{
 /// The metrics; every method records one event.
 pub struct Metrics {
 	served: Counter<U64>,
+	answered_again: Counter<U64>,
 	refused: CounterVec<U64>,
 	latency: Histogram,
 	capsules: Histogram,
@@ -45,6 +46,11 @@ impl Metrics {
 			served: counter(
 				"keymarket_ursula_requests_served_total",
 				"Re-encryption requests answered with signed capsule fragments",
+			)?,
+			answered_again: counter(
+				"keymarket_ursula_requests_answered_again_total",
+				"Re-encryption requests answered again from the served log: the same request \
+				 once more (a lost answer, a gateway forwarding Bob's complaint), no new work",
 			)?,
 			refused: counter_vec(
 				"keymarket_ursula_requests_refused_total",
@@ -124,6 +130,11 @@ impl Metrics {
 		self.capsules.observe(capsules as f64);
 	}
 
+	/// A request answered again from the served log.
+	pub fn answered_again(&self) {
+		self.answered_again.inc();
+	}
+
 	/// A request refused with `error`.
 	pub fn refused(&self, error: RequestError) {
 		self.refused.with_label_values(&[&request_error_name(error)]).inc();
@@ -183,6 +194,12 @@ impl Metrics {
 	#[cfg(test)]
 	pub fn refusals(&self, reason: &str) -> u64 {
 		self.refused.with_label_values(&[reason]).get()
+	}
+
+	/// Requests answered again so far (for tests).
+	#[cfg(test)]
+	pub fn answered_again_count(&self) -> u64 {
+		self.answered_again.get()
 	}
 
 	/// Requests served so far (for tests).
@@ -304,6 +321,7 @@ mod tests {
 		let metrics = Metrics::register(&registry).unwrap();
 		metrics.served(3, Duration::from_micros(700));
 		metrics.served(1, Duration::from_millis(3));
+		metrics.answered_again();
 		metrics.refused(RequestError::MalformedCapsule(9));
 		metrics.refused(RequestError::MalformedCapsule(2));
 		metrics.complaint(Err(ComplaintError::Replayed));
@@ -318,6 +336,7 @@ mod tests {
 		let text = text(&registry);
 		for line in [
 			"keymarket_ursula_requests_served_total 2",
+			"keymarket_ursula_requests_answered_again_total 1",
 			"keymarket_ursula_requests_refused_total{reason=\"MalformedCapsule\"} 2",
 			"keymarket_ursula_request_duration_seconds_bucket{le=\"0.001\"} 1",
 			"keymarket_ursula_request_duration_seconds_count 2",

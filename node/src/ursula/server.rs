@@ -120,6 +120,13 @@ fn preflight() -> Response<Full<Bytes>> {
 	response
 }
 
+/// A re-encryption request's answer: work done now, or the answer its spent sequence number got
+/// before, read back from the served log.
+enum Answer {
+	Served(ReencryptionResponse),
+	Again(ReencryptionResponse),
+}
+
 /// The endpoint: the Ursula, its gateway, and the limits that protect them.
 pub struct Endpoint {
 	ursula: Arc<Ursula>,
@@ -186,8 +193,14 @@ impl Endpoint {
 		let metrics = &self.ursula.metrics;
 		let pending = Unanswered::new(metrics, Route::Reencrypt);
 		let answer = match self.reencrypt(client, request).await {
-			Ok(response) => {
+			Ok(Answer::Served(response)) => {
 				metrics.served(response.cfrags.len(), started.elapsed());
+				reply(StatusCode::OK, response.encode())
+			},
+			// No new work: counted apart, or a Bob (or a gateway) asking again would inflate
+			// what the Ursula served.
+			Ok(Answer::Again(response)) => {
+				metrics.answered_again();
 				reply(StatusCode::OK, response.encode())
 			},
 			Err((status, error)) => {
@@ -204,7 +217,7 @@ impl Endpoint {
 		&self,
 		client: ClientAddress,
 		request: Request<B>,
-	) -> Result<ReencryptionResponse, (StatusCode, RequestError)>
+	) -> Result<Answer, (StatusCode, RequestError)>
 	where
 		B: hyper::body::Body,
 		B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -252,7 +265,7 @@ impl Endpoint {
 			drop(check);
 			let admitted = match admitted? {
 				Admission::New(admitted) => *admitted,
-				Admission::AnsweredBefore(answer) => return Ok(answer),
+				Admission::AnsweredBefore(answer) => return Ok(Answer::Again(answer)),
 			};
 			// Only a request signed by its policy's Bob takes a share of the work; shed load
 			// rather than queue it: one that does not fit now is refused now.
@@ -264,7 +277,7 @@ impl Endpoint {
 			if abandoned.load(Ordering::SeqCst) {
 				return Err(RequestError::Unavailable);
 			}
-			let served = ursula.work(request, admitted);
+			let served = ursula.work(request, admitted).map(Answer::Served);
 			drop(work);
 			served
 		})
@@ -867,6 +880,9 @@ mod tests {
 			let from = ClientAddress::V4([10, 2, 0, n]);
 			assert_eq!(answered(&endpoint, from, again).await, served, "the same answer");
 		}
+		// Served once, answered again three times: the metrics tell them apart.
+		let metrics = &endpoint.ursula.metrics;
+		assert_eq!((metrics.served_count(), metrics.answered_again_count()), (1, 3));
 		// The number used for anything else (other capsules) is a replay, refused.
 		let other = signed(&endpoint, "Bob", POLICY, 1, vec![capsule; 31]);
 		let from = ClientAddress::V4([10, 3, 0, 1]);
