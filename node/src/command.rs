@@ -215,6 +215,11 @@ fn tcp_socket_of(multiaddr: &str) -> Option<std::net::SocketAddr> {
 	}
 }
 
+/// What `benchmark` answers to a subcommand the node does not offer.
+#[cfg(feature = "runtime-benchmarks")]
+const UNSUPPORTED_BENCHMARK: &str =
+	"only `benchmark pallet`, `storage`, `overhead` and `machine` are supported";
+
 /// The runtime benchmarks: `benchmark pallet` runs the pallets' v2 benchmarks against the real
 /// runtime and writes weight files; `benchmark storage` measures what a read and a write of the
 /// chain's database cost on this machine, over whatever state `--base-path` holds (or the
@@ -224,14 +229,12 @@ fn tcp_socket_of(multiaddr: &str) -> Option<std::net::SocketAddr> {
 #[cfg(feature = "runtime-benchmarks")]
 fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cli::Result<()> {
 	use frame_benchmarking_cli::BenchmarkCmd;
+	use keymarket_primitives::zk::keymarket_zk::HostFunctions as Zk;
+	use keymarket_runtime::opaque::Block;
+	type Hashing = sp_runtime::traits::HashingFor<Block>;
 	let runner = cli.create_runner(cmd)?;
-	runner.sync_run(|config| {
-		match cmd {
-		BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<
-			keymarket_runtime::opaque::Block,
-		>, keymarket_primitives::zk::keymarket_zk::HostFunctions>(
-			Some(config.chain_spec)
-		),
+	runner.sync_run(|config| match cmd {
+		BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<Hashing, Zk>(Some(config.chain_spec)),
 		BenchmarkCmd::Storage(cmd) => {
 			let wasm_cache = service::default_wasm_cache(&config);
 			claim_wasm_cache(&wasm_cache)?;
@@ -241,14 +244,12 @@ fn run_benchmark(cli: &Cli, cmd: &frame_benchmarking_cli::BenchmarkCmd) -> sc_cl
 			let trie_cache = backend.expose_shared_trie_cache();
 			cmd.run(config, client, db, storage, trie_cache)
 		},
-		BenchmarkCmd::Overhead(cmd) => cmd.run_with_default_builder_and_spec::<
-			keymarket_runtime::opaque::Block,
-			keymarket_primitives::zk::keymarket_zk::HostFunctions,
-		>(Some(config.chain_spec)),
+		BenchmarkCmd::Overhead(cmd) => {
+			cmd.run_with_default_builder_and_spec::<Block, Zk>(Some(config.chain_spec))
+		},
 		BenchmarkCmd::Machine(cmd) => {
 			cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
 		},
-		_ => Err("only `benchmark pallet`, `storage`, `overhead` and `machine` are supported".into()),
-	}
+		_ => Err(UNSUPPORTED_BENCHMARK.into()),
 	})
 }

@@ -108,8 +108,10 @@ fn a_reveal_of_the_previous_value_is_a_duty_and_any_other_redemption_pays() {
 	});
 }
 
-#[test]
-fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
+/// Runs `test` after [`setup`] as the off-chain worker of a node that hosts u0 (its key in the
+/// keystore), with an off-chain database and a transaction pool whose submitted transactions
+/// `test` reads through its argument.
+fn hosting_u0(test: impl FnOnce(&dyn Fn() -> Vec<Vec<u8>>)) {
 	let mut ext = new_test_ext();
 	let (offchain, _) = TestOffchainExt::new();
 	let (pool, pool_state) = TestTransactionPoolExt::new();
@@ -120,8 +122,14 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 	ext.register_extension(sp_keystore::KeystoreExt::new(keystore.clone()));
 	ext.execute_with(|| {
 		setup();
-		// This node hosts u0.
 		keystore.sr25519_generate_new(WORKER_KEY_TYPE, Some("//u0")).unwrap();
+		test(&|| pool_state.read().transactions.clone());
+	});
+}
+
+#[test]
+fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
+	hosting_u0(|transactions| {
 		let duty = |worker: u32, round: Round| LotteryDuty::<AccountId, Balance>::Commit {
 			worker: ursula(worker),
 			commitment: commitment(worker, round),
@@ -132,9 +140,9 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 		StorageValueRef::persistent(OUTBOX_KEY).set(&vec![duty(1, 1), failing, duty(0, 1)]);
 
 		Lottery::offchain_worker(6);
-		let transactions = pool_state.read().transactions.clone();
-		assert_eq!(transactions.len(), 1, "only the hosted worker's duty that will succeed");
-		let extrinsic = Extrinsic::decode(&mut &transactions[0][..]).unwrap();
+		let pooled = transactions();
+		assert_eq!(pooled.len(), 1, "only the hosted worker's duty that will succeed");
+		let extrinsic = Extrinsic::decode(&mut &pooled[0][..]).unwrap();
 		match &extrinsic.preamble {
 			sp_runtime::generic::Preamble::Signed(signer, ..) => assert_eq!(*signer, ursula(0)),
 			other => panic!("a signed transaction, not {other:?}"),
@@ -156,9 +164,9 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 		};
 		StorageValueRef::persistent(OUTBOX_KEY).set(&vec![reveal]);
 		Lottery::offchain_worker(12);
-		let transactions = pool_state.read().transactions.clone();
-		assert_eq!(transactions.len(), 2);
-		let extrinsic = Extrinsic::decode(&mut &transactions[1][..]).unwrap();
+		let pooled = transactions();
+		assert_eq!(pooled.len(), 2);
+		let extrinsic = Extrinsic::decode(&mut &pooled[1][..]).unwrap();
 		assert_eq!(
 			extrinsic.function,
 			RuntimeCall::Lottery(Call::redeem {
@@ -168,7 +176,7 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 		);
 		// Nothing more next block.
 		Lottery::offchain_worker(13);
-		assert_eq!(pool_state.read().transactions.len(), 2);
+		assert_eq!(transactions().len(), 2);
 	});
 }
 
@@ -177,17 +185,7 @@ fn the_outbox_becomes_signed_duties_of_the_hosted_worker() {
 /// with the most winners whole.
 #[test]
 fn a_crowded_reveal_is_signed_cut_to_what_a_transaction_may_weigh() {
-	let mut ext = new_test_ext();
-	let (offchain, _) = TestOffchainExt::new();
-	let (pool, pool_state) = TestTransactionPoolExt::new();
-	let keystore = sp_keystore::testing::MemoryKeystore::new();
-	ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	ext.register_extension(OffchainWorkerExt::new(offchain));
-	ext.register_extension(TransactionPoolExt::new(pool));
-	ext.register_extension(sp_keystore::KeystoreExt::new(keystore.clone()));
-	ext.execute_with(|| {
-		setup();
-		keystore.sr25519_generate_new(WORKER_KEY_TYPE, Some("//u0")).unwrap();
+	hosting_u0(|transactions| {
 		commit(0);
 		go_to_round(2);
 		commit(0);
@@ -209,9 +207,9 @@ fn a_crowded_reveal_is_signed_cut_to_what_a_transaction_may_weigh() {
 		let reveal = LotteryDuty::Redeem { worker: ursula(0), revealed: value(0, 1), batch };
 		StorageValueRef::persistent(OUTBOX_KEY).set(&vec![reveal.clone()]);
 		Lottery::offchain_worker(12);
-		let transactions = pool_state.read().transactions.clone();
-		assert_eq!(transactions.len(), 1, "the reveal went out");
-		let extrinsic = Extrinsic::decode(&mut &transactions[0][..]).unwrap();
+		let pooled = transactions();
+		assert_eq!(pooled.len(), 1, "the reveal went out");
+		let extrinsic = Extrinsic::decode(&mut &pooled[0][..]).unwrap();
 		let RuntimeCall::Lottery(Call::redeem { revealed, batch: sent }) = extrinsic.function
 		else {
 			panic!("a redemption, not {:?}", extrinsic.function)
